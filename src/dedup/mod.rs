@@ -1,0 +1,1 @@
+//! Deduplication: exact (hash of the compared text) and near (MinHash + LSH).
