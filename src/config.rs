@@ -1,1 +1,70 @@
-//! config
+//! The pipeline configuration: one JSON document shared by the page and the CLI
+//! (`datasieve run FILE --config pipeline.json`). Unknown keys are errors, so a typo never
+//! silently turns a check off.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dedup::exact::ExactConfig;
+use crate::io::ReaderOptions;
+use crate::schema::FieldPath;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    pub input: ReaderOptions,
+    /// Field paths whose text is compared and filtered (`text`, `messages[*].content`, ...).
+    /// Empty: chosen per row from its schema (see [`crate::schema::SchemaDetector::default_fields`]).
+    pub fields: Vec<String>,
+    pub dedup: DedupConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DedupConfig {
+    /// Exact dedup; absent = off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<ExactConfig>,
+}
+
+impl PipelineConfig {
+    /// Parses a config document; the error names the offending key and position.
+    pub fn from_json(json: &str) -> Result<PipelineConfig> {
+        let config: PipelineConfig =
+            serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.field_paths()?;
+        if self.input.max_row_bytes == 0 {
+            return Err(Error::Config("input.max_row_bytes must be above 0".into()));
+        }
+        Ok(())
+    }
+
+    pub fn field_paths(&self) -> Result<Vec<FieldPath>> {
+        self.fields.iter().map(|f| FieldPath::parse(f)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = PipelineConfig::from_json(r#"{"dedup": {"exakt": {}}}"#).unwrap_err();
+        assert!(e.to_string().contains("exakt"), "{e}");
+    }
+
+    #[test]
+    fn round_trips() {
+        let c = PipelineConfig::from_json(r#"{"fields": ["text"], "dedup": {"exact": {"normalize": true}}}"#)
+            .unwrap();
+        assert_eq!(c.dedup.exact, Some(ExactConfig { normalize: true }));
+        let again = PipelineConfig::from_json(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(again, c);
+    }
+}

@@ -1,1 +1,285 @@
-//! pipeline
+//! A job: the configured stages run over a stream of rows, then one decision per row.
+//!
+//! ```text
+//! bytes ──push──▶ RowReader ──Record──▶ stages (inspect, exact dedup, ...) ──▶ per-row decision
+//!                                                                  finish ──▶ Outcome { decisions, report }
+//! ```
+//! The job keeps one small [`Decision`] per row and the stages' indexes, never the rows
+//! themselves; the bytes are copied to the outputs by a second pass ([`Outcome::splitter`]).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::PipelineConfig;
+use crate::dedup::exact::ExactDeduper;
+use crate::inspect::Inspector;
+use crate::io::{Detected, Record, RowContent, RowReader, Splitter};
+use crate::reasons;
+use crate::report::{InputSummary, Report, RowProblem, MAX_LISTED_PARSE_ERRORS};
+use crate::schema::{self, FieldPath, Schema, SchemaDetector};
+use crate::{Result, VERSION};
+
+/// What happens to one input row. Serialised as one line of `decisions.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// 0-based row index.
+    pub row: u64,
+    /// 1-based line number of the row's first byte.
+    pub line: u64,
+    pub kept: bool,
+    /// Why the row was removed (stable codes, see [`crate::reasons`]); empty when kept.
+    pub reasons: Vec<&'static str>,
+    /// Findings that do not remove the row.
+    pub warnings: Vec<&'static str>,
+    /// Near-duplicate cluster id.
+    pub cluster: Option<u64>,
+    /// The kept row this row duplicates.
+    pub duplicate_of: Option<u64>,
+    /// For people: why a row could not be read, which value tripped a rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Decision {
+    fn new(row: u64, line: u64) -> Self {
+        Decision {
+            row,
+            line,
+            kept: true,
+            reasons: Vec::new(),
+            warnings: Vec::new(),
+            cluster: None,
+            duplicate_of: None,
+            message: None,
+        }
+    }
+
+    fn remove(&mut self, reason: &'static str) {
+        self.kept = false;
+        if !self.reasons.contains(&reason) {
+            self.reasons.push(reason);
+        }
+    }
+}
+
+/// Progress counters, cheap to read at any time.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Progress {
+    pub bytes_in: u64,
+    pub rows: u64,
+}
+
+/// Everything but the reader, so rows can be handled while the reader is borrowed.
+struct Stages {
+    fields: Vec<FieldPath>,
+    defaults: DefaultFields,
+    schema: SchemaDetector,
+    inspector: Inspector,
+    exact: Option<ExactDeduper>,
+    decisions: Vec<Decision>,
+    parse_errors: Vec<RowProblem>,
+}
+
+impl Stages {
+    fn on_record(&mut self, record: Record<'_>) {
+        let mut decision = Decision::new(record.row, record.line);
+        match &record.content {
+            RowContent::Invalid(message) => {
+                decision.remove(reasons::PARSE_ERROR);
+                let message = format!("line {}: {message}", record.line);
+                if self.parse_errors.len() < MAX_LISTED_PARSE_ERRORS {
+                    self.parse_errors.push(RowProblem { row: record.row, line: record.line, message: message.clone() });
+                }
+                decision.message = Some(message);
+            }
+            RowContent::Value(value) => self.on_value(value, &mut decision),
+            RowContent::Unparsed => {}
+        }
+        self.decisions.push(decision);
+    }
+
+    fn on_value(&mut self, value: &Value, decision: &mut Decision) {
+        self.schema.observe(value);
+        let text = if self.fields.is_empty() {
+            schema::text_of(value, self.defaults.for_row(value))
+        } else {
+            schema::text_of(value, &self.fields)
+        };
+        self.inspector.observe(value, text.as_deref());
+        let Some(text) = text else { return };
+        if let Some(exact) = &mut self.exact {
+            if let Some(first) = exact.check(decision.row, &text) {
+                decision.remove(reasons::EXACT_DUPLICATE);
+                decision.duplicate_of = Some(first);
+            }
+        }
+    }
+}
+
+/// The fields compared for a row when none are configured: its own schema's defaults, so a
+/// mixed file is handled row by row. Parsed once per job, not per row.
+struct DefaultFields {
+    by_variant: Vec<(Schema, bool, Vec<FieldPath>)>,
+}
+
+impl DefaultFields {
+    fn new() -> Self {
+        let parse = |paths: Vec<&str>| paths.into_iter().map(|p| FieldPath::parse(p).expect("built-in paths are valid")).collect();
+        let mut by_variant = Vec::new();
+        for schema in [Schema::Text, Schema::Alpaca, Schema::Sharegpt, Schema::Messages, Schema::Preference, Schema::Kto] {
+            for variant in [false, true] {
+                by_variant.push((schema, variant, parse(schema::default_fields(schema, variant))));
+            }
+        }
+        DefaultFields { by_variant }
+    }
+
+    fn for_row(&self, row: &Value) -> &[FieldPath] {
+        let s = schema::classify(row);
+        let variant = schema::default_fields_variant(s, row);
+        self.by_variant
+            .iter()
+            .find(|(schema, v, _)| *schema == s && *v == variant)
+            .map(|(_, _, p)| p.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+/// One run of the pipeline over one input.
+pub struct Job {
+    config: PipelineConfig,
+    reader: RowReader,
+    stages: Stages,
+}
+
+impl Job {
+    pub fn new(config: PipelineConfig) -> Result<Job> {
+        config.validate()?;
+        let stages = Stages {
+            fields: config.field_paths()?,
+            defaults: DefaultFields::new(),
+            schema: SchemaDetector::default(),
+            inspector: Inspector::default(),
+            exact: config.dedup.exact.clone().map(ExactDeduper::new),
+            decisions: Vec::new(),
+            parse_errors: Vec::new(),
+        };
+        Ok(Job { reader: RowReader::new(config.input.clone()), config, stages })
+    }
+
+    /// Feeds the next chunk of the input (any size, cut anywhere).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        let Job { reader, stages, .. } = self;
+        reader.push(chunk, &mut |r| {
+            stages.on_record(r);
+            Ok(())
+        })
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress { bytes_in: self.reader.bytes_in(), rows: self.reader.rows() }
+    }
+
+    /// Ends the input and decides every row.
+    pub fn finish(mut self) -> Result<Outcome> {
+        {
+            let Job { reader, stages, .. } = &mut self;
+            reader.finish(&mut |r| {
+                stages.on_record(r);
+                Ok(())
+            })?;
+        }
+        let detected = self.reader.detected().unwrap_or(Detected {
+            format: crate::io::Format::Jsonl,
+            compression: crate::io::Compression::None,
+            bom: false,
+        });
+        let stages = self.stages;
+        let schema_report = stages.schema.report();
+        let mut stats = std::collections::BTreeMap::new();
+        stats.insert("schema", serde_json::to_value(&schema_report).expect("serialisable"));
+        stats.insert("inspect", serde_json::to_value(stages.inspector.finish()).expect("serialisable"));
+        if let Some(exact) = stages.exact {
+            stats.insert("dedup", serde_json::json!({ "exact": exact.finish() }));
+        }
+        let decisions = stages.decisions;
+        let mut removed_by = std::collections::BTreeMap::new();
+        let mut warned_by = std::collections::BTreeMap::new();
+        let mut rows_kept = 0;
+        for d in &decisions {
+            rows_kept += u64::from(d.kept);
+            for r in &d.reasons {
+                *removed_by.entry(*r).or_insert(0) += 1;
+            }
+            for w in &d.warnings {
+                *warned_by.entry(*w).or_insert(0) += 1;
+            }
+        }
+        let rows_in = decisions.len() as u64;
+        let report = Report {
+            version: VERSION,
+            input: InputSummary {
+                format: detected.format.name(),
+                compression: match detected.compression {
+                    crate::io::Compression::None => "none",
+                    crate::io::Compression::Gzip => "gzip",
+                },
+                bom: detected.bom,
+                bytes: self.reader.bytes_in(),
+                schema: schema_report.schema.name(),
+            },
+            rows_in,
+            rows_kept,
+            rows_removed: rows_in - rows_kept,
+            removed_by,
+            warned_by,
+            parse_errors: stages.parse_errors,
+            stats,
+            timings_ms: Default::default(),
+            config: self.config,
+        };
+        Ok(Outcome { decisions, report, detected, header: self.reader.header_raw().map(<[u8]>::to_vec) })
+    }
+}
+
+/// The result of a job.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub decisions: Vec<Decision>,
+    pub report: Report,
+    pub detected: Detected,
+    /// CSV/TSV header line, with its terminator.
+    pub header: Option<Vec<u8>>,
+}
+
+impl Outcome {
+    /// Which rows are kept, by row index.
+    pub fn kept_mask(&self) -> Vec<bool> {
+        self.decisions.iter().map(|d| d.kept).collect()
+    }
+
+    /// The second pass over the same input: copies rows to the kept and removed outputs.
+    pub fn splitter(&self) -> Splitter {
+        Splitter::new(
+            self.report.config.input.clone(),
+            self.detected.format,
+            self.header.clone(),
+            self.kept_mask(),
+        )
+    }
+
+    /// `decisions.jsonl`: one object per input row, in input order.
+    pub fn write_decisions(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        for d in &self.decisions {
+            serde_json::to_writer(&mut *out, d)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// File names of the kept and removed outputs for this input's format.
+    pub fn output_names(&self) -> (String, String) {
+        let ext = self.detected.format.output_extension();
+        (format!("kept.{ext}"), format!("removed.{ext}"))
+    }
+}

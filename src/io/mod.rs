@@ -1,1 +1,524 @@
-//! readers
+//! Streaming readers and writers.
+//!
+//! [`RowReader`] is the one entry point: push bytes in chunks of any size, get [`Record`]s out.
+//! It detects compression (gzip, by magic bytes) and format (JSONL, JSON array, CSV, TSV, from the
+//! first bytes of content; the file name is only a hint for ambiguous cases), strips a UTF-8 BOM,
+//! frames rows ([`frame`]) and parses each row on its own, so a broken row becomes a
+//! [`RowContent::Invalid`] and the rest of the file goes on.
+
+pub mod frame;
+pub mod split;
+
+use std::io::Write as _;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{Error, Result};
+use frame::{Frame, FrameKind, JsonArrayFramer, LineFramer};
+
+pub use split::{Destination, Splitter};
+
+/// Default bound on one row's size: a longer row is reported, not buffered.
+pub const DEFAULT_MAX_ROW_BYTES: usize = 64 * 1024 * 1024;
+
+/// How many leading bytes (after decompression) are looked at to detect the format.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Jsonl,
+    /// One top-level JSON array of records.
+    Json,
+    Csv,
+    Tsv,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+        }
+    }
+
+    /// The extension of the kept/removed files written for this input format.
+    pub fn output_extension(self) -> &'static str {
+        self.name()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+}
+
+/// Reader settings (part of the pipeline config, key `input`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReaderOptions {
+    /// `null` = detect from content.
+    pub format: Option<Format>,
+    /// A row longer than this many bytes is reported as a `parse_error`, not read into memory.
+    pub max_row_bytes: usize,
+    /// The input's file name, used only to break ties in detection (`.jsonl` vs `.json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions { format: None, max_row_bytes: DEFAULT_MAX_ROW_BYTES, file_name: None }
+    }
+}
+
+/// One row of the input.
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// 0-based index among the rows (blank lines and CSV headers are not rows).
+    pub row: u64,
+    /// 1-based line number of the row's first byte.
+    pub line: u64,
+    /// Byte span of the row content in the (decompressed) input, without its line terminator.
+    pub span: (u64, u64),
+    /// The row's bytes as they stand in the input (empty for an over-long row).
+    pub raw: &'a [u8],
+    /// The line terminator after the row (`\n`, `\r\n`, or empty).
+    pub terminator: &'static [u8],
+    pub content: RowContent,
+}
+
+/// What a row holds once parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowContent {
+    /// A JSON value (CSV/TSV rows become objects of header → string).
+    Value(Value),
+    /// The row could not be read; the message says why, for a person.
+    Invalid(String),
+    /// Parsing was not requested ([`RowReader::framing_only`]).
+    Unparsed,
+}
+
+/// What detection found, available once the first rows are out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Detected {
+    pub format: Format,
+    pub compression: Compression,
+    /// The input started with a UTF-8 byte-order mark (not part of any row).
+    pub bom: bool,
+}
+
+enum Framer {
+    Line(LineFramer),
+    Array(JsonArrayFramer),
+}
+
+impl Framer {
+    fn push(&mut self, data: &[u8], emit: &mut frame::Emit<'_>) -> Result<()> {
+        match self {
+            Framer::Line(f) => f.push(data, emit),
+            Framer::Array(f) => f.push(data, emit),
+        }
+    }
+    fn finish(&mut self, emit: &mut frame::Emit<'_>) -> Result<()> {
+        match self {
+            Framer::Line(f) => f.finish(emit),
+            Framer::Array(f) => f.finish(emit),
+        }
+    }
+}
+
+enum Stage {
+    /// Waiting for enough bytes to tell gzip from plain.
+    SniffCompression(Vec<u8>),
+    /// Waiting for enough (decompressed) bytes to tell the format.
+    SniffFormat(Vec<u8>),
+    Framing(Framer),
+    Finished,
+}
+
+/// Push-style row reader. Feed it with [`push`](Self::push), end with [`finish`](Self::finish);
+/// both call `on_record` for every complete row, in input order.
+pub struct RowReader {
+    options: ReaderOptions,
+    parse: bool,
+    stage: Stage,
+    gunzip: Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
+    detected: Option<Detected>,
+    compression: Compression,
+    rows: u64,
+    header: Option<Vec<String>>,
+    header_raw: Option<Vec<u8>>,
+    bytes_in: u64,
+}
+
+impl RowReader {
+    /// A reader that parses every row.
+    pub fn new(options: ReaderOptions) -> Self {
+        RowReader {
+            options,
+            parse: true,
+            stage: Stage::SniffCompression(Vec::new()),
+            gunzip: None,
+            detected: None,
+            compression: Compression::None,
+            rows: 0,
+            header: None,
+            header_raw: None,
+            bytes_in: 0,
+        }
+    }
+
+    /// A reader that only frames rows (for the second pass that copies bytes).
+    pub fn framing_only(options: ReaderOptions) -> Self {
+        RowReader { parse: false, ..Self::new(options) }
+    }
+
+    /// Format and compression, once known.
+    pub fn detected(&self) -> Option<Detected> {
+        self.detected
+    }
+
+    /// The raw header line of a CSV/TSV input with its line terminator, once read.
+    pub fn header_raw(&self) -> Option<&[u8]> {
+        self.header_raw.as_deref()
+    }
+
+    /// Rows seen so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Compressed (as given) bytes pushed so far.
+    pub fn bytes_in(&self) -> u64 {
+        self.bytes_in
+    }
+
+    pub fn push(
+        &mut self,
+        chunk: &[u8],
+        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.bytes_in += chunk.len() as u64;
+        match &mut self.stage {
+            Stage::Finished => return Err(Error::Usage("push after finish".into())),
+            Stage::SniffCompression(buf) => {
+                buf.extend_from_slice(chunk);
+                if buf.len() < 2 {
+                    return Ok(());
+                }
+                let buf = std::mem::take(buf);
+                self.start_decompression(&buf);
+                self.stage = Stage::SniffFormat(Vec::new());
+                return self.push_plain_after_compression(&buf, on_record);
+            }
+            _ => {}
+        }
+        self.push_plain_after_compression(chunk, on_record)
+    }
+
+    fn start_decompression(&mut self, head: &[u8]) {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            self.compression = Compression::Gzip;
+            self.gunzip = Some(flate2::write::MultiGzDecoder::new(Vec::new()));
+        }
+    }
+
+    fn push_plain_after_compression(
+        &mut self,
+        chunk: &[u8],
+        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+    ) -> Result<()> {
+        match self.gunzip.as_mut() {
+            None => self.push_plain(chunk, on_record),
+            Some(decoder) => {
+                decoder.write_all(chunk).map_err(|e| {
+                    Error::Format(format!("the gzip stream is corrupt: {e}"))
+                })?;
+                let plain = std::mem::take(decoder.get_mut());
+                let result = self.push_plain(&plain, on_record);
+                // Hand the buffer back so its capacity is reused.
+                if let Some(decoder) = self.gunzip.as_mut() {
+                    let mut plain = plain;
+                    plain.clear();
+                    *decoder.get_mut() = plain;
+                }
+                result
+            }
+        }
+    }
+
+    fn push_plain(
+        &mut self,
+        data: &[u8],
+        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if let Stage::SniffFormat(buf) = &mut self.stage {
+            buf.extend_from_slice(data);
+            if buf.len() < SNIFF_BYTES {
+                return Ok(());
+            }
+            let buf = std::mem::take(buf);
+            return self.start_framing(&buf, on_record);
+        }
+        self.frame(data, on_record)
+    }
+
+    fn start_framing(
+        &mut self,
+        head: &[u8],
+        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let bom = head.starts_with(b"\xEF\xBB\xBF");
+        let body = if bom { &head[3..] } else { head };
+        let format = match self.options.format {
+            Some(f) => f,
+            None => detect_format(body, self.options.file_name.as_deref())?,
+        };
+        let start = if bom { 3 } else { 0 };
+        let max = self.options.max_row_bytes;
+        let framer = match format {
+            Format::Jsonl => Framer::Line(LineFramer::jsonl(max, start)),
+            Format::Csv | Format::Tsv => Framer::Line(LineFramer::csv(max, start)),
+            Format::Json => Framer::Array(JsonArrayFramer::new(max, start)),
+        };
+        self.detected = Some(Detected { format, compression: self.compression, bom });
+        self.stage = Stage::Framing(framer);
+        self.frame(body, on_record)
+    }
+
+    fn frame(
+        &mut self,
+        data: &[u8],
+        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let Stage::Framing(framer) = &mut self.stage else {
+            return Err(Error::Usage("reader is not framing".into()));
+        };
+        let mut state = RowState {
+            format: self.detected.map(|d| d.format).unwrap_or(Format::Jsonl),
+            parse: self.parse,
+            max_row_bytes: self.options.max_row_bytes,
+            rows: &mut self.rows,
+            header: &mut self.header,
+            header_raw: &mut self.header_raw,
+            on_record,
+        };
+        framer.push(data, &mut |f| state.on_frame(f))
+    }
+
+    /// Ends the input: flushes the last row (one without a final newline) and reports a
+    /// truncated JSON array or gzip stream.
+    pub fn finish(&mut self, on_record: &mut dyn FnMut(Record<'_>) -> Result<()>) -> Result<()> {
+        if let Stage::SniffCompression(buf) = &mut self.stage {
+            let buf = std::mem::take(buf);
+            self.start_decompression(&buf);
+            self.stage = Stage::SniffFormat(Vec::new());
+            self.push_plain_after_compression(&buf, on_record)?;
+        }
+        if let Some(mut decoder) = self.gunzip.take() {
+            decoder
+                .try_finish()
+                .map_err(|e| Error::Format(format!("the gzip stream is truncated or corrupt: {e}")))?;
+            let plain = std::mem::take(decoder.get_mut());
+            self.push_plain(&plain, on_record)?;
+        }
+        if let Stage::SniffFormat(buf) = &mut self.stage {
+            let buf = std::mem::take(buf);
+            self.start_framing(&buf, on_record)?;
+        }
+        let stage = std::mem::replace(&mut self.stage, Stage::Finished);
+        if let Stage::Framing(mut framer) = stage {
+            let mut state = RowState {
+                format: self.detected.map(|d| d.format).unwrap_or(Format::Jsonl),
+                parse: self.parse,
+                max_row_bytes: self.options.max_row_bytes,
+                rows: &mut self.rows,
+                header: &mut self.header,
+                header_raw: &mut self.header_raw,
+                on_record,
+            };
+            framer.finish(&mut |f| state.on_frame(f))?;
+        }
+        Ok(())
+    }
+}
+
+/// The parts of the reader that turning frames into records needs, borrowed apart from the framer.
+struct RowState<'r, 'c> {
+    format: Format,
+    parse: bool,
+    max_row_bytes: usize,
+    rows: &'r mut u64,
+    header: &'r mut Option<Vec<String>>,
+    header_raw: &'r mut Option<Vec<u8>>,
+    on_record: &'r mut (dyn FnMut(Record<'_>) -> Result<()> + 'c),
+}
+
+impl RowState<'_, '_> {
+    fn on_frame(&mut self, frame: Frame<'_>) -> Result<()> {
+        let content = match frame.kind {
+            FrameKind::Header => {
+                let mut header_line = frame.raw.to_vec();
+                header_line.extend_from_slice(if frame.terminator.is_empty() { b"\n" } else { frame.terminator });
+                *self.header_raw = Some(header_line);
+                *self.header = Some(self.parse_header(frame.raw)?);
+                return Ok(());
+            }
+            FrameKind::Oversize { len } => RowContent::Invalid(format!(
+                "line {} is {}, over the {} limit (input.max_row_bytes)",
+                frame.line,
+                human_bytes(len),
+                human_bytes(self.max_row_bytes as u64)
+            )),
+            FrameKind::Malformed(why) => RowContent::Invalid(why.to_string()),
+            FrameKind::Row if !self.parse => RowContent::Unparsed,
+            FrameKind::Row => self.parse_row(frame.raw),
+        };
+        let row = *self.rows;
+        *self.rows += 1;
+        (self.on_record)(Record {
+            row,
+            line: frame.line,
+            span: frame.span,
+            raw: frame.raw,
+            terminator: frame.terminator,
+            content,
+        })
+    }
+
+    fn delimiter(&self) -> u8 {
+        if self.format == Format::Tsv {
+            b'\t'
+        } else {
+            b','
+        }
+    }
+
+    fn parse_header(&self, raw: &[u8]) -> Result<Vec<String>> {
+        frame::csv_fields(self.delimiter(), raw)
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                String::from_utf8(f).map_err(|_| {
+                    Error::Format(format!("the header's column {} is not valid UTF-8", i + 1))
+                })
+            })
+            .collect()
+    }
+
+    fn parse_row(&self, raw: &[u8]) -> RowContent {
+        match self.format {
+            Format::Jsonl | Format::Json => match serde_json::from_slice::<Value>(raw) {
+                Ok(v) => RowContent::Value(v),
+                Err(e) => RowContent::Invalid(describe_json_error(raw, &e)),
+            },
+            Format::Csv | Format::Tsv => {
+                let header = self.header.as_deref().unwrap_or(&[]);
+                let fields = frame::csv_fields(self.delimiter(), raw);
+                if fields.len() != header.len() {
+                    return RowContent::Invalid(format!(
+                        "has {} fields, the header has {}",
+                        fields.len(),
+                        header.len()
+                    ));
+                }
+                let mut object = Map::new();
+                for (name, field) in header.iter().zip(fields) {
+                    match String::from_utf8(field) {
+                        Ok(s) => {
+                            object.insert(name.clone(), Value::String(s));
+                        }
+                        Err(e) => {
+                            return RowContent::Invalid(format!(
+                                "field `{name}` is not valid UTF-8 (byte {} of the field)",
+                                e.utf8_error().valid_up_to()
+                            ))
+                        }
+                    }
+                }
+                RowContent::Value(Value::Object(object))
+            }
+        }
+    }
+}
+
+fn describe_json_error(raw: &[u8], e: &serde_json::Error) -> String {
+    if let Err(u) = std::str::from_utf8(raw) {
+        return format!("not valid UTF-8 at byte {} of the row", u.valid_up_to());
+    }
+    let full = e.to_string();
+    let what = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
+    format!("not valid JSON at column {}: {what}", e.column())
+}
+
+/// Bytes for people: "300 MB", "64 MiB".
+pub fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= 1_000_000 {
+        format!("{:.1} MB", n as f64 / 1e6)
+    } else if n >= 1000 {
+        format!("{:.1} kB", n as f64 / 1e3)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Tells the format from the first bytes of (decompressed, BOM-stripped) content.
+pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
+    if let Some(at) = head.iter().position(|&b| b == 0) {
+        let hint = if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+            " (it looks like UTF-16 text: convert it to UTF-8)"
+        } else {
+            ""
+        };
+        return Err(Error::Format(format!(
+            "this is a binary file, not text: NUL byte at offset {at}{hint}. datasieve reads \
+             JSONL, a JSON array, CSV or TSV, optionally gzip-compressed"
+        )));
+    }
+    let first = head.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(first) = first else {
+        return Ok(Format::Jsonl); // empty or blank: no rows either way
+    };
+    let name = file_name.unwrap_or("").to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    match head[first] {
+        b'{' => Ok(Format::Jsonl),
+        b'[' => {
+            if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+                Ok(Format::Jsonl)
+            } else {
+                Ok(Format::Json)
+            }
+        }
+        _ => {
+            let first_line = head[first..].split(|&b| b == b'\n').next().unwrap_or(&[]);
+            let tabs = first_line.iter().filter(|&&b| b == b'\t').count();
+            let commas = first_line.iter().filter(|&&b| b == b',').count();
+            if name.ends_with(".tsv") || (tabs > 0 && tabs >= commas) {
+                Ok(Format::Tsv)
+            } else if name.ends_with(".csv") || commas > 0 {
+                Ok(Format::Csv)
+            } else if std::str::from_utf8(head).is_err()
+                && std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_err()
+            {
+                Err(Error::Format(
+                    "the file is neither UTF-8 text nor gzip: datasieve reads JSONL, a JSON array, \
+                     CSV or TSV, optionally gzip-compressed"
+                        .into(),
+                ))
+            } else {
+                // One column of text with a header, e.g. a CSV with only `text`.
+                Ok(Format::Csv)
+            }
+        }
+    }
+}

@@ -1,1 +1,357 @@
-//! schema
+//! Schema detection (over every row, never the first alone) and field paths.
+//!
+//! A row's schema is read from its keys and value types; the file's schema is the most common row
+//! schema, with the per-schema counts kept so a mixed file is visible in the report.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schema {
+    /// `text` or `content`: pretraining text.
+    Text,
+    /// `instruction` / `input` / `output`.
+    Alpaca,
+    /// `conversations`: a list of `{from, value}` turns.
+    Sharegpt,
+    /// `messages`: a list of `{role, content}` turns.
+    Messages,
+    /// `chosen` / `rejected`, with or without `prompt` (the preference checks refine the family).
+    Preference,
+    /// `prompt` / `completion` / `label` (Kahneman-Tversky, unpaired).
+    Kto,
+    Unknown,
+}
+
+impl Schema {
+    pub fn name(self) -> &'static str {
+        match self {
+            Schema::Text => "text",
+            Schema::Alpaca => "alpaca",
+            Schema::Sharegpt => "sharegpt",
+            Schema::Messages => "messages",
+            Schema::Preference => "preference",
+            Schema::Kto => "kto",
+            Schema::Unknown => "unknown",
+        }
+    }
+
+    const ALL: [Schema; 7] = [
+        Schema::Text,
+        Schema::Alpaca,
+        Schema::Sharegpt,
+        Schema::Messages,
+        Schema::Preference,
+        Schema::Kto,
+        Schema::Unknown,
+    ];
+}
+
+fn is_turn_list(v: Option<&Value>, role_key: &str, text_key: &str) -> bool {
+    match v {
+        Some(Value::Array(items)) => {
+            !items.is_empty()
+                && items.iter().all(|t| t.get(role_key).is_some() && t.get(text_key).is_some())
+        }
+        _ => false,
+    }
+}
+
+/// The schema of one row, from its keys and value types.
+pub fn classify(row: &Value) -> Schema {
+    let Value::Object(o) = row else { return Schema::Unknown };
+    let has = |k: &str| o.get(k).is_some_and(|v| !v.is_null());
+    if (has("chosen") && has("rejected"))
+        || (has("chosen_response") && has("rejected_response"))
+        || (has("preferred_output") && has("non_preferred_output"))
+    {
+        return Schema::Preference;
+    }
+    if has("prompt") && has("completion") && o.contains_key("label") {
+        return Schema::Kto;
+    }
+    if is_turn_list(o.get("messages"), "role", "content") {
+        return Schema::Messages;
+    }
+    if is_turn_list(o.get("conversations"), "from", "value") {
+        return Schema::Sharegpt;
+    }
+    if has("instruction") && has("output") {
+        return Schema::Alpaca;
+    }
+    if o.get("text").is_some_and(Value::is_string) || o.get("content").is_some_and(Value::is_string) {
+        return Schema::Text;
+    }
+    Schema::Unknown
+}
+
+/// Counts row schemas over a whole file.
+#[derive(Debug, Default, Clone)]
+pub struct SchemaDetector {
+    counts: BTreeMap<Schema, u64>,
+    /// For `text` rows: how many use `text` and how many `content`.
+    text_key: [u64; 2],
+    /// For preference rows: how many have a `prompt`.
+    preference_with_prompt: u64,
+}
+
+/// What detection found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemaReport {
+    pub schema: Schema,
+    /// Rows per schema (only schemas seen).
+    pub rows_by_schema: BTreeMap<&'static str, u64>,
+    /// The fields compared by default for this schema (see [`default_fields`]).
+    pub default_fields: Vec<String>,
+}
+
+impl SchemaDetector {
+    pub fn observe(&mut self, row: &Value) {
+        let schema = classify(row);
+        *self.counts.entry(schema).or_default() += 1;
+        let variant = default_fields_variant(schema, row);
+        match schema {
+            Schema::Text => self.text_key[usize::from(variant)] += 1,
+            Schema::Preference if !variant => self.preference_with_prompt += 1,
+            _ => {}
+        }
+    }
+
+    /// The most common schema; ties go to the more specific one (declaration order).
+    pub fn schema(&self) -> Schema {
+        let mut best = Schema::Unknown;
+        let mut best_n = 0;
+        for s in Schema::ALL {
+            let n = self.counts.get(&s).copied().unwrap_or(0);
+            if n > best_n {
+                best = s;
+                best_n = n;
+            }
+        }
+        best
+    }
+
+    pub fn report(&self) -> SchemaReport {
+        let schema = self.schema();
+        SchemaReport {
+            schema,
+            rows_by_schema: self.counts.iter().map(|(s, n)| (s.name(), *n)).collect(),
+            default_fields: self.default_fields(schema).iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// The field paths compared when the user names none, for the file as a whole.
+    pub fn default_fields(&self, schema: Schema) -> Vec<&'static str> {
+        let variant = match schema {
+            Schema::Text => self.text_key[1] > self.text_key[0],
+            Schema::Preference => self.preference_with_prompt == 0,
+            _ => false,
+        };
+        default_fields(schema, variant)
+    }
+}
+
+/// The field paths compared when the user names none: what a dedup or filter of this kind of
+/// data is about. `variant` picks between two spellings of a schema: `content` instead of `text`;
+/// preference pairs without a `prompt` (compared on chosen and rejected).
+pub fn default_fields(schema: Schema, variant: bool) -> Vec<&'static str> {
+    match (schema, variant) {
+        (Schema::Text, false) => vec!["text"],
+        (Schema::Text, true) => vec!["content"],
+        (Schema::Alpaca, _) => vec!["instruction", "input", "output"],
+        (Schema::Sharegpt, _) => vec!["conversations[*].value"],
+        (Schema::Messages, _) => vec!["messages[*].content"],
+        (Schema::Preference, false) => vec!["prompt"],
+        (Schema::Preference, true) => vec!["chosen", "rejected"],
+        (Schema::Kto, _) => vec!["prompt", "completion"],
+        (Schema::Unknown, _) => vec![],
+    }
+}
+
+/// Which spelling of its schema one row uses (see [`default_fields`]).
+pub fn default_fields_variant(schema: Schema, row: &Value) -> bool {
+    match schema {
+        Schema::Text => !row.get("text").is_some_and(Value::is_string),
+        Schema::Preference => row.get("prompt").is_none_or(Value::is_null),
+        _ => false,
+    }
+}
+
+/// A path into a JSON row: `text`, `input.messages`, `messages[*].content`, `answers[0].answer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPath {
+    source: String,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+    Each,
+}
+
+impl std::fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl FieldPath {
+    pub fn parse(path: &str) -> Result<FieldPath> {
+        let bad = |why: &str| Error::Config(format!("field path `{path}`: {why}"));
+        if path.trim().is_empty() {
+            return Err(bad("empty"));
+        }
+        let mut steps = Vec::new();
+        for part in path.split('.') {
+            let (key, mut rest) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
+            };
+            if key.is_empty() && steps.is_empty() {
+                return Err(bad("starts with no key name"));
+            }
+            if !key.is_empty() {
+                steps.push(Step::Key(key.to_string()));
+            }
+            while !rest.is_empty() {
+                let close = rest.find(']').ok_or_else(|| bad("`[` without `]`"))?;
+                let inner = &rest[1..close];
+                steps.push(if inner == "*" {
+                    Step::Each
+                } else {
+                    Step::Index(inner.parse().map_err(|_| bad("index must be `*` or a number"))?)
+                });
+                rest = &rest[close + 1..];
+                if !rest.is_empty() && !rest.starts_with('[') {
+                    return Err(bad("unexpected text after `]`"));
+                }
+            }
+        }
+        Ok(FieldPath { source: path.to_string(), steps })
+    }
+
+    /// Appends every string the path reaches to `out` (see [`collect_text`] for non-strings).
+    pub fn collect<'v>(&self, row: &'v Value, out: &mut Vec<Cow<'v, str>>) {
+        walk(row, &self.steps, out);
+    }
+}
+
+fn walk<'v>(v: &'v Value, steps: &[Step], out: &mut Vec<Cow<'v, str>>) {
+    let Some((step, rest)) = steps.split_first() else {
+        collect_text(v, out);
+        return;
+    };
+    match (step, v) {
+        (Step::Key(k), Value::Object(o)) => {
+            if let Some(child) = o.get(k) {
+                walk(child, rest, out)
+            }
+        }
+        (Step::Index(i), Value::Array(a)) => {
+            if let Some(child) = a.get(*i) {
+                walk(child, rest, out)
+            }
+        }
+        (Step::Each, Value::Array(a)) => a.iter().for_each(|child| walk(child, rest, out)),
+        _ => {}
+    }
+}
+
+/// The text a value stands for: a string as is; a list, each item's text; an object with a
+/// `text`, `content` or `value` string (OpenAI content parts, turns), that; numbers and booleans
+/// as written; null nothing.
+pub fn collect_text<'v>(v: &'v Value, out: &mut Vec<Cow<'v, str>>) {
+    match v {
+        Value::String(s) => out.push(Cow::Borrowed(s)),
+        Value::Array(items) => items.iter().for_each(|i| collect_text(i, out)),
+        Value::Object(o) => {
+            for key in ["text", "content", "value"] {
+                if let Some(inner) = o.get(key) {
+                    collect_text(inner, out);
+                    return;
+                }
+            }
+        }
+        Value::Number(n) => out.push(Cow::Owned(n.to_string())),
+        Value::Bool(b) => out.push(Cow::Owned(b.to_string())),
+        Value::Null => {}
+    }
+}
+
+/// The text of the given fields of a row, joined by `\n`; `None` if no field is present.
+pub fn text_of<'v>(row: &'v Value, fields: &[FieldPath]) -> Option<Cow<'v, str>> {
+    let mut parts = Vec::new();
+    for f in fields {
+        f.collect(row, &mut parts);
+    }
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Cow::Owned(parts.join("\n"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn classifies_each_family() {
+        assert_eq!(classify(&json!({"text": "a"})), Schema::Text);
+        assert_eq!(classify(&json!({"content": "a", "id": 1})), Schema::Text);
+        assert_eq!(classify(&json!({"instruction": "a", "input": "", "output": "b"})), Schema::Alpaca);
+        assert_eq!(
+            classify(&json!({"conversations": [{"from": "human", "value": "hi"}]})),
+            Schema::Sharegpt
+        );
+        assert_eq!(classify(&json!({"messages": [{"role": "user", "content": "hi"}]})), Schema::Messages);
+        assert_eq!(classify(&json!({"prompt": "p", "chosen": "a", "rejected": "b"})), Schema::Preference);
+        assert_eq!(classify(&json!({"chosen": "a", "rejected": "b"})), Schema::Preference);
+        assert_eq!(
+            classify(&json!({"instruction": "a", "input": "", "chosen": "x", "rejected": "y"})),
+            Schema::Preference
+        );
+        assert_eq!(classify(&json!({"prompt": "p", "completion": "c", "label": true})), Schema::Kto);
+        assert_eq!(classify(&json!({"foo": 1})), Schema::Unknown);
+        assert_eq!(classify(&json!([1, 2])), Schema::Unknown);
+    }
+
+    #[test]
+    fn detection_counts_all_rows_not_the_first() {
+        let mut d = SchemaDetector::default();
+        d.observe(&json!({"foo": 1}));
+        for _ in 0..3 {
+            d.observe(&json!({"instruction": "a", "output": "b"}));
+        }
+        let r = d.report();
+        assert_eq!(r.schema, Schema::Alpaca);
+        assert_eq!(r.rows_by_schema["unknown"], 1);
+        assert_eq!(r.rows_by_schema["alpaca"], 3);
+        assert_eq!(r.default_fields, ["instruction", "input", "output"]);
+    }
+
+    #[test]
+    fn field_paths_reach_nested_text() {
+        let row = json!({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": [{"type": "text", "text": "yo"}]}], "input": {"messages": [{"content": "deep"}]}});
+        let p = FieldPath::parse("messages[*].content").unwrap();
+        assert_eq!(text_of(&row, &[p]).unwrap(), "hi\nyo");
+        let p = FieldPath::parse("messages[1].role").unwrap();
+        assert_eq!(text_of(&row, &[p]).unwrap(), "assistant");
+        let p = FieldPath::parse("input.messages").unwrap();
+        assert_eq!(text_of(&row, &[p]).unwrap(), "deep");
+        let p = FieldPath::parse("missing").unwrap();
+        assert!(text_of(&row, &[p]).is_none());
+        assert!(FieldPath::parse("a[").is_err());
+        assert!(FieldPath::parse("a[x]").is_err());
+        assert!(FieldPath::parse("").is_err());
+    }
+}

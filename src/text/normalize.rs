@@ -13,3 +13,14 @@ pub fn nfc_collapse_whitespace(text: &str) -> String {
     }
     out
 }
+
+/// The text compared by `dedup.exact.normalize`: lower case, punctuation dropped, white space
+/// collapsed (datatrove's `simplify_text` once the text layer provides it).
+pub fn dedup_key_text(text: &str) -> String {
+    let lowered: String = text
+        .nfc()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    nfc_collapse_whitespace(&lowered)
+}

@@ -1,0 +1,114 @@
+//! The second pass: route every row, byte-identical, to the kept or the removed output.
+
+use super::{Format, ReaderOptions, RowReader};
+use crate::Result;
+
+/// Where a piece of output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Kept,
+    Removed,
+}
+
+/// Reads the input again (framing only, no parsing) and writes each row to the output its
+/// decision names.
+///
+/// Output format follows the input: JSONL and CSV/TSV rows are written with their own line
+/// terminator (a last row without one gets `\n`), and CSV/TSV outputs start with the input's
+/// header line; JSON array elements are written as a JSON array, each element's bytes as in the
+/// input. Compressed input is written decompressed; a byte-order mark is not copied. Rows over
+/// the length limit were never read into memory and are not copied (their decisions and the
+/// report name them).
+pub struct Splitter {
+    reader: RowReader,
+    router: Router,
+}
+
+/// Everything but the reader, so rows can be routed while the reader is borrowed.
+struct Router {
+    format: Format,
+    header: Option<Vec<u8>>,
+    kept: Vec<bool>,
+    started: [bool; 2],
+    written: [u64; 2],
+}
+
+impl Router {
+    fn route(&mut self, row: u64, raw: &[u8], terminator: &[u8], out: &mut dyn FnMut(Destination, &[u8])) {
+        if raw.is_empty() {
+            return; // an over-long row: never read into memory
+        }
+        let dest = if self.kept.get(row as usize).copied().unwrap_or(false) {
+            Destination::Kept
+        } else {
+            Destination::Removed
+        };
+        let slot = dest as usize;
+        if !self.started[slot] {
+            self.started[slot] = true;
+            write_opening(self.format, self.header.as_deref(), dest, out);
+        } else if self.format == Format::Json {
+            out(dest, b",\n");
+        }
+        out(dest, raw);
+        if self.format != Format::Json {
+            out(dest, if terminator.is_empty() { b"\n" } else { terminator });
+        }
+        self.written[slot] += 1;
+    }
+}
+
+impl Splitter {
+    /// `format` and `header` (CSV/TSV header line with its terminator) are what the first pass
+    /// detected. `kept[i]` says whether row `i` is kept; rows past its end are removed.
+    pub fn new(options: ReaderOptions, format: Format, header: Option<Vec<u8>>, kept: Vec<bool>) -> Self {
+        let options = ReaderOptions { format: Some(format), ..options };
+        Splitter {
+            reader: RowReader::framing_only(options),
+            router: Router { format, header, kept, started: [false; 2], written: [0; 2] },
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8], out: &mut dyn FnMut(Destination, &[u8])) -> Result<()> {
+        let Splitter { reader, router } = self;
+        reader.push(chunk, &mut |r| {
+            router.route(r.row, r.raw, r.terminator, out);
+            Ok(())
+        })
+    }
+
+    /// Ends both outputs (an output that got no rows still gets its header or `[]`). Returns the
+    /// number of rows written to (kept, removed).
+    pub fn finish(&mut self, out: &mut dyn FnMut(Destination, &[u8])) -> Result<(u64, u64)> {
+        let Splitter { reader, router } = self;
+        reader.finish(&mut |r| {
+            router.route(r.row, r.raw, r.terminator, out);
+            Ok(())
+        })?;
+        let r = &mut self.router;
+        for dest in [Destination::Kept, Destination::Removed] {
+            let slot = dest as usize;
+            if !r.started[slot] {
+                write_opening(r.format, r.header.as_deref(), dest, out);
+                if r.format == Format::Json {
+                    out(dest, b"]\n");
+                }
+            } else if r.format == Format::Json {
+                out(dest, b"\n]\n");
+            }
+        }
+        Ok((r.written[0], r.written[1]))
+    }
+}
+
+fn write_opening(format: Format, header: Option<&[u8]>, dest: Destination, out: &mut dyn FnMut(Destination, &[u8])) {
+    match format {
+        Format::Json => out(dest, b"[\n"),
+        Format::Csv | Format::Tsv => {
+            if let Some(h) = header {
+                out(dest, h);
+            }
+        }
+        Format::Jsonl => {}
+    }
+}
