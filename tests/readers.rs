@@ -222,9 +222,27 @@ fn csv_quoted_fields_keep_commas_newlines_and_quotes() {
 fn tsv_splits_on_tabs_only() {
     let r = read_fixture("data.tsv");
     assert_eq!(r.header.as_deref(), Some(&b"id\ttext\tlang\n"[..]));
-    assert_eq!(r.records.len(), 4);
+    assert_eq!(r.records.len(), 6);
+    assert_eq!(r.records[4].value()["text"], "A 12\" vinyl record: a quote inside a field is a literal character");
+    assert_eq!(r.records[5].line, 7);
     assert_eq!(r.records[1].value()["text"], "Der schnelle braune Fuchs springt über den faulen Hund.");
     assert_eq!(r.records[3].value(), &json!({"id": "4", "text": "commas, do not, split TSV", "lang": "en"}));
+}
+
+#[test]
+fn a_quote_opens_a_quoted_field_only_at_the_start_of_a_field() {
+    let input = b"id,text\n1,a 5\" screen\n2,\"quoted, \"\"with\"\" escapes\n and a newline\"\n3,\"closed\"then text\n4,x\"\"y\n5,last\n";
+    let whole = read_whole(input, ReaderOptions::default()).unwrap();
+    let texts: Vec<&Value> = whole.records.iter().map(|r| &r.value()["text"]).collect();
+    assert_eq!(
+        texts,
+        [&json!("a 5\" screen"), &json!("quoted, \"with\" escapes\n and a newline"), &json!("closedthen text"), &json!("x\"\"y"), &json!("last")]
+    );
+    let lines: Vec<u64> = whole.records.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [2, 3, 5, 6, 7]);
+    for sizes in 1..=9 {
+        assert_eq!(read_with_chunks(input, ReaderOptions::default(), &mut fixed(sizes)).unwrap(), whole, "{sizes}");
+    }
 }
 
 #[test]

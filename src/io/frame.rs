@@ -91,14 +91,16 @@ impl Pending {
     }
 }
 
-/// Newline-delimited rows: JSONL lines, or CSV/TSV records (`quote_aware`: a newline inside a
-/// double-quoted field does not end the record). Blank lines (only spaces, tabs, `\r`) are
-/// skipped but counted in line numbers. The first row of a CSV/TSV file is framed as the header.
+/// Newline-delimited rows: JSONL lines, or CSV/TSV records (a newline inside a double-quoted
+/// field does not end the record). Blank lines (only spaces, tabs, `\r`) are skipped but counted
+/// in line numbers. The first row of a CSV/TSV file is framed as the header.
 #[derive(Debug)]
 pub struct LineFramer {
     max_row_bytes: usize,
-    quote_aware: bool,
-    in_quotes: bool,
+    /// CSV/TSV: the field delimiter; `None` for JSONL (no quoting).
+    csv_delimiter: Option<u8>,
+    /// Where the CSV scanner stands in the current record, kept across chunks.
+    quote_state: QuoteState,
     /// Newlines inside quoted fields of the record being scanned.
     inner_newlines: u64,
     /// CSV/TSV: the next row framed is the header.
@@ -112,24 +114,41 @@ pub struct LineFramer {
     pending: Pending,
 }
 
+/// The quoting states of a CSV field, as csv-core parses them: a `"` opens a quoted field only
+/// at the start of a field (elsewhere it is a literal character, as in `5" screen`), and `""`
+/// inside a quoted field is an escaped quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A `"` inside a quoted field: the closing quote, or the first half of `""`.
+    QuoteInQuoted,
+}
+
 impl LineFramer {
     /// A framer for JSONL.
     pub fn jsonl(max_row_bytes: usize, start_offset: u64) -> Self {
-        Self::new(max_row_bytes, start_offset, false)
+        Self::new(max_row_bytes, start_offset, None)
     }
 
-    /// A framer for CSV/TSV records (quote-aware, first record is the header).
+    /// A framer for comma-separated records (quote-aware, first record is the header).
     pub fn csv(max_row_bytes: usize, start_offset: u64) -> Self {
-        Self::new(max_row_bytes, start_offset, true)
+        Self::csv_with_delimiter(max_row_bytes, start_offset, b',')
     }
 
-    fn new(max_row_bytes: usize, start_offset: u64, quote_aware: bool) -> Self {
+    /// A framer for CSV-style records with the given delimiter (`\t` for TSV).
+    pub fn csv_with_delimiter(max_row_bytes: usize, start_offset: u64, delimiter: u8) -> Self {
+        Self::new(max_row_bytes, start_offset, Some(delimiter))
+    }
+
+    fn new(max_row_bytes: usize, start_offset: u64, csv_delimiter: Option<u8>) -> Self {
         LineFramer {
             max_row_bytes,
-            quote_aware,
-            in_quotes: false,
+            csv_delimiter,
+            quote_state: QuoteState::FieldStart,
             inner_newlines: 0,
-            expect_header: quote_aware,
+            expect_header: csv_delimiter.is_some(),
             offset: start_offset,
             line: 1,
             pending_start: start_offset,
@@ -177,20 +196,37 @@ impl LineFramer {
     /// The index of the newline that ends the current record, if it is in `data`; remembers the
     /// quoting state across chunks.
     fn find_record_end(&mut self, data: &[u8]) -> Option<usize> {
-        if !self.quote_aware {
+        let Some(delimiter) = self.csv_delimiter else {
             return memchr(b'\n', data);
-        }
+        };
+        use QuoteState::*;
         let mut from = 0;
-        while let Some(found) = memchr::memchr2(b'\n', b'"', &data[from..]) {
+        while let Some(found) = memchr::memchr3(b'\n', b'"', delimiter, &data[from..]) {
             let at = from + found;
-            if data[at] == b'"' {
-                self.in_quotes = !self.in_quotes;
-            } else if self.in_quotes {
-                self.inner_newlines += 1;
-            } else {
-                return Some(at);
+            if found > 0 {
+                self.quote_state = after_ordinary_bytes(self.quote_state);
             }
+            let b = data[at];
+            self.quote_state = match (self.quote_state, b) {
+                (Quoted, b'"') => QuoteInQuoted,
+                (Quoted, b'\n') => {
+                    self.inner_newlines += 1;
+                    Quoted
+                }
+                (Quoted, _) => Quoted, // a delimiter inside quotes
+                (QuoteInQuoted, b'"') => Quoted,
+                (FieldStart, b'"') => Quoted,
+                (Unquoted, b'"') => Unquoted,
+                (_, b'\n') => {
+                    self.quote_state = FieldStart;
+                    return Some(at);
+                }
+                (_, _) => FieldStart, // a delimiter outside quotes
+            };
             from = at + 1;
+        }
+        if from < data.len() {
+            self.quote_state = after_ordinary_bytes(self.quote_state);
         }
         None
     }
@@ -261,6 +297,14 @@ impl LineFramer {
     fn emit_oversize(&mut self, start: u64, len: u64, emit: &mut Emit<'_>) -> crate::Result<()> {
         self.expect_header = false;
         emit(oversize_frame(self.line, start, len))
+    }
+}
+
+/// The quoting state after bytes that are neither a quote, a delimiter nor a newline.
+fn after_ordinary_bytes(state: QuoteState) -> QuoteState {
+    match state {
+        QuoteState::Quoted => QuoteState::Quoted,
+        QuoteState::FieldStart | QuoteState::Unquoted | QuoteState::QuoteInQuoted => QuoteState::Unquoted,
     }
 }
 

@@ -284,7 +284,8 @@ impl RowReader {
         let max = self.options.max_row_bytes;
         let framer = match format {
             Format::Jsonl => Framer::Line(LineFramer::jsonl(max, start)),
-            Format::Csv | Format::Tsv => Framer::Line(LineFramer::csv(max, start)),
+            Format::Csv => Framer::Line(LineFramer::csv_with_delimiter(max, start, b',')),
+            Format::Tsv => Framer::Line(LineFramer::csv_with_delimiter(max, start, b'\t')),
             Format::Json => Framer::Array(JsonArrayFramer::new(max, start)),
         };
         self.detected = Some(Detected { format, compression: self.compression, bom });
