@@ -107,7 +107,7 @@ fn input_without_blank_lines(input: &[u8]) -> Vec<u8> {
 }
 
 /// Checks the output-folder invariant for one run.
-fn assert_outputs_partition_the_input(name: &str, input: &[u8], outcome: &Outcome, kept: &[u8], removed: &[u8]) {
+fn assert_outputs_partition_the_input(name: &str, fixture_name: &str, input: &[u8], outcome: &Outcome, kept: &[u8], removed: &[u8]) {
     let flags = kept_flags_from_decisions_jsonl(outcome);
     let format = outcome.detected.format;
     match format {
@@ -117,7 +117,7 @@ fn assert_outputs_partition_the_input(name: &str, input: &[u8], outcome: &Outcom
                     .unwrap_or_else(|e| panic!("{name}: {what} output is not JSON ({e}): {}", String::from_utf8_lossy(out)));
                 assert!(v.is_array(), "{name}: {what} output is a JSON array");
             }
-            let input_elements: Vec<Vec<u8>> = read_fixture(name).records.into_iter().map(|r| r.raw).collect();
+            let input_elements: Vec<Vec<u8>> = read_fixture(fixture_name).records.into_iter().map(|r| r.raw).collect();
             let (mut k, mut r) = (output_rows(kept, format).into_iter(), output_rows(removed, format).into_iter());
             let merged: Vec<Vec<u8>> =
                 flags.iter().map(|&keep| if keep { k.next() } else { r.next() }.expect("a row per decision")).collect();
@@ -164,17 +164,64 @@ fn assert_outputs_partition_the_input(name: &str, input: &[u8], outcome: &Outcom
 fn kept_and_removed_reproduce_every_fixture_byte_for_byte() {
     for name in text_fixtures() {
         let input = fixture(&name);
-        let outcome = run_job(&input, exact_config(&name), &mut fixed(input.len()));
-        let (kept, removed) = split(&outcome, &input, &mut fixed(input.len()));
-        assert_outputs_partition_the_input(&name, &input, &outcome, &kept, &removed);
-        // The same at odd chunk boundaries, in both passes.
-        for seed in 0..3 {
-            let chunked = run_job(&input, exact_config(&name), &mut random_sizes(seed, 32));
-            assert_eq!(chunked.decisions, outcome.decisions, "{name}: decisions at random chunks");
-            assert_eq!(chunked.report.comparable(), outcome.report.comparable(), "{name}: report at random chunks");
-            let again = split(&outcome, &input, &mut random_sizes(seed + 100, 32));
-            assert_eq!(again, (kept.clone(), removed.clone()), "{name}: outputs at random chunks");
+        // The default limit, and one that makes many rows over-long (copied piece by piece).
+        for max_row_bytes in [ReaderOptions::default().max_row_bytes, 60] {
+            let mut config = exact_config(&name);
+            config.input.max_row_bytes = max_row_bytes;
+            let what = format!("{name} (max_row_bytes {max_row_bytes})");
+            let outcome = run_job(&input, config.clone(), &mut fixed(input.len()));
+            let (kept, removed) = split(&outcome, &input, &mut fixed(input.len()));
+            assert_outputs_partition_the_input(&what, &name, &input, &outcome, &kept, &removed);
+            // The same at odd chunk boundaries, in both passes.
+            for seed in 0..3 {
+                let chunked = run_job(&input, config.clone(), &mut random_sizes(seed, 32));
+                assert_eq!(chunked.decisions, outcome.decisions, "{what}: decisions at random chunks");
+                assert_eq!(chunked.report.comparable(), outcome.report.comparable(), "{what}: report at random chunks");
+                let again = split(&outcome, &input, &mut random_sizes(seed + 100, 32));
+                assert_eq!(again, (kept.clone(), removed.clone()), "{what}: outputs at random chunks");
+            }
+            if max_row_bytes == 60 && ["lf.jsonl", "array.json", "alpaca.jsonl"].contains(&name.as_str()) {
+                assert!(outcome.report.removed_by["parse_error"] > 0, "{what}: some rows are over the limit");
+            }
         }
+    }
+}
+
+#[test]
+fn over_long_rows_are_copied_to_removed_byte_for_byte() {
+    let long = format!("{{\"text\": \"{}\"}}", "L".repeat(5000));
+    let cases = [
+        format!("{{\"text\": \"a\"}}\n{long}\n{{\"text\": \"b\"}}\n"),
+        format!("{{\"text\": \"a\"}}\r\n{long}\r\n{{\"text\": \"b\"}}\r\n"),
+        format!("{{\"text\": \"a\"}}\n{long}"),
+        format!("{{\"text\": \"a\"}}\n{long}\r"), // a last line ending in a lone CR keeps it
+        format!("{{\"text\": \"a\"}}\n{long}\r\r\n"),
+    ];
+    for input in cases {
+        let mut config = exact_config("x.jsonl");
+        config.input.max_row_bytes = 1000;
+        let outcome = run_job(input.as_bytes(), config, &mut fixed(4096));
+        assert_eq!(outcome.decisions[1].reasons, ["parse_error"]);
+        let whole = split(&outcome, input.as_bytes(), &mut fixed(input.len()));
+        let long_line = input.split_inclusive('\n').nth(1).unwrap();
+        let mut expected = long_line.as_bytes().to_vec();
+        if !expected.ends_with(b"\n") {
+            expected.push(b'\n');
+        }
+        assert_eq!(String::from_utf8_lossy(&whole.1), String::from_utf8_lossy(&expected), "{:?}", &input[input.len() - 4..]);
+        for sizes in [1, 2, 3, 999, 1000, 1001, 1002, 4096] {
+            assert_eq!(split(&outcome, input.as_bytes(), &mut fixed(sizes)), whole, "chunks of {sizes}");
+        }
+    }
+    // A JSON array: the removed output is still a JSON array holding the element's bytes.
+    let array = format!("[{{\"text\": \"a\"}}, {long}, {{\"text\": \"b\"}}]");
+    let mut config = exact_config("x.json");
+    config.input.max_row_bytes = 1000;
+    let outcome = run_job(array.as_bytes(), config, &mut fixed(100));
+    for sizes in [1, 999, 5000, array.len()] {
+        let (kept, removed) = split(&outcome, array.as_bytes(), &mut fixed(sizes));
+        assert_eq!(serde_json::from_slice::<Value>(&kept).unwrap(), json!([{"text": "a"}, {"text": "b"}]));
+        assert_eq!(removed, format!("[\n{long}\n]\n").as_bytes(), "chunks of {sizes}");
     }
 }
 

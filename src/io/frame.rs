@@ -32,8 +32,12 @@ pub enum FrameKind {
     Row,
     /// The header record of a CSV/TSV file.
     Header,
-    /// A row longer than the limit: its bytes were skipped, `len` says how many there were.
+    /// A row longer than the limit: its bytes were not kept, `len` says how many there were.
+    /// Its bytes were handed out before, in order, as [`FrameKind::OversizePart`] frames.
     Oversize { len: u64 },
+    /// A piece of an over-long row's bytes, so they can be copied without being held (the
+    /// output splitter copies them; the parsing pass ignores them). Not a row.
+    OversizePart,
     /// The framer could not find the row's boundaries (e.g. text after the closing `]`).
     Malformed(&'static str),
 }
@@ -53,41 +57,83 @@ fn terminator_of(crlf: bool) -> &'static [u8] {
 #[derive(Debug, Default)]
 struct Pending {
     bytes: Vec<u8>,
-    /// Set once the row went over the limit: from then on bytes are counted, not kept.
+    /// Set once the row went over the limit: from then on bytes are counted and handed out as
+    /// [`FrameKind::OversizePart`] frames, not kept.
     oversize_len: Option<u64>,
-    /// The last byte added, kept even when the bytes are not (a `\r` before the `\n` is part
-    /// of the terminator, not of the row).
-    last: Option<u8>,
-    /// A byte other than space, tab or `\r` was added (an over-long run of white space is a
-    /// blank line, not an over-long row).
-    non_blank: bool,
+    /// Offset of the row's first byte in the input.
+    start: u64,
+    /// Bytes of an over-long row handed out so far.
+    streamed: u64,
+    /// An over-long line's last byte so far is a `\r`, not handed out yet: if a `\n` follows it
+    /// belongs to the CRLF terminator, not to the row.
+    held_cr: bool,
 }
 
 impl Pending {
-    fn extend(&mut self, data: &[u8], max: usize) {
-        if let Some(&b) = data.last() {
-            self.last = Some(b);
-        }
-        if !self.non_blank {
-            self.non_blank = data.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\r'));
-        }
-        match &mut self.oversize_len {
-            Some(len) => *len += data.len() as u64,
+    /// Adds bytes of the row; past `max` they are handed out through `emit` instead of kept.
+    /// `hold_cr`: a trailing `\r` may start a CRLF terminator (lines, not JSON elements).
+    fn extend(&mut self, data: &[u8], max: usize, hold_cr: bool, line: u64, emit: &mut Emit<'_>) -> crate::Result<()> {
+        match self.oversize_len {
+            Some(len) => {
+                self.oversize_len = Some(len + data.len() as u64);
+                self.stream(data, hold_cr, line, emit)
+            }
             None if self.bytes.len() + data.len() > max => {
                 self.oversize_len = Some((self.bytes.len() + data.len()) as u64);
-                self.bytes = Vec::new();
+                let kept = std::mem::take(&mut self.bytes); // frees the buffer
+                self.stream(&kept, hold_cr, line, emit)?;
+                self.stream(data, hold_cr, line, emit)
             }
-            None => self.bytes.extend_from_slice(data),
+            None => {
+                self.bytes.extend_from_slice(data);
+                Ok(())
+            }
         }
     }
+
+    fn stream(&mut self, data: &[u8], hold_cr: bool, line: u64, emit: &mut Emit<'_>) -> crate::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        if std::mem::take(&mut self.held_cr) {
+            self.emit_part(b"\r", line, emit)?; // more bytes followed: the `\r` is content
+        }
+        match data.split_last() {
+            Some((b'\r', body)) if hold_cr => {
+                self.emit_part(body, line, emit)?;
+                self.held_cr = true;
+                Ok(())
+            }
+            _ => self.emit_part(data, line, emit),
+        }
+    }
+
+    fn emit_part(&mut self, piece: &[u8], line: u64, emit: &mut Emit<'_>) -> crate::Result<()> {
+        if piece.is_empty() {
+            return Ok(());
+        }
+        let at = self.start + self.streamed;
+        self.streamed += piece.len() as u64;
+        emit(Frame {
+            line,
+            span: (at, at + piece.len() as u64),
+            raw: piece,
+            terminator: b"",
+            kind: FrameKind::OversizePart,
+        })
+    }
+
     fn is_empty(&self) -> bool {
         self.bytes.is_empty() && self.oversize_len.is_none()
     }
-    fn clear(&mut self) {
+
+    /// Ready for the next row, starting at `start`; keeps the buffer's capacity.
+    fn reset(&mut self, start: u64) {
         self.bytes.clear();
         self.oversize_len = None;
-        self.last = None;
-        self.non_blank = false;
+        self.start = start;
+        self.streamed = 0;
+        self.held_cr = false;
     }
 }
 
@@ -157,13 +203,15 @@ impl LineFramer {
     }
 
     pub fn push(&mut self, mut data: &[u8], emit: &mut Emit<'_>) -> crate::Result<()> {
+        let limit = self.pending_limit();
         while !data.is_empty() {
             match self.find_record_end(data) {
                 None => {
                     if self.pending.is_empty() {
                         self.pending_start = self.offset;
+                        self.pending.reset(self.offset);
                     }
-                    self.pending.extend(data, self.pending_limit());
+                    self.pending.extend(data, limit, true, self.line, emit)?;
                     self.offset += data.len() as u64;
                     return Ok(());
                 }
@@ -174,15 +222,15 @@ impl LineFramer {
                         let start = self.offset;
                         self.emit_line(start, line_end, head, true, emit)?;
                     } else {
-                        self.pending.extend(head, self.pending_limit());
+                        self.pending.extend(head, limit, true, self.line, emit)?;
                         let pending = std::mem::take(&mut self.pending);
                         let start = self.pending_start;
                         match pending.oversize_len {
-                            Some(len) => self.emit_pending_oversize(start, len, &pending, true, emit)?,
+                            Some(len) => self.emit_streamed_oversize(start, len, &pending, true, emit)?,
                             None => self.emit_line(start, line_end, &pending.bytes, true, emit)?,
                         }
                         self.pending = pending;
-                        self.pending.clear();
+                        self.pending.reset(line_end + 1);
                     }
                     self.offset = line_end + 1;
                     self.line += 1 + std::mem::take(&mut self.inner_newlines);
@@ -235,9 +283,14 @@ impl LineFramer {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
         match pending.oversize_len {
-            Some(len) => self.emit_pending_oversize(self.pending_start, len, &pending, false, emit),
+            Some(len) => {
+                if std::mem::take(&mut pending.held_cr) {
+                    pending.emit_part(b"\r", self.line, emit)?; // no `\n` came: it is content
+                }
+                self.emit_streamed_oversize(self.pending_start, len, &pending, false, emit)
+            }
             None => self.emit_line(self.pending_start, self.offset, &pending.bytes, false, emit),
         }
     }
@@ -248,9 +301,9 @@ impl LineFramer {
         self.max_row_bytes.saturating_add(1)
     }
 
-    /// A straddling line whose bytes went over the limit: reported like one seen whole (its
-    /// length without the `\r` of a CRLF terminator; a blank line stays blank).
-    fn emit_pending_oversize(
+    /// The end of a straddling line whose bytes went over the limit (and were streamed out):
+    /// reported like one seen whole, its length without the `\r` of a CRLF terminator.
+    fn emit_streamed_oversize(
         &mut self,
         start: u64,
         len: u64,
@@ -258,11 +311,9 @@ impl LineFramer {
         had_newline: bool,
         emit: &mut Emit<'_>,
     ) -> crate::Result<()> {
-        if !pending.non_blank {
-            return Ok(());
-        }
-        let len = len - u64::from(had_newline && pending.last == Some(b'\r'));
-        self.emit_oversize(start, len, emit)
+        let crlf = had_newline && pending.held_cr;
+        let terminator: &'static [u8] = if had_newline { terminator_of(crlf) } else { b"" };
+        self.emit_oversize(start, len - u64::from(crlf), terminator, emit)
     }
 
     fn emit_line(
@@ -277,26 +328,31 @@ impl LineFramer {
             Some(b'\r') if had_newline => (&bytes[..bytes.len() - 1], true),
             _ => (bytes, false),
         };
+        let terminator = if had_newline { terminator_of(crlf) } else { b"" };
+        // Over the limit before blank: a straddling over-long line is streamed out before it
+        // could be known to be all white space, so a whole one must be a row too.
+        if content.len() > self.max_row_bytes {
+            let len = content.len() as u64;
+            emit(Frame {
+                line: self.line,
+                span: (start, start + len),
+                raw: content,
+                terminator: b"",
+                kind: FrameKind::OversizePart,
+            })?;
+            return self.emit_oversize(start, len, terminator, emit);
+        }
         if content.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
             return Ok(()); // blank line: counted (self.line advances), not a row
         }
-        if content.len() > self.max_row_bytes {
-            return self.emit_oversize(start, content.len() as u64, emit);
-        }
         let content_end = end - u64::from(crlf);
         let kind = if std::mem::take(&mut self.expect_header) { FrameKind::Header } else { FrameKind::Row };
-        emit(Frame {
-            line: self.line,
-            span: (start, content_end),
-            raw: content,
-            terminator: if had_newline { terminator_of(crlf) } else { b"" },
-            kind,
-        })
+        emit(Frame { line: self.line, span: (start, content_end), raw: content, terminator, kind })
     }
 
-    fn emit_oversize(&mut self, start: u64, len: u64, emit: &mut Emit<'_>) -> crate::Result<()> {
+    fn emit_oversize(&mut self, start: u64, len: u64, terminator: &'static [u8], emit: &mut Emit<'_>) -> crate::Result<()> {
         self.expect_header = false;
-        emit(oversize_frame(self.line, start, len))
+        emit(oversize_frame(self.line, start, len, terminator))
     }
 }
 
@@ -371,6 +427,7 @@ impl JsonArrayFramer {
                             self.state = ArrayState::InElement;
                             self.element_start = self.offset + i as u64;
                             self.element_line = self.line;
+                            self.pending.reset(self.element_start);
                             segment_start = Some(i);
                             self.depth = 0;
                             self.in_string = false;
@@ -418,7 +475,7 @@ impl JsonArrayFramer {
         }
         if self.state == ArrayState::InElement {
             let seg = segment_start.unwrap_or(0);
-            self.pending.extend(&data[seg..], self.max_row_bytes);
+            self.pending.extend(&data[seg..], self.max_row_bytes, false, self.element_line, emit)?;
         }
         self.offset += data.len() as u64;
         Ok(())
@@ -461,14 +518,16 @@ impl JsonArrayFramer {
         let line = self.element_line;
         if self.pending.is_empty() {
             if tail.len() > self.max_row_bytes {
-                return emit(oversize_frame(line, start, tail.len() as u64));
+                let len = tail.len() as u64;
+                emit(Frame { line, span: (start, end), raw: tail, terminator: b"", kind: FrameKind::OversizePart })?;
+                return emit(oversize_frame(line, start, len, b""));
             }
             return emit(Frame { line, span: (start, end), raw: tail, terminator: b"", kind: FrameKind::Row });
         }
-        self.pending.extend(tail, self.max_row_bytes);
+        self.pending.extend(tail, self.max_row_bytes, false, line, emit)?;
         let pending = std::mem::take(&mut self.pending);
         let result = match pending.oversize_len {
-            Some(len) => emit(oversize_frame(line, start, len)),
+            Some(len) => emit(oversize_frame(line, start, len, b"")),
             None => emit(Frame {
                 line,
                 span: (start, end),
@@ -478,7 +537,7 @@ impl JsonArrayFramer {
             }),
         };
         self.pending = pending;
-        self.pending.clear();
+        self.pending.reset(end);
         result
     }
 
@@ -516,8 +575,8 @@ enum ElementEnd {
     Before,
 }
 
-fn oversize_frame(line: u64, start: u64, len: u64) -> Frame<'static> {
-    Frame { line, span: (start, start + len), raw: b"", terminator: b"", kind: FrameKind::Oversize { len } }
+fn oversize_frame(line: u64, start: u64, len: u64, terminator: &'static [u8]) -> Frame<'static> {
+    Frame { line, span: (start, start + len), raw: b"", terminator, kind: FrameKind::Oversize { len } }
 }
 
 pub(crate) fn csv_reader(delimiter: u8) -> csv_core::Reader {

@@ -113,6 +113,10 @@ pub struct Detected {
     pub bom: bool,
 }
 
+/// Receives the bytes of over-long rows, piece by piece, with the index the row will have.
+type PartSink<'p> = dyn FnMut(u64, &[u8]) + 'p;
+type RecordSink<'r> = dyn FnMut(Record<'_>) -> Result<()> + 'r;
+
 enum Framer {
     Line(LineFramer),
     Array(JsonArrayFramer),
@@ -204,6 +208,26 @@ impl RowReader {
         chunk: &[u8],
         on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
     ) -> Result<()> {
+        self.push_inner(chunk, on_record, None)
+    }
+
+    /// [`push`](Self::push), also handing out the bytes of over-long rows (which are never
+    /// records' `raw`) to `on_part`, in order, before the row's record; for copying them.
+    pub(crate) fn push_with_parts(
+        &mut self,
+        chunk: &[u8],
+        on_record: &mut RecordSink<'_>,
+        on_part: &mut PartSink<'_>,
+    ) -> Result<()> {
+        self.push_inner(chunk, on_record, Some(on_part))
+    }
+
+    fn push_inner(
+        &mut self,
+        chunk: &[u8],
+        on_record: &mut RecordSink<'_>,
+        on_part: Option<&mut PartSink<'_>>,
+    ) -> Result<()> {
         self.bytes_in += chunk.len() as u64;
         match &mut self.stage {
             Stage::Finished => return Err(Error::Usage("push after finish".into())),
@@ -215,11 +239,11 @@ impl RowReader {
                 let buf = std::mem::take(buf);
                 self.start_decompression(&buf);
                 self.stage = Stage::SniffFormat(Vec::new());
-                return self.push_plain_after_compression(&buf, on_record);
+                return self.push_plain_after_compression(&buf, on_record, on_part);
             }
             _ => {}
         }
-        self.push_plain_after_compression(chunk, on_record)
+        self.push_plain_after_compression(chunk, on_record, on_part)
     }
 
     fn start_decompression(&mut self, head: &[u8]) {
@@ -232,16 +256,17 @@ impl RowReader {
     fn push_plain_after_compression(
         &mut self,
         chunk: &[u8],
-        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+        on_record: &mut RecordSink<'_>,
+        on_part: Option<&mut PartSink<'_>>,
     ) -> Result<()> {
         match self.gunzip.as_mut() {
-            None => self.push_plain(chunk, on_record),
+            None => self.push_plain(chunk, on_record, on_part),
             Some(decoder) => {
                 decoder.write_all(chunk).map_err(|e| {
                     Error::Format(format!("the gzip stream is corrupt: {e}"))
                 })?;
                 let plain = std::mem::take(decoder.get_mut());
-                let result = self.push_plain(&plain, on_record);
+                let result = self.push_plain(&plain, on_record, on_part);
                 // Hand the buffer back so its capacity is reused.
                 if let Some(decoder) = self.gunzip.as_mut() {
                     let mut plain = plain;
@@ -256,7 +281,8 @@ impl RowReader {
     fn push_plain(
         &mut self,
         data: &[u8],
-        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+        on_record: &mut RecordSink<'_>,
+        on_part: Option<&mut PartSink<'_>>,
     ) -> Result<()> {
         if let Stage::SniffFormat(buf) = &mut self.stage {
             buf.extend_from_slice(data);
@@ -264,15 +290,16 @@ impl RowReader {
                 return Ok(());
             }
             let buf = std::mem::take(buf);
-            return self.start_framing(&buf, on_record);
+            return self.start_framing(&buf, on_record, on_part);
         }
-        self.frame(data, on_record)
+        self.frame(data, on_record, on_part)
     }
 
     fn start_framing(
         &mut self,
         head: &[u8],
-        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+        on_record: &mut RecordSink<'_>,
+        on_part: Option<&mut PartSink<'_>>,
     ) -> Result<()> {
         let bom = head.starts_with(b"\xEF\xBB\xBF");
         let body = if bom { &head[3..] } else { head };
@@ -290,13 +317,14 @@ impl RowReader {
         };
         self.detected = Some(Detected { format, compression: self.compression, bom });
         self.stage = Stage::Framing(framer);
-        self.frame(body, on_record)
+        self.frame(body, on_record, on_part)
     }
 
     fn frame(
         &mut self,
         data: &[u8],
-        on_record: &mut dyn FnMut(Record<'_>) -> Result<()>,
+        on_record: &mut RecordSink<'_>,
+        on_part: Option<&mut PartSink<'_>>,
     ) -> Result<()> {
         let Stage::Framing(framer) = &mut self.stage else {
             return Err(Error::Usage("reader is not framing".into()));
@@ -309,6 +337,7 @@ impl RowReader {
             header: &mut self.header,
             header_raw: &mut self.header_raw,
             on_record,
+            on_part,
         };
         framer.push(data, &mut |f| state.on_frame(f))
     }
@@ -316,22 +345,31 @@ impl RowReader {
     /// Ends the input: flushes the last row (one without a final newline) and reports a
     /// truncated JSON array or gzip stream.
     pub fn finish(&mut self, on_record: &mut dyn FnMut(Record<'_>) -> Result<()>) -> Result<()> {
+        self.finish_inner(on_record, None)
+    }
+
+    /// [`finish`](Self::finish) with the bytes of over-long rows (see [`Self::push_with_parts`]).
+    pub(crate) fn finish_with_parts(&mut self, on_record: &mut RecordSink<'_>, on_part: &mut PartSink<'_>) -> Result<()> {
+        self.finish_inner(on_record, Some(on_part))
+    }
+
+    fn finish_inner(&mut self, on_record: &mut RecordSink<'_>, mut on_part: Option<&mut PartSink<'_>>) -> Result<()> {
         if let Stage::SniffCompression(buf) = &mut self.stage {
             let buf = std::mem::take(buf);
             self.start_decompression(&buf);
             self.stage = Stage::SniffFormat(Vec::new());
-            self.push_plain_after_compression(&buf, on_record)?;
+            self.push_plain_after_compression(&buf, on_record, on_part.as_deref_mut())?;
         }
         if let Some(mut decoder) = self.gunzip.take() {
             decoder
                 .try_finish()
                 .map_err(|e| Error::Format(format!("the gzip stream is truncated or corrupt: {e}")))?;
             let plain = std::mem::take(decoder.get_mut());
-            self.push_plain(&plain, on_record)?;
+            self.push_plain(&plain, on_record, on_part.as_deref_mut())?;
         }
         if let Stage::SniffFormat(buf) = &mut self.stage {
             let buf = std::mem::take(buf);
-            self.start_framing(&buf, on_record)?;
+            self.start_framing(&buf, on_record, on_part.as_deref_mut())?;
         }
         let stage = std::mem::replace(&mut self.stage, Stage::Finished);
         if let Stage::Framing(mut framer) = stage {
@@ -343,6 +381,7 @@ impl RowReader {
                 header: &mut self.header,
                 header_raw: &mut self.header_raw,
                 on_record,
+                on_part,
             };
             framer.finish(&mut |f| state.on_frame(f))?;
         }
@@ -351,17 +390,18 @@ impl RowReader {
 }
 
 /// The parts of the reader that turning frames into records needs, borrowed apart from the framer.
-struct RowState<'r, 'c> {
+struct RowState<'r, 'c, 'p> {
     format: Format,
     parse: bool,
     max_row_bytes: usize,
     rows: &'r mut u64,
     header: &'r mut Option<Vec<String>>,
     header_raw: &'r mut Option<Vec<u8>>,
-    on_record: &'r mut (dyn FnMut(Record<'_>) -> Result<()> + 'c),
+    on_record: &'r mut RecordSink<'c>,
+    on_part: Option<&'r mut PartSink<'p>>,
 }
 
-impl RowState<'_, '_> {
+impl RowState<'_, '_, '_> {
     fn on_frame(&mut self, frame: Frame<'_>) -> Result<()> {
         let content = match frame.kind {
             FrameKind::Header => {
@@ -377,6 +417,12 @@ impl RowState<'_, '_> {
                 human_bytes(len),
                 human_bytes(self.max_row_bytes as u64)
             )),
+            FrameKind::OversizePart => {
+                if let Some(on_part) = self.on_part.as_deref_mut() {
+                    on_part(*self.rows, frame.raw);
+                }
+                return Ok(());
+            }
             FrameKind::Malformed(why) => RowContent::Invalid(why.to_string()),
             FrameKind::Row if !self.parse => RowContent::Unparsed,
             FrameKind::Row => self.parse_row(frame.raw),

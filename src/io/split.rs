@@ -1,5 +1,7 @@
 //! The second pass: route every row, byte-identical, to the kept or the removed output.
 
+use std::cell::RefCell;
+
 use super::{Format, ReaderOptions, RowReader};
 use crate::Result;
 
@@ -17,8 +19,7 @@ pub enum Destination {
 /// terminator (a last row without one gets `\n`), and CSV/TSV outputs start with the input's
 /// header line; JSON array elements are written as a JSON array, each element's bytes as in the
 /// input. Compressed input is written decompressed; a byte-order mark is not copied. Rows over
-/// the length limit were never read into memory and are not copied (their decisions and the
-/// report name them).
+/// the length limit are copied too, piece by piece as they stream past (never held in memory).
 pub struct Splitter {
     reader: RowReader,
     router: Router,
@@ -31,18 +32,23 @@ struct Router {
     kept: Vec<bool>,
     started: [bool; 2],
     written: [u64; 2],
+    /// The over-long row whose bytes are being copied piece by piece.
+    streaming: Option<u64>,
 }
 
 impl Router {
-    fn route(&mut self, row: u64, raw: &[u8], terminator: &[u8], out: &mut dyn FnMut(Destination, &[u8])) {
-        if raw.is_empty() {
-            return; // an over-long row: never read into memory
-        }
-        let dest = if self.kept.get(row as usize).copied().unwrap_or(false) {
+    fn destination(&self, row: u64) -> Destination {
+        if self.kept.get(row as usize).copied().unwrap_or(false) {
             Destination::Kept
         } else {
             Destination::Removed
-        };
+        }
+    }
+
+    /// Writes what goes before a row in its output (the header or `[` first, `,` between JSON
+    /// elements) and says which output that is.
+    fn begin_row(&mut self, row: u64, out: &mut dyn FnMut(Destination, &[u8])) -> Destination {
+        let dest = self.destination(row);
         let slot = dest as usize;
         if !self.started[slot] {
             self.started[slot] = true;
@@ -50,11 +56,38 @@ impl Router {
         } else if self.format == Format::Json {
             out(dest, b",\n");
         }
-        out(dest, raw);
+        dest
+    }
+
+    fn end_row(&mut self, dest: Destination, terminator: &[u8], out: &mut dyn FnMut(Destination, &[u8])) {
         if self.format != Format::Json {
             out(dest, if terminator.is_empty() { b"\n" } else { terminator });
         }
-        self.written[slot] += 1;
+        self.written[dest as usize] += 1;
+    }
+
+    /// A piece of an over-long row (see [`RowReader::push_with_parts`]).
+    fn part(&mut self, row: u64, piece: &[u8], out: &mut dyn FnMut(Destination, &[u8])) {
+        if self.streaming != Some(row) {
+            self.streaming = Some(row);
+            self.begin_row(row, out);
+        }
+        out(self.destination(row), piece);
+    }
+
+    fn route(&mut self, row: u64, raw: &[u8], terminator: &[u8], out: &mut dyn FnMut(Destination, &[u8])) {
+        if self.streaming == Some(row) {
+            self.streaming = None;
+            let dest = self.destination(row);
+            self.end_row(dest, terminator, out);
+            return;
+        }
+        if raw.is_empty() {
+            return; // no bytes to copy (e.g. "the JSON array has no closing `]`")
+        }
+        let dest = self.begin_row(row, out);
+        out(dest, raw);
+        self.end_row(dest, terminator, out);
     }
 }
 
@@ -65,26 +98,45 @@ impl Splitter {
         let options = ReaderOptions { format: Some(format), ..options };
         Splitter {
             reader: RowReader::framing_only(options),
-            router: Router { format, header, kept, started: [false; 2], written: [0; 2] },
+            router: Router { format, header, kept, started: [false; 2], written: [0; 2], streaming: None },
         }
     }
 
     pub fn push(&mut self, chunk: &[u8], out: &mut dyn FnMut(Destination, &[u8])) -> Result<()> {
         let Splitter { reader, router } = self;
-        reader.push(chunk, &mut |r| {
-            router.route(r.row, r.raw, r.terminator, out);
-            Ok(())
-        })
+        // Both callbacks write through the router to the outputs; the reader calls them one at
+        // a time, so a RefCell shares them.
+        let shared = RefCell::new((router, out));
+        reader.push_with_parts(
+            chunk,
+            &mut |r| {
+                let (router, out) = &mut *shared.borrow_mut();
+                router.route(r.row, r.raw, r.terminator, *out);
+                Ok(())
+            },
+            &mut |row, piece| {
+                let (router, out) = &mut *shared.borrow_mut();
+                router.part(row, piece, *out);
+            },
+        )
     }
 
     /// Ends both outputs (an output that got no rows still gets its header or `[]`). Returns the
     /// number of rows written to (kept, removed).
     pub fn finish(&mut self, out: &mut dyn FnMut(Destination, &[u8])) -> Result<(u64, u64)> {
         let Splitter { reader, router } = self;
-        reader.finish(&mut |r| {
-            router.route(r.row, r.raw, r.terminator, out);
-            Ok(())
-        })?;
+        let shared = RefCell::new((router, &mut *out));
+        reader.finish_with_parts(
+            &mut |r| {
+                let (router, out) = &mut *shared.borrow_mut();
+                router.route(r.row, r.raw, r.terminator, *out);
+                Ok(())
+            },
+            &mut |row, piece| {
+                let (router, out) = &mut *shared.borrow_mut();
+                router.part(row, piece, *out);
+            },
+        )?;
         let r = &mut self.router;
         for dest in [Destination::Kept, Destination::Removed] {
             let slot = dest as usize;

@@ -368,4 +368,6 @@ fn max_row_bytes_reports_the_long_line_and_goes_on() {
     assert_eq!(report["rows_in"], 3);
     assert_eq!(report["removed_by"], json!({"parse_error": 1}));
     assert_eq!(std::fs::read(out.join("kept.jsonl")).unwrap(), b"{\"text\": \"a\"}\n{\"text\": \"b\"}\n");
+    assert_eq!(std::fs::read(out.join("removed.jsonl")).unwrap(), format!("{long}\n").into_bytes(), "copied, not dropped");
+    assert_output_folder("long.jsonl", &input, &out);
 }
