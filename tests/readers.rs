@@ -524,3 +524,39 @@ fn an_over_long_line_is_never_buffered() {
         assert!(peak < 256 * 1024, "peak allocation {peak} bytes while reading a {LINE}-byte line");
     }
 }
+
+#[test]
+fn a_gzip_bomb_is_decompressed_in_bounded_pieces() {
+    // 48 gzip members of 1 MiB of `b` each (about 1 kB compressed apiece): one 48 MiB line in a
+    // 50 kB input, pushed as one chunk.
+    let member = {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &vec![b'b'; 1 << 20]).unwrap();
+        gz.finish().unwrap()
+    };
+    let mut input = b"".to_vec();
+    let head = {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, b"{\"text\": \"before\"}\n").unwrap();
+        gz.finish().unwrap()
+    };
+    input.extend(&head);
+    for _ in 0..48 {
+        input.extend(&member);
+    }
+    assert!(input.len() < 100_000, "{}", input.len());
+    let mut rows = Vec::new();
+    let peak = peak_allocation_during(|| {
+        let mut reader = RowReader::new(ReaderOptions { max_row_bytes: 4096, ..ReaderOptions::default() });
+        let mut on = |r: datasieve::io::Record<'_>| {
+            rows.push((r.line, r.content));
+            Ok(())
+        };
+        reader.push(&input, &mut on).unwrap();
+        reader.finish(&mut on).unwrap();
+    });
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0], (1, RowContent::Value(json!({"text": "before"}))));
+    assert_eq!(rows[1], (2, RowContent::Invalid("line 2 is 48 MiB, over the 4.1 kB limit (input.max_row_bytes)".into())));
+    assert!(peak < 1024 * 1024, "peak allocation {peak} bytes while inflating 48 MiB");
+}

@@ -259,23 +259,34 @@ impl RowReader {
         on_record: &mut RecordSink<'_>,
         on_part: Option<&mut PartSink<'_>>,
     ) -> Result<()> {
-        match self.gunzip.as_mut() {
-            None => self.push_plain(chunk, on_record, on_part),
-            Some(decoder) => {
-                decoder.write_all(chunk).map_err(|e| {
-                    Error::Format(format!("the gzip stream is corrupt: {e}"))
-                })?;
-                let plain = std::mem::take(decoder.get_mut());
-                let result = self.push_plain(&plain, on_record, on_part);
-                // Hand the buffer back so its capacity is reused.
-                if let Some(decoder) = self.gunzip.as_mut() {
+        let Some(mut decoder) = self.gunzip.take() else {
+            return self.push_plain(chunk, on_record, on_part);
+        };
+        // One `write` call decompresses into flate2's 32 KiB buffer at most, so draining after
+        // each call bounds memory whatever the compression ratio (a small chunk of a gzip bomb
+        // would otherwise expand to gigabytes in one `write_all`).
+        let mut on_part = on_part;
+        let mut rest = chunk;
+        let mut result = Ok(());
+        while !rest.is_empty() && result.is_ok() {
+            match decoder.write(rest) {
+                Ok(0) => {
+                    result = Err(Error::Format("the gzip stream is corrupt: data after its end".into()))
+                }
+                Ok(n) => {
+                    rest = &rest[n..];
+                    let plain = std::mem::take(decoder.get_mut());
+                    result = self.push_plain(&plain, on_record, on_part.as_deref_mut());
+                    // Hand the buffer back so its capacity is reused.
                     let mut plain = plain;
                     plain.clear();
                     *decoder.get_mut() = plain;
                 }
-                result
+                Err(e) => result = Err(Error::Format(format!("the gzip stream is corrupt: {e}"))),
             }
         }
+        self.gunzip = Some(decoder);
+        result
     }
 
     fn push_plain(
