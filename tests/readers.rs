@@ -349,6 +349,26 @@ fn a_binary_file_is_a_format_error_with_a_clear_message() {
 }
 
 #[test]
+fn an_error_inside_a_multi_line_element_names_the_input_line() {
+    let input = b"[\n  {\n    \"a\": 1,\n    \"b\": oops\n  },\n  {\"a\": 2}\n]\n";
+    let r = read_whole(input, ReaderOptions::default()).unwrap();
+    assert_eq!(r.records[0].line, 2);
+    let message = r.records[0].invalid();
+    assert!(message.starts_with("not valid JSON at line 4, column "), "{message}");
+    assert!(message.contains("expected value"), "{message}");
+    assert_eq!(r.records[1].value(), &json!({"a": 2}));
+}
+
+#[test]
+fn a_pretty_printed_json_object_is_a_format_error() {
+    let input = b"{\n  \"data\": [\n    {\"text\": \"a\"}\n  ]\n}\n";
+    let err = read_whole(input, named("dataset.json")).unwrap_err();
+    assert!(matches!(&err, Error::Format(m) if m.contains("pretty-printed")), "{err:?}");
+    // A JSONL row is never a lone `{`, but it can be `{}`.
+    assert_eq!(read_whole(b"{}\n{\"a\": 1}\n", ReaderOptions::default()).unwrap().records.len(), 2);
+}
+
+#[test]
 fn a_corrupt_or_truncated_gzip_stream_is_a_format_error() {
     let gz = fixture("lf.jsonl.gz");
     let truncated = &gz[..gz.len() / 2];

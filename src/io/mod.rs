@@ -436,7 +436,7 @@ impl RowState<'_, '_, '_> {
             }
             FrameKind::Malformed(why) => RowContent::Invalid(why.to_string()),
             FrameKind::Row if !self.parse => RowContent::Unparsed,
-            FrameKind::Row => self.parse_row(frame.raw),
+            FrameKind::Row => self.parse_row(frame.raw, frame.line),
         };
         let row = *self.rows;
         *self.rows += 1;
@@ -470,11 +470,12 @@ impl RowState<'_, '_, '_> {
             .collect()
     }
 
-    fn parse_row(&self, raw: &[u8]) -> RowContent {
+    /// `line`: the input line the row starts on, to place errors inside multi-line rows.
+    fn parse_row(&self, raw: &[u8], line: u64) -> RowContent {
         match self.format {
             Format::Jsonl | Format::Json => match serde_json::from_slice::<Value>(raw) {
                 Ok(v) => RowContent::Value(v),
-                Err(e) => RowContent::Invalid(describe_json_error(raw, &e)),
+                Err(e) => RowContent::Invalid(describe_json_error(raw, line, &e)),
             },
             Format::Csv | Format::Tsv => {
                 let header = self.header.as_deref().unwrap_or(&[]);
@@ -506,13 +507,19 @@ impl RowState<'_, '_, '_> {
     }
 }
 
-fn describe_json_error(raw: &[u8], e: &serde_json::Error) -> String {
+/// Why a row is not JSON, for people. For a row spanning several lines (a pretty-printed JSON
+/// array element) the error's own line is given as a line of the input.
+fn describe_json_error(raw: &[u8], line: u64, e: &serde_json::Error) -> String {
     if let Err(u) = std::str::from_utf8(raw) {
         return format!("not valid UTF-8 at byte {} of the row", u.valid_up_to());
     }
     let full = e.to_string();
     let what = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
-    format!("not valid JSON at column {}: {what}", e.column())
+    if e.line() > 1 {
+        format!("not valid JSON at line {}, column {}: {what}", line + e.line() as u64 - 1, e.column())
+    } else {
+        format!("not valid JSON at column {}: {what}", e.column())
+    }
 }
 
 /// Bytes for people: "300 MB", "64 MiB".
@@ -574,7 +581,19 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
     let name = file_name.unwrap_or("").to_ascii_lowercase();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     match head[first] {
-        b'{' => Ok(Format::Jsonl),
+        b'{' => {
+            let first_line = head[first..].split(|&b| b == b'\n').next().unwrap_or(&[]);
+            if first_line.trim_ascii() == b"{" && head[first..].contains(&b'\n') {
+                // No JSONL row is a lone `{`: this is JSON pretty-printed over many lines.
+                return Err(Error::Format(
+                    "the file starts with a JSON object spread over several lines (pretty-printed \
+                     JSON): datasieve reads JSONL (one object per line) or a top-level JSON array \
+                     of records"
+                        .into(),
+                ));
+            }
+            Ok(Format::Jsonl)
+        }
         b'[' => Ok(detect_bracket_format(&head[first..], name)),
         _ => {
             let first_line = head[first..].split(|&b| b == b'\n').next().unwrap_or(&[]);
