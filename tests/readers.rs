@@ -349,6 +349,34 @@ fn a_binary_file_is_a_format_error_with_a_clear_message() {
 }
 
 #[test]
+fn text_outside_the_array_is_one_malformed_row_per_line() {
+    let input = b")]}'\n[{\"a\": 1}, {\"a\": 2}]\ntrailing junk  \r\nmore\n";
+    let whole = read_whole(input, ReaderOptions { format: Some(Format::Json), ..ReaderOptions::default() }).unwrap();
+    let rows: Vec<(u64, &[u8], bool)> =
+        whole.records.iter().map(|r| (r.line, &r.raw[..], matches!(r.content, RowContent::Invalid(_)))).collect();
+    assert_eq!(
+        rows,
+        [
+            (1, &b")]}'"[..], true),
+            (2, b"{\"a\": 1}", false),
+            (2, b"{\"a\": 2}", false),
+            (3, b"trailing junk  ", true),
+            (4, b"more", true),
+        ]
+    );
+    assert_eq!(whole.records[0].invalid(), "text outside the top-level JSON array");
+    assert_records_index_input("stray", input, &whole);
+    let options = ReaderOptions { format: Some(Format::Json), ..ReaderOptions::default() };
+    for sizes in 1..=12 {
+        assert_eq!(read_with_chunks(input, options.clone(), &mut fixed(sizes)).unwrap(), whole, "{sizes}");
+    }
+    // Text right before the opening bracket ends at it; at the very end, at the end of input.
+    let r = read_whole(b"junk[1]tail", options).unwrap();
+    let raws: Vec<&[u8]> = r.records.iter().map(|r| &r.raw[..]).collect();
+    assert_eq!(raws, [&b"junk"[..], b"1", b"tail"]);
+}
+
+#[test]
 fn an_error_inside_a_multi_line_element_names_the_input_line() {
     let input = b"[\n  {\n    \"a\": 1,\n    \"b\": oops\n  },\n  {\"a\": 2}\n]\n";
     let r = read_whole(input, ReaderOptions::default()).unwrap();

@@ -378,6 +378,8 @@ pub struct JsonArrayFramer {
     escaped: bool,
     element_start: u64,
     element_line: u64,
+    /// The state a run of stray text interrupted (before the opening or after the closing bracket).
+    stray_in: ArrayState,
     pending: Pending,
 }
 
@@ -388,7 +390,12 @@ enum ArrayState {
     BetweenElements,
     InElement,
     AfterClose,
+    /// A run of text outside the array (to the end of its line, or to the `[` that opens the
+    /// array): one malformed row, framed like an element so it is the same at any chunk boundary.
+    Stray,
 }
+
+const STRAY_TEXT: &str = "text outside the top-level JSON array";
 
 impl JsonArrayFramer {
     pub fn new(max_row_bytes: usize, start_offset: u64) -> Self {
@@ -402,8 +409,16 @@ impl JsonArrayFramer {
             escaped: false,
             element_start: 0,
             element_line: 1,
+            stray_in: ArrayState::BeforeOpen,
             pending: Pending::default(),
         }
+    }
+
+    /// Starts a row (an element or a run of stray text) at byte `i` of the chunk at hand.
+    fn start_row(&mut self, i: usize) {
+        self.element_start = self.offset + i as u64;
+        self.element_line = self.line;
+        self.pending.reset(self.element_start);
     }
 
     pub fn push(&mut self, data: &[u8], emit: &mut Emit<'_>) -> crate::Result<()> {
@@ -425,27 +440,30 @@ impl JsonArrayFramer {
                         (ArrayState::BetweenElements, b']') => self.state = ArrayState::AfterClose,
                         (ArrayState::BetweenElements, _) => {
                             self.state = ArrayState::InElement;
-                            self.element_start = self.offset + i as u64;
-                            self.element_line = self.line;
-                            self.pending.reset(self.element_start);
+                            self.start_row(i);
                             segment_start = Some(i);
                             self.depth = 0;
                             self.in_string = false;
                             self.escaped = false;
                             continue; // re-read this byte as the element's first
                         }
-                        _ => {
-                            let at = self.offset + i as u64;
-                            emit(Frame {
-                                line: self.line,
-                                span: (at, at + 1),
-                                raw: &data[i..i + 1],
-                                terminator: b"",
-                                kind: FrameKind::Malformed(
-                                    "text outside the top-level JSON array",
-                                ),
-                            })?;
+                        (state, _) => {
+                            self.stray_in = state;
+                            self.state = ArrayState::Stray;
+                            self.start_row(i);
+                            segment_start = Some(i);
                         }
+                    }
+                    i += 1;
+                }
+                ArrayState::Stray => {
+                    let ends = matches!(b, b'\r' | b'\n') || (self.stray_in == ArrayState::BeforeOpen && b == b'[');
+                    if ends {
+                        let seg = segment_start.take().unwrap_or(0);
+                        let end = self.offset + i as u64;
+                        self.emit_row(&data[seg..i], end, FrameKind::Malformed(STRAY_TEXT), emit)?;
+                        self.state = self.stray_in;
+                        continue; // re-read this byte in the state the run interrupted
                     }
                     i += 1;
                 }
@@ -460,7 +478,7 @@ impl JsonArrayFramer {
                         };
                         let seg = segment_start.unwrap_or(0);
                         let end = self.offset + end_in_chunk as u64;
-                        self.emit_element(&data[seg..end_in_chunk], end, emit)?;
+                        self.emit_row(&data[seg..end_in_chunk], end, FrameKind::Row, emit)?;
                         segment_start = None;
                         self.state = ArrayState::BetweenElements;
                         i = end_in_chunk;
@@ -473,7 +491,7 @@ impl JsonArrayFramer {
                 }
             }
         }
-        if self.state == ArrayState::InElement {
+        if matches!(self.state, ArrayState::InElement | ArrayState::Stray) {
             let seg = segment_start.unwrap_or(0);
             self.pending.extend(&data[seg..], self.max_row_bytes, false, self.element_line, emit)?;
         }
@@ -513,7 +531,9 @@ impl JsonArrayFramer {
         None
     }
 
-    fn emit_element(&mut self, tail: &[u8], end: u64, emit: &mut Emit<'_>) -> crate::Result<()> {
+    /// Ends the current element (`kind` Row) or stray run (`kind` Malformed); `tail` is its part
+    /// in the chunk at hand, `end` its end offset.
+    fn emit_row(&mut self, tail: &[u8], end: u64, kind: FrameKind, emit: &mut Emit<'_>) -> crate::Result<()> {
         let start = self.element_start;
         let line = self.element_line;
         if self.pending.is_empty() {
@@ -522,19 +542,13 @@ impl JsonArrayFramer {
                 emit(Frame { line, span: (start, end), raw: tail, terminator: b"", kind: FrameKind::OversizePart })?;
                 return emit(oversize_frame(line, start, len, b""));
             }
-            return emit(Frame { line, span: (start, end), raw: tail, terminator: b"", kind: FrameKind::Row });
+            return emit(Frame { line, span: (start, end), raw: tail, terminator: b"", kind });
         }
         self.pending.extend(tail, self.max_row_bytes, false, line, emit)?;
         let pending = std::mem::take(&mut self.pending);
         let result = match pending.oversize_len {
             Some(len) => emit(oversize_frame(line, start, len, b"")),
-            None => emit(Frame {
-                line,
-                span: (start, end),
-                raw: &pending.bytes,
-                terminator: b"",
-                kind: FrameKind::Row,
-            }),
+            None => emit(Frame { line, span: (start, end), raw: &pending.bytes, terminator: b"", kind }),
         };
         self.pending = pending;
         self.pending.reset(end);
@@ -543,6 +557,12 @@ impl JsonArrayFramer {
 
     pub fn finish(&mut self, emit: &mut Emit<'_>) -> crate::Result<()> {
         match self.state {
+            ArrayState::Stray => {
+                let end = self.offset;
+                self.emit_row(&[], end, FrameKind::Malformed(STRAY_TEXT), emit)?;
+                self.state = self.stray_in;
+                self.finish(emit)
+            }
             ArrayState::InElement => {
                 let pending = std::mem::take(&mut self.pending);
                 let start = self.element_start;
