@@ -3,6 +3,9 @@
 use super::{Format, ReaderOptions, RowReader};
 use crate::Result;
 
+const MAX_SAMPLES: usize = 200;
+const MAX_SAMPLE_BYTES: usize = 4096;
+
 /// Where a piece of output goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
@@ -26,6 +29,8 @@ pub struct Splitter {
 
 /// Everything but the reader, so rows can be routed while the reader is borrowed.
 struct Router {
+    /// The first removed rows (text, capped), for the page to show.
+    samples: Vec<(u64, String)>,
     format: Format,
     header: Option<Vec<u8>>,
     kept: Vec<bool>,
@@ -44,6 +49,10 @@ impl Router {
             Destination::Removed
         };
         let slot = dest as usize;
+        if dest == Destination::Removed && self.samples.len() < MAX_SAMPLES {
+            let cut = raw.len().min(MAX_SAMPLE_BYTES);
+            self.samples.push((row, String::from_utf8_lossy(&raw[..cut]).into_owned()));
+        }
         if !self.started[slot] {
             self.started[slot] = true;
             write_opening(self.format, self.header.as_deref(), dest, out);
@@ -65,7 +74,7 @@ impl Splitter {
         let options = ReaderOptions { format: Some(format), ..options };
         Splitter {
             reader: RowReader::framing_only(options),
-            router: Router { format, header, kept, started: [false; 2], written: [0; 2] },
+            router: Router { samples: Vec::new(), format, header, kept, started: [false; 2], written: [0; 2] },
         }
     }
 
@@ -75,6 +84,11 @@ impl Splitter {
             router.route(r.row, r.raw, r.terminator, out);
             Ok(())
         })
+    }
+
+    /// The first removed rows as (row, text), each cut at 4 kB: what the page lists.
+    pub fn removed_samples(&self) -> &[(u64, String)] {
+        &self.router.samples
     }
 
     /// Ends both outputs (an output that got no rows still gets its header or `[]`). Returns the
