@@ -55,10 +55,22 @@ struct Pending {
     bytes: Vec<u8>,
     /// Set once the row went over the limit: from then on bytes are counted, not kept.
     oversize_len: Option<u64>,
+    /// The last byte added, kept even when the bytes are not (a `\r` before the `\n` is part
+    /// of the terminator, not of the row).
+    last: Option<u8>,
+    /// A byte other than space, tab or `\r` was added (an over-long run of white space is a
+    /// blank line, not an over-long row).
+    non_blank: bool,
 }
 
 impl Pending {
     fn extend(&mut self, data: &[u8], max: usize) {
+        if let Some(&b) = data.last() {
+            self.last = Some(b);
+        }
+        if !self.non_blank {
+            self.non_blank = data.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\r'));
+        }
         match &mut self.oversize_len {
             Some(len) => *len += data.len() as u64,
             None if self.bytes.len() + data.len() > max => {
@@ -74,6 +86,8 @@ impl Pending {
     fn clear(&mut self) {
         self.bytes.clear();
         self.oversize_len = None;
+        self.last = None;
+        self.non_blank = false;
     }
 }
 
@@ -130,7 +144,7 @@ impl LineFramer {
                     if self.pending.is_empty() {
                         self.pending_start = self.offset;
                     }
-                    self.pending.extend(data, self.max_row_bytes);
+                    self.pending.extend(data, self.pending_limit());
                     self.offset += data.len() as u64;
                     return Ok(());
                 }
@@ -141,11 +155,11 @@ impl LineFramer {
                         let start = self.offset;
                         self.emit_line(start, line_end, head, true, emit)?;
                     } else {
-                        self.pending.extend(head, self.max_row_bytes);
+                        self.pending.extend(head, self.pending_limit());
                         let pending = std::mem::take(&mut self.pending);
                         let start = self.pending_start;
                         match pending.oversize_len {
-                            Some(len) => self.emit_oversize(start, len, emit)?,
+                            Some(len) => self.emit_pending_oversize(start, len, &pending, true, emit)?,
                             None => self.emit_line(start, line_end, &pending.bytes, true, emit)?,
                         }
                         self.pending = pending;
@@ -187,9 +201,32 @@ impl LineFramer {
         }
         let pending = std::mem::take(&mut self.pending);
         match pending.oversize_len {
-            Some(len) => self.emit_oversize(self.pending_start, len, emit),
+            Some(len) => self.emit_pending_oversize(self.pending_start, len, &pending, false, emit),
             None => self.emit_line(self.pending_start, self.offset, &pending.bytes, false, emit),
         }
+    }
+
+    /// How many bytes of a straddling line are kept: the limit, plus one for the `\r` of a CRLF
+    /// terminator, so a row of exactly `max_row_bytes` is read whatever the chunk boundaries.
+    fn pending_limit(&self) -> usize {
+        self.max_row_bytes.saturating_add(1)
+    }
+
+    /// A straddling line whose bytes went over the limit: reported like one seen whole (its
+    /// length without the `\r` of a CRLF terminator; a blank line stays blank).
+    fn emit_pending_oversize(
+        &mut self,
+        start: u64,
+        len: u64,
+        pending: &Pending,
+        had_newline: bool,
+        emit: &mut Emit<'_>,
+    ) -> crate::Result<()> {
+        if !pending.non_blank {
+            return Ok(());
+        }
+        let len = len - u64::from(had_newline && pending.last == Some(b'\r'));
+        self.emit_oversize(start, len, emit)
     }
 
     fn emit_line(
@@ -446,13 +483,21 @@ pub(crate) fn csv_reader(delimiter: u8) -> csv_core::Reader {
 /// Splits one CSV record (as framed above) into its fields, unquoted.
 pub fn csv_fields(delimiter: u8, record: &[u8]) -> Vec<Vec<u8>> {
     let mut reader = csv_reader(delimiter);
+    // Unquoting never makes a record longer, so `out` never fills; `ends` grows for wide rows.
+    // csv-core resumes a record where it stopped: the next call must get the buffers' unused
+    // tails, and the field ends it reports are offsets from the record's start.
     let mut out = vec![0u8; record.len() + 16];
     let mut ends = vec![0usize; 64];
+    let (mut out_len, mut ends_len) = (0, 0);
     let mut input = record;
     let mut fields = Vec::new();
     loop {
-        let (result, nin, _nout, nend) = reader.read_record(input, &mut out, &mut ends);
+        // An empty input tells csv-core the data ended, which completes the last record.
+        let (result, nin, nout, nend) =
+            reader.read_record(input, &mut out[out_len..], &mut ends[ends_len..]);
         input = &input[nin..];
+        out_len += nout;
+        ends_len += nend;
         use csv_core::ReadRecordResult as R;
         match result {
             R::OutputEndsFull => {
@@ -463,18 +508,9 @@ pub fn csv_fields(delimiter: u8, record: &[u8]) -> Vec<Vec<u8>> {
                 let n = out.len() * 2;
                 out.resize(n, 0);
             }
-            R::InputEmpty if input.is_empty() => {
-                // Signal the end of data to complete the record.
-                input = &[];
-                let (result, _, _, nend) = reader.read_record(input, &mut out, &mut ends);
-                if matches!(result, R::Record) {
-                    collect_fields(&out, &ends[..nend], &mut fields);
-                }
-                return fields;
-            }
             R::InputEmpty => {}
             R::Record => {
-                collect_fields(&out, &ends[..nend], &mut fields);
+                collect_fields(&out[..out_len], &ends[..ends_len], &mut fields);
                 return fields;
             }
             R::End => return fields,

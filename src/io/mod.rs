@@ -471,6 +471,31 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// JSONL whose rows are arrays, or one JSON array? A first line that is a whole JSON value
+/// followed by more lines is JSONL; a first line that is not a whole value (a pretty-printed
+/// array) is a JSON array whatever the file is called. Only a file that is one line (or whose
+/// first line does not fit in the sniffed head) goes by its name.
+fn detect_bracket_format(head: &[u8], name: &str) -> Format {
+    let named_jsonl = name.ends_with(".jsonl") || name.ends_with(".ndjson");
+    let Some(nl) = memchr::memchr(b'\n', head) else {
+        return if named_jsonl { Format::Jsonl } else { Format::Json };
+    };
+    let first_line = &head[..nl];
+    let whole_value = serde_json::from_slice::<serde::de::IgnoredAny>(first_line).is_ok();
+    let more_lines = head[nl + 1..].iter().any(|b| !b.is_ascii_whitespace());
+    match (whole_value, more_lines) {
+        (true, true) => Format::Jsonl,
+        (false, _) => Format::Json,
+        (true, false) => {
+            if named_jsonl {
+                Format::Jsonl
+            } else {
+                Format::Json
+            }
+        }
+    }
+}
+
 /// Tells the format from the first bytes of (decompressed, BOM-stripped) content.
 pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
     if let Some(at) = head.iter().position(|&b| b == 0) {
@@ -492,20 +517,15 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     match head[first] {
         b'{' => Ok(Format::Jsonl),
-        b'[' => {
-            if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
-                Ok(Format::Jsonl)
-            } else {
-                Ok(Format::Json)
-            }
-        }
+        b'[' => Ok(detect_bracket_format(&head[first..], name)),
         _ => {
             let first_line = head[first..].split(|&b| b == b'\n').next().unwrap_or(&[]);
             let tabs = first_line.iter().filter(|&&b| b == b'\t').count();
             let commas = first_line.iter().filter(|&&b| b == b',').count();
-            if name.ends_with(".tsv") || (tabs > 0 && tabs >= commas) {
+            // The header line decides when it can; the name only breaks a tie.
+            if tabs > commas || (tabs == commas && name.ends_with(".tsv")) {
                 Ok(Format::Tsv)
-            } else if name.ends_with(".csv") || commas > 0 {
+            } else if commas > 0 || name.ends_with(".csv") {
                 Ok(Format::Csv)
             } else if std::str::from_utf8(head).is_err()
                 && std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_err()

@@ -1,0 +1,346 @@
+//! Jobs over the fixtures: schema detection over all rows, exact dedup decisions, and the
+//! output-folder invariant (kept + removed = input, byte for byte) through `Job` + `Splitter`.
+
+mod common;
+
+use common::*;
+use datasieve::config::PipelineConfig;
+use datasieve::dedup::exact::ExactConfig;
+use datasieve::io::{Destination, Format, ReaderOptions, RowReader};
+use datasieve::pipeline::{Decision, Job, Outcome};
+use serde_json::{json, Value};
+
+fn exact_config(name: &str) -> PipelineConfig {
+    let mut config = PipelineConfig { input: named(name), ..Default::default() };
+    config.dedup.exact = Some(ExactConfig::default());
+    config
+}
+
+/// Runs a job over `input` in chunks of the given sizes.
+fn run_job(input: &[u8], config: PipelineConfig, sizes: &mut dyn FnMut() -> usize) -> Outcome {
+    let mut job = Job::new(config).expect("valid config");
+    let mut rest = input;
+    while !rest.is_empty() {
+        let n = sizes().clamp(1, rest.len());
+        job.push(&rest[..n]).expect("push");
+        rest = &rest[n..];
+    }
+    job.finish().expect("finish")
+}
+
+fn run_fixture(name: &str) -> Outcome {
+    let input = fixture(name);
+    run_job(&input, exact_config(name), &mut fixed(input.len()))
+}
+
+/// The second pass: (kept, removed) bytes.
+fn split(outcome: &Outcome, input: &[u8], sizes: &mut dyn FnMut() -> usize) -> (Vec<u8>, Vec<u8>) {
+    let mut splitter = outcome.splitter();
+    let (mut kept, mut removed) = (Vec::new(), Vec::new());
+    let mut out = |dest: Destination, bytes: &[u8]| match dest {
+        Destination::Kept => kept.extend_from_slice(bytes),
+        Destination::Removed => removed.extend_from_slice(bytes),
+    };
+    let mut rest = input;
+    while !rest.is_empty() {
+        let n = sizes().clamp(1, rest.len());
+        splitter.push(&rest[..n], &mut out).expect("split push");
+        rest = &rest[n..];
+    }
+    let (k, r) = splitter.finish(&mut out).expect("split finish");
+    let kept_rows = outcome.decisions.iter().filter(|d| d.kept).count() as u64;
+    assert_eq!((k, r), (kept_rows, outcome.decisions.len() as u64 - kept_rows), "rows written per output");
+    (kept, removed)
+}
+
+/// `decisions.jsonl` as written, parsed back: the kept flag per row, in row order.
+fn kept_flags_from_decisions_jsonl(outcome: &Outcome) -> Vec<bool> {
+    let mut jsonl = Vec::new();
+    outcome.write_decisions(&mut jsonl).unwrap();
+    let text = String::from_utf8(jsonl).unwrap();
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let d: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(d["row"], i as u64);
+            for key in ["line", "kept", "reasons", "warnings", "cluster", "duplicate_of"] {
+                assert!(d.get(key).is_some(), "decision {i} lacks `{key}`: {line}");
+            }
+            d["kept"].as_bool().unwrap()
+        })
+        .collect()
+}
+
+/// The rows of an output file, each with its terminator (as the reader frames them).
+fn output_rows(output: &[u8], format: Format) -> Vec<Vec<u8>> {
+    let options = ReaderOptions { format: Some(format), ..ReaderOptions::default() };
+    let mut reader = RowReader::framing_only(options);
+    let mut rows = Vec::new();
+    let mut on = |r: datasieve::io::Record<'_>| {
+        let mut bytes = r.raw.to_vec();
+        bytes.extend_from_slice(r.terminator);
+        rows.push(bytes);
+        Ok(())
+    };
+    reader.push(output, &mut on).unwrap();
+    reader.finish(&mut on).unwrap();
+    rows
+}
+
+/// The input as the outputs must reproduce it: decompressed, without a BOM, without blank lines,
+/// ending with a newline. Computed line by line, independently of the framer.
+fn input_without_blank_lines(input: &[u8]) -> Vec<u8> {
+    let plain = decompressed(input);
+    let body = plain.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&plain);
+    let mut out = Vec::new();
+    for line in body.split_inclusive(|&b| b == b'\n') {
+        let content = line.strip_suffix(b"\n").unwrap_or(line);
+        if content.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    if !out.is_empty() && !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Checks the output-folder invariant for one run.
+fn assert_outputs_partition_the_input(name: &str, input: &[u8], outcome: &Outcome, kept: &[u8], removed: &[u8]) {
+    let flags = kept_flags_from_decisions_jsonl(outcome);
+    let format = outcome.detected.format;
+    match format {
+        Format::Json => {
+            for (what, out) in [("kept", kept), ("removed", removed)] {
+                let v: Value = serde_json::from_slice(out)
+                    .unwrap_or_else(|e| panic!("{name}: {what} output is not JSON ({e}): {}", String::from_utf8_lossy(out)));
+                assert!(v.is_array(), "{name}: {what} output is a JSON array");
+            }
+            let input_elements: Vec<Vec<u8>> = read_fixture(name).records.into_iter().map(|r| r.raw).collect();
+            let (mut k, mut r) = (output_rows(kept, format).into_iter(), output_rows(removed, format).into_iter());
+            let merged: Vec<Vec<u8>> =
+                flags.iter().map(|&keep| if keep { k.next() } else { r.next() }.expect("a row per decision")).collect();
+            assert!(k.next().is_none() && r.next().is_none(), "{name}: no extra rows");
+            assert_eq!(merged, input_elements, "{name}: the elements' bytes are the input's");
+        }
+        Format::Jsonl | Format::Csv | Format::Tsv => {
+            let mut expected = input_without_blank_lines(input);
+            let mut header_len = 0;
+            if matches!(format, Format::Csv | Format::Tsv) {
+                // The outputs are read back with their header, which the reader takes as such.
+                let header = outcome.header.clone().expect("a CSV header");
+                assert!(expected.starts_with(&header), "{name}: the header is the first line");
+                expected.drain(..header.len());
+                header_len = header.len();
+                for (what, out) in [("kept", kept), ("removed", removed)] {
+                    assert!(out.starts_with(&header), "{name}: {what} starts with the header");
+                }
+            }
+            let (mut k, mut r) = (output_rows(kept, format).into_iter(), output_rows(removed, format).into_iter());
+            let mut merged = Vec::new();
+            for &keep in &flags {
+                let row = if keep { k.next() } else { r.next() };
+                let mut row = row.unwrap_or_else(|| panic!("{name}: an output row per decision"));
+                if !row.ends_with(b"\n") {
+                    row.push(b'\n');
+                }
+                merged.extend(row);
+            }
+            assert!(k.next().is_none() && r.next().is_none(), "{name}: no extra rows");
+            assert_eq!(
+                String::from_utf8_lossy(&merged),
+                String::from_utf8_lossy(&expected),
+                "{name}: kept + removed merged in row order = the input"
+            );
+            assert_eq!(merged, expected, "{name}: byte for byte");
+            let rows_in_outputs = kept.len() + removed.len() - 2 * header_len;
+            assert_eq!(rows_in_outputs, expected.len(), "{name}: nothing but rows in the outputs");
+        }
+    }
+}
+
+#[test]
+fn kept_and_removed_reproduce_every_fixture_byte_for_byte() {
+    for name in text_fixtures() {
+        let input = fixture(&name);
+        let outcome = run_job(&input, exact_config(&name), &mut fixed(input.len()));
+        let (kept, removed) = split(&outcome, &input, &mut fixed(input.len()));
+        assert_outputs_partition_the_input(&name, &input, &outcome, &kept, &removed);
+        // The same at odd chunk boundaries, in both passes.
+        for seed in 0..3 {
+            let chunked = run_job(&input, exact_config(&name), &mut random_sizes(seed, 32));
+            assert_eq!(chunked.decisions, outcome.decisions, "{name}: decisions at random chunks");
+            assert_eq!(chunked.report.comparable(), outcome.report.comparable(), "{name}: report at random chunks");
+            let again = split(&outcome, &input, &mut random_sizes(seed + 100, 32));
+            assert_eq!(again, (kept.clone(), removed.clone()), "{name}: outputs at random chunks");
+        }
+    }
+}
+
+#[test]
+fn an_output_with_no_rows_still_has_its_header_or_brackets() {
+    let outcome = run_fixture("data.tsv");
+    let input = fixture("data.tsv");
+    let (kept, removed) = split(&outcome, &input, &mut fixed(5));
+    assert!(kept.starts_with(b"id\ttext\tlang\n"));
+    assert_eq!(removed, b"id\ttext\tlang\n3\tThe quick brown fox jumps over the lazy dog.\ten\n");
+    // A TSV where nothing is removed: the removed output is the header alone.
+    let unique = b"id\ttext\n1\tone\n2\ttwo";
+    let outcome = run_job(unique, exact_config("x.tsv"), &mut fixed(3));
+    let (kept, removed) = split(&outcome, unique, &mut fixed(3));
+    assert_eq!(kept, b"id\ttext\n1\tone\n2\ttwo\n");
+    assert_eq!(removed, b"id\ttext\n");
+
+    let array = b"[{\"text\": \"a\"}, {\"text\": \"b\"}]";
+    let outcome = run_job(array, exact_config("x.json"), &mut fixed(100));
+    let (kept, removed) = split(&outcome, array, &mut fixed(100));
+    assert_eq!(serde_json::from_slice::<Value>(&kept).unwrap(), json!([{"text": "a"}, {"text": "b"}]));
+    assert_eq!(removed, b"[\n]\n");
+    assert_eq!(serde_json::from_slice::<Value>(&removed).unwrap(), json!([]));
+}
+
+fn dup_pairs(decisions: &[Decision]) -> Vec<(u64, u64)> {
+    decisions.iter().filter_map(|d| d.duplicate_of.map(|first| (d.row, first))).collect()
+}
+
+#[test]
+fn exact_dedup_decisions_on_each_fixture() {
+    let cases: [(&str, &[(u64, u64)]); 12] = [
+        ("lf.jsonl", &[(2, 0), (5, 1)]),
+        ("crlf.jsonl", &[(2, 0), (5, 1)]),
+        ("lf.jsonl.gz", &[(2, 0), (5, 1)]),
+        ("array.json", &[(2, 0)]),
+        ("quoted.csv", &[(3, 0), (7, 1)]),
+        ("data.tsv", &[(2, 0)]),
+        ("alpaca.jsonl", &[(2, 0)]),
+        ("sharegpt.jsonl", &[(2, 0)]),
+        ("messages.jsonl", &[(3, 1)]),
+        // Preference rows are compared on the prompt by default.
+        ("preference.jsonl", &[(2, 0)]),
+        ("kto.jsonl", &[(3, 0)]),
+        ("broken_line.jsonl", &[]),
+    ];
+    for (name, expected) in cases {
+        let outcome = run_fixture(name);
+        assert_eq!(dup_pairs(&outcome.decisions), expected, "{name}");
+        for d in &outcome.decisions {
+            if d.duplicate_of.is_some() {
+                assert_eq!((d.kept, d.reasons.as_slice()), (false, &["exact_duplicate"][..]), "{name} row {}", d.row);
+            }
+        }
+        let dups = expected.len() as u64;
+        assert_eq!(outcome.report.removed_by.get("exact_duplicate").copied().unwrap_or(0), dups, "{name}");
+        assert_eq!(outcome.report.rows_in, outcome.decisions.len() as u64);
+        assert_eq!(outcome.report.rows_kept + outcome.report.rows_removed, outcome.report.rows_in);
+        assert_eq!(outcome.report.stats["dedup"]["exact"]["duplicate_rows"], dups, "{name}");
+    }
+    let lf = run_fixture("lf.jsonl");
+    let first = &lf.decisions[2];
+    assert_eq!(first.line, 3);
+    assert_eq!(
+        serde_json::to_value(first).unwrap(),
+        json!({"row": 2, "line": 3, "kept": false, "reasons": ["exact_duplicate"], "warnings": [], "cluster": null, "duplicate_of": 0})
+    );
+    assert_eq!(
+        serde_json::to_value(&lf.decisions[0]).unwrap(),
+        json!({"row": 0, "line": 1, "kept": true, "reasons": [], "warnings": [], "cluster": null, "duplicate_of": null})
+    );
+}
+
+#[test]
+fn dedup_on_a_chosen_field_and_normalised() {
+    let input = b"{\"a\": \"Hello,  World\", \"b\": 1}\n{\"a\": \"hello world\", \"b\": 1}\n{\"a\": \"Hello,  World\", \"b\": 2}\n";
+    let mut config = exact_config("x.jsonl");
+    config.fields = vec!["a".into()];
+    let raw = run_job(input, config.clone(), &mut fixed(7));
+    assert_eq!(dup_pairs(&raw.decisions), [(2, 0)]);
+    config.dedup.exact = Some(ExactConfig { normalize: true });
+    let normalised = run_job(input, config.clone(), &mut fixed(7));
+    assert_eq!(dup_pairs(&normalised.decisions), [(1, 0), (2, 0)]);
+    config.fields = vec!["b".into()];
+    config.dedup.exact = Some(ExactConfig::default());
+    let on_b = run_job(input, config, &mut fixed(7));
+    assert_eq!(dup_pairs(&on_b.decisions), [(1, 0)]);
+}
+
+#[test]
+fn parse_errors_become_decisions_with_line_numbers() {
+    let outcome = run_fixture("broken_line.jsonl");
+    let removed: Vec<(u64, u64)> = outcome.decisions.iter().filter(|d| !d.kept).map(|d| (d.row, d.line)).collect();
+    assert_eq!(removed, [(1, 2), (3, 4)]);
+    for d in outcome.decisions.iter().filter(|d| !d.kept) {
+        assert_eq!(d.reasons, ["parse_error"]);
+        let message = d.message.as_deref().unwrap();
+        assert!(message.starts_with(&format!("line {}: not valid JSON", d.line)), "{message}");
+    }
+    assert_eq!(outcome.report.removed_by["parse_error"], 2);
+    let listed: Vec<u64> = outcome.report.parse_errors.iter().map(|p| p.line).collect();
+    assert_eq!(listed, [2, 4]);
+
+    let utf8 = run_fixture("invalid_utf8.jsonl");
+    assert_eq!(utf8.decisions[1].reasons, ["parse_error"]);
+    assert!(utf8.decisions[1].message.as_deref().unwrap().contains("not valid UTF-8"));
+
+    let csv = run_fixture("quoted.csv");
+    let bad: Vec<u64> = csv.decisions.iter().filter(|d| d.reasons.contains(&"parse_error")).map(|d| d.line).collect();
+    assert_eq!(bad, [11], "the row with too many fields");
+}
+
+#[test]
+fn over_long_rows_are_parse_errors_and_later_rows_are_deduplicated() {
+    let long = format!("{{\"text\": \"{}\"}}", "q".repeat(3000));
+    let input = format!("{{\"text\": \"a\"}}\n{long}\n{{\"text\": \"a\"}}\n");
+    let mut config = exact_config("x.jsonl");
+    config.input.max_row_bytes = 1000;
+    let outcome = run_job(input.as_bytes(), config, &mut fixed(100));
+    let d = &outcome.decisions[1];
+    assert_eq!((d.kept, d.reasons.as_slice(), d.line), (false, &["parse_error"][..], 2));
+    assert!(d.message.as_deref().unwrap().contains("line 2 is 3.0 kB, over the 1.0 kB limit"), "{:?}", d.message);
+    assert_eq!(dup_pairs(&outcome.decisions), [(2, 0)]);
+}
+
+#[test]
+fn schema_detection_over_all_rows_for_each_family() {
+    let cases = [
+        ("lf.jsonl", "text", vec!["text"]),
+        ("array.json", "text", vec!["text"]),
+        ("quoted.csv", "text", vec!["text"]),
+        ("alpaca.jsonl", "alpaca", vec!["instruction", "input", "output"]),
+        ("sharegpt.jsonl", "sharegpt", vec!["conversations[*].value"]),
+        ("messages.jsonl", "messages", vec!["messages[*].content"]),
+        ("preference.jsonl", "preference", vec!["prompt"]),
+        ("kto.jsonl", "kto", vec!["prompt", "completion"]),
+        ("empty.jsonl", "unknown", vec![]),
+    ];
+    for (name, schema, fields) in cases {
+        let outcome = run_fixture(name);
+        assert_eq!(outcome.report.input.schema, schema, "{name}");
+        let s = &outcome.report.stats["schema"];
+        assert_eq!(s["schema"], schema, "{name}");
+        assert_eq!(s["default_fields"], json!(fields), "{name}");
+    }
+    // messages.jsonl starts with a row that is not a chat: all rows are counted.
+    let m = run_fixture("messages.jsonl");
+    assert_eq!(m.report.stats["schema"]["rows_by_schema"], json!({"messages": 3, "unknown": 1}));
+    // Mixed: a minority of rows does not decide.
+    let mixed = b"{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"text\": \"t1\"}\n{\"text\": \"t2\"}\n";
+    let outcome = run_job(mixed, exact_config("x.jsonl"), &mut fixed(10));
+    assert_eq!(outcome.report.input.schema, "text");
+    assert_eq!(outcome.report.stats["schema"]["rows_by_schema"], json!({"text": 2, "preference": 1}));
+}
+
+#[test]
+fn the_report_describes_the_input() {
+    let outcome = run_fixture("bom_crlf.jsonl.gz");
+    let input = &outcome.report.input;
+    assert_eq!((input.format, input.compression, input.bom), ("jsonl", "gzip", true));
+    assert_eq!(input.bytes, fixture("bom_crlf.jsonl.gz").len() as u64);
+    assert_eq!(outcome.report.rows_in, 7);
+    assert_eq!(outcome.output_names(), ("kept.jsonl".to_string(), "removed.jsonl".to_string()));
+    assert_eq!(run_fixture("quoted.csv.gz").output_names().0, "kept.csv");
+    let v = serde_json::to_value(&outcome.report).unwrap();
+    for key in ["rows_in", "rows_kept", "rows_removed", "removed_by", "warned_by", "stats", "timings_ms", "config", "version"] {
+        assert!(v.get(key).is_some(), "report.json lacks `{key}`");
+    }
+}
