@@ -55,7 +55,8 @@ enum Command {
         /// Exact duplicates: rows whose compared text is identical to an earlier row's.
         #[arg(long)]
         exact: bool,
-        /// Compare normalised text (lower case, punctuation and extra white space removed).
+        /// Compare normalised text: datatrove's simplify_text (Unicode NFC, lower case, punctuation
+        /// removed, digits mapped to 0, accents stripped, white space collapsed).
         #[arg(long)]
         normalize: bool,
         #[command(flatten)]
