@@ -32,11 +32,10 @@ function onWorkerMessage(msg) {
   }
   if (msg.id !== state.job) return; // a message from a job that was cancelled or replaced
   if (msg.type === 'progress') {
-    // Two passes for a run (analyse, write), one for inspect.
-    const passes = { inspect: [0, 1], analyse: [0, 2], write: [1, 2] }[msg.phase];
-    const fraction = msg.total ? msg.done / msg.total : 1;
-    $('progress').value = (passes[0] + fraction) / passes[1];
-    $('status').textContent = `${msg.phase === 'write' ? 'writing outputs' : msg.phase === 'inspect' ? 'inspecting' : 'analysing'}: ${mb(msg.done)} of ${mb(msg.total)}, ${msg.rows.toLocaleString()} rows`;
+    // One bar per pass over the file (inspect; analyse, maybe more; write outputs).
+    const label = { inspect: 'inspecting', analyse: 'analysing', write: 'writing outputs' }[msg.phase] || msg.phase;
+    $('progress').value = msg.total ? msg.done / msg.total : 1;
+    $('status').textContent = `${label}: ${mb(msg.done)} of ${mb(msg.total)}, ${msg.rows.toLocaleString()} rows`;
   } else if (msg.type === 'inspected') {
     setBusy(false);
     $('status').textContent = 'inspected';

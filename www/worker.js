@@ -32,15 +32,20 @@ function throttle(id, phase, total) {
 
 function analyse(id, file, config, phase) {
   const engine = new Engine(JSON.stringify(config));
-  const progress = throttle(id, phase, file.size);
-  let done = 0;
   const started = performance.now();
-  for (const chunk of chunks(file)) {
-    engine.push(chunk);
-    done += chunk.length;
-    progress(done, engine.rows());
+  let more = true;
+  while (more) {
+    // Most jobs read the file once; some stages need it again (engine.end_pass() says so).
+    const progress = throttle(id, phase === 'inspect' ? phase : engine.pass(), file.size);
+    let done = 0;
+    for (const chunk of chunks(file)) {
+      engine.push(chunk);
+      done += chunk.length;
+      progress(done, engine.rows());
+    }
+    progress(done, engine.rows(), true);
+    more = engine.end_pass();
   }
-  progress(done, engine.rows(), true);
   const outcome = engine.finish();
   outcome.set_timing('analyse', performance.now() - started);
   return outcome;

@@ -194,8 +194,15 @@ fn analyse(file: &Path, mut config: PipelineConfig) -> CliResult<(Outcome, f64)>
     config.input.file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let started = Instant::now();
     let mut job = Job::new(config).map_err(|e| e.to_string())?;
-    stream(file, "analysing", |chunk| job.push(chunk).map_err(|e| format!("{}: {e}", file.display())))?;
-    let outcome = job.finish().map_err(|e| format!("{}: {e}", file.display()))?;
+    let in_file = |e: datasieve::Error| format!("{}: {e}", file.display());
+    loop {
+        let what = job.pass().name();
+        stream(file, what, |chunk| job.push(chunk).map_err(in_file))?;
+        if !job.end_pass().map_err(in_file)? {
+            break;
+        }
+    }
+    let outcome = job.finish().map_err(in_file)?;
     Ok((outcome, started.elapsed().as_secs_f64() * 1000.0))
 }
 

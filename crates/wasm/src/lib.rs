@@ -2,8 +2,8 @@
 //!
 //! The page's worker drives two passes, as the CLI does:
 //! ```js
-//! const engine = new Engine(configJson);          // 1. analyse
-//! for (const chunk of chunks) engine.push(chunk);
+//! const engine = new Engine(configJson);          // 1. analyse (one or more passes)
+//! do { for (const chunk of chunks) engine.push(chunk); } while (engine.end_pass());
 //! const outcome = engine.finish();
 //! const split = outcome.splitter();               // 2. copy rows to kept / removed
 //! for (const chunk of chunks) { split.push(chunk); keptParts.push(split.take_kept()); ... }
@@ -50,6 +50,17 @@ impl Engine {
     /// Feeds the next chunk of the file (any size, cut anywhere).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
         self.job_mut()?.push(chunk).map_err(js_error)
+    }
+
+    /// The name of the pass the next bytes belong to (`analyse`, ...).
+    pub fn pass(&self) -> String {
+        self.job.as_ref().map_or("done", |j| j.pass().name()).to_string()
+    }
+
+    /// Ends the current pass over the input; `true` = feed the whole input again, from its
+    /// first byte.
+    pub fn end_pass(&mut self) -> Result<bool, JsError> {
+        self.job_mut()?.end_pass().map_err(js_error)
     }
 
     /// Rows read so far.
