@@ -145,11 +145,48 @@ impl DefaultFields {
     }
 }
 
+/// A pass over the input. Most jobs need one; some stages need the input again (see
+/// [`Job::end_pass`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pass {
+    /// Read, parse and run every stage; one decision per row.
+    Analyse,
+}
+
+impl Pass {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pass::Analyse => "analyse",
+        }
+    }
+}
+
 /// One run of the pipeline over one input.
+///
+/// The caller feeds the whole input with [`push`](Self::push), then calls
+/// [`end_pass`](Self::end_pass); while that returns `true` the job needs the same input again
+/// from its first byte (a later pass). Then [`finish`](Self::finish):
+/// ```no_run
+/// # fn chunks() -> Vec<Vec<u8>> { vec![] }
+/// # fn main() -> datasieve::Result<()> {
+/// let mut job = datasieve::pipeline::Job::new(Default::default())?;
+/// loop {
+///     for chunk in chunks() { job.push(&chunk)?; }
+///     if !job.end_pass()? { break; }
+/// }
+/// let outcome = job.finish()?;
+/// # Ok(()) }
+/// ```
 pub struct Job {
     config: PipelineConfig,
     reader: RowReader,
     stages: Stages,
+    pass: Pass,
+    /// Set once the last pass has ended.
+    done: bool,
+    /// Bytes of the input (as given) in the analyse pass.
+    input_bytes: u64,
 }
 
 impl Job {
@@ -164,11 +201,26 @@ impl Job {
             decisions: Vec::new(),
             parse_errors: Vec::new(),
         };
-        Ok(Job { reader: RowReader::new(config.input.clone()), config, stages })
+        Ok(Job {
+            reader: RowReader::new(config.input.clone()),
+            config,
+            stages,
+            pass: Pass::Analyse,
+            done: false,
+            input_bytes: 0,
+        })
+    }
+
+    /// The pass the next bytes belong to.
+    pub fn pass(&self) -> Pass {
+        self.pass
     }
 
     /// Feeds the next chunk of the input (any size, cut anywhere).
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        if self.done {
+            return Err(crate::Error::Usage("push after the last pass ended".into()));
+        }
         let Job { reader, stages, .. } = self;
         reader.push(chunk, &mut |r| {
             stages.on_record(r);
@@ -180,14 +232,30 @@ impl Job {
         Progress { bytes_in: self.reader.bytes_in(), rows: self.reader.rows() }
     }
 
-    /// Ends the input and decides every row.
+    /// Ends the current pass. Returns `true` when the job needs the input again, from its first
+    /// byte, for another pass.
+    pub fn end_pass(&mut self) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        let Job { reader, stages, .. } = self;
+        reader.finish(&mut |r| {
+            stages.on_record(r);
+            Ok(())
+        })?;
+        self.input_bytes = self.reader.bytes_in();
+        self.done = true;
+        Ok(false)
+    }
+
+    /// Decides every row. Ends the current pass first if the caller has not; it is an error to
+    /// finish while the job still wants another pass.
     pub fn finish(mut self) -> Result<Outcome> {
-        {
-            let Job { reader, stages, .. } = &mut self;
-            reader.finish(&mut |r| {
-                stages.on_record(r);
-                Ok(())
-            })?;
+        if !self.done && self.end_pass()? {
+            return Err(crate::Error::Usage(format!(
+                "the job needs another pass over the input ({}) before finish",
+                self.pass.name()
+            )));
         }
         let detected = self.reader.detected().unwrap_or(Detected {
             format: crate::io::Format::Jsonl,
@@ -225,7 +293,7 @@ impl Job {
                     crate::io::Compression::Gzip => "gzip",
                 },
                 bom: detected.bom,
-                bytes: self.reader.bytes_in(),
+                bytes: self.input_bytes,
                 schema: schema_report.schema.name(),
             },
             rows_in,

@@ -213,6 +213,22 @@ fn over_long_rows_are_copied_to_removed_byte_for_byte() {
             assert_eq!(split(&outcome, input.as_bytes(), &mut fixed(sizes)), whole, "chunks of {sizes}");
         }
     }
+    // The page's sample of removed rows shows the start of an over-long row too.
+    let input = format!("{{\"text\": \"a\"}}\n{long}\n");
+    let mut config = exact_config("x.jsonl");
+    config.input.max_row_bytes = 1000;
+    let outcome = run_job(input.as_bytes(), config, &mut fixed(4096));
+    let mut splitter = outcome.splitter();
+    let mut sink = |_: Destination, _: &[u8]| {};
+    for piece in input.as_bytes().chunks(700) {
+        splitter.push(piece, &mut sink).unwrap();
+    }
+    splitter.finish(&mut sink).unwrap();
+    let samples = splitter.removed_samples();
+    assert_eq!(samples.len(), 1);
+    assert_eq!(samples[0].0, 1);
+    assert!(long.starts_with(&samples[0].1) && !samples[0].1.is_empty(), "{:?}", &samples[0].1[..20]);
+
     // A JSON array: the removed output is still a JSON array holding the element's bytes.
     let array = format!("[{{\"text\": \"a\"}}, {long}, {{\"text\": \"b\"}}]");
     let mut config = exact_config("x.json");

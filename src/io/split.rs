@@ -5,6 +5,9 @@ use std::cell::RefCell;
 use super::{Format, ReaderOptions, RowReader};
 use crate::Result;
 
+const MAX_SAMPLES: usize = 200;
+const MAX_SAMPLE_BYTES: usize = 4096;
+
 /// Where a piece of output goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
@@ -27,6 +30,8 @@ pub struct Splitter {
 
 /// Everything but the reader, so rows can be routed while the reader is borrowed.
 struct Router {
+    /// The first removed rows (text, capped), for the page to show.
+    samples: Vec<(u64, String)>,
     format: Format,
     header: Option<Vec<u8>>,
     kept: Vec<bool>,
@@ -46,10 +51,15 @@ impl Router {
     }
 
     /// Writes what goes before a row in its output (the header or `[` first, `,` between JSON
-    /// elements) and says which output that is.
-    fn begin_row(&mut self, row: u64, out: &mut dyn FnMut(Destination, &[u8])) -> Destination {
+    /// elements) and says which output that is. `head`: the row's bytes (the first piece of an
+    /// over-long row), for the removed samples.
+    fn begin_row(&mut self, row: u64, head: &[u8], out: &mut dyn FnMut(Destination, &[u8])) -> Destination {
         let dest = self.destination(row);
         let slot = dest as usize;
+        if dest == Destination::Removed && self.samples.len() < MAX_SAMPLES {
+            let cut = head.len().min(MAX_SAMPLE_BYTES);
+            self.samples.push((row, String::from_utf8_lossy(&head[..cut]).into_owned()));
+        }
         if !self.started[slot] {
             self.started[slot] = true;
             write_opening(self.format, self.header.as_deref(), dest, out);
@@ -70,7 +80,7 @@ impl Router {
     fn part(&mut self, row: u64, piece: &[u8], out: &mut dyn FnMut(Destination, &[u8])) {
         if self.streaming != Some(row) {
             self.streaming = Some(row);
-            self.begin_row(row, out);
+            self.begin_row(row, piece, out);
         }
         out(self.destination(row), piece);
     }
@@ -85,7 +95,7 @@ impl Router {
         if raw.is_empty() {
             return; // no bytes to copy (e.g. "the JSON array has no closing `]`")
         }
-        let dest = self.begin_row(row, out);
+        let dest = self.begin_row(row, raw, out);
         out(dest, raw);
         self.end_row(dest, terminator, out);
     }
@@ -98,7 +108,15 @@ impl Splitter {
         let options = ReaderOptions { format: Some(format), ..options };
         Splitter {
             reader: RowReader::framing_only(options),
-            router: Router { format, header, kept, started: [false; 2], written: [0; 2], streaming: None },
+            router: Router {
+                samples: Vec::new(),
+                format,
+                header,
+                kept,
+                started: [false; 2],
+                written: [0; 2],
+                streaming: None,
+            },
         }
     }
 
@@ -119,6 +137,11 @@ impl Splitter {
                 router.part(row, piece, *out);
             },
         )
+    }
+
+    /// The first removed rows as (row, text), each cut at 4 kB: what the page lists.
+    pub fn removed_samples(&self) -> &[(u64, String)] {
+        &self.router.samples
     }
 
     /// Ends both outputs (an output that got no rows still gets its header or `[]`). Returns the

@@ -14,13 +14,9 @@ pub fn nfc_collapse_whitespace(text: &str) -> String {
     out
 }
 
-/// The text compared by `dedup.exact.normalize`: lower case, punctuation dropped, white space
-/// collapsed (datatrove's `simplify_text` once the text layer provides it).
+/// The text compared by `dedup.exact.normalize`: datatrove's `simplify_text` (NFC, lower case,
+/// punctuation removed, digits mapped to 0, accents stripped, white space collapsed), so exact
+/// dedup and MinHash see the same text.
 pub fn dedup_key_text(text: &str) -> String {
-    let lowered: String = text
-        .nfc()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    nfc_collapse_whitespace(&lowered)
+    super::simplify::simplify_text(text)
 }

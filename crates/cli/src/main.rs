@@ -55,7 +55,8 @@ enum Command {
         /// Exact duplicates: rows whose compared text is identical to an earlier row's.
         #[arg(long)]
         exact: bool,
-        /// Compare normalised text (lower case, punctuation and extra white space removed).
+        /// Compare normalised text: datatrove's simplify_text (Unicode NFC, lower case, punctuation
+        /// removed, digits mapped to 0, accents stripped, white space collapsed).
         #[arg(long)]
         normalize: bool,
         #[command(flatten)]
@@ -193,8 +194,15 @@ fn analyse(file: &Path, mut config: PipelineConfig) -> CliResult<(Outcome, f64)>
     config.input.file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let started = Instant::now();
     let mut job = Job::new(config).map_err(|e| e.to_string())?;
-    stream(file, "analysing", |chunk| job.push(chunk).map_err(|e| format!("{}: {e}", file.display())))?;
-    let outcome = job.finish().map_err(|e| format!("{}: {e}", file.display()))?;
+    let in_file = |e: datasieve::Error| format!("{}: {e}", file.display());
+    loop {
+        let what = job.pass().name();
+        stream(file, what, |chunk| job.push(chunk).map_err(in_file))?;
+        if !job.end_pass().map_err(in_file)? {
+            break;
+        }
+    }
+    let outcome = job.finish().map_err(in_file)?;
     Ok((outcome, started.elapsed().as_secs_f64() * 1000.0))
 }
 
@@ -244,10 +252,7 @@ fn create(path: &Path) -> CliResult<BufWriter<File>> {
 }
 
 fn flush(w: BufWriter<File>, dir: &Path) -> CliResult<()> {
-    w.into_inner()
-        .map_err(|e| format!("cannot write to {}: {e}", dir.display()))?
-        .sync_all()
-        .map_err(|e| format!("cannot write to {}: {e}", dir.display()))
+    w.into_inner().map(drop).map_err(|e| format!("cannot write to {}: {e}", dir.display()))
 }
 
 fn print_summary(outcome: &Outcome, out_dir: &Path) {

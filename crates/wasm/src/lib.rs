@@ -1,1 +1,172 @@
-//! wasm façade
+//! The wasm façade: conversion between JavaScript and the datasieve core, nothing else.
+//!
+//! The page's worker drives two passes, as the CLI does:
+//! ```js
+//! const engine = new Engine(configJson);          // 1. analyse (one or more passes)
+//! do { for (const chunk of chunks) engine.push(chunk); } while (engine.end_pass());
+//! const outcome = engine.finish();
+//! const split = outcome.splitter();               // 2. copy rows to kept / removed
+//! for (const chunk of chunks) { split.push(chunk); keptParts.push(split.take_kept()); ... }
+//! split.finish();
+//! ```
+//! Every error is the core's one error type, turned into a JS `Error` with its message.
+
+use datasieve::config::PipelineConfig;
+use datasieve::io::{Destination, Splitter};
+use datasieve::pipeline::{Job, Outcome};
+use wasm_bindgen::prelude::*;
+
+fn js_error(e: datasieve::Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// The core's version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    datasieve::VERSION.to_string()
+}
+
+/// Checks a pipeline config; returns it normalised (every default filled in) as JSON.
+#[wasm_bindgen(js_name = normalizeConfig)]
+pub fn normalize_config(config_json: &str) -> Result<String, JsError> {
+    let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
+    Ok(serde_json::to_string(&config).expect("a config is always serialisable"))
+}
+
+/// First pass: analyse the input.
+#[wasm_bindgen]
+pub struct Engine {
+    job: Option<Job>,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str) -> Result<Engine, JsError> {
+        let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
+        Ok(Engine { job: Some(Job::new(config).map_err(js_error)?) })
+    }
+
+    /// Feeds the next chunk of the file (any size, cut anywhere).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        self.job_mut()?.push(chunk).map_err(js_error)
+    }
+
+    /// The name of the pass the next bytes belong to (`analyse`, ...).
+    pub fn pass(&self) -> String {
+        self.job.as_ref().map_or("done", |j| j.pass().name()).to_string()
+    }
+
+    /// Ends the current pass over the input; `true` = feed the whole input again, from its
+    /// first byte.
+    pub fn end_pass(&mut self) -> Result<bool, JsError> {
+        self.job_mut()?.end_pass().map_err(js_error)
+    }
+
+    /// Rows read so far.
+    pub fn rows(&self) -> f64 {
+        self.job.as_ref().map_or(0.0, |j| j.progress().rows as f64)
+    }
+
+    /// Ends the input and decides every row. The engine cannot be used afterwards.
+    pub fn finish(&mut self) -> Result<JobOutcome, JsError> {
+        let job = self.job.take().ok_or_else(|| JsError::new("finish called twice"))?;
+        Ok(JobOutcome { inner: job.finish().map_err(js_error)? })
+    }
+
+    fn job_mut(&mut self) -> Result<&mut Job, JsError> {
+        self.job.as_mut().ok_or_else(|| JsError::new("push after finish"))
+    }
+}
+
+/// Decisions and report of a finished analysis.
+#[wasm_bindgen]
+pub struct JobOutcome {
+    inner: Outcome,
+}
+
+#[wasm_bindgen]
+impl JobOutcome {
+    /// Records a timing (milliseconds) in the report: the core reads no clocks.
+    pub fn set_timing(&mut self, name: &str, ms: f64) {
+        self.inner.report.timings_ms.insert(name.to_string(), ms);
+    }
+
+    /// `report.json`, the same document the CLI writes.
+    pub fn report_json(&self) -> String {
+        self.inner.report.to_json_pretty()
+    }
+
+    /// `decisions.jsonl`.
+    pub fn decisions_jsonl(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.inner.write_decisions(&mut out).expect("writing to memory cannot fail");
+        out
+    }
+
+    /// One row's decision as JSON (as in `decisions.jsonl`), or `null` past the end.
+    pub fn decision_json(&self, row: u32) -> String {
+        serde_json::to_string(&self.inner.decisions.get(row as usize)).expect("serialisable")
+    }
+
+    pub fn rows(&self) -> u32 {
+        self.inner.decisions.len() as u32
+    }
+
+    pub fn kept_name(&self) -> String {
+        self.inner.output_names().0
+    }
+
+    pub fn removed_name(&self) -> String {
+        self.inner.output_names().1
+    }
+
+    /// Second pass: copies rows to the kept and removed outputs.
+    pub fn splitter(&self) -> Split {
+        Split { inner: self.inner.splitter(), kept: Vec::new(), removed: Vec::new() }
+    }
+}
+
+/// Second pass. After each `push`, take the bytes produced for each output.
+#[wasm_bindgen]
+pub struct Split {
+    inner: Splitter,
+    kept: Vec<u8>,
+    removed: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl Split {
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        let Split { inner, kept, removed } = self;
+        inner.push(chunk, &mut |dest, bytes| route(kept, removed, dest, bytes)).map_err(js_error)
+    }
+
+    pub fn finish(&mut self) -> Result<(), JsError> {
+        let Split { inner, kept, removed } = self;
+        inner.finish(&mut |dest, bytes| route(kept, removed, dest, bytes)).map_err(js_error)?;
+        Ok(())
+    }
+
+    /// Kept-output bytes produced since the last call.
+    pub fn take_kept(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.kept)
+    }
+
+    /// Removed-output bytes produced since the last call.
+    pub fn take_removed(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.removed)
+    }
+
+    /// The first removed rows as JSON `[[row, text], ...]` (text cut at 4 kB).
+    pub fn removed_samples_json(&self) -> String {
+        serde_json::to_string(self.inner.removed_samples()).expect("serialisable")
+    }
+}
+
+fn route(kept: &mut Vec<u8>, removed: &mut Vec<u8>, dest: Destination, bytes: &[u8]) {
+    match dest {
+        Destination::Kept => kept.extend_from_slice(bytes),
+        Destination::Removed => removed.extend_from_slice(bytes),
+    }
+}

@@ -1,0 +1,60 @@
+//! The wasm half of the parity check, run in headless Chromium: the façade decides the parity
+//! fixture exactly as the native core does (`tests/parity.rs` checks native against the same
+//! recorded decisions), and the split outputs hold every input row once.
+
+use datasieve_wasm::{Engine, JobOutcome};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const INPUT: &[u8] = include_bytes!("../../../tests/fixtures/parity/mixed.jsonl");
+const CONFIG: &str = include_str!("../../../tests/fixtures/parity/exact_config.json");
+const EXPECTED: &str = include_str!("../../../tests/fixtures/parity/expected_decisions.jsonl");
+
+fn analyse(chunk: usize) -> JobOutcome {
+    let mut engine = Engine::new(CONFIG).unwrap_or_else(|_| panic!("config accepted"));
+    for piece in INPUT.chunks(chunk) {
+        engine.push(piece).unwrap_or_else(|_| panic!("push"));
+    }
+    engine.finish().unwrap_or_else(|_| panic!("finish"))
+}
+
+#[wasm_bindgen_test]
+fn wasm_decisions_equal_native_decisions() {
+    for chunk in [1, 13, 4096] {
+        let outcome = analyse(chunk);
+        assert_eq!(String::from_utf8(outcome.decisions_jsonl()).unwrap(), EXPECTED, "chunk {chunk}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn split_outputs_hold_every_row_once_byte_identical() {
+    let outcome = analyse(4096);
+    let mut split = outcome.splitter();
+    let (mut kept, mut removed) = (Vec::new(), Vec::new());
+    for piece in INPUT.chunks(5) {
+        split.push(piece).unwrap_or_else(|_| panic!("split push"));
+        kept.extend(split.take_kept());
+        removed.extend(split.take_removed());
+    }
+    split.finish().unwrap_or_else(|_| panic!("split finish"));
+    kept.extend(split.take_kept());
+    removed.extend(split.take_removed());
+    // Rows with their own line endings; the last input row has none and gets "\n".
+    let rows: Vec<Vec<u8>> = INPUT[3..]
+        .split_inclusive(|&b| b == b'\n')
+        .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+        .map(|l| if l.ends_with(b"\n") { l.to_vec() } else { [l, b"\n"].concat() })
+        .collect();
+    let decisions: Vec<bool> = EXPECTED.lines().map(|l| l.contains("\"kept\":true")).collect();
+    assert_eq!(rows.len(), decisions.len());
+    let expect_kept: Vec<u8> = rows.iter().zip(&decisions).filter(|(_, k)| **k).flat_map(|(r, _)| r.clone()).collect();
+    let expect_removed: Vec<u8> = rows.iter().zip(&decisions).filter(|(_, k)| !**k).flat_map(|(r, _)| r.clone()).collect();
+    assert_eq!(kept, expect_kept);
+    assert_eq!(removed, expect_removed);
+}
+
+#[wasm_bindgen_test]
+fn bad_config_is_an_error() {
+    assert!(Engine::new(r#"{"dedupe": {}}"#).is_err());
+}

@@ -1,0 +1,154 @@
+// The page end to end, in Chromium: a user's file, the demo, downloads compared with the CLI's
+// outputs, cancel, bad input, user text shown as text, and no network use after load.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { cliPath, fixturePath, REPO_ROOT, startHarness } from './harness.mjs';
+
+let harness;
+before(async () => {
+  harness = await startHarness();
+});
+after(async () => {
+  await harness?.close();
+});
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'datasieve-e2e-'));
+
+/** Runs the CLI; returns its output folder. Exit 1 (findings) is expected. */
+function cli(args) {
+  const out = mkdtempSync(path.join(tmp, 'cli-'));
+  try {
+    execFileSync(cliPath(), [...args, '--out', out], { stdio: 'pipe' });
+  } catch (e) {
+    if (e.status !== 1) throw new Error(`datasieve ${args.join(' ')} exited ${e.status}: ${e.stderr}`);
+  }
+  return out;
+}
+
+/** A report without what legitimately differs between runs (timings). */
+function comparable(report) {
+  const { timings_ms: _, ...rest } = report;
+  return rest;
+}
+
+async function openReady() {
+  const { page, consoleErrors } = await harness.openPage('/');
+  await page.waitForSelector('body[data-ready=true]');
+  return { page, consoleErrors };
+}
+
+async function download(page, testid) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
+  const file = path.join(tmp, `${Date.now()}-${dl.suggestedFilename()}`);
+  await dl.saveAs(file);
+  return { name: dl.suggestedFilename(), bytes: readFileSync(file) };
+}
+
+async function runOn(page, file) {
+  await page.setInputFiles('[data-testid=file-input]', file);
+  await page.waitForSelector('#inspect:not([hidden])');
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])');
+}
+
+test('a user file: same report, kept and removed as the CLI, and no request after load', async () => {
+  const input = fixturePath('parity', 'mixed.jsonl');
+  const { page, consoleErrors } = await openReady();
+  harness.network.markLoaded();
+  await runOn(page, input);
+
+  const report = JSON.parse((await download(page, 'download-report')).bytes);
+  const out = cli(['dedup', input, '--exact']);
+  const cliReport = JSON.parse(readFileSync(path.join(out, 'report.json')));
+  assert.deepEqual(comparable(report), comparable(cliReport));
+  assert.equal(report.rows_in, 18);
+  assert.equal(report.removed_by.exact_duplicate, 3);
+
+  const kept = await download(page, 'download-kept');
+  const removed = await download(page, 'download-removed');
+  assert.equal(kept.name, 'kept.jsonl');
+  assert.deepEqual(kept.bytes, readFileSync(path.join(out, 'kept.jsonl')));
+  assert.deepEqual(removed.bytes, readFileSync(path.join(out, 'removed.jsonl')));
+  const decisions = await download(page, 'download-decisions');
+  assert.deepEqual(decisions.bytes, readFileSync(path.join(out, 'decisions.jsonl')));
+
+  const summary = await page.textContent('[data-testid=summary]');
+  assert.match(summary, /exact_duplicate/);
+  assert.match(summary, /parse_error/);
+  assert.deepEqual(harness.network.afterLoad().filter((r) => !r.url.startsWith('blob:')), [],
+    'reading, analysing and writing a user file makes no network request');
+  assert.deepEqual(harness.network.offOrigin(), []);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('user text is rendered as text, never as HTML', async () => {
+  const { page } = await openReady();
+  await runOn(page, fixturePath('parity', 'mixed.jsonl'));
+  // The fixture's last two rows hold `<img src=x onerror=alert(1)>`; one is removed as a
+  // duplicate, so it is listed with its text.
+  const removedText = await page.textContent('#removed-rows');
+  assert.match(removedText, /<img src=x onerror=alert\(1\)>/);
+  assert.equal(await page.locator('#removed-rows img, #preview img, #summary img').count(), 0);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('img').length), 0);
+  await page.close();
+});
+
+test('the demo button runs on the bundled sample and matches the CLI', async () => {
+  const { page, consoleErrors } = await openReady();
+  await page.click('[data-testid=demo]');
+  await page.waitForSelector('#results:not([hidden])');
+  const report = JSON.parse((await download(page, 'download-report')).bytes);
+  const cliReport = JSON.parse(readFileSync(path.join(cli(['dedup', path.join(REPO_ROOT, 'www/demo/demo.jsonl'), '--exact']), 'report.json')));
+  assert.deepEqual(comparable(report), comparable(cliReport));
+  assert.ok(report.rows_in > 20);
+  assert.ok(report.removed_by.exact_duplicate >= 1);
+  if (process.env.UPDATE_SCREENSHOT) {
+    await page.screenshot({ path: path.join(REPO_ROOT, 'docs/screenshot.png'), fullPage: true });
+  }
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('cancel stops a long run at once and the page stays usable', async () => {
+  // ~40 MB of rows: long enough to cancel mid-way on any machine.
+  const big = path.join(tmp, 'big.jsonl');
+  const line = JSON.stringify({ text: 'lorem ipsum dolor sit amet '.repeat(40) }) + '\n';
+  const rows = [];
+  for (let i = 0; i < 36000; i++) rows.push(line.replace('lorem', `lorem${i % 5000}`));
+  writeFileSync(big, rows.join(''));
+  const { page, consoleErrors } = await openReady();
+  await page.setInputFiles('[data-testid=file-input]', big);
+  await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 120000 });
+  await page.click('[data-testid=run]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=progress]').value > 0);
+  // The main thread answers while the engine works.
+  const started = Date.now();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  assert.ok(Date.now() - started < 1000, 'main thread stays responsive during a run');
+  await page.click('[data-testid=cancel]');
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'cancelled');
+  assert.equal(await page.isDisabled('[data-testid=cancel]'), true);
+  assert.equal(await page.isHidden('#results'), true);
+  // A new run after a cancel works.
+  await runOn(page, fixturePath('parity', 'mixed.jsonl'));
+  assert.match(await page.textContent('[data-testid=summary]'), /exact_duplicate/);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('a binary file gets a clear error, not a crash', async () => {
+  const bin = path.join(tmp, 'image.png');
+  writeFileSync(bin, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]));
+  const { page } = await openReady();
+  await page.setInputFiles('[data-testid=file-input]', bin);
+  await page.waitForSelector('#status .errors');
+  assert.match(await page.textContent('#status'), /binary file/);
+  assert.equal(await page.isDisabled('[data-testid=file-input]'), false);
+  await page.close();
+});
