@@ -407,3 +407,41 @@ fn the_report_describes_the_input() {
         assert!(v.get(key).is_some(), "report.json lacks `{key}`");
     }
 }
+
+#[test]
+fn random_jsonl_inputs_keep_the_output_invariant() {
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+    let mut rng = SmallRng::seed_from_u64(11);
+    for case in 0..150 {
+        let mut input = Vec::new();
+        if rng.gen_bool(0.2) {
+            input.extend_from_slice(b"\xEF\xBB\xBF");
+        }
+        for _ in 0..rng.gen_range(0..12) {
+            let line: Vec<u8> = match rng.gen_range(0..6) {
+                0 => b"".to_vec(),
+                1 => b" \t ".to_vec(),
+                2 => b"{\"text\": not json".to_vec(),
+                3 => format!("{{\"text\": \"{}\"}}", "x".repeat(rng.gen_range(20..80))).into_bytes(),
+                4 => b"{\"text\": \"caf\xe9\"}".to_vec(),
+                _ => format!("{{\"text\": \"t{}\"}}", rng.gen_range(0..4)).into_bytes(),
+            };
+            input.extend(line);
+            input.extend_from_slice(if rng.gen_bool(0.3) { b"\r\n" } else { b"\n" });
+        }
+        if rng.gen_bool(0.3) && input.ends_with(b"\n") {
+            input.pop();
+            if input.ends_with(b"\r") && rng.gen_bool(0.5) {
+                input.pop();
+            }
+        }
+        let mut config = exact_config("random.jsonl");
+        config.input.max_row_bytes = 40;
+        let what = format!("case {case}: {:?}", String::from_utf8_lossy(&input));
+        let outcome = run_job(&input, config, &mut random_sizes(case, 9));
+        let (kept, removed) = split(&outcome, &input, &mut random_sizes(case + 1000, 9));
+        // The expected output is computed without the framer: lines minus blank ones.
+        assert_outputs_partition_the_input(&what, "", &input, &outcome, &kept, &removed);
+    }
+}
