@@ -86,7 +86,9 @@ impl Stages {
         match &record.content {
             RowContent::Invalid(message) => {
                 decision.remove(reasons::PARSE_ERROR);
-                let message = format!("line {}: {message}", record.line);
+                let prefix = format!("line {}", record.line);
+                let message =
+                    if message.starts_with(&prefix) { message.clone() } else { format!("{prefix}: {message}") };
                 if self.parse_errors.len() < MAX_LISTED_PARSE_ERRORS {
                     self.parse_errors.push(RowProblem { row: record.row, line: record.line, message: message.clone() });
                 }
