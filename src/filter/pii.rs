@@ -344,6 +344,16 @@ fn number_is_isolated(text: &str, start: usize, end: usize) -> bool {
     true
 }
 
+/// True when `start..end` is one stretch of a longer run of space-separated digit groups, such
+/// as the tail of a printed IBAN or account number (`DE89 3704 0044 0532 0130 01`): a digit and a
+/// space directly before, or a space and a digit directly after.
+fn inside_digit_group_run(text: &str, start: usize, end: usize) -> bool {
+    let before = char_before(text, start) == Some(' ')
+        && char_two_before(text, start).is_some_and(|c| c.is_ascii_digit());
+    let after = char_after(text, end) == Some(' ') && char_two_after(text, end).is_some_and(|c| c.is_ascii_digit());
+    before || after
+}
+
 fn digits_of(s: &str) -> Vec<u8> {
     s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
 }
@@ -438,7 +448,7 @@ fn find_nanp_phones(text: &str, out: &mut Vec<PiiMatch>) {
         }
         let start = whole.start();
         // The regex's `\b` before `(` cannot apply; check that side by hand.
-        if !number_is_isolated(text, start, whole.end()) {
+        if !number_is_isolated(text, start, whole.end()) || inside_digit_group_run(text, start, whole.end()) {
             continue;
         }
         out.push(PiiMatch { kind: PiiKind::Phone, byte_range: whole.range() });
@@ -450,7 +460,8 @@ fn nanp_leading_digit_ok(group: &str) -> bool {
 }
 
 /// National formats with a trunk `0`: `020 7946 0958`, `07700 900123`, `(030) 1234 5678`,
-/// `0171/1234567`, French `01 23 45 67 89`. 9 to 12 digits in all.
+/// `0171/1234567`, French `01 23 45 67 89`. 10 to 12 digits in all: 9 would admit US ZIP+4
+/// codes (`02139-4307`) for the sake of a few short Italian landlines.
 fn find_national_trunk_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = compiled(
@@ -459,10 +470,10 @@ fn find_national_trunk_phones(text: &str, out: &mut Vec<PiiMatch>) {
     );
     for m in re.find_iter(text) {
         let digits = digits_of(m.as_str()).len();
-        if !(9..=12).contains(&digits) {
+        if !(10..=12).contains(&digits) {
             continue;
         }
-        if !number_is_isolated(text, m.start(), m.end()) {
+        if !number_is_isolated(text, m.start(), m.end()) || inside_digit_group_run(text, m.start(), m.end()) {
             continue;
         }
         out.push(PiiMatch { kind: PiiKind::Phone, byte_range: m.range() });
@@ -816,11 +827,12 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
         out.push(PiiMatch { kind: PiiKind::Secret, byte_range: value.range() });
     }
 
-    // Private keys in PEM armour, whole block; a truncated block (no END line) up to the end of
-    // its base64 body.
+    // Private keys in PEM armour, whole block; a truncated block (no END line) through its
+    // optional `Name: value` headers and the base64 lines that follow, stopping at the first line
+    // that is neither.
     let pem = compiled(
         &PEM,
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?s:.*?)-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:\r?\n[A-Za-z0-9+/=:\- ]*)*",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?s:.*?)-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?:\r?\n[A-Za-z][A-Za-z\-]*: [^\r\n]*)+\r?\n)?(?:\r?\n[A-Za-z0-9+/=]+)*",
     );
     for m in pem.find_iter(text) {
         out.push(PiiMatch { kind: PiiKind::Secret, byte_range: m.range() });
