@@ -411,7 +411,11 @@ fn find_international_phones(text: &str, out: &mut Vec<PiiMatch>) {
         // The "(0)" trunk hint is written but not dialled from abroad: it does not count.
         let counted = s.replace("(0)", "");
         let digits = digits_of(&counted).len();
-        if !(8..=15).contains(&digits) {
+        // E.164 allows 15 digits, but an unbroken 15-digit run after '+' is far more often a sum
+        // in a worked arithmetic example ("472547338 +960397912423686") than a dial string.
+        let unbroken = counted[1..].bytes().all(|b| b.is_ascii_digit());
+        let max_digits = if unbroken { 14 } else { 15 };
+        if !(8..=max_digits).contains(&digits) {
             continue;
         }
         if let Some(c) = char_before(text, m.start()) {
@@ -643,7 +647,9 @@ fn known_card_prefix(digits: &[u8]) -> bool {
     let prefix = |n: usize| digits.iter().take(n).fold(0u32, |acc, &d| acc * 10 + u32::from(d));
     let len = digits.len();
     match digits[0] {
-        4 => matches!(len, 13 | 16 | 19),                                            // Visa
+        // Visa: 13-digit cards are no longer issued, and accepting them let Luhn-valid 13-digit
+        // arithmetic results through.
+        4 => matches!(len, 16 | 19),
         5 => (51..=55).contains(&prefix(2)) && len == 16 || matches!(prefix(2), 50 | 56..=59) && len >= 12, // MC, Maestro
         2 => (2221..=2720).contains(&prefix(4)) && len == 16,                          // Mastercard 2-series
         3 => {
