@@ -346,6 +346,18 @@ mod tests {
     }
 
     #[test]
+    fn cjk_characters_are_weighed_against_letters() {
+        // Unfenced code: 31 Han characters against 60-odd Latin letters; whatlang alone says Latin.
+        let question = "国会的转发数据收集了现任国会议员的帖子，并对它们进行编码。我们将重点关注转发数据。\nimport pandas as pd\nimport matplotlib.pyplot as plt\nregister_matplotlib_converters()";
+        assert_eq!(detect(question).map(|d| d.0), Some("zh"));
+        // English prose quoting a Chinese word stays English.
+        let english = "The word 带来 means to bring or to bring along, and it is used when someone is bringing something with them to a place.";
+        assert_eq!(detect(english).map(|d| d.0), Some("en"));
+        // Kana decide Japanese over Chinese among the CJK characters.
+        assert_eq!(detect("このページでは用語集が用意されている語句が赤く表示されています。").map(|d| d.0), Some("ja"));
+    }
+
+    #[test]
     fn config_accepts_aliases_and_rejects_unknown_codes() {
         let cfg = LangConfig { allowed: vec!["EN".into(), "deu".into(), "no".into()], ..LangConfig::default() };
         assert_eq!(LangFilter::new(&cfg).unwrap().allowed(), &["en", "de", "nb"]);
