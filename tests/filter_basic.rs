@@ -2,7 +2,8 @@
 //! rule with its offending value, and re-judging stored lengths.
 
 use datasieve::filter::basic::{
-    parse_blocklist, BasicConfig, BasicFailure, BasicFilter, TextLength, BLOCKLIST, REGEX_MATCH, TOO_LONG, TOO_SHORT,
+    parse_blocklist, BasicConfig, BasicFailure, BasicFilter, TextLength, BLOCKLIST, REGEX_MATCH, TOO_LONG,
+    TOO_SHORT,
 };
 
 fn from_json(json: &str) -> BasicFilter {
@@ -65,7 +66,8 @@ fn stored_lengths_rejudge_like_the_text() {
 #[test]
 fn large_blocklist_compiles_and_matches_whole_words_only() {
     let words: String = (0..5_000).map(|i| format!("blockedword{i}\n")).collect();
-    let filter = BasicFilter::new(&BasicConfig { blocklist: parse_blocklist(&words), ..Default::default() }).unwrap();
+    let filter =
+        BasicFilter::new(&BasicConfig { blocklist: parse_blocklist(&words), ..Default::default() }).unwrap();
     let failures = filter.check("this mentions BlockedWord4999 once");
     assert_eq!(
         failures,

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use datasieve::filter::lang::{detect, LangConfig, LangDistribution, LangFailure, LangFilter, WRONG_LANGUAGE};
+use datasieve::filter::lang::{
+    detect, LangConfig, LangDistribution, LangFailure, LangFilter, WRONG_LANGUAGE,
+};
 
 fn string_values(value: &serde_json::Value, out: &mut Vec<String>) {
     match value {
@@ -16,7 +18,8 @@ fn string_values(value: &serde_json::Value, out: &mut Vec<String>) {
 
 /// (expected language, text) rows of the bundled fixture.
 fn bundled_rows() -> Vec<(String, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/llamafactory_dpo_prompts.jsonl");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/llamafactory_dpo_prompts.jsonl");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -41,10 +44,20 @@ fn bundled_dpo_prompts_are_identified() {
         if detected.map(|d| d.0) == Some(expected.as_str()) {
             correct[slot] += 1;
         } else {
-            println!("expected {expected}, got {detected:?}: {:?}", text.chars().take(80).collect::<String>());
+            println!(
+                "expected {expected}, got {detected:?}: {:?}",
+                text.chars().take(80).collect::<String>()
+            );
         }
     }
-    println!("en {}/{}  zh {}/{}  distribution {:?}", correct[0], total[0], correct[1], total[1], distribution.ranked());
+    println!(
+        "en {}/{}  zh {}/{}  distribution {:?}",
+        correct[0],
+        total[0],
+        correct[1],
+        total[1],
+        distribution.ranked()
+    );
     assert_eq!(total, [60, 60]);
     // Measured: en 59/60 (a three-word prompt, "low-maintenance houseplants", reads as French),
     // zh 59/60 (a translation task quoting a long English sentence). Without the CJK weighting
@@ -65,7 +78,11 @@ fn filter_keeps_allowed_languages_and_explains_the_rest() {
     let failure = verdict.failure.expect("Chinese row fails lang=en");
     assert_eq!(failure.code(), WRONG_LANGUAGE);
     assert!(matches!(failure, LangFailure::NotAllowed { detected: "zh", .. }));
-    assert!(failure.describe(filter.allowed()).starts_with("language zh (confidence "), "{}", failure.describe(filter.allowed()));
+    assert!(
+        failure.describe(filter.allowed()).starts_with("language zh (confidence "),
+        "{}",
+        failure.describe(filter.allowed())
+    );
     assert_eq!(filter.check("1234 5678 !!!").failure, Some(LangFailure::Undetected));
 }
 
@@ -73,12 +90,15 @@ fn filter_keeps_allowed_languages_and_explains_the_rest() {
 #[test]
 fn shared_llamafactory_dpo_demo_when_present() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/llamafactory-demos");
-    let dir = if dir.is_dir() { dir } else { Path::new("/work/shared/data/llamafactory-demos").to_path_buf() };
+    let dir =
+        if dir.is_dir() { dir } else { Path::new("/work/shared/data/llamafactory-demos").to_path_buf() };
     if !dir.is_dir() {
         println!("skipping: ../shared/data/llamafactory-demos is not present");
         return;
     }
-    for (file, expected, minimum_share) in [("dpo_en_demo.json", "en", 0.98), ("dpo_zh_demo.json", "zh", 0.98)] {
+    for (file, expected, minimum_share) in
+        [("dpo_en_demo.json", "en", 0.98), ("dpo_zh_demo.json", "zh", 0.98)]
+    {
         let records: Vec<serde_json::Value> =
             serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
         let mut distribution = LangDistribution::default();
@@ -89,7 +109,12 @@ fn shared_llamafactory_dpo_demo_when_present() {
         }
         let hits = distribution.languages.get(expected).map_or(0, |c| c.rows);
         let share = hits as f64 / records.len() as f64;
-        println!("{file}: {hits}/{} detected as {expected} ({:.1} %), distribution {:?}", records.len(), share * 100.0, distribution.ranked());
+        println!(
+            "{file}: {hits}/{} detected as {expected} ({:.1} %), distribution {:?}",
+            records.len(),
+            share * 100.0,
+            distribution.ranked()
+        );
         assert!(share >= minimum_share, "{file}: only {:.1} % {expected}", share * 100.0);
     }
 }

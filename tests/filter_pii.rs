@@ -79,11 +79,19 @@ struct Score {
 impl Score {
     fn precision(&self) -> f64 {
         let found = self.true_positives + self.false_positives;
-        if found == 0 { 1.0 } else { self.true_positives as f64 / found as f64 }
+        if found == 0 {
+            1.0
+        } else {
+            self.true_positives as f64 / found as f64
+        }
     }
     fn recall(&self) -> f64 {
         let wanted = self.true_positives + self.false_negatives;
-        if wanted == 0 { 1.0 } else { self.true_positives as f64 / wanted as f64 }
+        if wanted == 0 {
+            1.0
+        } else {
+            self.true_positives as f64 / wanted as f64
+        }
     }
 }
 
@@ -100,7 +108,12 @@ fn evaluate(lines: &[Labelled]) -> (BTreeMap<PiiKind, Score>, Vec<String>) {
                 score.true_positives += 1;
             } else {
                 score.false_positives += 1;
-                problems.push(format!("unexpected {:?} {:?} in: {}", m.kind, &line.text[m.byte_range.clone()], line.text));
+                problems.push(format!(
+                    "unexpected {:?} {:?} in: {}",
+                    m.kind,
+                    &line.text[m.byte_range.clone()],
+                    line.text
+                ));
             }
         }
         for (kind, range) in &line.expected {
@@ -157,7 +170,9 @@ fn check_nemo(dir: &Path) {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt") && p.file_name().is_some_and(|n| n != "SOURCE.txt"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "txt") && p.file_name().is_some_and(|n| n != "SOURCE.txt")
+        })
         .collect();
     files.sort();
     assert_eq!(files.len(), 9, "expected the nine NeMo-Curator fixture files in {}", dir.display());
@@ -180,7 +195,11 @@ fn bundled_nemo_curator_fixtures() {
 #[test]
 fn shared_nemo_curator_fixtures_when_present() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nemo-curator-pii-fixtures");
-    let dir = if dir.is_dir() { dir } else { Path::new("/work/shared/data/nemo-curator-pii-fixtures").to_path_buf() };
+    let dir = if dir.is_dir() {
+        dir
+    } else {
+        Path::new("/work/shared/data/nemo-curator-pii-fixtures").to_path_buf()
+    };
     if !dir.is_dir() {
         println!("skipping: ../shared/data/nemo-curator-pii-fixtures is not present");
         return;
@@ -203,13 +222,20 @@ fn private_key_blocks_are_secrets_whole_or_truncated() {
     assert_eq!(found.len(), 1);
     assert_eq!(redact(truncated, &found), "<SECRET>\n\nafter the blank line");
 
-    assert!(find_pii("-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----").is_empty());
+    assert!(find_pii(
+        "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----"
+    )
+    .is_empty());
 }
 
 #[test]
 fn matches_are_ordered_non_overlapping_and_on_char_boundaries() {
-    let mut texts: Vec<String> = read_labelled_lines(&fixture_dir().join("cases.txt")).into_iter().map(|l| l.text).collect();
-    texts.push("Ünïcödé ☎ +49 (0)30 1234 5678 — 📧 jürgen@example.de? nein: juergen@example.de · 10.0.0.1".to_string());
+    let mut texts: Vec<String> =
+        read_labelled_lines(&fixture_dir().join("cases.txt")).into_iter().map(|l| l.text).collect();
+    texts.push(
+        "Ünïcödé ☎ +49 (0)30 1234 5678 — 📧 jürgen@example.de? nein: juergen@example.de · 10.0.0.1"
+            .to_string(),
+    );
     texts.push(texts.join(" "));
     for text in &texts {
         let found = find_pii(text);
@@ -251,9 +277,15 @@ fn kind_selection_and_modes() {
 #[test]
 fn reason_codes_and_placeholders_are_the_published_vocabulary() {
     let codes: Vec<&str> = PiiKind::ALL.iter().map(|k| k.reason_code()).collect();
-    assert_eq!(codes, ["pii_email", "pii_phone", "pii_ip", "pii_credit_card", "pii_iban", "pii_ssn", "pii_secret"]);
+    assert_eq!(
+        codes,
+        ["pii_email", "pii_phone", "pii_ip", "pii_credit_card", "pii_iban", "pii_ssn", "pii_secret"]
+    );
     let placeholders: Vec<&str> = PiiKind::ALL.iter().map(|k| k.placeholder()).collect();
-    assert_eq!(placeholders, ["<EMAIL>", "<PHONE>", "<IP_ADDRESS>", "<CREDIT_CARD>", "<IBAN>", "<SSN>", "<SECRET>"]);
+    assert_eq!(
+        placeholders,
+        ["<EMAIL>", "<PHONE>", "<IP_ADDRESS>", "<CREDIT_CARD>", "<IBAN>", "<SSN>", "<SECRET>"]
+    );
     // Redacting with hand-made ranges that overlap skips the later one instead of panicking.
     let text = "abcdef";
     let overlapping = [

@@ -78,17 +78,36 @@ impl TextLength {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "failure", rename_all = "snake_case")]
 pub enum BasicFailure {
-    TooFewWords { words: usize, min: usize },
-    TooManyWords { words: usize, max: usize },
-    TooFewChars { chars: usize, min: usize },
-    TooManyChars { chars: usize, max: usize },
+    TooFewWords {
+        words: usize,
+        min: usize,
+    },
+    TooManyWords {
+        words: usize,
+        max: usize,
+    },
+    TooFewChars {
+        chars: usize,
+        min: usize,
+    },
+    TooManyChars {
+        chars: usize,
+        max: usize,
+    },
     /// An exclude pattern matched at `byte_range`.
-    ExcludedPatternMatched { pattern: String, byte_range: Range<usize> },
+    ExcludedPatternMatched {
+        pattern: String,
+        byte_range: Range<usize>,
+    },
     /// Include patterns were given and none matched.
     NoIncludedPatternMatched,
     /// A blocklisted entry occurs; `word` is the entry as configured, `byte_range` the first
     /// occurrence, `occurrences` the number of blocklist hits in the text.
-    Blocklisted { word: String, byte_range: Range<usize>, occurrences: usize },
+    Blocklisted {
+        word: String,
+        byte_range: Range<usize>,
+        occurrences: usize,
+    },
 }
 
 impl BasicFailure {
@@ -97,7 +116,9 @@ impl BasicFailure {
         match self {
             BasicFailure::TooFewWords { .. } | BasicFailure::TooFewChars { .. } => TOO_SHORT,
             BasicFailure::TooManyWords { .. } | BasicFailure::TooManyChars { .. } => TOO_LONG,
-            BasicFailure::ExcludedPatternMatched { .. } | BasicFailure::NoIncludedPatternMatched => REGEX_MATCH,
+            BasicFailure::ExcludedPatternMatched { .. } | BasicFailure::NoIncludedPatternMatched => {
+                REGEX_MATCH
+            }
             BasicFailure::Blocklisted { .. } => BLOCKLIST,
         }
     }
@@ -110,7 +131,10 @@ impl BasicFailure {
             BasicFailure::TooFewChars { chars, min } => format!("{chars} chars < min {min}"),
             BasicFailure::TooManyChars { chars, max } => format!("{chars} chars > max {max}"),
             BasicFailure::ExcludedPatternMatched { pattern, byte_range } => {
-                format!("matches excluded pattern /{pattern}/ at bytes {}..{}", byte_range.start, byte_range.end)
+                format!(
+                    "matches excluded pattern /{pattern}/ at bytes {}..{}",
+                    byte_range.start, byte_range.end
+                )
             }
             BasicFailure::NoIncludedPatternMatched => "matches none of the include patterns".to_string(),
             BasicFailure::Blocklisted { word, occurrences, .. } => {
@@ -149,22 +173,15 @@ impl BasicFilter {
                 return Err(Error::Config(format!("basic: min_chars {min} > max_chars {max}")));
             }
         }
-        let exclude = config
-            .regex_exclude
-            .iter()
-            .map(|p| compile("regex_exclude", p))
-            .collect::<Result<Vec<_>>>()?;
+        let exclude =
+            config.regex_exclude.iter().map(|p| compile("regex_exclude", p)).collect::<Result<Vec<_>>>()?;
         for p in &config.regex_include {
             compile("regex_include", p)?;
         }
         let exclude_set = build_set(&config.regex_exclude)?;
         let include_set = build_set(&config.regex_include)?;
-        let blocklist_entries: Vec<String> = config
-            .blocklist
-            .iter()
-            .map(|w| w.trim().to_string())
-            .filter(|w| !w.is_empty())
-            .collect();
+        let blocklist_entries: Vec<String> =
+            config.blocklist.iter().map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect();
         let blocklist = if blocklist_entries.is_empty() {
             None
         } else {
@@ -176,7 +193,14 @@ impl BasicFilter {
                 .map_err(|e| Error::Config(format!("blocklist could not be compiled: {e}")))?;
             Some(regex)
         };
-        Ok(BasicFilter { config: config.clone(), exclude, exclude_set, include_set, blocklist, blocklist_entries })
+        Ok(BasicFilter {
+            config: config.clone(),
+            exclude,
+            exclude_set,
+            include_set,
+            blocklist,
+            blocklist_entries,
+        })
     }
 
     /// The configuration this filter was built from.
@@ -295,7 +319,13 @@ mod tests {
     fn length_rules_report_the_measured_value() {
         let f = filter(BasicConfig { min_words: Some(5), max_chars: Some(10), ..Default::default() });
         let failures = f.check("one two  three\n");
-        assert_eq!(failures, vec![BasicFailure::TooFewWords { words: 3, min: 5 }, BasicFailure::TooManyChars { chars: 15, max: 10 }]);
+        assert_eq!(
+            failures,
+            vec![
+                BasicFailure::TooFewWords { words: 3, min: 5 },
+                BasicFailure::TooManyChars { chars: 15, max: 10 }
+            ]
+        );
         assert_eq!(failures[0].describe(), "3 words < min 5");
         assert_eq!(failures[0].code(), TOO_SHORT);
         assert_eq!(failures[1].code(), TOO_LONG);
@@ -309,24 +339,36 @@ mod tests {
 
     #[test]
     fn invalid_pattern_error_names_the_pattern() {
-        let err = BasicFilter::new(&BasicConfig { regex_exclude: vec!["ok".into(), "(unclosed".into()], ..Default::default() })
-            .unwrap_err()
-            .to_string();
+        let err = BasicFilter::new(&BasicConfig {
+            regex_exclude: vec!["ok".into(), "(unclosed".into()],
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("\"(unclosed\"") && err.contains("regex_exclude"), "{err}");
-        let err = BasicFilter::new(&BasicConfig { regex_include: vec!["[z-a]".into()], ..Default::default() })
-            .unwrap_err()
-            .to_string();
+        let err =
+            BasicFilter::new(&BasicConfig { regex_include: vec!["[z-a]".into()], ..Default::default() })
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("\"[z-a]\"") && err.contains("regex_include"), "{err}");
     }
 
     #[test]
     fn min_above_max_is_a_config_error() {
-        assert!(BasicFilter::new(&BasicConfig { min_words: Some(10), max_words: Some(5), ..Default::default() }).is_err());
+        assert!(BasicFilter::new(&BasicConfig {
+            min_words: Some(10),
+            max_words: Some(5),
+            ..Default::default()
+        })
+        .is_err());
     }
 
     #[test]
     fn blocklist_is_case_insensitive_and_whole_word() {
-        let f = filter(BasicConfig { blocklist: parse_blocklist("# slurs etc.\nBadWord\n\n  c++ \nvery bad thing\n"), ..Default::default() });
+        let f = filter(BasicConfig {
+            blocklist: parse_blocklist("# slurs etc.\nBadWord\n\n  c++ \nvery bad thing\n"),
+            ..Default::default()
+        });
         let failures = f.check("No BADWORD here. badword again");
         assert_eq!(
             failures,

@@ -46,20 +46,76 @@ pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.5;
 
 /// ISO 639-1 code of every language whatlang can return, by its ISO 639-3 variant.
 const ISO_639_1: &[(Lang, &str)] = &[
-    (Lang::Epo, "eo"), (Lang::Eng, "en"), (Lang::Rus, "ru"), (Lang::Cmn, "zh"), (Lang::Spa, "es"),
-    (Lang::Por, "pt"), (Lang::Ita, "it"), (Lang::Ben, "bn"), (Lang::Fra, "fr"), (Lang::Deu, "de"),
-    (Lang::Ukr, "uk"), (Lang::Kat, "ka"), (Lang::Ara, "ar"), (Lang::Hin, "hi"), (Lang::Jpn, "ja"),
-    (Lang::Heb, "he"), (Lang::Yid, "yi"), (Lang::Pol, "pl"), (Lang::Amh, "am"), (Lang::Jav, "jv"),
-    (Lang::Kor, "ko"), (Lang::Nob, "nb"), (Lang::Dan, "da"), (Lang::Swe, "sv"), (Lang::Fin, "fi"),
-    (Lang::Tur, "tr"), (Lang::Nld, "nl"), (Lang::Hun, "hu"), (Lang::Ces, "cs"), (Lang::Ell, "el"),
-    (Lang::Bul, "bg"), (Lang::Bel, "be"), (Lang::Mar, "mr"), (Lang::Kan, "kn"), (Lang::Ron, "ro"),
-    (Lang::Slv, "sl"), (Lang::Hrv, "hr"), (Lang::Srp, "sr"), (Lang::Mkd, "mk"), (Lang::Lit, "lt"),
-    (Lang::Lav, "lv"), (Lang::Est, "et"), (Lang::Tam, "ta"), (Lang::Vie, "vi"), (Lang::Urd, "ur"),
-    (Lang::Tha, "th"), (Lang::Guj, "gu"), (Lang::Uzb, "uz"), (Lang::Pan, "pa"), (Lang::Aze, "az"),
-    (Lang::Ind, "id"), (Lang::Tel, "te"), (Lang::Pes, "fa"), (Lang::Mal, "ml"), (Lang::Ori, "or"),
-    (Lang::Mya, "my"), (Lang::Nep, "ne"), (Lang::Sin, "si"), (Lang::Khm, "km"), (Lang::Tuk, "tk"),
-    (Lang::Aka, "ak"), (Lang::Zul, "zu"), (Lang::Sna, "sn"), (Lang::Afr, "af"), (Lang::Lat, "la"),
-    (Lang::Slk, "sk"), (Lang::Cat, "ca"), (Lang::Tgl, "tl"), (Lang::Hye, "hy"), (Lang::Cym, "cy"),
+    (Lang::Epo, "eo"),
+    (Lang::Eng, "en"),
+    (Lang::Rus, "ru"),
+    (Lang::Cmn, "zh"),
+    (Lang::Spa, "es"),
+    (Lang::Por, "pt"),
+    (Lang::Ita, "it"),
+    (Lang::Ben, "bn"),
+    (Lang::Fra, "fr"),
+    (Lang::Deu, "de"),
+    (Lang::Ukr, "uk"),
+    (Lang::Kat, "ka"),
+    (Lang::Ara, "ar"),
+    (Lang::Hin, "hi"),
+    (Lang::Jpn, "ja"),
+    (Lang::Heb, "he"),
+    (Lang::Yid, "yi"),
+    (Lang::Pol, "pl"),
+    (Lang::Amh, "am"),
+    (Lang::Jav, "jv"),
+    (Lang::Kor, "ko"),
+    (Lang::Nob, "nb"),
+    (Lang::Dan, "da"),
+    (Lang::Swe, "sv"),
+    (Lang::Fin, "fi"),
+    (Lang::Tur, "tr"),
+    (Lang::Nld, "nl"),
+    (Lang::Hun, "hu"),
+    (Lang::Ces, "cs"),
+    (Lang::Ell, "el"),
+    (Lang::Bul, "bg"),
+    (Lang::Bel, "be"),
+    (Lang::Mar, "mr"),
+    (Lang::Kan, "kn"),
+    (Lang::Ron, "ro"),
+    (Lang::Slv, "sl"),
+    (Lang::Hrv, "hr"),
+    (Lang::Srp, "sr"),
+    (Lang::Mkd, "mk"),
+    (Lang::Lit, "lt"),
+    (Lang::Lav, "lv"),
+    (Lang::Est, "et"),
+    (Lang::Tam, "ta"),
+    (Lang::Vie, "vi"),
+    (Lang::Urd, "ur"),
+    (Lang::Tha, "th"),
+    (Lang::Guj, "gu"),
+    (Lang::Uzb, "uz"),
+    (Lang::Pan, "pa"),
+    (Lang::Aze, "az"),
+    (Lang::Ind, "id"),
+    (Lang::Tel, "te"),
+    (Lang::Pes, "fa"),
+    (Lang::Mal, "ml"),
+    (Lang::Ori, "or"),
+    (Lang::Mya, "my"),
+    (Lang::Nep, "ne"),
+    (Lang::Sin, "si"),
+    (Lang::Khm, "km"),
+    (Lang::Tuk, "tk"),
+    (Lang::Aka, "ak"),
+    (Lang::Zul, "zu"),
+    (Lang::Sna, "sn"),
+    (Lang::Afr, "af"),
+    (Lang::Lat, "la"),
+    (Lang::Slk, "sk"),
+    (Lang::Cat, "ca"),
+    (Lang::Tgl, "tl"),
+    (Lang::Hye, "hy"),
+    (Lang::Cym, "cy"),
 ];
 
 fn iso_639_1(lang: Lang) -> &'static str {
@@ -252,11 +308,13 @@ impl LangFilter {
             Some((code, confidence)) if !self.allowed.contains(&code) => {
                 Some(LangFailure::NotAllowed { detected: code, confidence })
             }
-            Some((code, confidence)) if confidence < self.min_confidence => Some(LangFailure::LowConfidence {
-                detected: code,
-                confidence,
-                min_confidence: self.min_confidence,
-            }),
+            Some((code, confidence)) if confidence < self.min_confidence => {
+                Some(LangFailure::LowConfidence {
+                    detected: code,
+                    confidence,
+                    min_confidence: self.min_confidence,
+                })
+            }
             Some(_) => None,
         }
     }
@@ -290,7 +348,8 @@ impl LangDistribution {
             Some((code, confidence)) => {
                 let entry = self.languages.entry(code.to_string()).or_default();
                 entry.rows += 1;
-                let bin = ((confidence.clamp(0.0, 1.0) * CONFIDENCE_BINS as f64) as usize).min(CONFIDENCE_BINS - 1);
+                let bin =
+                    ((confidence.clamp(0.0, 1.0) * CONFIDENCE_BINS as f64) as usize).min(CONFIDENCE_BINS - 1);
                 entry.confidence_histogram[bin] += 1;
             }
         }
@@ -327,7 +386,8 @@ mod tests {
 
     #[test]
     fn detects_common_languages_with_iso_639_1_codes() {
-        let en = detect("The quick brown fox jumps over the lazy dog while the farmer watches from the porch.");
+        let en =
+            detect("The quick brown fox jumps over the lazy dog while the farmer watches from the porch.");
         assert_eq!(en.map(|d| d.0), Some("en"));
         let de = detect("Der schnelle braune Fuchs springt über den faulen Hund, während der Bauer zusieht.");
         assert_eq!(de.map(|d| d.0), Some("de"));
@@ -354,12 +414,16 @@ mod tests {
         let english = "The word 带来 means to bring or to bring along, and it is used when someone is bringing something with them to a place.";
         assert_eq!(detect(english).map(|d| d.0), Some("en"));
         // Kana decide Japanese over Chinese among the CJK characters.
-        assert_eq!(detect("このページでは用語集が用意されている語句が赤く表示されています。").map(|d| d.0), Some("ja"));
+        assert_eq!(
+            detect("このページでは用語集が用意されている語句が赤く表示されています。").map(|d| d.0),
+            Some("ja")
+        );
     }
 
     #[test]
     fn config_accepts_aliases_and_rejects_unknown_codes() {
-        let cfg = LangConfig { allowed: vec!["EN".into(), "deu".into(), "no".into()], ..LangConfig::default() };
+        let cfg =
+            LangConfig { allowed: vec!["EN".into(), "deu".into(), "no".into()], ..LangConfig::default() };
         assert_eq!(LangFilter::new(&cfg).unwrap().allowed(), &["en", "de", "nb"]);
         let bad = LangConfig { allowed: vec!["klingon".into()], ..LangConfig::default() };
         let message = LangFilter::new(&bad).unwrap_err().to_string();
@@ -371,9 +435,13 @@ mod tests {
 
     #[test]
     fn judge_distinguishes_the_three_failures() {
-        let filter = LangFilter::new(&LangConfig { allowed: vec!["en".into()], min_confidence: 0.8 }).unwrap();
+        let filter =
+            LangFilter::new(&LangConfig { allowed: vec!["en".into()], min_confidence: 0.8 }).unwrap();
         assert_eq!(filter.judge(Some(("en", 0.9))), None);
-        assert_eq!(filter.judge(Some(("de", 1.0))), Some(LangFailure::NotAllowed { detected: "de", confidence: 1.0 }));
+        assert_eq!(
+            filter.judge(Some(("de", 1.0))),
+            Some(LangFailure::NotAllowed { detected: "de", confidence: 1.0 })
+        );
         assert!(matches!(filter.judge(Some(("en", 0.3))), Some(LangFailure::LowConfidence { .. })));
         assert_eq!(filter.judge(None), Some(LangFailure::Undetected));
         let open = LangFilter::new(&LangConfig::default()).unwrap();

@@ -350,7 +350,8 @@ fn number_is_isolated(text: &str, start: usize, end: usize) -> bool {
 fn inside_digit_group_run(text: &str, start: usize, end: usize) -> bool {
     let before = char_before(text, start) == Some(' ')
         && char_two_before(text, start).is_some_and(|c| c.is_ascii_digit());
-    let after = char_after(text, end) == Some(' ') && char_two_after(text, end).is_some_and(|c| c.is_ascii_digit());
+    let after =
+        char_after(text, end) == Some(' ') && char_two_after(text, end).is_some_and(|c| c.is_ascii_digit());
     before || after
 }
 
@@ -547,16 +548,12 @@ fn valid_ipv4(s: &str) -> bool {
 
 /// `version 1.2.3.4`, `v. 10.0.0.1`, `build 4.3.2.1` name a release, not a host.
 fn preceded_by_version_word(text: &str, start: usize) -> bool {
-    let window_start = text[..start]
-        .char_indices()
-        .rev()
-        .nth(15)
-        .map_or(0, |(i, _)| i);
+    let window_start = text[..start].char_indices().rev().nth(15).map_or(0, |(i, _)| i);
     let before = text[window_start..start].trim_end().to_ascii_lowercase();
     let before = before.trim_end_matches([':', '.', '=']).trim_end();
-    ["version", "ver", "v", "release", "build", "firmware", "rev"]
-        .iter()
-        .any(|w| before.ends_with(w) && !before[..before.len() - w.len()].ends_with(|c: char| c.is_alphanumeric()))
+    ["version", "ver", "v", "release", "build", "firmware", "rev"].iter().any(|w| {
+        before.ends_with(w) && !before[..before.len() - w.len()].ends_with(|c: char| c.is_alphanumeric())
+    })
 }
 
 fn find_ipv6(text: &str, out: &mut Vec<PiiMatch>) {
@@ -646,24 +643,19 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
 fn known_card_prefix(digits: &[u8]) -> bool {
     let prefix = |n: usize| digits.iter().take(n).fold(0u32, |acc, &d| acc * 10 + u32::from(d));
     let len = digits.len();
-    match digits[0] {
-        // Visa: 13-digit cards are no longer issued, and accepting them let Luhn-valid 13-digit
-        // arithmetic results through.
-        4 => matches!(len, 16 | 19),
-        5 => (51..=55).contains(&prefix(2)) && len == 16 || matches!(prefix(2), 50 | 56..=59) && len >= 12, // MC, Maestro
-        2 => (2221..=2720).contains(&prefix(4)) && len == 16,                          // Mastercard 2-series
-        3 => {
-            matches!(prefix(2), 34 | 37) && len == 15                                  // Amex
-                || (matches!(prefix(2), 36 | 38 | 39) || (300..=305).contains(&prefix(3))) && (14..=19).contains(&len) // Diners
-                || (3528..=3589).contains(&prefix(4)) && (16..=19).contains(&len)        // JCB
-        }
-        6 => {
-            prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3))   // Discover
-                || prefix(2) == 62                                                    // UnionPay
-                || matches!(prefix(2), 60 | 63 | 67 | 68 | 69)                          // Maestro
-        }
-        _ => false,
-    }
+    // Visa: 13-digit cards are no longer issued, and accepting them let Luhn-valid 13-digit
+    // arithmetic results through.
+    let visa = digits[0] == 4 && matches!(len, 16 | 19);
+    let mastercard = ((51..=55).contains(&prefix(2)) || (2221..=2720).contains(&prefix(4))) && len == 16;
+    let maestro = matches!(prefix(2), 50 | 56..=60 | 63 | 67..=69) && (12..=19).contains(&len);
+    let amex = matches!(prefix(2), 34 | 37) && len == 15;
+    let diners =
+        (matches!(prefix(2), 36 | 38 | 39) || (300..=305).contains(&prefix(3))) && (14..=19).contains(&len);
+    let jcb = (3528..=3589).contains(&prefix(4)) && (16..=19).contains(&len);
+    let discover = (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)))
+        && (16..=19).contains(&len);
+    let unionpay = prefix(2) == 62 && (16..=19).contains(&len);
+    visa || mastercard || maestro || amex || diners || jcb || discover || unionpay
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -672,17 +664,94 @@ fn known_card_prefix(digits: &[u8]) -> bool {
 /// Registered IBAN lengths per country (SWIFT IBAN registry). A candidate whose country is not
 /// listed, or whose length differs, is not an IBAN.
 const IBAN_LENGTHS: &[(&str, usize)] = &[
-    ("AD", 24), ("AE", 23), ("AL", 28), ("AT", 20), ("AZ", 28), ("BA", 20), ("BE", 16), ("BG", 22),
-    ("BH", 22), ("BI", 27), ("BR", 29), ("BY", 28), ("CH", 21), ("CR", 22), ("CY", 28), ("CZ", 24),
-    ("DE", 22), ("DJ", 27), ("DK", 18), ("DO", 28), ("EE", 20), ("EG", 29), ("ES", 24), ("FI", 18),
-    ("FK", 18), ("FO", 18), ("FR", 27), ("GB", 22), ("GE", 22), ("GI", 23), ("GL", 18), ("GR", 27),
-    ("GT", 28), ("HR", 21), ("HU", 28), ("IE", 22), ("IL", 23), ("IQ", 23), ("IS", 26), ("IT", 27),
-    ("JO", 30), ("KW", 30), ("KZ", 20), ("LB", 28), ("LC", 32), ("LI", 21), ("LT", 20), ("LU", 20),
-    ("LV", 21), ("LY", 25), ("MC", 27), ("MD", 24), ("ME", 22), ("MK", 19), ("MN", 20), ("MR", 27),
-    ("MT", 31), ("MU", 30), ("NI", 28), ("NL", 18), ("NO", 15), ("OM", 23), ("PK", 24), ("PL", 28),
-    ("PS", 29), ("PT", 25), ("QA", 29), ("RO", 24), ("RS", 22), ("RU", 33), ("SA", 24), ("SC", 31),
-    ("SD", 18), ("SE", 24), ("SI", 19), ("SK", 24), ("SM", 27), ("SO", 23), ("ST", 25), ("SV", 28),
-    ("TL", 23), ("TN", 24), ("TR", 26), ("UA", 29), ("VA", 22), ("VG", 24), ("XK", 20), ("YE", 30),
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BI", 27),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DJ", 27),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FK", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("LY", 25),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MN", 20),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NI", 28),
+    ("NL", 18),
+    ("NO", 15),
+    ("OM", 23),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("RU", 33),
+    ("SA", 24),
+    ("SC", 31),
+    ("SD", 18),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("SO", 23),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+    ("YE", 30),
 ];
 
 fn find_ibans(text: &str, out: &mut Vec<PiiMatch>) {
@@ -796,12 +865,12 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
         &TOKENS,
         concat!(
             r"\b(?:",
-            r"(?:AKIA|ASIA)[A-Z0-9]{16}",          // AWS access key id (long-term, temporary)
-            r"|gh[pousr]_[A-Za-z0-9]{36,251}",      // GitHub classic tokens
-            r"|github_pat_[A-Za-z0-9_]{22,255}",    // GitHub fine-grained tokens
-            r"|xox[abposr]-[A-Za-z0-9\-]{10,}",    // Slack tokens
-            r"|AIza[0-9A-Za-z_\-]{35}",             // Google API keys
-            r"|(?:sk|rk)_live_[0-9A-Za-z]{16,}",    // Stripe live keys
+            r"(?:AKIA|ASIA)[A-Z0-9]{16}", // AWS access key id (long-term, temporary)
+            r"|gh[pousr]_[A-Za-z0-9]{36,251}", // GitHub classic tokens
+            r"|github_pat_[A-Za-z0-9_]{22,255}", // GitHub fine-grained tokens
+            r"|xox[abposr]-[A-Za-z0-9\-]{10,}", // Slack tokens
+            r"|AIza[0-9A-Za-z_\-]{35}",   // Google API keys
+            r"|(?:sk|rk)_live_[0-9A-Za-z]{16,}", // Stripe live keys
             r")\b"
         ),
     );
@@ -824,10 +893,8 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
 
     // AWS secret access keys are 40 base64 characters with no prefix: only the value of an
     // assignment to a variable with that name is reliable.
-    let aws_secret = compiled(
-        &AWS_SECRET,
-        r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})\b"#,
-    );
+    let aws_secret =
+        compiled(&AWS_SECRET, r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})\b"#);
     for caps in aws_secret.captures_iter(text) {
         let value = caps.get(1).expect("value group");
         out.push(PiiMatch { kind: PiiKind::Secret, byte_range: value.range() });
@@ -898,7 +965,8 @@ mod tests {
         assert!(serde_json::from_str::<PiiConfig>(r#"{"mode":"drop","kindz":[]}"#).is_err());
         let cfg: PiiConfig = serde_json::from_str(r#"{"kinds":[]}"#).unwrap();
         assert!(cfg.validate().is_err());
-        let cfg: PiiConfig = serde_json::from_str(r#"{"mode":"redact","kinds":["email","ip_address"]}"#).unwrap();
+        let cfg: PiiConfig =
+            serde_json::from_str(r#"{"mode":"redact","kinds":["email","ip_address"]}"#).unwrap();
         assert_eq!(cfg.kinds, vec![PiiKind::Email, PiiKind::IpAddress]);
         assert_eq!(cfg.mode, PiiMode::Redact);
     }
