@@ -406,7 +406,7 @@ fn find_phones(text: &str, out: &mut Vec<PiiMatch>) {
 /// `+49 (0)30 1234 5678`, E.164 `+12312322334`. 8 to 15 digits in all, the E.164 maximum.
 fn find_international_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = compiled(&RE, r"\+[1-9]\d{0,2}(?:[ .\-]?\(\d{1,4}\)|[ .\-]?\d{1,6}){1,7}");
+    let re = compiled(&RE, r"\+[1-9][0-9]{0,2}(?:[ .\-]?\([0-9]{1,4}\)|[ .\-]?[0-9]{1,6}){1,7}");
     for m in re.find_iter(text) {
         let s = m.as_str();
         // The "(0)" trunk hint is written but not dialled from abroad: it does not count.
@@ -436,7 +436,10 @@ fn find_international_phones(text: &str, out: &mut Vec<PiiMatch>) {
 /// `212.456.7890`, `1-800-555-0199`. Area code and exchange must start with 2–9 (NANP rules).
 fn find_nanp_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = compiled(&RE, r"(?:\b1[ .\-])?(?:\((\d{3})\)[ .\-]?|\b(\d{3})([ .\-]))(\d{3})([ .\-])(\d{4})\b");
+    let re = compiled(
+        &RE,
+        r"(?:(?-u:\b)1[ .\-])?(?:\(([0-9]{3})\)[ .\-]?|(?-u:\b)([0-9]{3})([ .\-]))([0-9]{3})([ .\-])([0-9]{4})(?-u:\b)",
+    );
     for caps in re.captures_iter(text) {
         let whole = caps.get(0).expect("group 0");
         let area = caps.get(1).or(caps.get(2)).expect("one area alternative").as_str();
@@ -471,7 +474,7 @@ fn find_national_trunk_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = compiled(
         &RE,
-        r"\(0[1-9]\d{0,3}\) ?\d{3,8}(?:[ \-]\d{2,4})?|\b0[1-9]\d{0,3}[ /\-]\d{3,8}(?:[ \-]\d{2,4}){0,2}\b|\b0[1-9](?:[ .]\d{2}){4}\b",
+        r"\(0[1-9][0-9]{0,3}\) ?[0-9]{3,8}(?:[ \-][0-9]{2,4})?|(?-u:\b)0[1-9][0-9]{0,3}[ /\-][0-9]{3,8}(?:[ \-][0-9]{2,4}){0,2}(?-u:\b)|(?-u:\b)0[1-9](?:[ .][0-9]{2}){4}(?-u:\b)",
     );
     for m in re.find_iter(text) {
         let digits = digits_of(m.as_str()).len();
@@ -486,20 +489,36 @@ fn find_national_trunk_phones(text: &str, out: &mut Vec<PiiMatch>) {
 }
 
 /// An unformatted run of digits is a phone number only when a word like "phone" or "call" stands
-/// just before it; otherwise `4155550123` is as likely an order or account number.
+/// just before it (at most 20 characters, no digit and no line break in between); otherwise
+/// `4155550123` is as likely an order or account number.
 fn find_contextual_bare_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = compiled(
-        &RE,
-        r"(?i)\b(?:phone|telephone|tel|mobile|cell|fax|call|whatsapp|sms|text me)\b[^\d\n]{0,20}?(\+?\d{10,11})\b",
-    );
-    for caps in re.captures_iter(text) {
-        let number = caps.get(1).expect("number group");
-        let s = number.as_str();
-        if s.starts_with('+') {
+    // Search the rare thing (a 10–11 digit run) and look back for the keyword, rather than the
+    // other way round: a case-insensitive keyword alternation defeats the regex prefilter.
+    let re = compiled(&RE, r"(?-u:\b)[0-9]{10,11}(?-u:\b)");
+    const KEYWORDS: [&str; 10] =
+        ["phone", "telephone", "tel", "mobile", "cell", "fax", "call", "whatsapp", "sms", "text me"];
+    for number in re.find_iter(text) {
+        if char_before(text, number.start()) == Some('+') {
             continue; // handled by the international detector
         }
-        let digits = digits_of(s);
+        let window_start = text[..number.start()].char_indices().rev().nth(19 + 9).map_or(0, |(i, _)| i);
+        let window = &text[window_start..number.start()];
+        // Only what follows the last digit or line break can introduce this number.
+        let gap_start = window.rfind(|c: char| c.is_ascii_digit() || c == '\n').map_or(0, |i| i + 1);
+        let before = window[gap_start..].to_ascii_lowercase();
+        let has_keyword = KEYWORDS.iter().any(|k| {
+            before.match_indices(k).any(|(i, _)| {
+                let gap = before[i + k.len()..].chars().count();
+                let starts_word = !before[..i].ends_with(|c: char| c.is_alphanumeric());
+                let ends_word = !before[i + k.len()..].starts_with(|c: char| c.is_alphanumeric());
+                starts_word && ends_word && gap <= 20
+            })
+        });
+        if !has_keyword {
+            continue;
+        }
+        let digits = digits_of(number.as_str());
         let plausible = match digits.len() {
             10 if digits[0] == 0 => digits[1] != 0,
             10 => digits[0] >= 2 && digits[3] >= 2,
@@ -523,7 +542,7 @@ fn find_ips(text: &str, out: &mut Vec<PiiMatch>) {
 
 fn find_ipv4(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = compiled(&RE, r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b");
+    let re = compiled(&RE, r"(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b)");
     for m in re.find_iter(text) {
         if !valid_ipv4(m.as_str()) {
             continue;
@@ -560,7 +579,7 @@ fn find_ipv6(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     // Candidates: runs of hex digits and colons with at least two colons, optionally ending in a
     // dotted IPv4 tail (`::ffff:192.0.2.1`). `Ipv6Addr`'s parser decides validity.
-    let re = compiled(&RE, r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:\.\d{1,3}){0,3}");
+    let re = compiled(&RE, r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:\.[0-9]{1,3}){0,3}");
     for m in re.find_iter(text) {
         let mut range = m.range();
         let mut candidate = m.as_str();
@@ -598,7 +617,7 @@ fn find_cards(text: &str, out: &mut Vec<PiiMatch>) {
     // Printed groupings only: 4-4-4-4(-1..3), Amex 4-6-5, Diners 4-6-4, or no separators at all.
     let re = compiled(
         &RE,
-        r"\b(?:\d{4}([ \-])\d{4}[ \-]\d{4}[ \-]\d{4}(?:[ \-]\d{1,3})?|\d{4}([ \-])\d{6}[ \-]\d{4,5}|\d{13,19})\b",
+        r"(?-u:\b)(?:[0-9]{4}([ \-])[0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}(?:[ \-][0-9]{1,3})?|[0-9]{4}([ \-])[0-9]{6}[ \-][0-9]{4,5}|[0-9]{13,19})(?-u:\b)",
     );
     for caps in re.captures_iter(text) {
         let m = caps.get(0).expect("group 0");
@@ -757,7 +776,7 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
 fn find_ibans(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     // Electronic form (no spaces) or print form (groups of four separated by one space).
-    let re = compiled(&RE, r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}\b");
+    let re = compiled(&RE, r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,8}(?-u:\b)");
     for m in re.find_iter(text) {
         let s = m.as_str();
         let Some(&(_, length)) = IBAN_LENGTHS.iter().find(|(cc, _)| *cc == &s[..2]) else {
@@ -814,7 +833,7 @@ fn find_ssns(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     static CONTEXT_RE: OnceLock<Regex> = OnceLock::new();
     // Written forms: `123-45-6789` or `123 45 6789`.
-    let re = compiled(&RE, r"\b(\d{3})([ \-])(\d{2})([ \-])(\d{4})\b");
+    let re = compiled(&RE, r"(?-u:\b)([0-9]{3})([ \-])([0-9]{2})([ \-])([0-9]{4})(?-u:\b)");
     for caps in re.captures_iter(text) {
         let m = caps.get(0).expect("group 0");
         if caps[2] != caps[4] {
@@ -828,7 +847,7 @@ fn find_ssns(text: &str, out: &mut Vec<PiiMatch>) {
     // Nine bare digits count only right after "SSN" / "social security number".
     let context = compiled(
         &CONTEXT_RE,
-        r"(?i)\b(?:ssn|social security(?: number| no\.?| #)?)\b[^\d\n]{0,12}?(\d{9})\b",
+        r"(?-u:\b)(?i-u:ssn|social security(?: number| no\.?| #)?)(?-u:\b)[^0-9\n]{0,12}?([0-9]{9})(?-u:\b)",
     );
     for caps in context.captures_iter(text) {
         let m = caps.get(1).expect("number group");
@@ -864,14 +883,14 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
     let tokens = compiled(
         &TOKENS,
         concat!(
-            r"\b(?:",
+            r"(?-u:\b)(?:",
             r"(?:AKIA|ASIA)[A-Z0-9]{16}", // AWS access key id (long-term, temporary)
             r"|gh[pousr]_[A-Za-z0-9]{36,251}", // GitHub classic tokens
             r"|github_pat_[A-Za-z0-9_]{22,255}", // GitHub fine-grained tokens
             r"|xox[abposr]-[A-Za-z0-9\-]{10,}", // Slack tokens
             r"|AIza[0-9A-Za-z_\-]{35}",   // Google API keys
             r"|(?:sk|rk)_live_[0-9A-Za-z]{16,}", // Stripe live keys
-            r")\b"
+            r")(?-u:\b)"
         ),
     );
     for m in tokens.find_iter(text) {
@@ -880,7 +899,7 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
 
     // OpenAI / Anthropic style: `sk-` then a long run with both letters and digits (rules out
     // prose such as `sk-learn` or `sk-this-is-not-a-key`).
-    let openai = compiled(&OPENAI, r"\bsk-[A-Za-z0-9_\-]{20,}");
+    let openai = compiled(&OPENAI, r"(?-u:\b)sk-[A-Za-z0-9_\-]{20,}");
     for m in openai.find_iter(text) {
         let body = &m.as_str()[3..];
         let has_digit = body.bytes().any(|b| b.is_ascii_digit());
@@ -893,8 +912,10 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
 
     // AWS secret access keys are 40 base64 characters with no prefix: only the value of an
     // assignment to a variable with that name is reliable.
-    let aws_secret =
-        compiled(&AWS_SECRET, r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})\b"#);
+    let aws_secret = compiled(
+        &AWS_SECRET,
+        r#"(?i-u:aws_?secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?-u:\b)"#,
+    );
     for caps in aws_secret.captures_iter(text) {
         let value = caps.get(1).expect("value group");
         out.push(PiiMatch { kind: PiiKind::Secret, byte_range: value.range() });
