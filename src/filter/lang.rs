@@ -157,7 +157,8 @@ fn canonical_code(configured: &str) -> Option<&'static str> {
 /// whatlang picks the script by counting characters, and the Latin letters of a code block
 /// outnumber the Han characters of the Chinese question around it (on LLaMA-Factory's
 /// `dpo_zh_demo` this moves 10 of 300 rows from a wrong guess to `zh`, and changes no English
-/// row). If nothing with letters is left outside the fences, the whole text is judged.
+/// row). If nothing with letters is left outside the fences, the whole text is judged. Only the
+/// first [`DETECTION_SAMPLE_BYTES`] of what is judged are read.
 ///
 /// whatlang also lets the script with the most characters decide, which undercounts scripts that
 /// write a word in one or two characters: a Chinese question quoting unfenced code or English
@@ -167,6 +168,7 @@ fn canonical_code(configured: &str) -> Option<&'static str> {
 pub fn detect(text: &str) -> Option<(&'static str, f64)> {
     let prose = without_fenced_code(text);
     let judged = if prose.chars().any(char::is_alphabetic) { prose.as_ref() } else { text };
+    let judged = leading_sample(judged);
     let cjk = judged.chars().filter(|&c| is_cjk(c)).count();
     let other_letters = judged.chars().filter(|&c| c.is_alphabetic() && !is_cjk(c)).count();
     let info = if cjk > 0 && other_letters > 0 && cjk * CJK_CHARACTER_WEIGHT >= other_letters {
@@ -176,6 +178,23 @@ pub fn detect(text: &str) -> Option<(&'static str, f64)> {
         whatlang::detect(judged)
     };
     info.map(|info| (iso_639_1(info.lang()), info.confidence()))
+}
+
+/// Detection judges at most this many bytes from the start of the (code-free) text. whatlang's
+/// cost grows with the text while its answer settles within the first few hundred words: on 2,332
+/// real rows (C4 and DCLM web text, State of the Union addresses, LLaMA-Factory's Chinese demos)
+/// a 4 KiB sample gave the same language as the whole text for every row, at 2.3x the speed.
+pub const DETECTION_SAMPLE_BYTES: usize = 4096;
+
+fn leading_sample(text: &str) -> &str {
+    if text.len() <= DETECTION_SAMPLE_BYTES {
+        return text;
+    }
+    let mut end = DETECTION_SAMPLE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// How many letters of an alphabetic script one Han, kana or Hangul character counts for when
@@ -418,6 +437,16 @@ mod tests {
             detect("このページでは用語集が用意されている語句が赤く表示されています。").map(|d| d.0),
             Some("ja")
         );
+    }
+
+    #[test]
+    fn sample_is_cut_on_a_char_boundary() {
+        let long = "é".repeat(DETECTION_SAMPLE_BYTES); // two bytes each
+        let sample = leading_sample(&long);
+        assert_eq!(sample.len(), DETECTION_SAMPLE_BYTES);
+        let odd = format!("a{long}");
+        assert_eq!(leading_sample(&odd).len(), DETECTION_SAMPLE_BYTES - 1);
+        assert_eq!(leading_sample("short"), "short");
     }
 
     #[test]
