@@ -15,6 +15,7 @@
 //! The patterns are compiled once per process ([`OnceLock`]) and need nothing beyond `std` and the
 //! `regex` crate, so the module works the same natively and on wasm32.
 
+use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -276,17 +277,19 @@ fn resolve_overlaps(mut candidates: Vec<PiiMatch>) -> Vec<PiiMatch> {
             .then((b.byte_range.end - b.byte_range.start).cmp(&(a.byte_range.end - a.byte_range.start)))
             .then(a.byte_range.start.cmp(&b.byte_range.start))
     });
-    let mut accepted: Vec<PiiMatch> = Vec::with_capacity(candidates.len());
+    // Accepted ranges are disjoint, so among them only the one starting last before the
+    // candidate's end can overlap it: a map keyed by start keeps the check logarithmic.
+    let mut accepted: BTreeMap<usize, PiiMatch> = BTreeMap::new();
     for candidate in candidates {
-        let overlaps = accepted.iter().any(|a| {
-            candidate.byte_range.start < a.byte_range.end && a.byte_range.start < candidate.byte_range.end
-        });
+        let overlaps = accepted
+            .range(..candidate.byte_range.end)
+            .next_back()
+            .is_some_and(|(_, previous)| previous.byte_range.end > candidate.byte_range.start);
         if !overlaps {
-            accepted.push(candidate);
+            accepted.insert(candidate.byte_range.start, candidate);
         }
     }
-    accepted.sort_by_key(|m| m.byte_range.start);
-    accepted
+    accepted.into_values().collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,7 +387,17 @@ fn find_emails(text: &str, out: &mut Vec<PiiMatch>) {
         if local_part_has_double_dot(m.as_str()) {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::Email, byte_range: m.range() });
+        // Internationalised local parts (`jürgen@…`): the ASCII pattern starts after the last
+        // non-ASCII letter, so extend the match back over the rest of the local part.
+        let mut start = m.start();
+        while let Some(c) = char_before(text, start) {
+            if c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-') {
+                start -= c.len_utf8();
+            } else {
+                break;
+            }
+        }
+        out.push(PiiMatch { kind: PiiKind::Email, byte_range: start..m.end() });
     }
 }
 
@@ -960,6 +973,14 @@ mod tests {
         // The digits of the card would also fit a phone pattern; the card must win.
         let found = kinds("card 4111 1111 1111 1111 thanks");
         assert_eq!(found, vec![(PiiKind::CreditCard, "4111 1111 1111 1111".to_string())]);
+    }
+
+    #[test]
+    fn internationalised_local_part_is_covered_whole() {
+        assert_eq!(
+            kinds("schreib an jürgen.müller@example.de!"),
+            vec![(PiiKind::Email, "jürgen.müller@example.de".to_string())]
+        );
     }
 
     #[test]
