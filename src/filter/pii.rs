@@ -16,7 +16,7 @@
 //! `regex` crate, so the module works the same natively and on wasm32.
 
 use std::collections::BTreeMap;
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -387,6 +387,10 @@ fn find_emails(text: &str, out: &mut Vec<PiiMatch>) {
         if local_part_has_double_dot(m.as_str()) {
             continue;
         }
+        // `@user@instance.social` is a fediverse handle, not a mailbox.
+        if char_before(text, m.start()) == Some('@') {
+            continue;
+        }
         // Internationalised local parts (`jürgen@…`): the ASCII pattern starts after the last
         // non-ASCII letter, so extend the match back over the rest of the local part.
         let mut start = m.start();
@@ -557,7 +561,7 @@ fn find_ipv4(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = compiled(&RE, r"(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b)");
     for m in re.find_iter(text) {
-        if !valid_ipv4(m.as_str()) {
+        if !valid_ipv4(m.as_str()) || identifies_no_host_v4(m.as_str()) {
             continue;
         }
         if !number_is_isolated(text, m.start(), m.end()) {
@@ -568,6 +572,13 @@ fn find_ipv4(text: &str, out: &mut Vec<PiiMatch>) {
         }
         out.push(PiiMatch { kind: PiiKind::IpAddress, byte_range: m.range() });
     }
+}
+
+/// Loopback (`127.0.0.1`), unspecified (`0.0.0.0`) and broadcast addresses name no particular
+/// machine; they fill coding answers ("listen on 0.0.0.0:8080") and dropping those rows as
+/// personal data would only do harm.
+fn identifies_no_host_v4(s: &str) -> bool {
+    s.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified() || ip.is_broadcast())
 }
 
 /// Four decimal octets, each 0–255, without leading zeros (`010.1.1.1` is ambiguous: octal in
@@ -601,8 +612,10 @@ fn find_ipv6(text: &str, out: &mut Vec<PiiMatch>) {
             candidate = &candidate[..candidate.len() - 1];
             range.end -= 1;
         }
-        if candidate.parse::<Ipv6Addr>().is_err() {
-            continue;
+        match candidate.parse::<Ipv6Addr>() {
+            Ok(ip) if ip.is_loopback() || ip.is_unspecified() => continue,
+            Ok(_) => {}
+            Err(_) => continue,
         }
         // `Foo::bar`, `ab::cd` (code paths) parse as addresses but have no digit; real addresses
         // written in text nearly always do.
