@@ -20,7 +20,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -208,16 +208,18 @@ pub fn find_pii(text: &str) -> Vec<PiiMatch> {
 /// the longer candidate.
 pub fn find_pii_of(text: &str, kinds: &[PiiKind]) -> Vec<PiiMatch> {
     let mut candidates: Vec<PiiMatch> = Vec::new();
+    let numbers = NumberCandidates::of(text);
     for &kind in PiiKind::ALL.iter().filter(|k| kinds.contains(k)) {
         let before = candidates.len();
         match kind {
             PiiKind::Email => find_emails(text, &mut candidates),
-            PiiKind::Phone => find_phones(text, &mut candidates),
-            PiiKind::IpAddress => find_ips(text, &mut candidates),
-            PiiKind::CreditCard => find_cards(text, &mut candidates),
-            PiiKind::Iban => find_ibans(text, &mut candidates),
-            PiiKind::Ssn => find_ssns(text, &mut candidates),
+            PiiKind::Phone => find_phones(text, &numbers, &mut candidates),
+            PiiKind::IpAddress => find_ips(text, &numbers, &mut candidates),
+            PiiKind::CreditCard if numbers.has(CARD) => find_cards(text, &mut candidates),
+            PiiKind::Iban if numbers.has(IBAN) => find_ibans(text, &mut candidates),
+            PiiKind::Ssn => find_ssns(text, &numbers, &mut candidates),
             PiiKind::Secret => find_secrets(text, &mut candidates),
+            PiiKind::CreditCard | PiiKind::Iban => {}
         }
         debug_assert!(candidates[before..].iter().all(|m| m.kind == kind));
     }
@@ -290,6 +292,67 @@ fn resolve_overlaps(mut candidates: Vec<PiiMatch>) -> Vec<PiiMatch> {
         }
     }
     accepted.into_values().collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidate patterns of the number-shaped kinds. Each detector validates its own candidates;
+// the patterns are also compiled together into one `RegexSet`, so that a text none of them can
+// match (nearly every text) costs one pass instead of ten.
+
+/// `+<country code>` dial strings.
+const INTERNATIONAL_PHONE: &str = r"\+[1-9][0-9]{0,2}(?:[ .\-]?\([0-9]{1,4}\)|[ .\-]?[0-9]{1,6}){1,7}";
+/// North American numbers with visible grouping.
+const NANP_PHONE: &str = r"(?:(?-u:\b)1[ .\-])?(?:\(([0-9]{3})\)[ .\-]?|(?-u:\b)([0-9]{3})([ .\-]))([0-9]{3})([ .\-])([0-9]{4})(?-u:\b)";
+/// National numbers with a trunk `0`.
+const NATIONAL_TRUNK_PHONE: &str = r"\(0[1-9][0-9]{0,3}\) ?[0-9]{3,8}(?:[ \-][0-9]{2,4})?|(?-u:\b)0[1-9][0-9]{0,3}[ /\-][0-9]{3,8}(?:[ \-][0-9]{2,4}){0,2}(?-u:\b)|(?-u:\b)0[1-9](?:[ .][0-9]{2}){4}(?-u:\b)";
+/// Unformatted 10–11 digit runs (phone numbers only after a keyword).
+const BARE_DIGIT_RUN: &str = r"(?-u:\b)[0-9]{10,11}(?-u:\b)";
+/// Dotted quads.
+const IPV4: &str = r"(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b)";
+/// Runs of hex digits and colons with at least two colons, with an optional dotted IPv4 tail.
+const IPV6_CANDIDATE: &str = r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:\.[0-9]{1,3}){0,3}";
+/// Card numbers in printed groupings (4-4-4-4(-1..3), Amex 4-6-5, Diners 4-6-4) or unbroken.
+const CARD: &str = r"(?-u:\b)(?:[0-9]{4}([ \-])[0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}(?:[ \-][0-9]{1,3})?|[0-9]{4}([ \-])[0-9]{6}[ \-][0-9]{4,5}|[0-9]{13,19})(?-u:\b)";
+/// IBANs in electronic form or print form (groups of four separated by one space).
+const IBAN: &str = r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,8}(?-u:\b)";
+/// `123-45-6789` / `123 45 6789`.
+const WRITTEN_SSN: &str = r"(?-u:\b)([0-9]{3})([ \-])([0-9]{2})([ \-])([0-9]{4})(?-u:\b)";
+/// Nine digits after "SSN" / "social security number".
+const CONTEXT_SSN: &str =
+    r"(?-u:\b)(?i-u:ssn|social security(?: number| no\.?| #)?)(?-u:\b)[^0-9\n]{0,12}?([0-9]{9})(?-u:\b)";
+
+/// The set's patterns, in index order.
+const NUMBER_PATTERNS: [&str; 10] = [
+    INTERNATIONAL_PHONE,
+    NANP_PHONE,
+    NATIONAL_TRUNK_PHONE,
+    BARE_DIGIT_RUN,
+    IPV4,
+    IPV6_CANDIDATE,
+    CARD,
+    IBAN,
+    WRITTEN_SSN,
+    CONTEXT_SSN,
+];
+
+/// Which number-shaped candidate patterns occur anywhere in a text.
+struct NumberCandidates(Option<regex::SetMatches>);
+
+impl NumberCandidates {
+    fn of(text: &str) -> Self {
+        // Every one of these patterns needs an ASCII digit: a byte scan settles many texts.
+        if !text.bytes().any(|b| b.is_ascii_digit()) {
+            return NumberCandidates(None);
+        }
+        static SET: OnceLock<RegexSet> = OnceLock::new();
+        let set = SET.get_or_init(|| RegexSet::new(NUMBER_PATTERNS).expect("built-in PII patterns compile"));
+        NumberCandidates(Some(set.matches(text)))
+    }
+
+    fn has(&self, pattern: &str) -> bool {
+        let index = NUMBER_PATTERNS.iter().position(|p| *p == pattern).expect("pattern is in the set");
+        self.0.as_ref().is_some_and(|m| m.matched(index))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,10 +455,15 @@ fn find_emails(text: &str, out: &mut Vec<PiiMatch>) {
             continue;
         }
         // Internationalised local parts (`jürgen@…`): the ASCII pattern starts after the last
-        // non-ASCII letter, so extend the match back over the rest of the local part.
+        // non-ASCII letter, so extend the match back over the rest of the local part: letters
+        // of the alphabets written with spaces between words (Latin, Greek, Cyrillic). Not over
+        // Han or kana: Chinese and Japanese put an address straight after the preceding word
+        // ("我的邮箱是johndoe@example.com").
         let mut start = m.start();
         while let Some(c) = char_before(text, start) {
-            if c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-') {
+            let spaced_alphabet_letter = c.is_alphanumeric() && ('\u{00C0}'..='\u{052F}').contains(&c);
+            if c.is_ascii_alphanumeric() || spaced_alphabet_letter || matches!(c, '.' | '_' | '%' | '+' | '-')
+            {
                 start -= c.len_utf8();
             } else {
                 break;
@@ -412,18 +480,26 @@ fn local_part_has_double_dot(address: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Phone numbers
 
-fn find_phones(text: &str, out: &mut Vec<PiiMatch>) {
-    find_international_phones(text, out);
-    find_nanp_phones(text, out);
-    find_national_trunk_phones(text, out);
-    find_contextual_bare_phones(text, out);
+fn find_phones(text: &str, numbers: &NumberCandidates, out: &mut Vec<PiiMatch>) {
+    if numbers.has(INTERNATIONAL_PHONE) {
+        find_international_phones(text, out);
+    }
+    if numbers.has(NANP_PHONE) {
+        find_nanp_phones(text, out);
+    }
+    if numbers.has(NATIONAL_TRUNK_PHONE) {
+        find_national_trunk_phones(text, out);
+    }
+    if numbers.has(BARE_DIGIT_RUN) {
+        find_contextual_bare_phones(text, out);
+    }
 }
 
 /// `+<country code>` followed by digit groups: `+1-212-456-7890`, `+44 20 7946 0958`,
 /// `+49 (0)30 1234 5678`, E.164 `+12312322334`. 8 to 15 digits in all, the E.164 maximum.
 fn find_international_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = compiled(&RE, r"\+[1-9][0-9]{0,2}(?:[ .\-]?\([0-9]{1,4}\)|[ .\-]?[0-9]{1,6}){1,7}");
+    let re = compiled(&RE, INTERNATIONAL_PHONE);
     for m in re.find_iter(text) {
         let s = m.as_str();
         // The "(0)" trunk hint is written but not dialled from abroad: it does not count.
@@ -453,10 +529,7 @@ fn find_international_phones(text: &str, out: &mut Vec<PiiMatch>) {
 /// `212.456.7890`, `1-800-555-0199`. Area code and exchange must start with 2–9 (NANP rules).
 fn find_nanp_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = compiled(
-        &RE,
-        r"(?:(?-u:\b)1[ .\-])?(?:\(([0-9]{3})\)[ .\-]?|(?-u:\b)([0-9]{3})([ .\-]))([0-9]{3})([ .\-])([0-9]{4})(?-u:\b)",
-    );
+    let re = compiled(&RE, NANP_PHONE);
     for caps in re.captures_iter(text) {
         let whole = caps.get(0).expect("group 0");
         let area = caps.get(1).or(caps.get(2)).expect("one area alternative").as_str();
@@ -489,10 +562,7 @@ fn nanp_leading_digit_ok(group: &str) -> bool {
 /// codes (`02139-4307`) for the sake of a few short Italian landlines.
 fn find_national_trunk_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = compiled(
-        &RE,
-        r"\(0[1-9][0-9]{0,3}\) ?[0-9]{3,8}(?:[ \-][0-9]{2,4})?|(?-u:\b)0[1-9][0-9]{0,3}[ /\-][0-9]{3,8}(?:[ \-][0-9]{2,4}){0,2}(?-u:\b)|(?-u:\b)0[1-9](?:[ .][0-9]{2}){4}(?-u:\b)",
-    );
+    let re = compiled(&RE, NATIONAL_TRUNK_PHONE);
     for m in re.find_iter(text) {
         let digits = digits_of(m.as_str()).len();
         if !(10..=12).contains(&digits) {
@@ -512,7 +582,7 @@ fn find_contextual_bare_phones(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     // Search the rare thing (a 10–11 digit run) and look back for the keyword, rather than the
     // other way round: a case-insensitive keyword alternation defeats the regex prefilter.
-    let re = compiled(&RE, r"(?-u:\b)[0-9]{10,11}(?-u:\b)");
+    let re = compiled(&RE, BARE_DIGIT_RUN);
     const KEYWORDS: [&str; 10] =
         ["phone", "telephone", "tel", "mobile", "cell", "fax", "call", "whatsapp", "sms", "text me"];
     for number in re.find_iter(text) {
@@ -552,14 +622,18 @@ fn find_contextual_bare_phones(text: &str, out: &mut Vec<PiiMatch>) {
 // ---------------------------------------------------------------------------------------------
 // IP addresses
 
-fn find_ips(text: &str, out: &mut Vec<PiiMatch>) {
-    find_ipv4(text, out);
-    find_ipv6(text, out);
+fn find_ips(text: &str, numbers: &NumberCandidates, out: &mut Vec<PiiMatch>) {
+    if numbers.has(IPV4) {
+        find_ipv4(text, out);
+    }
+    if numbers.has(IPV6_CANDIDATE) {
+        find_ipv6(text, out);
+    }
 }
 
 fn find_ipv4(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = compiled(&RE, r"(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b)");
+    let re = compiled(&RE, IPV4);
     for m in re.find_iter(text) {
         if !valid_ipv4(m.as_str()) || identifies_no_host_v4(m.as_str()) {
             continue;
@@ -603,7 +677,7 @@ fn find_ipv6(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     // Candidates: runs of hex digits and colons with at least two colons, optionally ending in a
     // dotted IPv4 tail (`::ffff:192.0.2.1`). `Ipv6Addr`'s parser decides validity.
-    let re = compiled(&RE, r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:\.[0-9]{1,3}){0,3}");
+    let re = compiled(&RE, IPV6_CANDIDATE);
     for m in re.find_iter(text) {
         let mut range = m.range();
         let mut candidate = m.as_str();
@@ -641,10 +715,7 @@ fn find_ipv6(text: &str, out: &mut Vec<PiiMatch>) {
 fn find_cards(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     // Printed groupings only: 4-4-4-4(-1..3), Amex 4-6-5, Diners 4-6-4, or no separators at all.
-    let re = compiled(
-        &RE,
-        r"(?-u:\b)(?:[0-9]{4}([ \-])[0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}(?:[ \-][0-9]{1,3})?|[0-9]{4}([ \-])[0-9]{6}[ \-][0-9]{4,5}|[0-9]{13,19})(?-u:\b)",
-    );
+    let re = compiled(&RE, CARD);
     for caps in re.captures_iter(text) {
         let m = caps.get(0).expect("group 0");
         let s = m.as_str();
@@ -802,7 +873,7 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
 fn find_ibans(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     // Electronic form (no spaces) or print form (groups of four separated by one space).
-    let re = compiled(&RE, r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,8}(?-u:\b)");
+    let re = compiled(&RE, IBAN);
     for m in re.find_iter(text) {
         let s = m.as_str();
         let Some(&(_, length)) = IBAN_LENGTHS.iter().find(|(cc, _)| *cc == &s[..2]) else {
@@ -855,11 +926,19 @@ pub fn iban_checksum_valid(compact: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // US Social Security numbers
 
-fn find_ssns(text: &str, out: &mut Vec<PiiMatch>) {
+fn find_ssns(text: &str, numbers: &NumberCandidates, out: &mut Vec<PiiMatch>) {
+    if numbers.has(WRITTEN_SSN) {
+        find_written_ssns(text, out);
+    }
+    if numbers.has(CONTEXT_SSN) {
+        find_contextual_ssns(text, out);
+    }
+}
+
+fn find_written_ssns(text: &str, out: &mut Vec<PiiMatch>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    static CONTEXT_RE: OnceLock<Regex> = OnceLock::new();
     // Written forms: `123-45-6789` or `123 45 6789`.
-    let re = compiled(&RE, r"(?-u:\b)([0-9]{3})([ \-])([0-9]{2})([ \-])([0-9]{4})(?-u:\b)");
+    let re = compiled(&RE, WRITTEN_SSN);
     for caps in re.captures_iter(text) {
         let m = caps.get(0).expect("group 0");
         if caps[2] != caps[4] {
@@ -870,11 +949,12 @@ fn find_ssns(text: &str, out: &mut Vec<PiiMatch>) {
         }
         out.push(PiiMatch { kind: PiiKind::Ssn, byte_range: m.range() });
     }
-    // Nine bare digits count only right after "SSN" / "social security number".
-    let context = compiled(
-        &CONTEXT_RE,
-        r"(?-u:\b)(?i-u:ssn|social security(?: number| no\.?| #)?)(?-u:\b)[^0-9\n]{0,12}?([0-9]{9})(?-u:\b)",
-    );
+}
+
+/// Nine bare digits count only right after "SSN" / "social security number".
+fn find_contextual_ssns(text: &str, out: &mut Vec<PiiMatch>) {
+    static CONTEXT_RE: OnceLock<Regex> = OnceLock::new();
+    let context = compiled(&CONTEXT_RE, CONTEXT_SSN);
     for caps in context.captures_iter(text) {
         let m = caps.get(1).expect("number group");
         let s = m.as_str();
@@ -990,6 +1070,10 @@ mod tests {
 
     #[test]
     fn internationalised_local_part_is_covered_whole() {
+        assert_eq!(
+            kinds("我的邮箱是johndoe@example.com。"),
+            vec![(PiiKind::Email, "johndoe@example.com".to_string())]
+        );
         assert_eq!(
             kinds("schreib an jürgen.müller@example.de!"),
             vec![(PiiKind::Email, "jürgen.müller@example.de".to_string())]
