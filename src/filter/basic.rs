@@ -94,7 +94,7 @@ pub enum BasicFailure {
         chars: usize,
         max: usize,
     },
-    /// An exclude pattern matched at `byte_range`.
+    /// The first exclude pattern (in configuration order) that matches, and its first match.
     ExcludedPatternMatched {
         pattern: String,
         byte_range: Range<usize>,
