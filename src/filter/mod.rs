@@ -1,1 +1,5 @@
 //! Quality filters.
+
+pub mod basic;
+pub mod lang;
+pub mod pii;
