@@ -35,6 +35,7 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# apt_install [--no-install-recommends] PACKAGE...
 APT_UPDATED=0
 apt_install() {
   if [ "$APT_UPDATED" -eq 0 ]; then
@@ -43,7 +44,7 @@ apt_install() {
     APT_UPDATED=1
   fi
   log "apt-get install $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
 # Make sure ~/.cargo/bin (where `cargo install` puts tools) is on PATH for this script.
@@ -83,7 +84,7 @@ build_fallback_toolchain() {
   log "building the fallback wasm32 toolchain '$FALLBACK_TOOLCHAIN' (a few minutes, once)"
   if ! { [ -x /usr/bin/rustc ] && [ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/src/rust/library ] &&
          command -v "$FALLBACK_LINKER" >/dev/null; }; then
-    apt_install rustc-web cargo-web rust-web-src lld-22
+    apt_install --no-install-recommends rustc-web cargo-web rust-web-src lld-22
   fi
   local scratch
   scratch=$(mktemp -d)
@@ -149,7 +150,7 @@ elif fallback_toolchain_ready; then
   write_toolchain_env fallback
 elif [ "${DATASIEVE_FORCE_WASM_FALLBACK:-0}" != 1 ] &&
      log "rustup target add $WASM_TARGET (timeout ${DATASIEVE_RUSTUP_TIMEOUT:-30}s)" &&
-     timeout "${DATASIEVE_RUSTUP_TIMEOUT:-30}" rustup target add "$WASM_TARGET" &&
+     timeout -k 5 "${DATASIEVE_RUSTUP_TIMEOUT:-30}" rustup target add "$WASM_TARGET" &&
      default_toolchain_has_wasm32; then
   write_toolchain_env default
 else
@@ -187,6 +188,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  # With recommended packages: they bring the fonts the page (and its screenshots) render with.
   apt_install chromium chromium-driver
 fi
 

@@ -1,3 +1,4 @@
+#![cfg(target_arch = "wasm32")]
 //! The wasm half of the parity check, run in headless Chromium: the façade decides the parity
 //! fixture exactly as the native core does (`tests/parity.rs` checks native against the same
 //! recorded decisions), and the split outputs hold every input row once.
