@@ -70,7 +70,7 @@ FILTERS = {
 CITATION_REGEX = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 
 FIXTURE_BUDGET_BYTES = 190_000
-TRUNCATION_LENGTHS = [300, 500, 800, 1200, 1800, 2600, 4000]
+TRUNCATION_LENGTHS = [200, 300, 450, 650, 900, 1300, 1800]
 
 
 def iter_documents(shared):

@@ -5,10 +5,9 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use super::datatrove_text::{is_terminal_punctuation, py_len, py_strip};
-use super::{ratio, Bound, Threshold};
+use super::{ratio, Bound, FoldBuildHasher, Threshold};
 
 /// The text has no non-blank line.
 pub const EMPTY: &str = "empty";
@@ -157,7 +156,7 @@ impl FineWeb {
 
     fn measure_lines(&self, text: &str) -> FineWebMetrics {
         let mut metrics = FineWebMetrics::default();
-        let mut seen: HashSet<&str, Xxh3DefaultBuilder> = HashSet::with_hasher(Xxh3DefaultBuilder);
+        let mut seen: HashSet<&str, FoldBuildHasher> = HashSet::with_hasher(FoldBuildHasher::default());
         let mut dup_chars = 0u64;
         for line in text.split('\n') {
             if py_strip(line).is_empty() {

@@ -6,10 +6,9 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use super::datatrove_text::{py_len, py_strip};
-use super::{ratio, Bound, Threshold};
+use super::{ratio, Bound, FoldBuildHasher, Threshold};
 
 /// The text is empty.
 pub const EMPTY: &str = "empty";
@@ -281,7 +280,7 @@ fn split_newline_runs(text: &str, min_run: usize) -> Vec<&str> {
 /// datatrove's `find_duplicates`: `(elements, repeated elements, characters in repeated
 /// elements)`, where an element is repeated if it equals an earlier one.
 fn find_duplicates(elements: &[&str]) -> (u32, u32, u32) {
-    let mut seen: HashSet<&str, Xxh3DefaultBuilder> = HashSet::with_capacity_and_hasher(elements.len(), Xxh3DefaultBuilder);
+    let mut seen: HashSet<&str, FoldBuildHasher> = HashSet::with_capacity_and_hasher(elements.len(), FoldBuildHasher::default());
     let (mut dups, mut chars) = (0u32, 0u64);
     for element in elements {
         if !seen.insert(element) {
@@ -295,7 +294,7 @@ fn find_duplicates(elements: &[&str]) -> (u32, u32, u32) {
 /// Word ids: equal words get equal ids. Space-joined n-grams are equal exactly when their word
 /// sequences are (tokens never contain a space), so id slices stand in for the joined strings.
 fn intern(words: &[&str]) -> Vec<u32> {
-    let mut ids: HashMap<&str, u32, Xxh3DefaultBuilder> = HashMap::with_capacity_and_hasher(words.len(), Xxh3DefaultBuilder);
+    let mut ids: HashMap<&str, u32, FoldBuildHasher> = HashMap::with_capacity_and_hasher(words.len(), FoldBuildHasher::default());
     words
         .iter()
         .map(|w| {
@@ -314,7 +313,7 @@ fn top_n_gram_chars(ids: &[u32], word_chars: &[u32], n: usize) -> Option<u32> {
     }
     let windows = ids.len() - n + 1;
     // Value: (count, first window index).
-    let mut counts: HashMap<&[u32], (u32, u32), Xxh3DefaultBuilder> = HashMap::with_capacity_and_hasher(windows, Xxh3DefaultBuilder);
+    let mut counts: HashMap<&[u32], (u32, u32), FoldBuildHasher> = HashMap::with_capacity_and_hasher(windows, FoldBuildHasher::default());
     for start in 0..windows {
         counts.entry(&ids[start..start + n]).or_insert((0, start as u32)).0 += 1;
     }
@@ -370,7 +369,7 @@ impl Concatenation {
         if n == 0 || words < n {
             return 0;
         }
-        let mut seen: HashSet<&[u8], Xxh3DefaultBuilder> = HashSet::with_capacity_and_hasher(words - n + 1, Xxh3DefaultBuilder);
+        let mut seen: HashSet<&[u8], FoldBuildHasher> = HashSet::with_capacity_and_hasher(words - n + 1, FoldBuildHasher::default());
         let mut repeated = 0u64;
         let mut start = 0;
         while start + n <= words {

@@ -53,6 +53,43 @@ pub(crate) fn ratio(numerator: u64, denominator: u64) -> f64 {
     numerator as f64 / denominator as f64
 }
 
+/// The filters' hasher for their duplicate sets: deterministic (no random seed) and fast on
+/// short keys, one one-shot xxh3 per `write` folded into the state. (The streaming
+/// `Xxh3Default` costs more than the lookups it serves here.)
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FoldHasher(u64);
+
+impl std::hash::Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.fold(xxhash_rust::xxh3::xxh3_64(bytes));
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.fold(n as u64);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.fold(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.fold(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.fold(n as u64);
+    }
+}
+
+impl FoldHasher {
+    #[inline]
+    fn fold(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(23) ^ value).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// `BuildHasher` for [`FoldHasher`].
+pub(crate) type FoldBuildHasher = std::hash::BuildHasherDefault<FoldHasher>;
+
 /// Which side of a threshold fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
