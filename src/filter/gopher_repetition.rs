@@ -220,11 +220,10 @@ impl GopherRepetition {
 
     /// Measures `text` whose word tokens (datatrove's `split_into_words`) are already known.
     pub fn measure_words(&self, text: &str, words: &[&str]) -> GopherRepetitionMetrics {
+        // datatrove stops at an empty text ("empty"); the counts below are still well defined
+        // for it (one empty paragraph, one empty line, no n-grams), so every row has every
+        // metric, its character fractions being 0/0 = NaN.
         let mut metrics = GopherRepetitionMetrics { text_chars: saturate(py_len(text)), ..Default::default() };
-        if text.is_empty() {
-            // datatrove stops here ("empty"); every fraction below would divide by zero.
-            return metrics;
-        }
         let paragraphs = split_newline_runs(py_strip(text), 2);
         let (count, dups, chars) = find_duplicates(&paragraphs);
         (metrics.paragraphs, metrics.dup_paragraphs, metrics.dup_paragraph_chars) = (count, dups, chars);
@@ -519,6 +518,8 @@ mod tests {
     fn empty_text() {
         let m = filter().measure_words("", &[]);
         assert_eq!(judge(&m, &GopherRepetitionConfig::default()), Some(EMPTY));
+        assert_eq!(m.scores().len(), 4 + 3 + 6);
+        assert!(m.scores()[1].1.is_nan());
     }
 
     #[test]

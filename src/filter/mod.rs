@@ -461,6 +461,48 @@ mod tests {
     }
 
     #[test]
+    fn measure_all_names_every_score_and_judges_a_real_paragraph() {
+        let text = "The committee met on Tuesday to discuss the budget. Members argued about the cost \
+                    of the new bridge, and several of them asked for a second study. The chair said \
+                    that the study would have to wait until spring. No vote was taken.\n\
+                    The next meeting is planned for the first week of March, when the engineers \
+                    will present their estimates to the committee and to the public.";
+        let filters = QualityFilters::new(FilterConfig::datatrove_defaults()).unwrap();
+        let row = filters.measure_all(text);
+        let names: Vec<&str> = row.scores().iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            [
+                "gopher_quality.words", "gopher_quality.avg_word_length", "gopher_quality.hash_word_ratio",
+                "gopher_quality.ellipsis_word_ratio", "gopher_quality.bullet_line_ratio",
+                "gopher_quality.end_ellipsis_line_ratio", "gopher_quality.alpha_word_ratio",
+                "gopher_quality.stop_words", "gopher_repetition.dup_para_frac",
+                "gopher_repetition.dup_para_char_frac", "gopher_repetition.dup_line_frac",
+                "gopher_repetition.dup_line_char_frac", "gopher_repetition.top_2_gram_char_frac",
+                "gopher_repetition.top_3_gram_char_frac", "gopher_repetition.top_4_gram_char_frac",
+                "gopher_repetition.duplicated_5_n_grams_char_frac", "gopher_repetition.duplicated_6_n_grams_char_frac",
+                "gopher_repetition.duplicated_7_n_grams_char_frac", "gopher_repetition.duplicated_8_n_grams_char_frac",
+                "gopher_repetition.duplicated_9_n_grams_char_frac", "gopher_repetition.duplicated_10_n_grams_char_frac",
+                "c4.sentences", "c4.lorem_ipsum", "c4.curly_bracket", "c4.kept_line_ratio",
+                "fineweb.line_punct_ratio", "fineweb.short_line_ratio", "fineweb.char_dup_ratio", "fineweb.list_ratio",
+            ]
+        );
+        // Prose in two lines, five sentences: every filter keeps it.
+        assert_eq!(row.c4.unwrap().sentences, 5);
+        assert_eq!(row.score("fineweb.line_punct_ratio"), Some(1.0));
+        assert!(filters.judge_all(&row).is_empty(), "{:?}", filters.judge_all(&row));
+        // Raising the sentence minimum drops it for C4 alone, without measuring again.
+        let mut stricter = FilterConfig::datatrove_defaults();
+        stricter.c4.as_mut().unwrap().min_num_sentences = 6;
+        assert_eq!(judge_all(&row, &stricter), vec![c4::TOO_FEW_SENTENCES]);
+        // Every thresholded metric has a histogram, even before any row.
+        let histograms = ScoreHistograms::new(filters.config());
+        for t in filters.config().thresholds() {
+            assert!(histograms.get(t.metric).unwrap().thresholds.contains(&t));
+        }
+    }
+
+    #[test]
     fn histograms_bin_scores_and_carry_thresholds() {
         let config = FilterConfig { fineweb: Some(FineWebConfig::default()), ..Default::default() };
         let mut histograms = ScoreHistograms::new(&config);
