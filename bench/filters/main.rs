@@ -1,0 +1,82 @@
+//! Single-core throughput of datasieve's four quality filters (Gopher quality, Gopher
+//! repetition, C4, FineWeb: measure every metric, then judge) on a JSONL corpus of `{"text": …}`
+//! lines. `bench/filters/run.py` writes the corpus, times datatrove's four filters on it, runs
+//! this binary and prints the ratio.
+//!
+//! Usage: `cargo bench --bench filters -- CORPUS.jsonl [MIN_SECONDS]`
+//! Prints one JSON object: docs, bytes, passes, seconds, docs_per_s, mb_per_s, dropped per filter.
+
+use std::time::Instant;
+
+use datasieve::filter::{judge_all, FilterConfig, QualityFilters};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let Some(path) = args.first() else {
+        eprintln!("usage: cargo bench --bench filters -- CORPUS.jsonl [MIN_SECONDS]");
+        std::process::exit(2);
+    };
+    let min_seconds: f64 = args.get(1).map(|s| s.parse().expect("seconds")).unwrap_or(3.0);
+    let corpus = std::fs::read_to_string(path).expect("read corpus");
+    let texts: Vec<String> = corpus
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let value: serde_json::Value = serde_json::from_str(l).expect("json line");
+            value["text"].as_str().expect("text").to_string()
+        })
+        .collect();
+    let bytes: usize = texts.iter().map(|t| t.len()).sum();
+    let config = FilterConfig::datatrove_defaults();
+    let filters = QualityFilters::new(config.clone()).expect("config");
+
+    let mut dropped = std::collections::BTreeMap::<&'static str, u64>::new();
+    let start = Instant::now();
+    let cpu_start = cpu_seconds();
+    let mut passes = 0u64;
+    loop {
+        for text in &texts {
+            let row = filters.measure_all(text);
+            let reasons = judge_all(&row, &config);
+            if passes == 0 {
+                for reason in reasons {
+                    *dropped.entry(reason).or_default() += 1;
+                }
+            } else {
+                std::hint::black_box(reasons);
+            }
+        }
+        passes += 1;
+        if start.elapsed().as_secs_f64() >= min_seconds {
+            break;
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu_start).map(|(end, begin)| end - begin);
+    let docs = texts.len() as f64 * passes as f64;
+    let report = serde_json::json!({
+        "docs": texts.len(),
+        "bytes": bytes,
+        "passes": passes,
+        "seconds": seconds,
+        "docs_per_s": docs / seconds,
+        "mb_per_s": bytes as f64 * passes as f64 / seconds / 1e6,
+        "cpu_seconds": cpu,
+        "cpu_docs_per_s": cpu.map(|c| docs / c),
+        "cpu_mb_per_s": cpu.map(|c| bytes as f64 * passes as f64 / c / 1e6),
+        "dropped": dropped,
+    });
+    println!("{report}");
+}
+
+/// User + system CPU time of this process (Linux `/proc/self/stat`, clock ticks of 1/100 s), so
+/// the figure holds on a machine shared with other jobs. `None` elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}

@@ -1,0 +1,533 @@
+//! Gopher repetition rules (Rae et al. 2021, table A1), as datatrove 0.10.1's
+//! `GopherRepetitionFilter` applies them: duplicate paragraphs and lines (by count and by
+//! characters), the most frequent word 2/3/4-gram's character share, and the character share of
+//! repeated 5..10-grams. Same order of checks and reason codes as datatrove.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::datatrove_text::{py_len, py_strip};
+use super::{ratio, Bound, FoldBuildHasher, Threshold};
+
+/// The text is empty.
+pub const EMPTY: &str = "empty";
+/// Duplicate paragraphs / paragraphs above `dup_para_frac`.
+pub const DUP_PARA_FRAC: &str = "dup_para_frac";
+/// Characters in duplicate paragraphs / text characters above `dup_para_char_frac`.
+pub const DUP_PARA_CHAR_FRAC: &str = "dup_para_char_frac";
+/// Duplicate lines / lines above `dup_line_frac`.
+pub const DUP_LINE_FRAC: &str = "dup_line_frac";
+/// Characters in duplicate lines / text characters above `dup_line_char_frac`.
+pub const DUP_LINE_CHAR_FRAC: &str = "dup_line_char_frac";
+
+/// Largest `n` accepted for top and duplicated n-gram rules (reason codes are static strings).
+pub const MAX_N: u32 = 20;
+
+/// Reason codes `top_{n}_gram` for n = 1..=20, indexed by n - 1.
+pub const TOP_N_GRAM_CODES: [&str; MAX_N as usize] = [
+    "top_1_gram", "top_2_gram", "top_3_gram", "top_4_gram", "top_5_gram", "top_6_gram", "top_7_gram",
+    "top_8_gram", "top_9_gram", "top_10_gram", "top_11_gram", "top_12_gram", "top_13_gram",
+    "top_14_gram", "top_15_gram", "top_16_gram", "top_17_gram", "top_18_gram", "top_19_gram",
+    "top_20_gram",
+];
+/// Reason codes `duplicated_{n}_n_grams` for n = 1..=20, indexed by n - 1.
+pub const DUPLICATED_N_GRAMS_CODES: [&str; MAX_N as usize] = [
+    "duplicated_1_n_grams", "duplicated_2_n_grams", "duplicated_3_n_grams", "duplicated_4_n_grams",
+    "duplicated_5_n_grams", "duplicated_6_n_grams", "duplicated_7_n_grams", "duplicated_8_n_grams",
+    "duplicated_9_n_grams", "duplicated_10_n_grams", "duplicated_11_n_grams", "duplicated_12_n_grams",
+    "duplicated_13_n_grams", "duplicated_14_n_grams", "duplicated_15_n_grams",
+    "duplicated_16_n_grams", "duplicated_17_n_grams", "duplicated_18_n_grams",
+    "duplicated_19_n_grams", "duplicated_20_n_grams",
+];
+/// Metric names `gopher_repetition.top_{n}_gram_char_frac`, indexed by n - 1.
+pub const TOP_N_GRAM_METRICS: [&str; MAX_N as usize] = [
+    "gopher_repetition.top_1_gram_char_frac", "gopher_repetition.top_2_gram_char_frac",
+    "gopher_repetition.top_3_gram_char_frac", "gopher_repetition.top_4_gram_char_frac",
+    "gopher_repetition.top_5_gram_char_frac", "gopher_repetition.top_6_gram_char_frac",
+    "gopher_repetition.top_7_gram_char_frac", "gopher_repetition.top_8_gram_char_frac",
+    "gopher_repetition.top_9_gram_char_frac", "gopher_repetition.top_10_gram_char_frac",
+    "gopher_repetition.top_11_gram_char_frac", "gopher_repetition.top_12_gram_char_frac",
+    "gopher_repetition.top_13_gram_char_frac", "gopher_repetition.top_14_gram_char_frac",
+    "gopher_repetition.top_15_gram_char_frac", "gopher_repetition.top_16_gram_char_frac",
+    "gopher_repetition.top_17_gram_char_frac", "gopher_repetition.top_18_gram_char_frac",
+    "gopher_repetition.top_19_gram_char_frac", "gopher_repetition.top_20_gram_char_frac",
+];
+/// Metric names `gopher_repetition.duplicated_{n}_n_grams_char_frac`, indexed by n - 1.
+pub const DUPLICATED_N_GRAMS_METRICS: [&str; MAX_N as usize] = [
+    "gopher_repetition.duplicated_1_n_grams_char_frac", "gopher_repetition.duplicated_2_n_grams_char_frac",
+    "gopher_repetition.duplicated_3_n_grams_char_frac", "gopher_repetition.duplicated_4_n_grams_char_frac",
+    "gopher_repetition.duplicated_5_n_grams_char_frac", "gopher_repetition.duplicated_6_n_grams_char_frac",
+    "gopher_repetition.duplicated_7_n_grams_char_frac", "gopher_repetition.duplicated_8_n_grams_char_frac",
+    "gopher_repetition.duplicated_9_n_grams_char_frac", "gopher_repetition.duplicated_10_n_grams_char_frac",
+    "gopher_repetition.duplicated_11_n_grams_char_frac", "gopher_repetition.duplicated_12_n_grams_char_frac",
+    "gopher_repetition.duplicated_13_n_grams_char_frac", "gopher_repetition.duplicated_14_n_grams_char_frac",
+    "gopher_repetition.duplicated_15_n_grams_char_frac", "gopher_repetition.duplicated_16_n_grams_char_frac",
+    "gopher_repetition.duplicated_17_n_grams_char_frac", "gopher_repetition.duplicated_18_n_grams_char_frac",
+    "gopher_repetition.duplicated_19_n_grams_char_frac", "gopher_repetition.duplicated_20_n_grams_char_frac",
+];
+/// Metric: duplicate paragraphs / paragraphs.
+pub const METRIC_DUP_PARA_FRAC: &str = "gopher_repetition.dup_para_frac";
+/// Metric: duplicate paragraph characters / text characters.
+pub const METRIC_DUP_PARA_CHAR_FRAC: &str = "gopher_repetition.dup_para_char_frac";
+/// Metric: duplicate lines / lines.
+pub const METRIC_DUP_LINE_FRAC: &str = "gopher_repetition.dup_line_frac";
+/// Metric: duplicate line characters / text characters.
+pub const METRIC_DUP_LINE_CHAR_FRAC: &str = "gopher_repetition.dup_line_char_frac";
+
+/// Thresholds of the Gopher repetition rules. Defaults are datatrove 0.10.1's (Gopher table A1).
+///
+/// The four `dup_*` fractions are disabled by `None` or zero (datatrove's truthiness test). The
+/// n-gram lists are `[n, max_char_fraction]` pairs, checked in list order; their fractions are read
+/// by [`judge`], their `n` values by [`GopherRepetition::measure`] (a new `n` needs a new
+/// measurement). `n` must be in 1..=[`MAX_N`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GopherRepetitionConfig {
+    /// Maximum share of lines that repeat an earlier line. Default 0.3.
+    pub dup_line_frac: Option<f64>,
+    /// Maximum share of paragraphs (split on 2+ newlines) that repeat an earlier one. Default 0.3.
+    pub dup_para_frac: Option<f64>,
+    /// Maximum characters in repeated lines over text characters. Default 0.2.
+    pub dup_line_char_frac: Option<f64>,
+    /// Maximum characters in repeated paragraphs over text characters. Default 0.2.
+    pub dup_para_char_frac: Option<f64>,
+    /// `[n, fraction]`: maximum characters covered by the most frequent word n-gram (space-joined
+    /// length × count) over text characters. Default `[[2, 0.2], [3, 0.18], [4, 0.16]]`.
+    pub top_n_grams: Vec<(u32, f64)>,
+    /// `[n, fraction]`: maximum characters in repeated word n-grams (datatrove's greedy scan)
+    /// over text characters. Default `[[5, 0.15], [6, 0.14], … [10, 0.10]]`.
+    pub dup_n_grams: Vec<(u32, f64)>,
+}
+
+impl Default for GopherRepetitionConfig {
+    fn default() -> Self {
+        GopherRepetitionConfig {
+            dup_line_frac: Some(0.3),
+            dup_para_frac: Some(0.3),
+            dup_line_char_frac: Some(0.2),
+            dup_para_char_frac: Some(0.2),
+            top_n_grams: vec![(2, 0.2), (3, 0.18), (4, 0.16)],
+            dup_n_grams: vec![(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)],
+        }
+    }
+}
+
+impl GopherRepetitionConfig {
+    /// Checks that every n-gram size is in 1..=[`MAX_N`].
+    pub fn validate(&self) -> Result<(), String> {
+        for (n, _) in self.top_n_grams.iter().chain(&self.dup_n_grams) {
+            if *n == 0 || *n > MAX_N {
+                return Err(format!("gopher_repetition: n-gram size {n} is outside 1..={MAX_N}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything the repetition rules look at, as exact counts. Lengths are in code points.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GopherRepetitionMetrics {
+    /// Length of the whole text (the denominator of every character fraction).
+    pub text_chars: u32,
+    /// Paragraphs of the stripped text split on runs of 2+ newlines.
+    pub paragraphs: u32,
+    /// Paragraphs equal to an earlier paragraph.
+    pub dup_paragraphs: u32,
+    /// Total length of those repeated paragraphs.
+    pub dup_paragraph_chars: u32,
+    /// Lines of the text split on runs of newlines (leading/trailing empties included).
+    pub lines: u32,
+    /// Lines equal to an earlier line.
+    pub dup_lines: u32,
+    /// Total length of those repeated lines.
+    pub dup_line_chars: u32,
+    /// `(n, chars)`: length × count of the most frequent n-gram; `None` when the text has fewer
+    /// than `n` words (datatrove skips the rule then).
+    pub top_n_gram_chars: Vec<(u32, Option<u32>)>,
+    /// `(n, chars)`: characters in repeated n-grams.
+    pub dup_n_gram_chars: Vec<(u32, u32)>,
+}
+
+impl GopherRepetitionMetrics {
+    fn top_frac(&self, n: u32) -> Option<f64> {
+        let (_, chars) = self.top_n_gram_chars.iter().find(|(m, _)| *m == n)?;
+        chars.map(|c| ratio(c as u64, self.text_chars as u64))
+    }
+    fn dup_frac(&self, n: u32) -> Option<f64> {
+        let (_, chars) = self.dup_n_gram_chars.iter().find(|(m, _)| *m == n)?;
+        Some(ratio(*chars as u64, self.text_chars as u64))
+    }
+    /// Duplicate paragraphs / paragraphs.
+    pub fn dup_para_frac(&self) -> f64 {
+        ratio(self.dup_paragraphs as u64, self.paragraphs as u64)
+    }
+    /// Duplicate paragraph characters / text characters.
+    pub fn dup_para_char_frac(&self) -> f64 {
+        ratio(self.dup_paragraph_chars as u64, self.text_chars as u64)
+    }
+    /// Duplicate lines / lines.
+    pub fn dup_line_frac(&self) -> f64 {
+        ratio(self.dup_lines as u64, self.lines as u64)
+    }
+    /// Duplicate line characters / text characters.
+    pub fn dup_line_char_frac(&self) -> f64 {
+        ratio(self.dup_line_chars as u64, self.text_chars as u64)
+    }
+
+    /// Named scores for histograms, in the order of the checks. A top n-gram share is NaN when
+    /// the text has fewer than n words.
+    pub fn scores(&self) -> Vec<(&'static str, f64)> {
+        let mut out = vec![
+            (METRIC_DUP_PARA_FRAC, self.dup_para_frac()),
+            (METRIC_DUP_PARA_CHAR_FRAC, self.dup_para_char_frac()),
+            (METRIC_DUP_LINE_FRAC, self.dup_line_frac()),
+            (METRIC_DUP_LINE_CHAR_FRAC, self.dup_line_char_frac()),
+        ];
+        for (n, _) in &self.top_n_gram_chars {
+            out.push((TOP_N_GRAM_METRICS[*n as usize - 1], self.top_frac(*n).unwrap_or(f64::NAN)));
+        }
+        for (n, _) in &self.dup_n_gram_chars {
+            out.push((DUPLICATED_N_GRAMS_METRICS[*n as usize - 1], self.dup_frac(*n).unwrap_or(f64::NAN)));
+        }
+        out
+    }
+}
+
+/// The Gopher repetition filter, prepared from its config.
+#[derive(Debug, Clone)]
+pub struct GopherRepetition {
+    config: GopherRepetitionConfig,
+}
+
+impl GopherRepetition {
+    /// Prepares the filter; fails on an n-gram size outside 1..=[`MAX_N`].
+    pub fn new(config: GopherRepetitionConfig) -> Result<Self, String> {
+        config.validate()?;
+        Ok(GopherRepetition { config })
+    }
+
+    /// The config this filter was prepared with.
+    pub fn config(&self) -> &GopherRepetitionConfig {
+        &self.config
+    }
+
+    /// Measures `text`, tokenizing it with [`crate::text::tokenizer`].
+    pub fn measure(&self, text: &str) -> GopherRepetitionMetrics {
+        let words = super::word_tokens(text);
+        self.measure_words(text, &words)
+    }
+
+    /// Measures `text` whose word tokens (datatrove's `split_into_words`) are already known.
+    pub fn measure_words(&self, text: &str, words: &[&str]) -> GopherRepetitionMetrics {
+        // datatrove stops at an empty text ("empty"); the counts below are still well defined
+        // for it (one empty paragraph, one empty line, no n-grams), so every row has every
+        // metric, its character fractions being 0/0 = NaN.
+        let mut metrics = GopherRepetitionMetrics { text_chars: saturate(py_len(text)), ..Default::default() };
+        let paragraphs = split_newline_runs(py_strip(text), 2);
+        let (count, dups, chars) = find_duplicates(&paragraphs);
+        (metrics.paragraphs, metrics.dup_paragraphs, metrics.dup_paragraph_chars) = (count, dups, chars);
+        let lines = split_newline_runs(text, 1);
+        let (count, dups, chars) = find_duplicates(&lines);
+        (metrics.lines, metrics.dup_lines, metrics.dup_line_chars) = (count, dups, chars);
+
+        let word_chars: Vec<u32> = words.iter().map(|w| saturate(py_len(w))).collect();
+        if !self.config.top_n_grams.is_empty() {
+            let ids = intern(words);
+            for (n, _) in &self.config.top_n_grams {
+                let chars = top_n_gram_chars(&ids, &word_chars, *n as usize);
+                metrics.top_n_gram_chars.push((*n, chars));
+            }
+        }
+        if !self.config.dup_n_grams.is_empty() {
+            let concatenated = Concatenation::new(words, &word_chars);
+            for (n, _) in &self.config.dup_n_grams {
+                metrics.dup_n_gram_chars.push((*n, concatenated.repeated_n_gram_chars(*n as usize)));
+            }
+        }
+        metrics
+    }
+}
+
+fn saturate(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Python's `re.split(r"\n{min_run,}", text)`: pieces between runs of at least `min_run`
+/// newlines, empty leading/trailing pieces kept.
+fn split_newline_runs(text: &str, min_run: usize) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(offset) = memchr::memchr(b'\n', &bytes[i..]) {
+        let run_start = i + offset;
+        let mut run_end = run_start;
+        while run_end < bytes.len() && bytes[run_end] == b'\n' {
+            run_end += 1;
+        }
+        if run_end - run_start >= min_run {
+            pieces.push(&text[start..run_start]);
+            start = run_end;
+        }
+        i = run_end;
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+/// datatrove's `find_duplicates`: `(elements, repeated elements, characters in repeated
+/// elements)`, where an element is repeated if it equals an earlier one.
+fn find_duplicates(elements: &[&str]) -> (u32, u32, u32) {
+    let mut seen: HashSet<&str, FoldBuildHasher> = HashSet::with_capacity_and_hasher(elements.len(), FoldBuildHasher::default());
+    let (mut dups, mut chars) = (0u32, 0u64);
+    for element in elements {
+        if !seen.insert(element) {
+            dups += 1;
+            chars += py_len(element) as u64;
+        }
+    }
+    (saturate(elements.len()), dups, u32::try_from(chars).unwrap_or(u32::MAX))
+}
+
+/// Word ids: equal words get equal ids. Space-joined n-grams are equal exactly when their word
+/// sequences are (tokens never contain a space), so id slices stand in for the joined strings.
+fn intern(words: &[&str]) -> Vec<u32> {
+    let mut ids: HashMap<&str, u32, FoldBuildHasher> = HashMap::with_capacity_and_hasher(words.len(), FoldBuildHasher::default());
+    words
+        .iter()
+        .map(|w| {
+            let next = ids.len() as u32;
+            *ids.entry(w).or_insert(next)
+        })
+        .collect()
+}
+
+/// datatrove's `find_top_duplicate` over the space-joined n-grams: length × count of the most
+/// frequent n-gram, ties going to the one seen first (`Counter.most_common(1)` keeps insertion
+/// order among equal counts). `None` with fewer than `n` words.
+fn top_n_gram_chars(ids: &[u32], word_chars: &[u32], n: usize) -> Option<u32> {
+    if n == 0 || ids.len() < n {
+        return None;
+    }
+    let windows = ids.len() - n + 1;
+    // Value: (count, first window index).
+    let mut counts: HashMap<&[u32], (u32, u32), FoldBuildHasher> = HashMap::with_capacity_and_hasher(windows, FoldBuildHasher::default());
+    for start in 0..windows {
+        counts.entry(&ids[start..start + n]).or_insert((0, start as u32)).0 += 1;
+    }
+    let (count, first) = counts
+        .values()
+        .copied()
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        .expect("at least one window");
+    let first = first as usize;
+    let joined_len: u64 = word_chars[first..first + n].iter().map(|c| *c as u64).sum::<u64>() + (n as u64 - 1);
+    Some(u32::try_from(joined_len * count as u64).unwrap_or(u32::MAX))
+}
+
+/// All words concatenated without separators, with each word's byte offset and cumulative code
+/// point count, so that any run of words is one byte slice. datatrove joins the duplicated
+/// n-grams with `""`, so ["ab", "c"] and ["a", "bc"] are the same n-gram: comparing the
+/// concatenated bytes reproduces that exactly.
+struct Concatenation {
+    bytes: Vec<u8>,
+    /// `byte_offsets[i]` = start of word i; one extra entry at the end.
+    byte_offsets: Vec<usize>,
+    /// `char_offsets[i]` = code points before word i; one extra entry at the end.
+    char_offsets: Vec<u64>,
+}
+
+impl Concatenation {
+    fn new(words: &[&str], word_chars: &[u32]) -> Self {
+        let total: usize = words.iter().map(|w| w.len()).sum();
+        let mut bytes = Vec::with_capacity(total);
+        let mut byte_offsets = Vec::with_capacity(words.len() + 1);
+        let mut char_offsets = Vec::with_capacity(words.len() + 1);
+        let mut chars = 0u64;
+        for (word, n_chars) in words.iter().zip(word_chars) {
+            byte_offsets.push(bytes.len());
+            char_offsets.push(chars);
+            bytes.extend_from_slice(word.as_bytes());
+            chars += *n_chars as u64;
+        }
+        byte_offsets.push(bytes.len());
+        char_offsets.push(chars);
+        Concatenation { bytes, byte_offsets, char_offsets }
+    }
+
+    fn words(&self) -> usize {
+        self.byte_offsets.len() - 1
+    }
+
+    /// datatrove's `find_all_duplicate`: scan windows left to right; a window equal to an earlier
+    /// *recorded* window adds its length and jumps past itself (its inner windows are never
+    /// recorded), otherwise it is recorded and the scan moves one word.
+    fn repeated_n_gram_chars(&self, n: usize) -> u32 {
+        let words = self.words();
+        if n == 0 || words < n {
+            return 0;
+        }
+        let mut seen: HashSet<&[u8], FoldBuildHasher> = HashSet::with_capacity_and_hasher(words - n + 1, FoldBuildHasher::default());
+        let mut repeated = 0u64;
+        let mut start = 0;
+        while start + n <= words {
+            let gram = &self.bytes[self.byte_offsets[start]..self.byte_offsets[start + n]];
+            if seen.contains(gram) {
+                repeated += self.char_offsets[start + n] - self.char_offsets[start];
+                start += n;
+            } else {
+                seen.insert(gram);
+                start += 1;
+            }
+        }
+        u32::try_from(repeated).unwrap_or(u32::MAX)
+    }
+}
+
+/// datatrove's truthiness test on an optional threshold: `None` and zero disable the rule.
+fn active(threshold: Option<f64>) -> Option<f64> {
+    threshold.filter(|t| *t != 0.0)
+}
+
+/// The first failing rule in datatrove's order, or `None` if the document passes. N-gram rules
+/// whose `n` was not measured are skipped.
+pub fn judge(metrics: &GopherRepetitionMetrics, config: &GopherRepetitionConfig) -> Option<&'static str> {
+    if metrics.text_chars == 0 {
+        return Some(EMPTY);
+    }
+    if active(config.dup_para_frac).is_some_and(|max| metrics.dup_para_frac() > max) {
+        return Some(DUP_PARA_FRAC);
+    }
+    if active(config.dup_para_char_frac).is_some_and(|max| metrics.dup_para_char_frac() > max) {
+        return Some(DUP_PARA_CHAR_FRAC);
+    }
+    if active(config.dup_line_frac).is_some_and(|max| metrics.dup_line_frac() > max) {
+        return Some(DUP_LINE_FRAC);
+    }
+    if active(config.dup_line_char_frac).is_some_and(|max| metrics.dup_line_char_frac() > max) {
+        return Some(DUP_LINE_CHAR_FRAC);
+    }
+    for (n, max) in &config.top_n_grams {
+        if metrics.top_frac(*n).is_some_and(|frac| frac > *max) {
+            return TOP_N_GRAM_CODES.get(*n as usize - 1).copied();
+        }
+    }
+    for (n, max) in &config.dup_n_grams {
+        if metrics.dup_frac(*n).is_some_and(|frac| frac > *max) {
+            return DUPLICATED_N_GRAMS_CODES.get(*n as usize - 1).copied();
+        }
+    }
+    None
+}
+
+/// The thresholds of `config` against the metrics of [`GopherRepetitionMetrics::scores`].
+pub fn thresholds(config: &GopherRepetitionConfig) -> Vec<Threshold> {
+    let mut out = Vec::new();
+    let fixed = [
+        (METRIC_DUP_PARA_FRAC, DUP_PARA_FRAC, config.dup_para_frac),
+        (METRIC_DUP_PARA_CHAR_FRAC, DUP_PARA_CHAR_FRAC, config.dup_para_char_frac),
+        (METRIC_DUP_LINE_FRAC, DUP_LINE_FRAC, config.dup_line_frac),
+        (METRIC_DUP_LINE_CHAR_FRAC, DUP_LINE_CHAR_FRAC, config.dup_line_char_frac),
+    ];
+    for (metric, reason, value) in fixed {
+        if let Some(value) = active(value) {
+            out.push(Threshold { metric, reason, bound: Bound::Max, value });
+        }
+    }
+    for (n, value) in &config.top_n_grams {
+        if (1..=MAX_N).contains(n) {
+            let i = *n as usize - 1;
+            out.push(Threshold { metric: TOP_N_GRAM_METRICS[i], reason: TOP_N_GRAM_CODES[i], bound: Bound::Max, value: *value });
+        }
+    }
+    for (n, value) in &config.dup_n_grams {
+        if (1..=MAX_N).contains(n) {
+            let i = *n as usize - 1;
+            out.push(Threshold {
+                metric: DUPLICATED_N_GRAMS_METRICS[i],
+                reason: DUPLICATED_N_GRAMS_CODES[i],
+                bound: Bound::Max,
+                value: *value,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter() -> GopherRepetition {
+        GopherRepetition::new(GopherRepetitionConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn splits_like_python_re_split() {
+        // re.split(r"\n{2,}", "a\n\nb\nc\n\n\nd") == ['a', 'b\nc', 'd']
+        assert_eq!(split_newline_runs("a\n\nb\nc\n\n\nd", 2), vec!["a", "b\nc", "d"]);
+        // re.split("\n+", "\na\n\nb\n") == ['', 'a', 'b', '']
+        assert_eq!(split_newline_runs("\na\n\nb\n", 1), vec!["", "a", "b", ""]);
+        assert_eq!(split_newline_runs("abc", 1), vec!["abc"]);
+    }
+
+    #[test]
+    fn duplicate_counts() {
+        assert_eq!(find_duplicates(&["a", "bb", "a", "bb", "bb", ""]), (6, 3, 5));
+    }
+
+    #[test]
+    fn top_n_gram_ties_go_to_the_first_seen() {
+        // Bigrams: "a b" ×2, "b c" ×1, "c a"... ; "xx yy" ×2 appears later with a longer length:
+        // the tie at count 2 goes to "a b" (length 3), as Counter.most_common(1) does.
+        let words = ["a", "b", "a", "b", "xx", "yy", "xx", "yy"];
+        let ids = intern(&words);
+        let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
+        assert_eq!(top_n_gram_chars(&ids, &chars, 2), Some(3 * 2));
+        assert_eq!(top_n_gram_chars(&ids, &chars, 9), None);
+    }
+
+    #[test]
+    fn repeated_n_grams_use_concatenation_and_skip() {
+        // datatrove: find_all_duplicate(["ab","c","a","bc"], 2): "abc" recorded, "ca" recorded,
+        // "abc" repeated (+3).
+        let words = ["ab", "c", "a", "bc"];
+        let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
+        assert_eq!(Concatenation::new(&words, &chars).repeated_n_gram_chars(2), 3);
+        // x y x y x y with n=2: "xy","yx" recorded, then "xy" repeated at 2 (+2, jump to 4),
+        // "xy" repeated at 4 (+2).
+        let words = ["x", "y", "x", "y", "x", "y"];
+        let chars = vec![1; 6];
+        assert_eq!(Concatenation::new(&words, &chars).repeated_n_gram_chars(2), 4);
+    }
+
+    #[test]
+    fn judges_repeated_lines() {
+        let text = "same line here\nsame line here\nsame line here\nother";
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let m = filter().measure_words(text, &words);
+        assert_eq!((m.lines, m.dup_lines, m.dup_line_chars), (4, 2, 28));
+        assert_eq!((m.paragraphs, m.dup_paragraphs), (1, 0));
+        assert_eq!(judge(&m, &GopherRepetitionConfig::default()), Some(DUP_LINE_FRAC));
+        let lenient = GopherRepetitionConfig { dup_line_frac: None, ..Default::default() };
+        assert_eq!(judge(&m, &lenient), Some(DUP_LINE_CHAR_FRAC));
+    }
+
+    #[test]
+    fn empty_text() {
+        let m = filter().measure_words("", &[]);
+        assert_eq!(judge(&m, &GopherRepetitionConfig::default()), Some(EMPTY));
+        assert_eq!(m.scores().len(), 4 + 3 + 6);
+        assert!(m.scores()[1].1.is_nan());
+    }
+
+    #[test]
+    fn rejects_out_of_range_n() {
+        let config = GopherRepetitionConfig { top_n_grams: vec![(21, 0.1)], ..Default::default() };
+        assert!(GopherRepetition::new(config).is_err());
+        let parsed: GopherRepetitionConfig = serde_json::from_str(r#"{"top_n_grams": [[2, 0.5]]}"#).unwrap();
+        assert_eq!(parsed.top_n_grams, vec![(2, 0.5)]);
+        assert_eq!(parsed.dup_n_grams.len(), 6);
+    }
+}
