@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dedup::exact::ExactConfig;
 use crate::io::ReaderOptions;
+use crate::pipeline::filter::FiltersConfig;
 use crate::schema::FieldPath;
 use crate::{Error, Result};
 
@@ -17,6 +18,9 @@ pub struct PipelineConfig {
     /// Empty: chosen per row from its schema (see [`crate::schema::SchemaDetector::default_fields`]).
     pub fields: Vec<String>,
     pub dedup: DedupConfig,
+    /// Quality rules; absent = none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FiltersConfig>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -38,6 +42,12 @@ impl PipelineConfig {
 
     pub fn validate(&self) -> Result<()> {
         self.field_paths()?;
+        if let Some(f) = &self.filter {
+            f.validate()?;
+            if f.rewrite && matches!(self.input.format, Some(crate::io::Format::Csv | crate::io::Format::Tsv)) {
+                return Err(Error::Config("filter.rewrite works on JSON and JSONL inputs, not CSV/TSV".into()));
+            }
+        }
         if self.input.max_row_bytes == 0 {
             return Err(Error::Config("input.max_row_bytes must be above 0".into()));
         }

@@ -28,8 +28,14 @@ pub struct Splitter {
     router: Router,
 }
 
+/// Turns a kept row's bytes into the bytes written instead (`None`: keep them as they are).
+pub type Rewriter = Box<dyn Fn(&[u8]) -> Option<Vec<u8>>>;
+
 /// Everything but the reader, so rows can be routed while the reader is borrowed.
 struct Router {
+    rewriter: Option<Rewriter>,
+    /// Kept rows written with rewritten bytes.
+    rewritten: u64,
     /// The first removed rows (text, capped), for the page to show.
     samples: Vec<(u64, String)>,
     format: Format,
@@ -96,7 +102,17 @@ impl Router {
             return; // no bytes to copy (e.g. "the JSON array has no closing `]`")
         }
         let dest = self.begin_row(row, raw, out);
-        out(dest, raw);
+        let rewritten = match (&self.rewriter, dest) {
+            (Some(rewrite), Destination::Kept) => rewrite(raw),
+            _ => None,
+        };
+        match rewritten {
+            Some(bytes) => {
+                self.rewritten += 1;
+                out(dest, &bytes);
+            }
+            None => out(dest, raw),
+        }
         self.end_row(dest, terminator, out);
     }
 }
@@ -109,6 +125,8 @@ impl Splitter {
         Splitter {
             reader: RowReader::framing_only(options),
             router: Router {
+                rewriter: None,
+                rewritten: 0,
                 samples: Vec::new(),
                 format,
                 header,
@@ -118,6 +136,17 @@ impl Splitter {
                 streaming: None,
             },
         }
+    }
+
+    /// Writes kept rows through `rewrite` (cleaned text); removed rows stay byte-identical.
+    pub fn with_rewriter(mut self, rewrite: Rewriter) -> Self {
+        self.router.rewriter = Some(rewrite);
+        self
+    }
+
+    /// Kept rows written with rewritten bytes so far.
+    pub fn rewritten_rows(&self) -> u64 {
+        self.router.rewritten
     }
 
     pub fn push(&mut self, chunk: &[u8], out: &mut dyn FnMut(Destination, &[u8])) -> Result<()> {

@@ -238,6 +238,12 @@ impl FieldPath {
         Ok(FieldPath { source: path.to_string(), steps })
     }
 
+    /// Calls `f` on every string the path reaches, mutably (for rewriting text in place). Lists
+    /// and `{text|content|value}` objects are entered as in [`collect_text`].
+    pub fn for_each_string_mut(&self, row: &mut Value, f: &mut dyn FnMut(&mut String)) {
+        walk_mut(row, &self.steps, f);
+    }
+
     /// Appends every string the path reaches to `out` (see [`collect_text`] for non-strings).
     pub fn collect<'v>(&self, row: &'v Value, out: &mut Vec<Cow<'v, str>>) {
         walk(row, &self.steps, out);
@@ -261,6 +267,43 @@ fn walk<'v>(v: &'v Value, steps: &[Step], out: &mut Vec<Cow<'v, str>>) {
             }
         }
         (Step::Each, Value::Array(a)) => a.iter().for_each(|child| walk(child, rest, out)),
+        _ => {}
+    }
+}
+
+fn walk_mut(v: &mut Value, steps: &[Step], f: &mut dyn FnMut(&mut String)) {
+    let Some((step, rest)) = steps.split_first() else {
+        strings_mut(v, f);
+        return;
+    };
+    match (step, v) {
+        (Step::Key(k), Value::Object(o)) => {
+            if let Some(child) = o.get_mut(k) {
+                walk_mut(child, rest, f)
+            }
+        }
+        (Step::Index(i), Value::Array(a)) => {
+            if let Some(child) = a.get_mut(*i) {
+                walk_mut(child, rest, f)
+            }
+        }
+        (Step::Each, Value::Array(a)) => a.iter_mut().for_each(|child| walk_mut(child, rest, f)),
+        _ => {}
+    }
+}
+
+fn strings_mut(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter_mut().for_each(|i| strings_mut(i, f)),
+        Value::Object(o) => {
+            for key in ["text", "content", "value"] {
+                if let Some(inner) = o.get_mut(key) {
+                    strings_mut(inner, f);
+                    return;
+                }
+            }
+        }
         _ => {}
     }
 }

@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use datasieve::config::PipelineConfig;
 use datasieve::dedup::exact::ExactConfig;
 use datasieve::io::Destination;
+use datasieve::pipeline::filter::FiltersConfig;
 use datasieve::pipeline::{Job, Outcome};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -59,6 +60,51 @@ enum Command {
         /// removed, digits mapped to 0, accents stripped, white space collapsed).
         #[arg(long)]
         normalize: bool,
+        #[command(flatten)]
+        fields: FieldArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Quality-filter rows: datatrove's Gopher, C4 and FineWeb rules, PII, language, lengths.
+    #[command(after_help = "Rules: gopher_quality, gopher_repetition, c4, fineweb (datatrove 0.10.1 defaults), \
+pii, lang=CODE[,CODE...] (e.g. lang=en,de), basic (with --min-words etc.).\n\
+Presets: fineweb-style (gopher_quality, gopher_repetition, c4 without the terminal-punctuation line rule, fineweb), \
+sft-sanity (length, pii, lang=en).\n\
+Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.\n  \
+{\"filter\": {\"gopher_quality\": {\"min_doc_words\": 30}, \"lang\": {\"allowed\": [\"en\"], \"min_confidence\": 0.6}}}")]
+    Filter {
+        /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
+        file: PathBuf,
+        /// Comma-separated rules (see below).
+        #[arg(long, value_name = "RULES")]
+        rules: Option<String>,
+        /// A named preset instead of (or before) --rules: fineweb-style, sft-sanity.
+        #[arg(long)]
+        preset: Option<String>,
+        /// PII handling: drop rows (default) or redact them (with --rewrite the kept output holds
+        /// the redacted text).
+        #[arg(long, value_name = "drop|redact")]
+        pii_mode: Option<String>,
+        /// Write cleaned text for kept rows (C4 line removal, PII redaction) instead of their bytes.
+        #[arg(long)]
+        rewrite: bool,
+        #[arg(long)]
+        min_words: Option<usize>,
+        #[arg(long)]
+        max_words: Option<usize>,
+        #[arg(long)]
+        min_chars: Option<usize>,
+        #[arg(long)]
+        max_chars: Option<usize>,
+        /// Remove rows matching this regular expression (repeatable).
+        #[arg(long, value_name = "REGEX")]
+        regex_exclude: Vec<String>,
+        /// Keep only rows matching one of these regular expressions (repeatable).
+        #[arg(long, value_name = "REGEX")]
+        regex_include: Vec<String>,
+        /// A file of words (one per line, # comments) whose presence removes a row.
+        #[arg(long, value_name = "FILE")]
+        blocklist: Option<PathBuf>,
         #[command(flatten)]
         fields: FieldArgs,
         #[command(flatten)]
@@ -131,6 +177,68 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             config.input.max_row_bytes = out.max_row_bytes;
             run_job(&file, config, &out.out)
         }
+        Command::Filter {
+            file,
+            rules,
+            preset,
+            pii_mode,
+            rewrite,
+            min_words,
+            max_words,
+            min_chars,
+            max_chars,
+            regex_exclude,
+            regex_include,
+            blocklist,
+            fields,
+            out,
+        } => {
+            let mut filter = match preset.as_deref() {
+                None => FiltersConfig::default(),
+                Some("fineweb-style") => FiltersConfig::fineweb_style(),
+                Some("sft-sanity") => FiltersConfig::sft_sanity(),
+                Some(other) => return Err(format!("unknown preset `{other}`: fineweb-style, sft-sanity")),
+            };
+            if let Some(rules) = &rules {
+                apply_rules(&mut filter, rules)?;
+            }
+            let basic_given = min_words.is_some()
+                || max_words.is_some()
+                || min_chars.is_some()
+                || max_chars.is_some()
+                || !regex_exclude.is_empty()
+                || !regex_include.is_empty()
+                || blocklist.is_some();
+            if basic_given {
+                let b = filter.basic.get_or_insert_with(Default::default);
+                b.min_words = min_words.or(b.min_words);
+                b.max_words = max_words.or(b.max_words);
+                b.min_chars = min_chars.or(b.min_chars);
+                b.max_chars = max_chars.or(b.max_chars);
+                b.regex_exclude.extend(regex_exclude);
+                b.regex_include.extend(regex_include);
+                if let Some(path) = blocklist {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("cannot read blocklist {}: {e}", path.display()))?;
+                    b.blocklist.extend(datasieve::filter::basic::parse_blocklist(&text));
+                }
+            }
+            if let Some(mode) = pii_mode {
+                let p = filter.pii.get_or_insert_with(Default::default);
+                p.mode = match mode.as_str() {
+                    "drop" => datasieve::filter::pii::PiiMode::Drop,
+                    "redact" => datasieve::filter::pii::PiiMode::Redact,
+                    other => return Err(format!("--pii-mode is drop or redact, not `{other}`")),
+                };
+            }
+            filter.rewrite = rewrite;
+            if filter == FiltersConfig::default() || (filter.rewrite && filter.quality().is_empty() && filter.pii.is_none() && filter.lang.is_none() && filter.basic.is_none()) {
+                return Err("choose rules: --rules gopher_quality,c4,... or --preset fineweb-style (see --help)".into());
+            }
+            let mut config = PipelineConfig { fields: fields.fields, filter: Some(filter), ..Default::default() };
+            config.input.max_row_bytes = out.max_row_bytes;
+            run_job(&file, config, &out.out)
+        }
         Command::Run { file, config, out } => {
             let text = std::fs::read_to_string(&config)
                 .map_err(|e| format!("cannot read config {}: {e}", config.display()))?;
@@ -141,6 +249,49 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             run_job(&file, config, &out.out)
         }
     }
+}
+
+/// `gopher_quality,c4,pii,lang=en,de` → the filter config (a bare two- or three-letter code after
+/// `lang=` continues the language list).
+fn apply_rules(filter: &mut FiltersConfig, rules: &str) -> CliResult<()> {
+    let mut in_lang = false;
+    for token in rules.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let (name, value) = match token.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (token, None),
+        };
+        match (name, value) {
+            ("gopher_quality", None) => filter.gopher_quality = Some(Default::default()),
+            ("gopher_repetition", None) => filter.gopher_repetition = Some(Default::default()),
+            ("c4", None) => filter.c4 = Some(Default::default()),
+            ("fineweb", None) => filter.fineweb = Some(Default::default()),
+            ("pii", None) => {
+                filter.pii.get_or_insert_with(Default::default);
+            }
+            ("basic", None) => {
+                filter.basic.get_or_insert_with(Default::default);
+            }
+            ("lang", value) => {
+                let l = filter.lang.get_or_insert_with(Default::default);
+                if let Some(code) = value {
+                    l.allowed.push(code.to_string());
+                }
+                in_lang = true;
+                continue;
+            }
+            (code, None) if in_lang && (2..=3).contains(&code.len()) && code.chars().all(|c| c.is_ascii_lowercase()) => {
+                filter.lang.as_mut().expect("lang seen").allowed.push(code.to_string());
+                continue;
+            }
+            _ => {
+                return Err(format!(
+                    "unknown rule `{token}`: gopher_quality, gopher_repetition, c4, fineweb, pii, lang=CODE, basic"
+                ))
+            }
+        }
+        in_lang = false;
+    }
+    Ok(())
 }
 
 fn config_name(p: &Path) -> String {

@@ -7,6 +7,8 @@
 //! The job keeps one small [`Decision`] per row and the stages' indexes, never the rows
 //! themselves; the bytes are copied to the outputs by a second pass ([`Outcome::splitter`]).
 
+pub mod filter;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -18,6 +20,7 @@ use crate::reasons;
 use crate::report::{InputSummary, Report, RowProblem, MAX_LISTED_PARSE_ERRORS};
 use crate::schema::{self, FieldPath, Schema, SchemaDetector};
 use crate::{Result, VERSION};
+use filter::{FilterStage, FiltersConfig, Rejudged};
 
 /// What happens to one input row. Serialised as one line of `decisions.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,6 +79,9 @@ struct Stages {
     schema: SchemaDetector,
     inspector: Inspector,
     exact: Option<ExactDeduper>,
+    filters: Option<FilterStage>,
+    /// Per row: removed by a stage other than the filters (for re-judging filter thresholds).
+    removed_elsewhere: Vec<bool>,
     decisions: Vec<Decision>,
     parse_errors: Vec<RowProblem>,
 }
@@ -97,6 +103,17 @@ impl Stages {
             RowContent::Value(value) => self.on_value(value, &mut decision),
             RowContent::Unparsed => {}
         }
+        if matches!(record.content, RowContent::Invalid(_)) {
+            if let Some(f) = &mut self.filters {
+                f.check(record.row, None);
+            }
+        }
+        if self.removed_elsewhere.len() <= record.row as usize {
+            self.removed_elsewhere.resize(record.row as usize + 1, false);
+        }
+        if matches!(record.content, RowContent::Invalid(_)) {
+            self.removed_elsewhere[record.row as usize] = true;
+        }
         self.decisions.push(decision);
     }
 
@@ -108,13 +125,36 @@ impl Stages {
             schema::text_of(value, &self.fields)
         };
         self.inspector.observe(value, text.as_deref());
-        let Some(text) = text else { return };
         if let Some(exact) = &mut self.exact {
-            if let Some(first) = exact.check(decision.row, &text) {
-                decision.remove(reasons::EXACT_DUPLICATE);
-                decision.duplicate_of = Some(first);
+            if let Some(text) = &text {
+                if let Some(first) = exact.check(decision.row, text) {
+                    decision.remove(reasons::EXACT_DUPLICATE);
+                    decision.duplicate_of = Some(first);
+                }
             }
         }
+        if let Some(filters) = &mut self.filters {
+            let removed_before = !decision.kept;
+            let verdict = filters.check(decision.row, text.as_deref());
+            for r in verdict.reasons {
+                decision.remove(r);
+            }
+            decision.warnings.extend(verdict.warnings);
+            if !verdict.details.is_empty() {
+                decision.message = Some(verdict.details.join("; "));
+            }
+            if removed_before {
+                self.mark_removed_elsewhere(decision.row);
+            }
+        }
+    }
+
+    fn mark_removed_elsewhere(&mut self, row: u64) {
+        let i = row as usize;
+        if self.removed_elsewhere.len() <= i {
+            self.removed_elsewhere.resize(i + 1, false);
+        }
+        self.removed_elsewhere[i] = true;
     }
 }
 
@@ -200,6 +240,8 @@ impl Job {
             schema: SchemaDetector::default(),
             inspector: Inspector::default(),
             exact: config.dedup.exact.clone().map(ExactDeduper::new),
+            filters: config.filter.clone().map(FilterStage::new).transpose()?,
+            removed_elsewhere: Vec::new(),
             decisions: Vec::new(),
             parse_errors: Vec::new(),
         };
@@ -272,6 +314,9 @@ impl Job {
         if let Some(exact) = stages.exact {
             stats.insert("dedup", serde_json::json!({ "exact": exact.finish() }));
         }
+        if let Some(f) = &stages.filters {
+            stats.insert("filter", serde_json::to_value(f.stats()).expect("serialisable"));
+        }
         let decisions = stages.decisions;
         let mut removed_by = std::collections::BTreeMap::new();
         let mut warned_by = std::collections::BTreeMap::new();
@@ -308,18 +353,29 @@ impl Job {
             timings_ms: Default::default(),
             config: self.config,
         };
-        Ok(Outcome { decisions, report, detected, header: self.reader.header_raw().map(<[u8]>::to_vec) })
+        Ok(Outcome {
+            decisions,
+            report,
+            detected,
+            header: self.reader.header_raw().map(<[u8]>::to_vec),
+            filters: stages.filters,
+            removed_elsewhere: stages.removed_elsewhere,
+            fields: stages.fields,
+        })
     }
 }
 
 /// The result of a job.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Outcome {
     pub decisions: Vec<Decision>,
     pub report: Report,
     pub detected: Detected,
     /// CSV/TSV header line, with its terminator.
     pub header: Option<Vec<u8>>,
+    filters: Option<FilterStage>,
+    removed_elsewhere: Vec<bool>,
+    fields: Vec<FieldPath>,
 }
 
 impl Outcome {
@@ -328,14 +384,54 @@ impl Outcome {
         self.decisions.iter().map(|d| d.kept).collect()
     }
 
-    /// The second pass over the same input: copies rows to the kept and removed outputs.
+    /// The second pass over the same input: copies rows to the kept and removed outputs (kept
+    /// rows with cleaned text when the filter config says `rewrite` or PII `redact`).
     pub fn splitter(&self) -> Splitter {
-        Splitter::new(
+        let splitter = Splitter::new(
             self.report.config.input.clone(),
             self.detected.format,
             self.header.clone(),
             self.kept_mask(),
-        )
+        );
+        match self.rewriter() {
+            Some(r) => splitter.with_rewriter(r),
+            None => splitter,
+        }
+    }
+
+    fn rewriter(&self) -> Option<crate::io::split::Rewriter> {
+        let f = self.filters.as_ref()?;
+        let config = f.config();
+        let redact = config.pii.as_ref().is_some_and(|p| p.mode == crate::filter::pii::PiiMode::Redact);
+        if !config.rewrite && !redact {
+            return None;
+        }
+        if matches!(self.detected.format, crate::io::Format::Csv | crate::io::Format::Tsv) {
+            return None; // validated for explicit formats; detected CSV keeps its bytes
+        }
+        let stage = FilterStage::new(config.clone()).ok()?;
+        let fields = self.fields.clone();
+        let defaults = DefaultFields::new();
+        Some(Box::new(move |raw: &[u8]| {
+            let mut value: Value = serde_json::from_slice(raw).ok()?;
+            let paths: Vec<FieldPath> =
+                if fields.is_empty() { defaults.for_row(&value).to_vec() } else { fields.clone() };
+            let changed = filter::rewrite_value(&mut value, &paths, &|t| stage.rewrite_text(t));
+            if changed {
+                serde_json::to_vec(&value).ok()
+            } else {
+                None
+            }
+        }))
+    }
+
+    /// Kept and removed counts if the filters ran with `config`'s thresholds instead, from the
+    /// measurements stored in the first pass (no re-reading). Same rules, other thresholds.
+    pub fn rejudge(&self, config: &FiltersConfig) -> Result<Rejudged> {
+        match &self.filters {
+            Some(f) => f.rejudge(config, &self.removed_elsewhere),
+            None => Err(crate::Error::Usage("this job ran no filters".into())),
+        }
     }
 
     /// `decisions.jsonl`: one object per input row, in input order.
