@@ -52,3 +52,7 @@ if [ "$profile" = --release ]; then
   fi
 fi
 echo "[build-wasm] www/pkg ready ($profile, $(($(date +%s) - start))s)" >&2
+
+# The page's chart library, from the npm dev dependencies (served from www/vendor, never a CDN).
+mkdir -p www/vendor
+cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/

@@ -142,6 +142,57 @@ pub struct FilterStats {
     pub pii_rows: BTreeMap<&'static str, u64>,
     /// Whether kept rows were written with cleaned text instead of their original bytes.
     pub rewrite: bool,
+    /// Every threshold in force, with the config key that sets it (`gopher_quality.min_doc_words`,
+    /// `gopher_repetition.top_n_grams.0.1`): what the page's sliders edit.
+    pub thresholds: Vec<TunableThreshold>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TunableThreshold {
+    pub metric: &'static str,
+    pub reason: &'static str,
+    pub bound: Bound,
+    pub value: f64,
+    /// Dotted path inside the `filter` config; `None` for on/off rules (lorem_ipsum, ...).
+    pub key: Option<String>,
+}
+
+/// The `filter` config key that sets the threshold behind `reason`.
+pub fn threshold_key(reason: &str, config: &FiltersConfig) -> Option<String> {
+    let n_gram_index = |list: &[(u32, f64)], prefix: &str, suffix: &str| -> Option<usize> {
+        let n: u32 = reason.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()?;
+        list.iter().position(|(k, _)| *k == n)
+    };
+    let key = match reason {
+        "gopher_short_doc" => "gopher_quality.min_doc_words",
+        "gopher_long_doc" => "gopher_quality.max_doc_words",
+        "gopher_below_avg_threshold" => "gopher_quality.min_avg_word_length",
+        "gopher_above_avg_threshold" => "gopher_quality.max_avg_word_length",
+        "gopher_too_many_hashes" | "gopher_too_many_ellipsis" => "gopher_quality.max_symbol_word_ratio",
+        "gopher_too_many_bullets" => "gopher_quality.max_bullet_lines_ratio",
+        "gopher_too_many_end_ellipsis" => "gopher_quality.max_ellipsis_lines_ratio",
+        "gopher_below_alpha_threshold" => "gopher_quality.max_non_alpha_words_ratio",
+        "gopher_enough_stop_words" => "gopher_quality.min_stop_words",
+        "dup_line_frac" | "dup_para_frac" | "dup_line_char_frac" | "dup_para_char_frac" => {
+            return Some(format!("gopher_repetition.{reason}"))
+        }
+        "too_few_sentences" => "c4.min_num_sentences",
+        "line_punct_ratio" => "fineweb.line_punct_thr",
+        "short_line_ratio" => "fineweb.short_line_thr",
+        "char_dup_ratio" => "fineweb.char_duplicates_ratio",
+        "list_ratio" => "fineweb.new_line_ratio",
+        _ => {
+            let rep = config.gopher_repetition.as_ref()?;
+            if let Some(i) = n_gram_index(&rep.top_n_grams, "top_", "_gram") {
+                return Some(format!("gopher_repetition.top_n_grams.{i}.1"));
+            }
+            if let Some(i) = n_gram_index(&rep.dup_n_grams, "duplicated_", "_n_grams") {
+                return Some(format!("gopher_repetition.dup_n_grams.{i}.1"));
+            }
+            return None;
+        }
+    };
+    Some(key.to_string())
 }
 
 /// Counts after moving thresholds ([`FilterStage::rejudge`]).
@@ -297,6 +348,19 @@ impl FilterStage {
             languages: self.lang.as_ref().map(|_| self.languages.clone()),
             pii_rows: self.pii_found.clone(),
             rewrite: self.config.rewrite,
+            thresholds: self
+                .config
+                .quality()
+                .thresholds()
+                .into_iter()
+                .map(|t| TunableThreshold {
+                    metric: t.metric,
+                    reason: t.reason,
+                    bound: t.bound,
+                    value: t.value,
+                    key: threshold_key(t.reason, &self.config),
+                })
+                .collect(),
         }
     }
 }
@@ -341,4 +405,58 @@ pub fn rewrite_value(row: &mut Value, fields: &[crate::schema::FieldPath], rewri
         });
     }
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every threshold's key points at the config value it came from, so the page edits the
+    /// right setting.
+    #[test]
+    fn threshold_keys_point_at_their_values() {
+        let config = FiltersConfig { rewrite: false, ..FiltersConfig::fineweb_style() };
+        let json = serde_json::to_value(&config).unwrap();
+        let thresholds = config.quality().thresholds();
+        assert!(thresholds.len() > 20);
+        for t in thresholds {
+            let Some(key) = threshold_key(t.reason, &config) else {
+                assert!(["lorem_ipsum", "curly_bracket"].contains(&t.reason), "{} has no key", t.reason);
+                continue;
+            };
+            let mut v = &json;
+            for part in key.split('.') {
+                v = match part.parse::<usize>() {
+                    Ok(i) => &v[i],
+                    Err(_) => &v[part],
+                };
+            }
+            assert_eq!(v.as_f64(), Some(t.value), "{} at {key}", t.reason);
+        }
+    }
+
+    #[test]
+    fn rejudge_recounts_from_stored_scores() {
+        let mut stage = FilterStage::new(FiltersConfig {
+            gopher_quality: Some(Default::default()),
+            ..Default::default()
+        })
+        .unwrap();
+        let long = "Researchers have studied the seasonal migration of songbirds across the northern \
+            hemisphere for decades, and they found that changing temperatures shift departure dates. \
+            The birds that travel farthest adjust their timing with remarkable precision, which \
+            suggests that internal clocks and external signals work together. Further fieldwork \
+            across several continents will test whether these patterns hold for other species.";
+        let short = "Researchers have studied the seasonal migration of songbirds.";
+        assert!(stage.check(0, Some(&long)).reasons.is_empty());
+        assert_eq!(stage.check(1, Some(short)).reasons, vec!["gopher_short_doc"]);
+        let same = stage.rejudge(stage.config(), &[false, false]).unwrap();
+        assert_eq!((same.rows_kept, same.rows_removed), (1, 1));
+        let mut looser = stage.config().clone();
+        looser.gopher_quality.as_mut().unwrap().min_doc_words = Some(5);
+        let r = stage.rejudge(&looser, &[false, false]).unwrap();
+        assert_eq!((r.rows_kept, r.rows_removed), (2, 0));
+        let r = stage.rejudge(&looser, &[false, true]).unwrap();
+        assert_eq!((r.rows_kept, r.rows_removed), (1, 1), "removed by another stage stays removed");
+    }
 }

@@ -104,6 +104,15 @@ impl JobOutcome {
         out
     }
 
+    /// Kept/removed counts if the filters ran with the thresholds of `filter_json` (the
+    /// pipeline config's `filter` section), recounted from stored measurements: instant.
+    pub fn rejudge(&self, filter_json: &str) -> Result<String, JsError> {
+        let config = serde_json::from_str(filter_json)
+            .map_err(|e| JsError::new(&format!("invalid filter config: {e}")))?;
+        let counts = self.inner.rejudge(&config).map_err(js_error)?;
+        Ok(serde_json::to_string(&counts).expect("serialisable"))
+    }
+
     /// One row's decision as JSON (as in `decisions.jsonl`), or `null` past the end.
     pub fn decision_json(&self, row: u32) -> String {
         serde_json::to_string(&self.inner.decisions.get(row as usize)).expect("serialisable")
