@@ -1,5 +1,6 @@
 // The page's main thread: renders, and nothing else. The engine runs in worker.js.
 // User text is only ever inserted with textContent (see el()), never as HTML.
+import uPlot from './vendor/uPlot.esm.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -48,6 +49,9 @@ function onWorkerMessage(msg) {
     setBusy(false);
     $('status').textContent = 'done';
     renderResult(msg);
+  } else if (msg.type === 'rejudged') {
+    const r = msg.counts;
+    $('rejudged').textContent = `With these thresholds: kept ${r.rows_kept.toLocaleString()}, removed ${r.rows_removed.toLocaleString()} (${Object.entries(r.removed_by).map(([k, v]) => `${k} ${v}`).join(', ') || 'no filter removals'})`;
   } else if (msg.type === 'error') {
     fail(msg.message);
   }
@@ -72,18 +76,84 @@ function setBusy(busy) {
   if (busy) $('progress').value = 0;
 }
 
-function config() {
-  const fields = $('fields-input').value.split(',').map((s) => s.trim()).filter(Boolean);
-  const c = { input: { file_name: state.file ? state.file.name : null }, fields, dedup: {} };
+// The pipeline config is the one source of truth: the controls edit it, the textarea shows it
+// (and may be edited directly), and it is what the engine runs. Presets are the files in presets/,
+// the same the CLI takes with --config; they are fetched at load, never later.
+const PRESETS = ['fineweb-style', 'sft-sanity'];
+const presets = {};
+state.config = { fields: [], dedup: { exact: { normalize: false } } };
+
+async function loadPresets() {
+  for (const name of PRESETS) {
+    const response = await fetch(new URL(`./presets/${name}.json`, import.meta.url));
+    presets[name] = await response.json();
+  }
+}
+
+const RULES = ['gopher_quality', 'gopher_repetition', 'c4', 'fineweb', 'pii', 'lang', 'basic'];
+
+/** Reads the controls into state.config. */
+function controlsToConfig() {
+  const c = state.config;
+  c.fields = $('fields-input').value.split(',').map((s) => s.trim()).filter(Boolean);
+  c.dedup = c.dedup || {};
   if ($('exact').checked) c.dedup.exact = { normalize: $('normalize').checked };
-  return c;
+  else delete c.dedup.exact;
+  const f = c.filter || {};
+  for (const input of document.querySelectorAll('[data-rule]')) {
+    const rule = input.dataset.rule;
+    if (!input.checked) delete f[rule];
+    else if (!f[rule]) f[rule] = {};
+  }
+  if (f.pii) f.pii.mode = $('pii-mode').value;
+  if (f.lang) f.lang.allowed = $('lang-codes').value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (f.basic) {
+    f.basic.min_words = Number($('min-words').value) || null;
+    f.basic.max_words = Number($('max-words').value) || null;
+  }
+  f.rewrite = $('rewrite').checked;
+  if (RULES.some((r) => f[r])) c.filter = f;
+  else delete c.filter;
+  showConfig();
+}
+
+/** Sets the controls from state.config. */
+function configToControls() {
+  const c = state.config;
+  $('fields-input').value = (c.fields || []).join(', ');
+  $('exact').checked = Boolean(c.dedup && c.dedup.exact);
+  $('normalize').checked = Boolean(c.dedup && c.dedup.exact && c.dedup.exact.normalize);
+  const f = c.filter || {};
+  for (const input of document.querySelectorAll('[data-rule]')) input.checked = Boolean(f[input.dataset.rule]);
+  if (f.pii && f.pii.mode) $('pii-mode').value = f.pii.mode;
+  if (f.lang && f.lang.allowed) $('lang-codes').value = f.lang.allowed.join(',');
+  if (f.basic) {
+    $('min-words').value = f.basic.min_words ?? '';
+    $('max-words').value = f.basic.max_words ?? '';
+  }
+  $('rewrite').checked = Boolean(f.rewrite);
+  showConfig();
 }
 
 function showConfig() {
-  const c = config();
-  delete c.input.file_name;
-  if (!c.input || Object.keys(c.input).length === 0) delete c.input;
-  $('config-json').textContent = JSON.stringify(c, null, 2);
+  $('config-json').value = JSON.stringify(state.config, null, 2);
+  $('config-error').textContent = '';
+}
+
+function choosePreset(name) {
+  if (!name) return;
+  const dedup = state.config.dedup;
+  const fields = state.config.fields;
+  state.config = structuredClone(presets[name]);
+  // A preset is about filtering; the dedup settings and fields the user chose stay.
+  state.config.dedup = dedup;
+  state.config.fields = fields;
+  configToControls();
+}
+
+/** The config to run: state.config plus the file name (a tie-breaker for format detection). */
+function config() {
+  return { ...structuredClone(state.config), input: { file_name: state.file ? state.file.name : null } };
 }
 
 function choose(file, { autorun = false } = {}) {
@@ -170,7 +240,19 @@ function renderResult(msg) {
   download('download-removed', msg.removed, msg.removedName);
   download('download-decisions', msg.decisions, 'decisions.jsonl');
   download('download-report', new Blob([msg.report], { type: 'application/json' }), 'report.json');
-  $('removed-rows').replaceChildren(...msg.samples.map(({ row, text, decision }) => {
+  state.samples = msg.samples;
+  state.ranConfig = JSON.parse(JSON.stringify(report.config));
+  const reasons = $('reason-filter');
+  reasons.replaceChildren(el('option', { value: '', text: 'every reason' }),
+    ...Object.keys(report.removed_by).map((code) => el('option', { value: code, text: code })));
+  renderRemoved();
+  renderTuning(report);
+}
+
+function renderRemoved() {
+  const only = $('reason-filter').value;
+  const shown = state.samples.filter(({ decision }) => !only || decision.reasons.includes(only));
+  $('removed-rows').replaceChildren(...shown.map(({ row, text, decision }) => {
     const meta = el('div', { class: 'meta' });
     for (const code of decision.reasons) meta.append(el('span', { class: 'code', text: code }));
     meta.append(`row ${row}, line ${decision.line}`);
@@ -178,6 +260,70 @@ function renderResult(msg) {
     if (decision.message) meta.append(` · ${decision.message}`);
     return el('li', {}, meta, el('pre', { text }));
   }));
+}
+
+/** Reads `obj` at a dotted path like `gopher_repetition.top_n_grams.0.1`. */
+function getPath(obj, key) {
+  return key.split('.').reduce((o, k) => (o == null ? o : o[k]), obj);
+}
+
+function setPath(obj, key, value) {
+  const parts = key.split('.');
+  const last = parts.pop();
+  const parent = parts.reduce((o, k) => o[k], obj);
+  parent[last] = value;
+}
+
+function histogramChart(metric) {
+  const edges = metric.edges;
+  const xs = edges.slice(0, -1);
+  const opts = {
+    width: 300, height: 70, legend: { show: false }, cursor: { show: false },
+    scales: { x: { time: false } },
+    axes: [{ size: 18, ticks: { show: false } }, { show: false }],
+    series: [{}, { stroke: '#3b5bdb', fill: 'rgba(59,91,219,.35)', paths: uPlot.paths.bars({ size: [0.9] }), points: { show: false } }],
+  };
+  const box = el('div');
+  const plot = new uPlot(opts, [xs, metric.counts], box);
+  return { box, plot };
+}
+
+function renderTuning(report) {
+  const stats = report.stats.filter;
+  $('tuning').hidden = !stats;
+  if (!stats) return;
+  state.tuned = structuredClone(report.config.filter);
+  const list = $('threshold-list');
+  list.replaceChildren();
+  const histograms = new Map(((stats.histograms && stats.histograms.metrics) || []).map((m) => [m.metric, m]));
+  for (const t of stats.thresholds.filter((x) => x.key)) {
+    const value = getPath(state.tuned, t.key);
+    const input = el('input', { type: 'number', step: 'any', value: String(value), 'data-key': t.key, 'aria-label': `${t.reason} threshold` });
+    input.addEventListener('input', () => {
+      const v = Number(input.value);
+      if (!Number.isFinite(v)) return;
+      setPath(state.tuned, t.key, Number.isInteger(getPath(report.config.filter, t.key)) ? Math.round(v) : v);
+      rejudge();
+    });
+    const metric = histograms.get(t.metric);
+    const chart = metric ? histogramChart(metric).box : el('div');
+    list.append(el('div', { class: 'threshold', 'data-reason': t.reason },
+      el('div', { class: 'name' }, el('b', { text: t.reason }), `${t.metric} ${t.bound === 'min' ? '≥' : '≤'}`),
+      chart, input));
+  }
+  const langs = stats.languages;
+  $('languages').replaceChildren(...(langs ? [el('p', { class: 'muted', text: `languages: ${Object.entries(langs.languages).map(([k, v]) => `${k} ${v.rows}`).join(', ')}${langs.undetected ? `, undetected ${langs.undetected}` : ''}` })] : []));
+  $('rejudged').textContent = '';
+}
+
+function rejudge() {
+  state.worker.postMessage({ type: 'rejudge', id: state.job, filter: state.tuned });
+}
+
+function applyThresholds() {
+  state.config.filter = structuredClone(state.tuned);
+  configToControls();
+  run();
 }
 
 async function loadDemo() {
@@ -200,6 +346,26 @@ drop.addEventListener('drop', (e) => {
 $('demo').addEventListener('click', () => loadDemo().catch((e) => fail(e.message)));
 $('run').addEventListener('click', run);
 $('cancel').addEventListener('click', cancel);
-for (const id of ['exact', 'normalize', 'fields-input']) $(id).addEventListener('input', showConfig);
+for (const id of ['exact', 'normalize', 'fields-input', 'pii-mode', 'lang-codes', 'min-words', 'max-words', 'rewrite']) {
+  $(id).addEventListener('input', () => { $('preset').value = ''; controlsToConfig(); });
+}
+for (const input of document.querySelectorAll('[data-rule]')) {
+  input.addEventListener('input', () => { $('preset').value = ''; controlsToConfig(); });
+}
+$('preset').addEventListener('change', (e) => choosePreset(e.target.value));
+$('config-json').addEventListener('input', () => {
+  try {
+    state.config = JSON.parse($('config-json').value);
+    $('config-error').textContent = '';
+    const caret = $('config-json').selectionStart;
+    configToControls();
+    $('config-json').setSelectionRange(caret, caret);
+  } catch (e) {
+    $('config-error').textContent = `not valid JSON yet: ${e.message}`;
+  }
+});
+$('reason-filter').addEventListener('change', renderRemoved);
+$('apply-thresholds').addEventListener('click', applyThresholds);
 showConfig();
 startWorker();
+loadPresets().catch((e) => fail(`could not load presets: ${e.message}`));

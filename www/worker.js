@@ -66,6 +66,13 @@ function inspect({ id, file, config }) {
   outcome.free();
 }
 
+let lastOutcome = null; // kept for re-judging thresholds without reading the file again
+
+function rejudge({ id, filter }) {
+  if (!lastOutcome) return;
+  postMessage({ type: 'rejudged', id, counts: JSON.parse(lastOutcome.rejudge(JSON.stringify(filter))) });
+}
+
 function run({ id, file, config }) {
   const started = performance.now();
   const outcome = analyse(id, file, config, 'analyse');
@@ -104,7 +111,8 @@ function run({ id, file, config }) {
     samples,
   });
   split.free();
-  outcome.free();
+  if (lastOutcome) lastOutcome.free();
+  lastOutcome = config.filter ? outcome : (outcome.free(), null);
 }
 
 onmessage = async ({ data }) => {
@@ -112,6 +120,7 @@ onmessage = async ({ data }) => {
   try {
     if (data.type === 'inspect') inspect(data);
     else if (data.type === 'run') run(data);
+    else if (data.type === 'rejudge') rejudge(data);
   } catch (e) {
     postMessage({ type: 'error', id: data.id, message: String(e && e.message ? e.message : e) });
   }
