@@ -181,8 +181,10 @@ fn script_weights(text: &str) -> [u32; SCRIPT_COUNT] {
             weights[script as usize] += weight;
         }
     }
-    // Kanji inside Japanese text: count them as Japanese.
-    if weights[Script::Kana as usize] > 0 {
+    // Kanji inside Japanese text count as Japanese; a few kana inside Chinese text (a
+    // transliterated name) do not make it Japanese.
+    let kana = weights[Script::Kana as usize];
+    if kana > 0 && kana * 10 >= kana + weights[Script::Han as usize] {
         weights[Script::Kana as usize] += weights[Script::Han as usize];
         weights[Script::Han as usize] = 0;
     }
@@ -204,11 +206,25 @@ const ALL_SCRIPTS: [Script; SCRIPT_COUNT] = [
 
 /// Minimum weighted letter count for a text to have a language at all.
 const MIN_LETTERS: u32 = 20;
+/// A script is "used noticeably" in a text from this share of its weighted letters ...
+const PRESENCE_SHARE: f64 = 0.15;
+/// ... or from this many weighted letters (a one-sentence instruction around a long passage).
+const PRESENCE_LETTERS: u32 = 60;
+
+/// Words that mark a translation request, where prompt and response differ in language on
+/// purpose (English, Chinese, German, French/Spanish/Portuguese/Italian stems).
+fn asks_for_translation(prompt: &str) -> bool {
+    static REGEX: OnceLock<Regex> = OnceLock::new();
+    REGEX
+        .get_or_init(|| Regex::new(r"(?i)translat|翻译|翻譯|übersetz|tradu").expect("translation pattern is valid"))
+        .is_match(prompt)
+}
 
 /// The language check, behind one function so a language-ID model can replace it: true if
 /// `prompt` and `response` are mostly written in different scripts and neither uses the
-/// other's script noticeably (at least 15 % of its letters). Short texts (under 20 weighted
-/// letters) never mismatch. Languages sharing a script (English vs French) are not told apart.
+/// other's script noticeably (15 % of its letters, or 60 letters with CJK characters counting
+/// three). Short texts (under 20 weighted letters) and translation requests never mismatch.
+/// Languages sharing a script (English vs French) are not told apart.
 pub fn languages_differ(prompt: &str, response: &str) -> bool {
     let prompt_weights = script_weights(prompt);
     let response_weights = script_weights(response);
@@ -218,16 +234,23 @@ pub fn languages_differ(prompt: &str, response: &str) -> bool {
         return false;
     }
     let dominant = |weights: &[u32; SCRIPT_COUNT]| {
-        ALL_SCRIPTS.into_iter().max_by_key(|&s| (weights[s as usize], std::cmp::Reverse(s as usize))).unwrap_or(Script::Latin)
+        ALL_SCRIPTS
+            .into_iter()
+            .max_by_key(|&s| (weights[s as usize], std::cmp::Reverse(s as usize)))
+            .unwrap_or(Script::Latin)
     };
     let prompt_script = dominant(&prompt_weights);
     let response_script = dominant(&response_weights);
     if prompt_script == response_script {
         return false;
     }
-    let share = |weights: &[u32; SCRIPT_COUNT], total: u32, script: Script| weights[script as usize] as f64 / total as f64;
-    share(&response_weights, response_total, prompt_script) < 0.15
-        && share(&prompt_weights, prompt_total, response_script) < 0.15
+    let present = |weights: &[u32; SCRIPT_COUNT], total: u32, script: Script| {
+        let weight = weights[script as usize];
+        weight >= PRESENCE_LETTERS || weight as f64 / total as f64 >= PRESENCE_SHARE
+    };
+    !present(&response_weights, response_total, prompt_script)
+        && !present(&prompt_weights, prompt_total, response_script)
+        && !asks_for_translation(prompt)
 }
 
 /// True for a whole response that is a placeholder: "N/A" or "None" (any case, trimmed).
@@ -279,8 +302,13 @@ mod tests {
         assert!(!languages_differ(chinese, "光合作用是植物利用光能的过程，例如 `print(x)` 这样的代码不影响判断。"));
         assert!(!languages_differ(english, "Photosynthesis converts light into chemical energy."));
         assert!(!languages_differ("hi", "你好"));
-        // A translation prompt carrying both scripts is not a mismatch.
-        assert!(!languages_differ(&format!("Translate to English: {chinese}"), english));
+        // An English instruction around a Chinese passage, answered in English: no mismatch.
+        let passage = chinese.repeat(4);
+        assert!(!languages_differ(&format!("Given a passage in simplified Chinese, generate a reading comprehension question whose answer is in the passage.\n{passage}"), english));
+        // Translation requests differ on purpose.
+        assert!(!languages_differ(&format!("把这句话翻译成英文：{chinese}"), english));
+        // A Chinese text mentioning a katakana name stays Chinese.
+        assert!(!languages_differ(&format!("路易吉（日语：ルイージ）{passage}"), chinese));
     }
 
     #[test]
