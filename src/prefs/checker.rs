@@ -67,6 +67,7 @@ pub type ContaminationProbe = Box<dyn FnMut(&str) -> bool>;
 /// Streaming checker: call [`PrefsChecker::check`] for every row in order, then
 /// [`PrefsChecker::finish`].
 ///
+/// Duplicates and contradictions are looked up among earlier rows without errors.
 /// State per row is fixed width: one 64-bit key → first row index for duplicate and
 /// contradiction lookup, one prompt hash → count, and for pairs one `f32` length ratio and, for
 /// scored pairs, one `f64` margin (roughly 50 bytes per row).
@@ -521,8 +522,13 @@ impl PrefsChecker {
     }
 
     /// `duplicate_pair` if `key` was seen, else `contradiction` if `opposite` was; records the
-    /// first row of `key`.
+    /// first row of `key`. Only rows without errors take part: a row with an error is not
+    /// trained on, so repeating it teaches nothing twice (and an implicit row with a
+    /// `prompt_mismatch` has no single prompt to key on).
     fn check_repeats(&mut self, row_index: u64, key: u64, opposite: u64, findings: &mut RowFindings) {
+        if !findings.is_valid() {
+            return;
+        }
         if let Some(&earlier) = self.first_row_of_key.get(&key) {
             findings.duplicate_of = Some(earlier);
             findings.add(FindingDetail::new(codes::DUPLICATE_PAIR).note(format!("same as row {earlier}")));
