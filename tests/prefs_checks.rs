@@ -2,12 +2,16 @@
 
 use std::path::Path;
 
-use datasieve::prefs::{codes, detect_family, Family, PrefsChecker, PrefsConfig, PrefsStats, RowFindings};
+use datasieve::prefs::{
+    codes, detect_family, Family, PrefsChecker, PrefsConfig, PrefsStats, RowFindings,
+};
 use serde_json::Value;
 
 /// Parses a fixture; `None` for lines that are not JSON.
 fn rows(name: &str) -> Vec<Option<Value>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/prefs").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/prefs")
+        .join(name);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
@@ -44,7 +48,12 @@ fn assert_codes(name: &str, findings: &[RowFindings], expected: &[(&[&str], &[&s
         let mut want_warnings = warnings.to_vec();
         want_errors.sort_unstable();
         want_warnings.sort_unstable();
-        assert_eq!((got_errors, got_warnings), (want_errors, want_warnings), "{name} row {index}: {:#?}", found.details);
+        assert_eq!(
+            (got_errors, got_warnings),
+            (want_errors, want_warnings),
+            "{name} row {index}: {:#?}",
+            found.details
+        );
     }
 }
 
@@ -52,7 +61,11 @@ const NONE: &[&str] = &[];
 
 #[test]
 fn standard_rows_one_check_each() {
-    let (findings, stats) = check_file("checks_standard.jsonl", Family::StandardExplicit, PrefsConfig::default());
+    let (findings, stats) = check_file(
+        "checks_standard.jsonl",
+        Family::StandardExplicit,
+        PrefsConfig::default(),
+    );
     use codes::*;
     assert_codes(
         "checks_standard.jsonl",
@@ -83,9 +96,20 @@ fn standard_rows_one_check_each() {
     assert_eq!(findings[13].duplicate_of, Some(0));
     assert_eq!(findings[0].duplicate_of, None);
     let template = &findings[14].details[0];
-    assert_eq!((template.field.as_deref(), template.message_index, template.char_offset), (Some("chosen"), Some(0), Some(0)));
+    assert_eq!(
+        (
+            template.field.as_deref(),
+            template.message_index,
+            template.char_offset
+        ),
+        (Some("chosen"), Some(0), Some(0))
+    );
     assert_eq!(findings[5].details[0].field.as_deref(), Some("rejected"));
-    assert_eq!(findings[7].details[0].field.as_deref(), Some("completion"), "the foreign key is named");
+    assert_eq!(
+        findings[7].details[0].field.as_deref(),
+        Some("completion"),
+        "the foreign key is named"
+    );
     // Counts: rows per code, valid rows.
     assert_eq!(stats.rows, 19);
     assert_eq!(stats.rows_with_errors, 12);
@@ -97,7 +121,11 @@ fn standard_rows_one_check_each() {
 
 #[test]
 fn length_checks_follow_a_keep_start_trainer() {
-    let config = PrefsConfig { max_length: Some(20), max_prompt_length: Some(10), ..PrefsConfig::default() };
+    let config = PrefsConfig {
+        max_length: Some(20),
+        max_prompt_length: Some(10),
+        ..PrefsConfig::default()
+    };
     let (findings, stats) = check_file("checks_lengths.jsonl", Family::StandardExplicit, config);
     use codes::*;
     assert_codes(
@@ -114,14 +142,21 @@ fn length_checks_follow_a_keep_start_trainer() {
     assert!(stats.token_counting.expected_error.contains("English"));
     assert_eq!(stats.length_tokens.prompt.max, 12);
     // Without limits no length warning fires.
-    let (findings, _) = check_file("checks_lengths.jsonl", Family::StandardExplicit, PrefsConfig::default());
+    let (findings, _) = check_file(
+        "checks_lengths.jsonl",
+        Family::StandardExplicit,
+        PrefsConfig::default(),
+    );
     assert!(findings.iter().all(|f| f.warnings.is_empty()));
 }
 
 #[test]
 fn conversational_rows_one_check_each() {
-    let (findings, _) =
-        check_file("checks_conversational.jsonl", Family::ConversationalExplicit, PrefsConfig::default());
+    let (findings, _) = check_file(
+        "checks_conversational.jsonl",
+        Family::ConversationalExplicit,
+        PrefsConfig::default(),
+    );
     use codes::*;
     assert_codes(
         "checks_conversational.jsonl",
@@ -140,34 +175,70 @@ fn conversational_rows_one_check_each() {
         ],
     );
     let bad_role = &findings[1].details[0];
-    assert_eq!((bad_role.field.as_deref(), bad_role.message_index), (Some("prompt"), Some(0)));
+    assert_eq!(
+        (bad_role.field.as_deref(), bad_role.message_index),
+        (Some("prompt"), Some(0))
+    );
     assert!(bad_role.note.as_deref().unwrap().contains("narrator"));
-    let order = findings[7].details.iter().find(|d| d.code == ROLE_ORDER).unwrap();
-    assert_eq!((order.field.as_deref(), order.message_index), (Some("prompt"), Some(1)));
+    let order = findings[7]
+        .details
+        .iter()
+        .find(|d| d.code == ROLE_ORDER)
+        .unwrap();
+    assert_eq!(
+        (order.field.as_deref(), order.message_index),
+        (Some("prompt"), Some(1))
+    );
 }
 
 #[test]
 fn implicit_prompts_must_agree() {
-    let (findings, _) =
-        check_file("checks_implicit.jsonl", Family::ConversationalImplicit, PrefsConfig::default());
+    let (findings, _) = check_file(
+        "checks_implicit.jsonl",
+        Family::ConversationalImplicit,
+        PrefsConfig::default(),
+    );
     use codes::*;
     assert_codes(
         "checks_implicit.jsonl",
         &findings,
-        &[(NONE, NONE), (&[PROMPT_MISMATCH], NONE), (&[PROMPT_MISMATCH], NONE), (&[EMPTY_CHOSEN, BAD_LAST_ROLE], NONE)],
+        &[
+            (NONE, NONE),
+            (&[PROMPT_MISMATCH], NONE),
+            (&[PROMPT_MISMATCH], NONE),
+            (&[EMPTY_CHOSEN, BAD_LAST_ROLE], NONE),
+        ],
     );
     let divergence = &findings[1].details[0];
-    assert_eq!((divergence.message_index, divergence.char_offset), (Some(0), Some("Tell me about the history of ".len())));
+    assert_eq!(
+        (divergence.message_index, divergence.char_offset),
+        (Some(0), Some("Tell me about the history of ".len()))
+    );
     assert_eq!(findings[2].details[0].message_index, Some(0));
 }
 
 #[test]
 fn hh_transcripts() {
-    let (findings, stats) = check_file("checks_hh.jsonl", Family::StandardImplicit, PrefsConfig::default());
+    let (findings, stats) = check_file(
+        "checks_hh.jsonl",
+        Family::StandardImplicit,
+        PrefsConfig::default(),
+    );
     use codes::*;
-    assert_codes("checks_hh.jsonl", &findings, &[(NONE, NONE), (&[PROMPT_MISMATCH], NONE), (&[EMPTY_CHOSEN], NONE)]);
+    assert_codes(
+        "checks_hh.jsonl",
+        &findings,
+        &[
+            (NONE, NONE),
+            (&[PROMPT_MISMATCH], NONE),
+            (&[EMPTY_CHOSEN], NONE),
+        ],
+    );
     let divergence = &findings[1].details[0];
-    assert_eq!((divergence.message_index, divergence.char_offset), (Some(0), Some("How do I bake ".len())));
+    assert_eq!(
+        (divergence.message_index, divergence.char_offset),
+        (Some(0), Some("How do I bake ".len()))
+    );
     assert_eq!(stats.pairs, 1);
 }
 
@@ -190,7 +261,10 @@ fn kto_rows() {
             (NONE, &[REFUSAL_IN_CHOSEN]),
         ],
     );
-    assert_eq!((findings[4].duplicate_of, findings[5].duplicate_of), (Some(0), Some(0)));
+    assert_eq!(
+        (findings[4].duplicate_of, findings[5].duplicate_of),
+        (Some(0), Some(0))
+    );
     let balance = stats.kto_labels.expect("KTO files report label balance");
     assert_eq!((balance.desirable, balance.undesirable), (3, 2));
     assert_eq!(stats.unpaired, 5);
@@ -218,13 +292,33 @@ fn unknown_family_marks_every_row() {
 #[test]
 fn codes_are_the_issue_vocabulary() {
     let errors = [
-        "parse_error", "unknown_schema", "mixed_schema", "missing_field", "bad_message", "empty_prompt",
-        "empty_chosen", "empty_rejected", "identical_pair", "prompt_mismatch", "bad_last_role", "role_order",
-        "label_not_bool", "score_inverted", "sentinel_value",
+        "parse_error",
+        "unknown_schema",
+        "mixed_schema",
+        "missing_field",
+        "bad_message",
+        "empty_prompt",
+        "empty_chosen",
+        "empty_rejected",
+        "identical_pair",
+        "prompt_mismatch",
+        "bad_last_role",
+        "role_order",
+        "label_not_bool",
+        "score_inverted",
+        "sentinel_value",
     ];
     let warnings = [
-        "score_tie", "duplicate_pair", "contradiction", "prompt_too_long", "pair_truncated",
-        "identical_after_truncation", "template_tokens", "refusal_in_chosen", "language_mismatch", "contamination",
+        "score_tie",
+        "duplicate_pair",
+        "contradiction",
+        "prompt_too_long",
+        "pair_truncated",
+        "identical_after_truncation",
+        "template_tokens",
+        "refusal_in_chosen",
+        "language_mismatch",
+        "contamination",
     ];
     assert_eq!(codes::ERROR_CODES, errors);
     assert_eq!(codes::WARNING_CODES, warnings);

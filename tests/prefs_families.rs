@@ -3,12 +3,15 @@
 use std::path::Path;
 
 use datasieve::prefs::{
-    detect_family, export_trl, normalize_row, Family, NormalizedPair, NormalizedRow, PrefsChecker, PrefsConfig, Role,
+    detect_family, export_trl, normalize_row, Family, NormalizedPair, NormalizedRow, PrefsChecker,
+    PrefsConfig, Role,
 };
 use serde_json::{json, Value};
 
 fn rows(name: &str) -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/prefs").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/prefs")
+        .join(name);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
@@ -21,13 +24,26 @@ fn rows(name: &str) -> Vec<Value> {
 fn load(name: &str, expected: Family) -> Vec<NormalizedRow> {
     let rows = rows(name);
     let detection = detect_family(&rows);
-    assert_eq!(detection.family, Some(expected), "{name}: {:?}", detection.evidence);
-    assert_eq!(detection.counts.get(&expected), Some(&(rows.len() as u64)), "{name}: every row is {expected:?}");
+    assert_eq!(
+        detection.family,
+        Some(expected),
+        "{name}: {:?}",
+        detection.evidence
+    );
+    assert_eq!(
+        detection.counts.get(&expected),
+        Some(&(rows.len() as u64)),
+        "{name}: every row is {expected:?}"
+    );
     let mut checker = PrefsChecker::new(PrefsConfig::default(), detection.family);
     let mut normalized = Vec::new();
     for (index, row) in rows.iter().enumerate() {
         let checked = checker.check_row(index as u64, row);
-        assert!(checked.findings.errors.is_empty(), "{name} row {index}: {:?}", checked.findings);
+        assert!(
+            checked.findings.errors.is_empty(),
+            "{name} row {index}: {:?}",
+            checked.findings
+        );
         normalized.push(checked.row.expect("a row without errors converts"));
     }
     let stats = checker.finish();
@@ -58,27 +74,42 @@ fn standard_explicit() {
     assert_eq!(first.prompt[0].role, Role::User);
     assert_eq!(last_text(&first.chosen), "Paris is the capital of France.");
     let second = pair(&rows[1]);
-    assert_eq!((second.score_chosen, second.score_rejected), (Some(8.0), Some(2.0)));
+    assert_eq!(
+        (second.score_chosen, second.score_rejected),
+        (Some(8.0), Some(2.0))
+    );
 }
 
 #[test]
 fn standard_implicit_splits_hh_transcripts_and_plain_prefixes() {
     let rows = load("family_standard_implicit.jsonl", Family::StandardImplicit);
     let hh = pair(&rows[0]);
-    assert_eq!(roles(&hh.prompt), vec![Role::User, Role::Assistant, Role::User]);
+    assert_eq!(
+        roles(&hh.prompt),
+        vec![Role::User, Role::Assistant, Role::User]
+    );
     assert_eq!(hh.prompt[2].content, "Tell me a fact.");
     assert_eq!(last_text(&hh.chosen), "Honey never spoils.");
     assert_eq!(last_text(&hh.rejected), "No.");
     let plain = pair(&rows[1]);
     assert_eq!(plain.prompt[0].content, "Question: 2+2? Answer: ");
-    assert_eq!((last_text(&plain.chosen), last_text(&plain.rejected)), ("4", "5"));
+    assert_eq!(
+        (last_text(&plain.chosen), last_text(&plain.rejected)),
+        ("4", "5")
+    );
 }
 
 #[test]
 fn conversational_explicit_keeps_tool_calls_and_text_parts() {
-    let rows = load("family_conversational_explicit.jsonl", Family::ConversationalExplicit);
+    let rows = load(
+        "family_conversational_explicit.jsonl",
+        Family::ConversationalExplicit,
+    );
     let tools = pair(&rows[0]);
-    assert_eq!(roles(&tools.prompt), vec![Role::System, Role::User, Role::Assistant, Role::Tool]);
+    assert_eq!(
+        roles(&tools.prompt),
+        vec![Role::System, Role::User, Role::Assistant, Role::Tool]
+    );
     assert!(tools.prompt[2].tool_calls.is_some());
     assert_eq!(tools.prompt[2].content, "");
     assert_eq!(last_text(&pair(&rows[1]).rejected), "Go away.");
@@ -86,13 +117,22 @@ fn conversational_explicit_keeps_tool_calls_and_text_parts() {
 
 #[test]
 fn conversational_implicit_including_llamafactory_v1() {
-    let rows = load("family_conversational_implicit.jsonl", Family::ConversationalImplicit);
+    let rows = load(
+        "family_conversational_implicit.jsonl",
+        Family::ConversationalImplicit,
+    );
     let first = pair(&rows[0]);
     assert_eq!(first.prompt.len(), 1);
-    assert_eq!((last_text(&first.chosen), last_text(&first.rejected)), ("9", "6"));
+    assert_eq!(
+        (last_text(&first.chosen), last_text(&first.rejected)),
+        ("9", "6")
+    );
     let v1 = pair(&rows[1]);
     assert_eq!(v1.prompt[0].content, "Spell cat.");
-    assert_eq!((last_text(&v1.chosen), last_text(&v1.rejected)), ("C-A-T", "K-A-T"));
+    assert_eq!(
+        (last_text(&v1.chosen), last_text(&v1.rejected)),
+        ("C-A-T", "K-A-T")
+    );
 }
 
 #[test]
@@ -101,7 +141,10 @@ fn h4_hybrid() {
     let row = pair(&rows[0]);
     assert_eq!(row.prompt.len(), 1);
     assert_eq!(last_text(&row.rejected), "Rain is wet.");
-    assert_eq!((row.score_chosen, row.score_rejected), (Some(8.5), Some(4.0)));
+    assert_eq!(
+        (row.score_chosen, row.score_rejected),
+        (Some(8.5), Some(4.0))
+    );
 }
 
 #[test]
@@ -111,22 +154,34 @@ fn sharegpt_ranking_with_system_and_history() {
     assert_eq!(roles(&first.prompt), vec![Role::System, Role::User]);
     assert_eq!(last_text(&first.chosen), "Bonjour.");
     let second = pair(&rows[1]);
-    assert_eq!(roles(&second.prompt), vec![Role::User, Role::Assistant, Role::User]);
+    assert_eq!(
+        roles(&second.prompt),
+        vec![Role::User, Role::Assistant, Role::User]
+    );
 }
 
 #[test]
 fn alpaca_ranking_joins_instruction_and_input() {
     let rows = load("family_alpaca_ranking.jsonl", Family::AlpacaRanking);
     let first = pair(&rows[0]);
-    assert_eq!(roles(&first.prompt), vec![Role::System, Role::User, Role::Assistant, Role::User]);
-    assert_eq!(last_text(&first.prompt), "Summarise the text.\nThe cat sat on the mat all day.");
+    assert_eq!(
+        roles(&first.prompt),
+        vec![Role::System, Role::User, Role::Assistant, Role::User]
+    );
+    assert_eq!(
+        last_text(&first.prompt),
+        "Summarise the text.\nThe cat sat on the mat all day."
+    );
     assert_eq!(last_text(&pair(&rows[1]).prompt), "Give a synonym for big.");
 }
 
 #[test]
 fn named_field_pairs() {
     let rows = load("family_named_field_pairs.jsonl", Family::NamedFieldPairs);
-    assert_eq!(roles(&pair(&rows[0]).prompt), vec![Role::System, Role::User]);
+    assert_eq!(
+        roles(&pair(&rows[0]).prompt),
+        vec![Role::System, Role::User]
+    );
     let second = pair(&rows[1]);
     assert_eq!(last_text(&second.prompt), "List two colours.");
     assert_eq!(last_text(&second.chosen), "Red and blue.");
@@ -137,7 +192,10 @@ fn openai_dpo() {
     let rows = load("family_openai_dpo.jsonl", Family::OpenaiDpo);
     let row = pair(&rows[0]);
     assert_eq!(roles(&row.prompt), vec![Role::System, Role::User]);
-    assert_eq!((last_text(&row.chosen), last_text(&row.rejected)), ("Cold", "Warm-ish, I guess"));
+    assert_eq!(
+        (last_text(&row.chosen), last_text(&row.rejected)),
+        ("Cold", "Warm-ish, I guess")
+    );
 }
 
 #[test]
@@ -146,13 +204,21 @@ fn kto_in_both_layouts() {
         let rows = load(file, Family::Kto);
         assert_eq!(rows.len(), count);
         for row in &rows {
-            let NormalizedRow::Unpaired(example) = row else { panic!("KTO rows are unpaired") };
+            let NormalizedRow::Unpaired(example) = row else {
+                panic!("KTO rows are unpaired")
+            };
             assert_eq!(example.prompt.last().unwrap().role, Role::User);
             assert_eq!(example.completion[0].role, Role::Assistant);
         }
     }
-    let NormalizedRow::Unpaired(example) = &load("family_kto_messages.jsonl", Family::Kto)[1] else { unreachable!() };
-    assert_eq!((example.completion[0].content.as_str(), example.label), ("Paris.", false));
+    let NormalizedRow::Unpaired(example) = &load("family_kto_messages.jsonl", Family::Kto)[1]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (example.completion[0].content.as_str(), example.label),
+        ("Paris.", false)
+    );
 }
 
 #[test]
@@ -160,19 +226,38 @@ fn ranked_lists_pick_best_and_worst() {
     let nectar = load("family_ranked_nectar.jsonl", Family::RankedList);
     let row = pair(&nectar[0]);
     assert_eq!(last_text(&row.prompt), "Suggest a pet name.");
-    assert_eq!(roles(&row.prompt), vec![Role::User], "the trailing empty Assistant: cue is dropped");
-    assert_eq!((last_text(&row.chosen), last_text(&row.rejected)), ("Biscuit", "Dog"));
-    assert_eq!((row.model_chosen.as_deref(), row.model_rejected.as_deref()), (Some("gpt-4"), Some("llama")));
+    assert_eq!(
+        roles(&row.prompt),
+        vec![Role::User],
+        "the trailing empty Assistant: cue is dropped"
+    );
+    assert_eq!(
+        (last_text(&row.chosen), last_text(&row.rejected)),
+        ("Biscuit", "Dog")
+    );
+    assert_eq!(
+        (row.model_chosen.as_deref(), row.model_rejected.as_deref()),
+        (Some("gpt-4"), Some("llama"))
+    );
 
     let generations = load("family_ranked_generations.jsonl", Family::RankedList);
     let row = pair(&generations[0]);
-    assert_eq!((last_text(&row.chosen), last_text(&row.rejected)), ("Apple", "Rock"));
-    assert_eq!((row.score_chosen, row.score_rejected), (Some(5.0), Some(1.0)));
+    assert_eq!(
+        (last_text(&row.chosen), last_text(&row.rejected)),
+        ("Apple", "Rock")
+    );
+    assert_eq!(
+        (row.score_chosen, row.score_rejected),
+        (Some(5.0), Some(1.0))
+    );
     assert_eq!(row.model_rejected.as_deref(), Some("m2"));
 
     let ultrafeedback = load("family_ranked_ultrafeedback.jsonl", Family::RankedList);
     let row = pair(&ultrafeedback[0]);
-    assert_eq!((last_text(&row.chosen), row.score_chosen), ("A measure of disorder.", Some(8.0)));
+    assert_eq!(
+        (last_text(&row.chosen), row.score_chosen),
+        ("A measure of disorder.", Some(8.0))
+    );
 }
 
 #[test]
@@ -184,7 +269,10 @@ fn ranked_list_direction_is_a_setting() {
     };
     let converted = normalize_row(row, Family::RankedList, &config).unwrap();
     let flipped = pair(&converted.row);
-    assert_eq!((last_text(&flipped.chosen), last_text(&flipped.rejected)), ("Dog", "Biscuit"));
+    assert_eq!(
+        (last_text(&flipped.chosen), last_text(&flipped.rejected)),
+        ("Dog", "Biscuit")
+    );
 }
 
 #[test]
@@ -192,12 +280,22 @@ fn ab_labels_shp_arena_and_judge() {
     let shp = load("family_ab_shp.jsonl", Family::AbLabel);
     // labels = 0: B preferred.
     let row = pair(&shp[0]);
-    assert_eq!((last_text(&row.chosen), row.score_chosen), ("Read anything.", Some(10.0)));
-    assert_eq!(last_text(&pair(&shp[1]).chosen), "Play daily and review games.");
+    assert_eq!(
+        (last_text(&row.chosen), row.score_chosen),
+        ("Read anything.", Some(10.0))
+    );
+    assert_eq!(
+        last_text(&pair(&shp[1]).chosen),
+        "Play daily and review games."
+    );
 
     let arena = load("family_ab_arena.jsonl", Family::AbLabel);
     let row = pair(&arena[0]);
-    assert_eq!(last_text(&row.prompt), "Tell me a joke.", "JSON-encoded turn lists are decoded");
+    assert_eq!(
+        last_text(&row.prompt),
+        "Tell me a joke.",
+        "JSON-encoded turn lists are decoded"
+    );
     assert_eq!(row.model_chosen.as_deref(), Some("alpha"));
     assert!(pair(&arena[1]).tie);
     assert_eq!(pair(&arena[2]).model_chosen.as_deref(), Some("gamma"));
@@ -210,7 +308,10 @@ fn ab_labels_shp_arena_and_judge() {
 #[test]
 fn ab_label_side_is_a_setting() {
     let row = &rows("family_ab_judge.jsonl")[0];
-    let config = PrefsConfig { ab_label_side: datasieve::prefs::AbLabelSide::Rejected, ..PrefsConfig::default() };
+    let config = PrefsConfig {
+        ab_label_side: datasieve::prefs::AbLabelSide::Rejected,
+        ..PrefsConfig::default()
+    };
     let converted = normalize_row(row, Family::AbLabel, &config).unwrap();
     assert_eq!(last_text(&pair(&converted.row).chosen), "hi");
 }
@@ -218,7 +319,8 @@ fn ab_label_side_is_a_setting() {
 #[test]
 fn role_tags_are_a_setting() {
     let row = json!({"conversations": [{"from": "asker", "value": "Hi"}], "chosen": {"from": "gpt", "value": "Hello"}, "rejected": {"from": "gpt", "value": "Go"}});
-    let default = normalize_row(&row, Family::SharegptRanking, &PrefsConfig::default()).unwrap_err();
+    let default =
+        normalize_row(&row, Family::SharegptRanking, &PrefsConfig::default()).unwrap_err();
     assert_eq!(default[0].code, "bad_message");
     let mut config = PrefsConfig::default();
     config.role_tags.insert("asker".into(), Role::User);
@@ -242,9 +344,15 @@ fn export_trl_conversational_and_standard() {
         json!({"prompt": "What is the capital of France?", "chosen": "Paris is the capital of France.", "rejected": "Lyon."})
     );
     let multi = export_trl(&rows[1], false);
-    assert_eq!(multi["prompt"], json!("User: Hi\n\nAssistant: Hello!\n\nUser: Bye"));
+    assert_eq!(
+        multi["prompt"],
+        json!("User: Hi\n\nAssistant: Hello!\n\nUser: Bye")
+    );
     let kto = load("family_kto.jsonl", Family::Kto);
-    assert_eq!(export_trl(&kto[1], false), json!({"prompt": "Is water wet?", "completion": "No idea.", "label": false}));
+    assert_eq!(
+        export_trl(&kto[1], false),
+        json!({"prompt": "Is water wet?", "completion": "No idea.", "label": false})
+    );
 }
 
 #[test]
@@ -257,11 +365,18 @@ fn forced_format_and_config_parsing() {
         "max_length": 1024
     }))
     .unwrap();
-    assert_eq!(datasieve::prefs::resolve_family(&config, None), Some(Family::Kto));
+    assert_eq!(
+        datasieve::prefs::resolve_family(&config, None),
+        Some(Family::Kto)
+    );
     let auto: PrefsConfig = serde_json::from_value(json!({"format": "auto"})).unwrap();
     assert_eq!(auto, PrefsConfig::default());
-    assert!(serde_json::from_value::<PrefsConfig>(json!({"max_lenght": 5})).is_err(), "unknown keys are rejected");
+    assert!(
+        serde_json::from_value::<PrefsConfig>(json!({"max_lenght": 5})).is_err(),
+        "unknown keys are rejected"
+    );
     assert!(serde_json::from_value::<PrefsConfig>(json!({"format": "nonsense"})).is_err());
-    let round_trip: PrefsConfig = serde_json::from_value(serde_json::to_value(&config).unwrap()).unwrap();
+    let round_trip: PrefsConfig =
+        serde_json::from_value(serde_json::to_value(&config).unwrap()).unwrap();
     assert_eq!(round_trip, config);
 }

@@ -10,13 +10,20 @@ use serde_json::Value;
 
 fn shared_data() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    let dir = if dir.is_dir() { dir } else { PathBuf::from("/work/shared/data") };
+    let dir = if dir.is_dir() {
+        dir
+    } else {
+        PathBuf::from("/work/shared/data")
+    };
     dir.is_dir().then_some(dir)
 }
 
 /// Parses a JSON-lines file or a JSON array file into rows (`None` for unparsable lines).
 fn parse_rows(bytes: &[u8]) -> Vec<Option<Value>> {
-    let trimmed = bytes.iter().position(|b| !b.is_ascii_whitespace()).map_or(&bytes[..0], |i| &bytes[i..]);
+    let trimmed = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&bytes[..0], |i| &bytes[i..]);
     if trimmed.first() == Some(&b'[') {
         let rows: Vec<Value> = serde_json::from_slice(trimmed).expect("JSON array file parses");
         return rows.into_iter().map(Some).collect();
@@ -85,7 +92,11 @@ fn real_preference_files() {
         println!("skipped: ../shared/data is absent");
         return;
     };
-    let config = PrefsConfig { max_length: Some(1024), max_prompt_length: Some(512), ..PrefsConfig::default() };
+    let config = PrefsConfig {
+        max_length: Some(1024),
+        max_prompt_length: Some(512),
+        ..PrefsConfig::default()
+    };
     for &(relative, expected) in FILES {
         let path = dir.join(relative);
         let Ok(bytes) = std::fs::read(&path) else {
@@ -96,8 +107,15 @@ fn real_preference_files() {
         let stats = &result.stats;
         assert_eq!(result.family, Some(expected), "{relative}");
         assert_eq!(stats.rows, stats.valid_rows + stats.rows_with_errors);
-        assert!(stats.error_counts.get(codes::PARSE_ERROR).is_none(), "{relative}: {:?}", stats.error_counts);
-        assert!(stats.error_counts.get(codes::UNKNOWN_SCHEMA).is_none(), "{relative}");
+        assert!(
+            !stats.error_counts.contains_key(codes::PARSE_ERROR),
+            "{relative}: {:?}",
+            stats.error_counts
+        );
+        assert!(
+            !stats.error_counts.contains_key(codes::UNKNOWN_SCHEMA),
+            "{relative}"
+        );
         let mb = bytes.len() as f64 / 1e6;
         println!(
             "{relative}: {:.2} MB, family {:?}, rows {}, valid {}, pairs {}, unpaired {}",

@@ -20,7 +20,16 @@ fn length_bias_margins_prompts_and_models() {
         json!({"prompt": "Q2", "chosen": "abc", "rejected": "abcdef", "score_chosen": 5, "score_rejected": 5, "chosen_model": "small", "rejected_model": "big"}),
         json!({"prompt": "Q3", "chosen": "same", "rejected": "sama"}),
     ];
-    let stats = stats_of(&rows, PrefsConfig { score_scale: Some(ScoreScale { min: 1.0, max: 10.0 }), ..PrefsConfig::default() });
+    let stats = stats_of(
+        &rows,
+        PrefsConfig {
+            score_scale: Some(ScoreScale {
+                min: 1.0,
+                max: 10.0,
+            }),
+            ..PrefsConfig::default()
+        },
+    );
     assert_eq!(stats.family, Some(Family::StandardExplicit));
     assert_eq!(stats.pairs, 4);
     assert_eq!(stats.length_bias.chosen_longer_share, Some(0.5));
@@ -48,10 +57,18 @@ fn length_bias_margins_prompts_and_models() {
     assert_eq!(stats.length_tokens.chosen.max, 4);
     // The four settings that cannot be inferred are in the output.
     let json = serde_json::to_value(&stats).unwrap();
-    for key in ["rank_direction", "ab_label_side", "score_scale", "role_tags"] {
+    for key in [
+        "rank_direction",
+        "ab_label_side",
+        "score_scale",
+        "role_tags",
+    ] {
         assert!(json["settings"].get(key).is_some(), "{key}");
     }
-    assert_eq!(json["settings"]["score_scale"], json!({"min": 1.0, "max": 10.0}));
+    assert_eq!(
+        json["settings"]["score_scale"],
+        json!({"min": 1.0, "max": 10.0})
+    );
 }
 
 #[test]
@@ -63,9 +80,18 @@ fn refusal_rates_compare_chosen_and_rejected() {
     ];
     let stats = stats_of(&rows, PrefsConfig::default());
     let refusals = stats.refusals.unwrap();
-    assert_eq!((refusals.chosen, refusals.rejected, refusals.chosen_examined), (1, 1, 3));
+    assert_eq!(
+        (refusals.chosen, refusals.rejected, refusals.chosen_examined),
+        (1, 1, 3)
+    );
     assert_eq!(stats.warning_counts.get("refusal_in_chosen"), Some(&1));
-    let off = stats_of(&rows, PrefsConfig { detect_refusals: false, ..PrefsConfig::default() });
+    let off = stats_of(
+        &rows,
+        PrefsConfig {
+            detect_refusals: false,
+            ..PrefsConfig::default()
+        },
+    );
     assert!(off.refusals.is_none());
     assert!(off.warning_counts.is_empty());
 }
@@ -94,10 +120,24 @@ fn detection_reports_mixed_files() {
     assert_eq!(detection.family, Some(Family::StandardExplicit));
     assert_eq!(detection.counts[&Family::StandardExplicit], 2);
     assert_eq!(detection.counts[&Family::Kto], 1);
-    assert_eq!((detection.unknown_rows, detection.non_object_rows, detection.rows), (1, 1, 5));
-    assert!(detection.evidence.iter().any(|line| line.contains("standard_explicit")));
+    assert_eq!(
+        (
+            detection.unknown_rows,
+            detection.non_object_rows,
+            detection.rows
+        ),
+        (1, 1, 5)
+    );
+    assert!(detection
+        .evidence
+        .iter()
+        .any(|line| line.contains("standard_explicit")));
     let mut checker = PrefsChecker::new(PrefsConfig::default(), detection.family);
-    let codes: Vec<Vec<&str>> = rows.iter().enumerate().map(|(i, row)| checker.check(i as u64, row).errors).collect();
+    let codes: Vec<Vec<&str>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| checker.check(i as u64, row).errors)
+        .collect();
     assert_eq!(codes[2], vec!["mixed_schema"]);
     assert_eq!(codes[3], vec!["missing_field"]);
     assert_eq!(codes[4], vec!["unknown_schema"]);

@@ -10,14 +10,16 @@ use super::codes;
 use super::config::PrefsConfig;
 use super::convert::normalize_row;
 use super::family::Family;
-use super::pair::{FindingDetail, Message, NormalizedPair, NormalizedRow, NormalizedUnpaired, Role};
+use super::pair::{
+    FindingDetail, Message, NormalizedPair, NormalizedRow, NormalizedUnpaired, Role,
+};
 use super::stats::{
-    margin_histogram, median_f32, Divergence, LabelBalance, LengthBias, Log2Accumulator, PrefsStats, PromptReuse,
-    RefusalRates, SideLengths,
+    margin_histogram, median_f32, Divergence, LabelBalance, LengthBias, Log2Accumulator,
+    PrefsStats, PromptReuse, RefusalRates, SideLengths,
 };
 use super::text::{
-    combine_hashes, comparison_form, find_template_token, first_difference, hash_form, is_refusal, is_sentinel_text,
-    languages_differ,
+    combine_hashes, comparison_form, find_template_token, first_difference, hash_form, is_refusal,
+    is_sentinel_text, languages_differ,
 };
 use super::tokens::{EstimateTokenCounter, TokenCounter};
 
@@ -43,7 +45,11 @@ impl RowFindings {
     /// Records a finding under its code's kind (error or warning).
     fn add(&mut self, detail: FindingDetail) {
         let code = detail.code;
-        let list = if codes::is_error_code(code) { &mut self.errors } else { &mut self.warnings };
+        let list = if codes::is_error_code(code) {
+            &mut self.errors
+        } else {
+            &mut self.warnings
+        };
         if !list.contains(&code) {
             list.push(code);
         }
@@ -120,7 +126,12 @@ fn joined_content(messages: &[Message]) -> std::borrow::Cow<'_, str> {
     match messages {
         [] => "".into(),
         [only] => only.content.as_str().into(),
-        many => many.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n").into(),
+        many => many
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into(),
     }
 }
 
@@ -179,9 +190,15 @@ impl PrefsChecker {
     pub fn check_row(&mut self, row_index: u64, value: &Value) -> CheckedRow {
         let mut findings = RowFindings::default();
         let Some(family) = self.family else {
-            findings.add(FindingDetail::new(codes::UNKNOWN_SCHEMA).note("the file matches no supported family"));
+            findings.add(
+                FindingDetail::new(codes::UNKNOWN_SCHEMA)
+                    .note("the file matches no supported family"),
+            );
             self.tally(&findings);
-            return CheckedRow { findings, row: None };
+            return CheckedRow {
+                findings,
+                row: None,
+            };
         };
         let converted = match normalize_row(value, family, &self.config) {
             Ok(converted) => converted,
@@ -190,7 +207,10 @@ impl PrefsChecker {
                     findings.add(problem);
                 }
                 self.tally(&findings);
-                return CheckedRow { findings, row: None };
+                return CheckedRow {
+                    findings,
+                    row: None,
+                };
             }
         };
         for finding in converted.findings {
@@ -199,10 +219,15 @@ impl PrefsChecker {
         let row = converted.row;
         match &row {
             NormalizedRow::Pair(pair) => self.check_pair(row_index, pair, &mut findings),
-            NormalizedRow::Unpaired(unpaired) => self.check_unpaired(row_index, unpaired, &mut findings),
+            NormalizedRow::Unpaired(unpaired) => {
+                self.check_unpaired(row_index, unpaired, &mut findings)
+            }
         }
         self.tally(&findings);
-        CheckedRow { findings, row: Some(row) }
+        CheckedRow {
+            findings,
+            row: Some(row),
+        }
     }
 
     fn tally(&mut self, findings: &RowFindings) {
@@ -226,8 +251,16 @@ impl PrefsChecker {
 
     /// Checks common to both kinds: prompt shape, completion shape, role order, template tokens,
     /// language. `completions` are (field name, messages, empty-code).
-    fn check_shape(&self, prompt: &[Message], completions: &[(&str, &[Message], &'static str)], findings: &mut RowFindings) {
-        if prompt.iter().all(|m| m.role == Role::System || m.is_blank()) {
+    fn check_shape(
+        &self,
+        prompt: &[Message],
+        completions: &[(&str, &[Message], &'static str)],
+        findings: &mut RowFindings,
+    ) {
+        if prompt
+            .iter()
+            .all(|m| m.role == Role::System || m.is_blank())
+        {
             findings.add(FindingDetail::new(codes::EMPTY_PROMPT).field("prompt"));
         }
         if let Some(last) = prompt.last() {
@@ -243,12 +276,24 @@ impl PrefsChecker {
         for &(field, messages, empty_code) in completions {
             if messages.iter().all(Message::is_blank) {
                 findings.add(FindingDetail::new(empty_code).field(field));
-            } else if is_sentinel_text(&joined_content(messages)) && messages.iter().all(|m| m.tool_calls.is_none()) {
-                findings.add(FindingDetail::new(codes::SENTINEL_VALUE).field(field).note("the response is a placeholder"));
+            } else if is_sentinel_text(&joined_content(messages))
+                && messages.iter().all(|m| m.tool_calls.is_none())
+            {
+                findings.add(
+                    FindingDetail::new(codes::SENTINEL_VALUE)
+                        .field(field)
+                        .note("the response is a placeholder"),
+                );
             }
-            let first_bad = messages.iter().position(|m| matches!(m.role, Role::User | Role::System));
+            let first_bad = messages
+                .iter()
+                .position(|m| matches!(m.role, Role::User | Role::System));
             let last_not_assistant = messages.last().is_some_and(|m| m.role != Role::Assistant);
-            if messages.is_empty() || first_bad.is_some() || last_not_assistant || messages[0].role != Role::Assistant {
+            if messages.is_empty()
+                || first_bad.is_some()
+                || last_not_assistant
+                || messages[0].role != Role::Assistant
+            {
                 let index = first_bad.unwrap_or(messages.len().saturating_sub(1));
                 findings.add(
                     FindingDetail::new(codes::BAD_LAST_ROLE)
@@ -266,23 +311,36 @@ impl PrefsChecker {
                 let problem = match (previous, message.role) {
                     (Some(_), Role::System) => Some("a system turn after the first turn"),
                     (Some(Role::User), Role::User) => Some("two user turns in a row"),
-                    (Some(Role::Assistant), Role::Assistant) => Some("two assistant turns in a row"),
+                    (Some(Role::Assistant), Role::Assistant) => {
+                        Some("two assistant turns in a row")
+                    }
                     _ => None,
                 };
                 if let Some(problem) = problem {
-                    let (side, local) =
-                        if index < prompt.len() { ("prompt", index) } else { (field, index - prompt.len()) };
-                    findings.add(FindingDetail::new(codes::ROLE_ORDER).field(side).message(local).note(problem));
+                    let (side, local) = if index < prompt.len() {
+                        ("prompt", index)
+                    } else {
+                        (field, index - prompt.len())
+                    };
+                    findings.add(
+                        FindingDetail::new(codes::ROLE_ORDER)
+                            .field(side)
+                            .message(local)
+                            .note(problem),
+                    );
                     break;
                 }
                 previous = Some(message.role);
             }
-            if findings.details.last().is_some_and(|d| d.code == codes::ROLE_ORDER && d.field.as_deref() == Some("prompt")) {
+            if findings.details.last().is_some_and(|d| {
+                d.code == codes::ROLE_ORDER && d.field.as_deref() == Some("prompt")
+            }) {
                 break;
             }
         }
         if self.config.detect_template_tokens {
-            let sides = std::iter::once(("prompt", prompt)).chain(completions.iter().map(|&(f, m, _)| (f, m)));
+            let sides = std::iter::once(("prompt", prompt))
+                .chain(completions.iter().map(|&(f, m, _)| (f, m)));
             'sides: for (field, messages) in sides {
                 for (index, message) in messages.iter().enumerate() {
                     if let Some((offset, token)) = find_template_token(&message.content) {
@@ -299,9 +357,10 @@ impl PrefsChecker {
             }
         }
         if self.config.detect_language_mismatch {
-            if let (Some(user), Some(&(field, first, _))) =
-                (prompt.iter().rev().find(|m| m.role == Role::User), completions.first())
-            {
+            if let (Some(user), Some(&(field, first, _))) = (
+                prompt.iter().rev().find(|m| m.role == Role::User),
+                completions.first(),
+            ) {
                 if languages_differ(&user.content, &joined_content(first)) {
                     findings.add(
                         FindingDetail::new(codes::LANGUAGE_MISMATCH)
@@ -316,18 +375,29 @@ impl PrefsChecker {
     fn check_pair(&mut self, row_index: u64, pair: &NormalizedPair, findings: &mut RowFindings) {
         self.check_shape(
             &pair.prompt,
-            &[("chosen", &pair.chosen, codes::EMPTY_CHOSEN), ("rejected", &pair.rejected, codes::EMPTY_REJECTED)],
+            &[
+                ("chosen", &pair.chosen, codes::EMPTY_CHOSEN),
+                ("rejected", &pair.rejected, codes::EMPTY_REJECTED),
+            ],
             findings,
         );
         let chosen_form = comparison_form(&pair.chosen);
         let rejected_form = comparison_form(&pair.rejected);
-        let both_blank = pair.chosen.iter().all(Message::is_blank) && pair.rejected.iter().all(Message::is_blank);
+        let both_blank = pair.chosen.iter().all(Message::is_blank)
+            && pair.rejected.iter().all(Message::is_blank);
         if chosen_form == rejected_form && !both_blank {
             findings.add(FindingDetail::new(codes::IDENTICAL_PAIR).field("rejected"));
         }
-        for (field, score) in [("score_chosen", pair.score_chosen), ("score_rejected", pair.score_rejected)] {
+        for (field, score) in [
+            ("score_chosen", pair.score_chosen),
+            ("score_rejected", pair.score_rejected),
+        ] {
             if score == Some(-100.0) && !findings.errors.contains(&codes::SENTINEL_VALUE) {
-                findings.add(FindingDetail::new(codes::SENTINEL_VALUE).field(field).note("score is -100"));
+                findings.add(
+                    FindingDetail::new(codes::SENTINEL_VALUE)
+                        .field(field)
+                        .note("score is -100"),
+                );
             }
         }
         if let (Some(chosen), Some(rejected)) = (pair.score_chosen, pair.score_rejected) {
@@ -338,22 +408,40 @@ impl PrefsChecker {
                         .note(format!("chosen scored {chosen}, rejected {rejected}")),
                 );
             } else if chosen == rejected && !pair.tie {
-                findings.add(FindingDetail::new(codes::SCORE_TIE).note(format!("both scored {chosen}")));
+                findings.add(
+                    FindingDetail::new(codes::SCORE_TIE).note(format!("both scored {chosen}")),
+                );
             }
         }
         if pair.tie {
-            findings.add(FindingDetail::new(codes::SCORE_TIE).note("the row's label or ranking is a tie"));
+            findings.add(
+                FindingDetail::new(codes::SCORE_TIE).note("the row's label or ranking is a tie"),
+            );
         }
         let chosen_text = joined_content(&pair.chosen);
         let rejected_text = joined_content(&pair.rejected);
-        let refusal = self.config.detect_refusals.then(|| (is_refusal(&chosen_text), is_refusal(&rejected_text)));
+        let refusal = self
+            .config
+            .detect_refusals
+            .then(|| (is_refusal(&chosen_text), is_refusal(&rejected_text)));
         if refusal.is_some_and(|(chosen, _)| chosen) {
             findings.add(FindingDetail::new(codes::REFUSAL_IN_CHOSEN).field("chosen"));
         }
-        let prompt_tokens: u64 = pair.prompt.iter().map(|m| self.tokens.count(&m.content)).sum();
+        let prompt_tokens: u64 = pair
+            .prompt
+            .iter()
+            .map(|m| self.tokens.count(&m.content))
+            .sum();
         let chosen_tokens = self.tokens.count(&chosen_text);
         let rejected_tokens = self.tokens.count(&rejected_text);
-        self.check_lengths(prompt_tokens, &[(&chosen_text, chosen_tokens), (&rejected_text, rejected_tokens)], findings);
+        self.check_lengths(
+            prompt_tokens,
+            &[
+                (&chosen_text, chosen_tokens),
+                (&rejected_text, rejected_tokens),
+            ],
+            findings,
+        );
         self.check_contamination(&pair.prompt, &[&chosen_text, &rejected_text], findings);
 
         let prompt_hash = hash_form(&comparison_form(&pair.prompt));
@@ -370,7 +458,11 @@ impl PrefsChecker {
         let acc = &mut self.acc;
         acc.pairs += 1;
         *self.pairs_per_prompt.entry(prompt_hash).or_insert(0) += 1;
-        let prompt_chars: u64 = pair.prompt.iter().map(|m| m.content.chars().count() as u64).sum();
+        let prompt_chars: u64 = pair
+            .prompt
+            .iter()
+            .map(|m| m.content.chars().count() as u64)
+            .sum();
         let chosen_chars = chosen_text.chars().count() as u64;
         let rejected_chars = rejected_text.chars().count() as u64;
         acc.chars[PROMPT].add(prompt_chars);
@@ -385,21 +477,31 @@ impl PrefsChecker {
             acc.equal_length += 1;
         }
         if rejected_chars > 0 {
-            acc.length_ratios.push(chosen_chars as f32 / rejected_chars as f32);
+            acc.length_ratios
+                .push(chosen_chars as f32 / rejected_chars as f32);
         }
         if let (Some(chosen), Some(rejected)) = (pair.score_chosen, pair.score_rejected) {
             acc.margins.push(chosen - rejected);
             if let Some(scale) = self.config.score_scale {
-                acc.scores_out_of_scale +=
-                    [chosen, rejected].iter().filter(|&&s| s < scale.min || s > scale.max).count() as u64;
+                acc.scores_out_of_scale += [chosen, rejected]
+                    .iter()
+                    .filter(|&&s| s < scale.min || s > scale.max)
+                    .count() as u64;
             }
         }
         let user_turns = pair.prompt.iter().filter(|m| m.role == Role::User).count() as u32;
-        *acc.prompt_user_turns.entry(user_turns.min(MAX_TRACKED_TURNS)).or_insert(0) += 1;
+        *acc.prompt_user_turns
+            .entry(user_turns.min(MAX_TRACKED_TURNS))
+            .or_insert(0) += 1;
         if pair.model_chosen.is_some() || pair.model_rejected.is_some() {
             let chosen_model = Self::matrix_name(acc, &self.config, pair.model_chosen.as_deref());
-            let rejected_model = Self::matrix_name(acc, &self.config, pair.model_rejected.as_deref());
-            *acc.model_matrix.entry(chosen_model).or_default().entry(rejected_model).or_insert(0) += 1;
+            let rejected_model =
+                Self::matrix_name(acc, &self.config, pair.model_rejected.as_deref());
+            *acc.model_matrix
+                .entry(chosen_model)
+                .or_default()
+                .entry(rejected_model)
+                .or_insert(0) += 1;
         }
         if let Some((chosen, rejected)) = refusal {
             acc.refusal_chosen += chosen as u64;
@@ -414,7 +516,9 @@ impl PrefsChecker {
     }
 
     fn matrix_name(acc: &mut Accumulators, config: &PrefsConfig, name: Option<&str>) -> String {
-        let Some(name) = name else { return "(unknown)".into() };
+        let Some(name) = name else {
+            return "(unknown)".into();
+        };
         if acc.models_seen.contains_key(name) {
             return name.to_string();
         }
@@ -425,18 +529,39 @@ impl PrefsChecker {
         "(other)".into()
     }
 
-    fn check_unpaired(&mut self, row_index: u64, row: &NormalizedUnpaired, findings: &mut RowFindings) {
+    fn check_unpaired(
+        &mut self,
+        row_index: u64,
+        row: &NormalizedUnpaired,
+        findings: &mut RowFindings,
+    ) {
         // A desirable completion plays the chosen role, an undesirable one the rejected role.
-        let (field, empty_code) = if row.label { ("chosen", codes::EMPTY_CHOSEN) } else { ("rejected", codes::EMPTY_REJECTED) };
-        self.check_shape(&row.prompt, &[(field, &row.completion, empty_code)], findings);
+        let (field, empty_code) = if row.label {
+            ("chosen", codes::EMPTY_CHOSEN)
+        } else {
+            ("rejected", codes::EMPTY_REJECTED)
+        };
+        self.check_shape(
+            &row.prompt,
+            &[(field, &row.completion, empty_code)],
+            findings,
+        );
         let completion_text = joined_content(&row.completion);
         let refusal = self.config.detect_refusals && is_refusal(&completion_text);
         if refusal && row.label {
             findings.add(FindingDetail::new(codes::REFUSAL_IN_CHOSEN).field("completion"));
         }
-        let prompt_tokens: u64 = row.prompt.iter().map(|m| self.tokens.count(&m.content)).sum();
+        let prompt_tokens: u64 = row
+            .prompt
+            .iter()
+            .map(|m| self.tokens.count(&m.content))
+            .sum();
         let completion_tokens = self.tokens.count(&completion_text);
-        self.check_lengths(prompt_tokens, &[(&completion_text, completion_tokens)], findings);
+        self.check_lengths(
+            prompt_tokens,
+            &[(&completion_text, completion_tokens)],
+            findings,
+        );
         self.check_contamination(&row.prompt, &[&completion_text], findings);
 
         let prompt_hash = hash_form(&comparison_form(&row.prompt));
@@ -452,12 +577,19 @@ impl PrefsChecker {
         acc.unpaired += 1;
         *self.pairs_per_prompt.entry(prompt_hash).or_insert(0) += 1;
         let side = if row.label { CHOSEN } else { REJECTED };
-        acc.chars[PROMPT].add(row.prompt.iter().map(|m| m.content.chars().count() as u64).sum());
+        acc.chars[PROMPT].add(
+            row.prompt
+                .iter()
+                .map(|m| m.content.chars().count() as u64)
+                .sum(),
+        );
         acc.chars[side].add(completion_text.chars().count() as u64);
         acc.tokens[PROMPT].add(prompt_tokens);
         acc.tokens[side].add(completion_tokens);
         let user_turns = row.prompt.iter().filter(|m| m.role == Role::User).count() as u32;
-        *acc.prompt_user_turns.entry(user_turns.min(MAX_TRACKED_TURNS)).or_insert(0) += 1;
+        *acc.prompt_user_turns
+            .entry(user_turns.min(MAX_TRACKED_TURNS))
+            .or_insert(0) += 1;
         if row.label {
             acc.desirable += 1;
             acc.refusal_chosen += refusal as u64;
@@ -470,22 +602,38 @@ impl PrefsChecker {
     /// `prompt_too_long`, `pair_truncated` and `identical_after_truncation` for a trainer
     /// that truncates the prompt to `max_prompt_length` and the sequence to `max_length`,
     /// keeping the start.
-    fn check_lengths(&self, prompt_tokens: u64, completions: &[(&str, u64)], findings: &mut RowFindings) {
+    fn check_lengths(
+        &self,
+        prompt_tokens: u64,
+        completions: &[(&str, u64)],
+        findings: &mut RowFindings,
+    ) {
         let max_length = self.config.max_length;
         let max_prompt = self.config.max_prompt_length;
-        let prompt_over = max_prompt.filter(|&m| prompt_tokens > m).map(|m| format!("limit max_prompt_length {m}"));
-        let fills_sequence = max_length.filter(|&n| prompt_tokens >= n).map(|n| format!("nothing left of max_length {n}"));
+        let prompt_over = max_prompt
+            .filter(|&m| prompt_tokens > m)
+            .map(|m| format!("limit max_prompt_length {m}"));
+        let fills_sequence = max_length
+            .filter(|&n| prompt_tokens >= n)
+            .map(|n| format!("nothing left of max_length {n}"));
         if let Some(why) = prompt_over.or(fills_sequence) {
             findings.add(
-                FindingDetail::new(codes::PROMPT_TOO_LONG).field("prompt").note(format!("{prompt_tokens} prompt tokens, {why}")),
+                FindingDetail::new(codes::PROMPT_TOO_LONG)
+                    .field("prompt")
+                    .note(format!("{prompt_tokens} prompt tokens, {why}")),
             );
         }
         let Some(max_length) = max_length else { return };
         let kept_prompt = prompt_tokens.min(max_prompt.unwrap_or(u64::MAX));
         let budget = max_length.saturating_sub(kept_prompt);
-        let truncated = completions.iter().any(|&(_, tokens)| kept_prompt + tokens > max_length)
+        let truncated = completions
+            .iter()
+            .any(|&(_, tokens)| kept_prompt + tokens > max_length)
             || kept_prompt < prompt_tokens;
-        if completions.iter().any(|&(_, tokens)| prompt_tokens + tokens > max_length) {
+        if completions
+            .iter()
+            .any(|&(_, tokens)| prompt_tokens + tokens > max_length)
+        {
             findings.add(FindingDetail::new(codes::PAIR_TRUNCATED).note(format!(
                 "prompt {prompt_tokens} + completion {} tokens, max_length {max_length}",
                 completions.iter().map(|c| c.1).max().unwrap_or(0)
@@ -500,17 +648,23 @@ impl PrefsChecker {
                 super::text::push_comparison_form(kept_chosen, &mut a);
                 super::text::push_comparison_form(kept_rejected, &mut b);
                 if a == b {
-                    findings.add(
-                        FindingDetail::new(codes::IDENTICAL_AFTER_TRUNCATION)
-                            .note(format!("{budget} tokens left for the completion after the prompt")),
-                    );
+                    findings.add(FindingDetail::new(codes::IDENTICAL_AFTER_TRUNCATION).note(
+                        format!("{budget} tokens left for the completion after the prompt"),
+                    ));
                 }
             }
         }
     }
 
-    fn check_contamination(&mut self, prompt: &[Message], completions: &[&str], findings: &mut RowFindings) {
-        let Some(probe) = self.contamination.as_mut() else { return };
+    fn check_contamination(
+        &mut self,
+        prompt: &[Message],
+        completions: &[&str],
+        findings: &mut RowFindings,
+    ) {
+        let Some(probe) = self.contamination.as_mut() else {
+            return;
+        };
         let mut text = joined_content(prompt).into_owned();
         for completion in completions {
             text.push('\n');
@@ -525,20 +679,31 @@ impl PrefsChecker {
     /// first row of `key`. Only rows without errors take part: a row with an error is not
     /// trained on, so repeating it teaches nothing twice (and an implicit row with a
     /// `prompt_mismatch` has no single prompt to key on).
-    fn check_repeats(&mut self, row_index: u64, key: u64, opposite: u64, findings: &mut RowFindings) {
+    fn check_repeats(
+        &mut self,
+        row_index: u64,
+        key: u64,
+        opposite: u64,
+        findings: &mut RowFindings,
+    ) {
         if !findings.is_valid() {
             return;
         }
         if let Some(&earlier) = self.first_row_of_key.get(&key) {
             findings.duplicate_of = Some(earlier);
-            findings.add(FindingDetail::new(codes::DUPLICATE_PAIR).note(format!("same as row {earlier}")));
+            findings.add(
+                FindingDetail::new(codes::DUPLICATE_PAIR).note(format!("same as row {earlier}")),
+            );
             return;
         }
         self.first_row_of_key.insert(key, row_index);
         if key != opposite {
             if let Some(&earlier) = self.first_row_of_key.get(&opposite) {
                 findings.duplicate_of = Some(earlier);
-                findings.add(FindingDetail::new(codes::CONTRADICTION).note(format!("row {earlier} says the opposite")));
+                findings.add(
+                    FindingDetail::new(codes::CONTRADICTION)
+                        .note(format!("row {earlier} says the opposite")),
+                );
             }
         }
     }
@@ -552,7 +717,11 @@ impl PrefsChecker {
         let mut max_pairs_per_prompt = 0u64;
         for &count in self.pairs_per_prompt.values() {
             max_pairs_per_prompt = max_pairs_per_prompt.max(count as u64);
-            let key = if count >= 10 { "10+".to_string() } else { count.to_string() };
+            let key = if count >= 10 {
+                "10+".to_string()
+            } else {
+                count.to_string()
+            };
             *pairs_per_prompt.entry(key).or_insert(0) += 1;
         }
         let side_lengths = |accs: &[Log2Accumulator; 3]| SideLengths {
@@ -583,7 +752,11 @@ impl PrefsChecker {
             },
             length_chars: side_lengths(&acc.chars),
             length_tokens: side_lengths(&acc.tokens),
-            score_margin: margin_histogram(&mut acc.margins, self.config.score_scale, acc.scores_out_of_scale),
+            score_margin: margin_histogram(
+                &mut acc.margins,
+                self.config.score_scale,
+                acc.scores_out_of_scale,
+            ),
             prompts: PromptReuse {
                 unique_prompts: self.pairs_per_prompt.len() as u64,
                 pairs_per_prompt,
@@ -593,8 +766,11 @@ impl PrefsChecker {
             model_matrix: acc.model_matrix,
             refusals: self.config.detect_refusals.then(|| {
                 // KTO rows: desirable completions play the chosen role, undesirable the rejected.
-                let (chosen_examined, rejected_examined) =
-                    if family == Some(Family::Kto) { (acc.desirable, acc.undesirable) } else { (pairs, pairs) };
+                let (chosen_examined, rejected_examined) = if family == Some(Family::Kto) {
+                    (acc.desirable, acc.undesirable)
+                } else {
+                    (pairs, pairs)
+                };
                 RefusalRates {
                     chosen_examined,
                     rejected_examined,

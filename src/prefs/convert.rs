@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use super::codes;
 use super::config::{AbLabelSide, PrefsConfig, RankDirection};
 use super::family::{classify_row, has, has_hh_markers, Family, HH_ASSISTANT, HH_HUMAN};
-use super::pair::{FindingDetail, Message, NormalizedPair, NormalizedRow, NormalizedUnpaired, Role};
+use super::pair::{
+    FindingDetail, Message, NormalizedPair, NormalizedRow, NormalizedUnpaired, Role,
+};
 use super::text::first_difference;
 
 /// A successfully converted row and the findings found on the way.
@@ -30,9 +32,16 @@ pub fn normalize_row(
     config: &PrefsConfig,
 ) -> Result<Converted, Vec<FindingDetail>> {
     let Some(object) = value.as_object() else {
-        return Err(vec![FindingDetail::new(codes::UNKNOWN_SCHEMA).note("the row is not a JSON object")]);
+        return Err(vec![
+            FindingDetail::new(codes::UNKNOWN_SCHEMA).note("the row is not a JSON object")
+        ]);
     };
-    let mut reader = Reader { object, config, findings: Vec::new(), fatal: false };
+    let mut reader = Reader {
+        object,
+        config,
+        findings: Vec::new(),
+        fatal: false,
+    };
     let row = match family {
         Family::StandardExplicit => reader.standard_explicit(),
         Family::StandardImplicit => reader.standard_implicit(),
@@ -52,11 +61,17 @@ pub fn normalize_row(
             if let NormalizedRow::Pair(pair) = &mut row {
                 reader.generic_scores_and_models(pair);
             }
-            Ok(Converted { row, findings: reader.findings })
+            Ok(Converted {
+                row,
+                findings: reader.findings,
+            })
         }
         _ => {
-            let mut findings: Vec<FindingDetail> =
-                reader.findings.into_iter().filter(|f| is_structural(f.code)).collect();
+            let mut findings: Vec<FindingDetail> = reader
+                .findings
+                .into_iter()
+                .filter(|f| is_structural(f.code))
+                .collect();
             if findings.is_empty() {
                 findings.push(FindingDetail::new(codes::UNKNOWN_SCHEMA));
             }
@@ -69,9 +84,13 @@ pub fn normalize_row(
                             && !family.known_keys().contains(&key.as_str())
                     });
                     if let Some(key) = foreign_key {
-                        return Err(vec![FindingDetail::new(codes::MIXED_SCHEMA).field(key.clone()).note(
-                            format!("the row looks like {} but the file is {}", other.name(), family.name()),
-                        )]);
+                        return Err(vec![FindingDetail::new(codes::MIXED_SCHEMA)
+                            .field(key.clone())
+                            .note(format!(
+                                "the row looks like {} but the file is {}",
+                                other.name(),
+                                family.name()
+                            ))]);
                     }
                 }
             }
@@ -113,12 +132,18 @@ impl<'a> Reader<'a> {
     }
 
     fn missing(&mut self, key: &str) {
-        self.fail(FindingDetail::new(codes::MISSING_FIELD).field(key).note(format!("`{key}` is absent or null")));
+        self.fail(
+            FindingDetail::new(codes::MISSING_FIELD)
+                .field(key)
+                .note(format!("`{key}` is absent or null")),
+        );
     }
 
     fn mistyped(&mut self, key: &str, expected: &str) {
         self.fail(
-            FindingDetail::new(codes::MIXED_SCHEMA).field(key).note(format!("`{key}` is not {expected}")),
+            FindingDetail::new(codes::MIXED_SCHEMA)
+                .field(key)
+                .note(format!("`{key}` is not {expected}")),
         );
     }
 
@@ -187,7 +212,12 @@ impl<'a> Reader<'a> {
 
     /// Parses one message object (`role`/`content` or ShareGPT `from`/`value`).
     fn message(&mut self, value: &Value, field: &str, index: usize) -> Option<Message> {
-        let bad = |note: String| FindingDetail::new(codes::BAD_MESSAGE).field(field).message(index).note(note);
+        let bad = |note: String| {
+            FindingDetail::new(codes::BAD_MESSAGE)
+                .field(field)
+                .message(index)
+                .note(note)
+        };
         let Some(object) = value.as_object() else {
             self.fail(bad("the message is not an object".into()));
             return None;
@@ -228,7 +258,11 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
-        Some(Message { role, content, tool_calls })
+        Some(Message {
+            role,
+            content,
+            tool_calls,
+        })
     }
 
     /// A completion given as a string (one assistant message) or a message list.
@@ -335,11 +369,12 @@ impl<'a> Reader<'a> {
     }
 
     fn conversational_implicit(&mut self) -> Option<NormalizedRow> {
-        let (chosen_key, rejected_key) = if has(self.object, "chosen_messages") || has(self.object, "rejected_messages") {
-            ("chosen_messages", "rejected_messages")
-        } else {
-            ("chosen", "rejected")
-        };
+        let (chosen_key, rejected_key) =
+            if has(self.object, "chosen_messages") || has(self.object, "rejected_messages") {
+                ("chosen_messages", "rejected_messages")
+            } else {
+                ("chosen", "rejected")
+            };
         let chosen = self.messages_field(chosen_key);
         let rejected = self.messages_field(rejected_key);
         let (chosen, rejected) = (chosen?, rejected?);
@@ -355,14 +390,21 @@ impl<'a> Reader<'a> {
         if let NormalizedRow::Pair(pair) = &row {
             let last_user = pair.prompt.iter().rev().find(|m| m.role == Role::User);
             if let Some(last_user) = last_user {
-                if let Some(offset) = first_difference(prompt_text.trim(), last_user.content.trim()) {
-                    let index = pair.prompt.iter().rposition(|m| m.role == Role::User).unwrap_or(0);
+                if let Some(offset) = first_difference(prompt_text.trim(), last_user.content.trim())
+                {
+                    let index = pair
+                        .prompt
+                        .iter()
+                        .rposition(|m| m.role == Role::User)
+                        .unwrap_or(0);
                     self.findings.push(
                         FindingDetail::new(codes::PROMPT_MISMATCH)
                             .field("prompt")
                             .message(index)
                             .at(offset)
-                            .note("the `prompt` field differs from the conversation's last user turn"),
+                            .note(
+                                "the `prompt` field differs from the conversation's last user turn",
+                            ),
                     );
                 }
             }
@@ -421,12 +463,17 @@ impl<'a> Reader<'a> {
     }
 
     fn named_field_pairs(&mut self) -> Option<NormalizedRow> {
-        let Some(prompt_key) = self.first_present(&["question", "input", "instruction", "prompt"]) else {
+        let Some(prompt_key) = self.first_present(&["question", "input", "instruction", "prompt"])
+        else {
             self.missing("question");
             return None;
         };
-        let chosen_key = self.first_present(&["chosen", "chosen_response"]).unwrap_or("chosen");
-        let rejected_key = self.first_present(&["rejected", "rejected_response"]).unwrap_or("rejected");
+        let chosen_key = self
+            .first_present(&["chosen", "chosen_response"])
+            .unwrap_or("chosen");
+        let rejected_key = self
+            .first_present(&["rejected", "rejected_response"])
+            .unwrap_or("rejected");
         let prompt = self.prompt(prompt_key);
         let chosen = self.completion(chosen_key);
         let rejected = self.completion(rejected_key);
@@ -437,7 +484,9 @@ impl<'a> Reader<'a> {
     fn openai_dpo(&mut self) -> Option<NormalizedRow> {
         let prompt = match self.required("input") {
             Some(input) => match input.get("messages") {
-                Some(messages) if !messages.is_null() => self.message_list(messages, "input.messages"),
+                Some(messages) if !messages.is_null() => {
+                    self.message_list(messages, "input.messages")
+                }
                 _ => {
                     self.missing("input.messages");
                     None
@@ -455,20 +504,26 @@ impl<'a> Reader<'a> {
             Some(Value::Bool(label)) => Some(*label),
             Some(other) => {
                 self.fail(
-                    FindingDetail::new(codes::LABEL_NOT_BOOL).field("label").note(format!("label is {other}")),
+                    FindingDetail::new(codes::LABEL_NOT_BOOL)
+                        .field("label")
+                        .note(format!("label is {other}")),
                 );
                 None
             }
             None => None,
         };
-        let (prompt, completion) = if has(self.object, "messages") && !has(self.object, "completion") {
-            let messages = self.messages_field("messages")?;
-            let split = messages.iter().rposition(|m| m.role == Role::Assistant).unwrap_or(messages.len());
-            let (prompt, completion) = messages.split_at(split);
-            (Some(prompt.to_vec()), Some(completion.to_vec()))
-        } else {
-            (self.prompt("prompt"), self.completion("completion"))
-        };
+        let (prompt, completion) =
+            if has(self.object, "messages") && !has(self.object, "completion") {
+                let messages = self.messages_field("messages")?;
+                let split = messages
+                    .iter()
+                    .rposition(|m| m.role == Role::Assistant)
+                    .unwrap_or(messages.len());
+                let (prompt, completion) = messages.split_at(split);
+                (Some(prompt.to_vec()), Some(completion.to_vec()))
+            } else {
+                (self.prompt("prompt"), self.completion("completion"))
+            };
         Some(NormalizedRow::Unpaired(NormalizedUnpaired {
             prompt: prompt?,
             completion: completion?,
@@ -477,20 +532,27 @@ impl<'a> Reader<'a> {
     }
 
     fn ranked_list(&mut self) -> Option<NormalizedRow> {
-        let prompt_key = self.first_present(&["prompt", "instruction"]).unwrap_or("prompt");
+        let prompt_key = self
+            .first_present(&["prompt", "instruction"])
+            .unwrap_or("prompt");
         let prompt = self.prompt(prompt_key);
         let candidates = self.ranked_candidates()?;
         let prompt = prompt?;
         if candidates.len() < 2 {
-            self.fail(
-                FindingDetail::new(codes::MISSING_FIELD)
-                    .note(format!("{} rated candidate(s); a pair needs two", candidates.len())),
-            );
+            self.fail(FindingDetail::new(codes::MISSING_FIELD).note(format!(
+                "{} rated candidate(s); a pair needs two",
+                candidates.len()
+            )));
             return None;
         }
         // Candidates carry a goodness where higher is better (ranks are flipped accordingly).
-        let best = (0..candidates.len())
-            .fold(0, |best, i| if candidates[i].goodness > candidates[best].goodness { i } else { best });
+        let best = (0..candidates.len()).fold(0, |best, i| {
+            if candidates[i].goodness > candidates[best].goodness {
+                i
+            } else {
+                best
+            }
+        });
         let worst = (0..candidates.len())
             .filter(|&i| i != best)
             .fold(None::<usize>, |worst, i| match worst {
@@ -500,7 +562,9 @@ impl<'a> Reader<'a> {
             .unwrap_or(best);
         for candidate in &candidates {
             if candidate.score == Some(-100.0) {
-                self.findings.push(FindingDetail::new(codes::SENTINEL_VALUE).note("a candidate has score -100"));
+                self.findings.push(
+                    FindingDetail::new(codes::SENTINEL_VALUE).note("a candidate has score -100"),
+                );
                 break;
             }
         }
@@ -571,21 +635,31 @@ impl<'a> Reader<'a> {
         } else {
             let generations = self.required("generations");
             let ratings = self.required("ratings");
-            let (Some(Value::Array(generations)), Some(Value::Array(ratings))) = (generations, ratings) else {
+            let (Some(Value::Array(generations)), Some(Value::Array(ratings))) =
+                (generations, ratings)
+            else {
                 if !self.fatal {
                     self.mistyped("generations", "a list beside a list of `ratings`");
                 }
                 return None;
             };
             if generations.len() != ratings.len() {
-                self.fail(FindingDetail::new(codes::MISSING_FIELD).field("ratings").note(format!(
-                    "{} ratings for {} generations",
-                    ratings.len(),
-                    generations.len()
-                )));
+                self.fail(
+                    FindingDetail::new(codes::MISSING_FIELD)
+                        .field("ratings")
+                        .note(format!(
+                            "{} ratings for {} generations",
+                            ratings.len(),
+                            generations.len()
+                        )),
+                );
                 return None;
             }
-            let models = self.object.get("generation_models").or(self.object.get("models")).and_then(Value::as_array);
+            let models = self
+                .object
+                .get("generation_models")
+                .or(self.object.get("models"))
+                .and_then(Value::as_array);
             for (index, (generation, rating)) in generations.iter().zip(ratings).enumerate() {
                 let Some(text) = generation.as_str() else {
                     self.mistyped("generations", "a list of strings");
@@ -620,7 +694,9 @@ impl<'a> Reader<'a> {
         let (prompt, a, b) = if prompt_key.is_empty() {
             let a = self.messages_field(a_key);
             let b = self.messages_field(b_key);
-            let NormalizedRow::Pair(pair) = self.implicit_pair(a?, b?) else { unreachable!() };
+            let NormalizedRow::Pair(pair) = self.implicit_pair(a?, b?) else {
+                unreachable!()
+            };
             (pair.prompt, pair.chosen, pair.rejected)
         } else {
             let prompt = self.required(prompt_key).cloned();
@@ -628,7 +704,11 @@ impl<'a> Reader<'a> {
             let b = self.required(b_key).cloned();
             let (prompt, a, b) = (prompt?, a?, b?);
             // Arena exports hold JSON-encoded string lists (one entry per turn).
-            match (decode_turn_list(&prompt), decode_turn_list(&a), decode_turn_list(&b)) {
+            match (
+                decode_turn_list(&prompt),
+                decode_turn_list(&a),
+                decode_turn_list(&b),
+            ) {
                 (Some(prompts), Some(a), Some(b)) => {
                     let side = |answers: &[String]| {
                         let mut messages = Vec::new();
@@ -640,7 +720,9 @@ impl<'a> Reader<'a> {
                         }
                         messages
                     };
-                    let NormalizedRow::Pair(pair) = self.implicit_pair(side(&a), side(&b)) else { unreachable!() };
+                    let NormalizedRow::Pair(pair) = self.implicit_pair(side(&a), side(&b)) else {
+                        unreachable!()
+                    };
                     (pair.prompt, pair.chosen, pair.rejected)
                 }
                 _ => {
@@ -669,13 +751,17 @@ impl<'a> Reader<'a> {
         } else {
             (model("generator_1"), model("generator_2"))
         };
-        let (score_a, score_b) = (object.get("score_A").and_then(number), object.get("score_B").and_then(number));
+        let (score_a, score_b) = (
+            object.get("score_A").and_then(number),
+            object.get("score_B").and_then(number),
+        );
         let a_wins = !matches!(outcome, AbOutcome::B);
-        let (chosen, rejected, score_chosen, score_rejected, model_chosen, model_rejected) = if a_wins {
-            (a, b, score_a, score_b, model_a, model_b)
-        } else {
-            (b, a, score_b, score_a, model_b, model_a)
-        };
+        let (chosen, rejected, score_chosen, score_rejected, model_chosen, model_rejected) =
+            if a_wins {
+                (a, b, score_a, score_b, model_a, model_b)
+            } else {
+                (b, a, score_b, score_a, model_b, model_a)
+            };
         Some(NormalizedRow::Pair(NormalizedPair {
             prompt,
             chosen,
@@ -693,13 +779,20 @@ impl<'a> Reader<'a> {
         let object = self.object;
         let raw = if has(object, "labels") {
             match object.get("labels").and_then(number) {
-                Some(label) if label == 1.0 => Some(AbOutcome::A),
-                Some(label) if label == 0.0 => Some(AbOutcome::B),
+                Some(1.0) => Some(AbOutcome::A),
+                Some(0.0) => Some(AbOutcome::B),
                 _ => None,
             }
-        } else if has(object, "winner_model_a") || has(object, "winner_model_b") || has(object, "winner_tie") {
+        } else if has(object, "winner_model_a")
+            || has(object, "winner_model_b")
+            || has(object, "winner_tie")
+        {
             let flag = |key: &str| object.get(key).and_then(number).is_some_and(|v| v == 1.0);
-            match (flag("winner_model_a"), flag("winner_model_b"), flag("winner_tie")) {
+            match (
+                flag("winner_model_a"),
+                flag("winner_model_b"),
+                flag("winner_tie"),
+            ) {
                 (true, false, false) => Some(AbOutcome::A),
                 (false, true, false) => Some(AbOutcome::B),
                 (false, false, true) => Some(AbOutcome::Tie),
@@ -745,7 +838,9 @@ impl<'a> Reader<'a> {
     fn implicit_pair(&mut self, chosen: Vec<Message>, rejected: Vec<Message>) -> NormalizedRow {
         let chosen_split = last_completion_start(&chosen);
         let rejected_split = last_completion_start(&rejected);
-        if let Some(detail) = prompt_divergence(&chosen[..chosen_split], &rejected[..rejected_split]) {
+        if let Some(detail) =
+            prompt_divergence(&chosen[..chosen_split], &rejected[..rejected_split])
+        {
             self.findings.push(detail);
         }
         let mut chosen = chosen;
@@ -759,10 +854,23 @@ impl<'a> Reader<'a> {
     /// `chosen_model`, ...), read where the family itself set none.
     fn generic_scores_and_models(&mut self, pair: &mut NormalizedPair) {
         let object = self.object;
-        let find = |keys: &[&str]| keys.iter().find_map(|key| object.get(*key).and_then(number));
+        let find = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|key| object.get(*key).and_then(number))
+        };
         if pair.score_chosen.is_none() && pair.score_rejected.is_none() {
-            pair.score_chosen = find(&["score_chosen", "chosen_score", "chosen_rating", "chosen-rating"]);
-            pair.score_rejected = find(&["score_rejected", "rejected_score", "rejected_rating", "rejected-rating"]);
+            pair.score_chosen = find(&[
+                "score_chosen",
+                "chosen_score",
+                "chosen_rating",
+                "chosen-rating",
+            ]);
+            pair.score_rejected = find(&[
+                "score_rejected",
+                "rejected_score",
+                "rejected_rating",
+                "rejected-rating",
+            ]);
         }
         if pair.model_chosen.is_none() && pair.model_rejected.is_none() {
             let find = |keys: &[&str]| keys.iter().find_map(|key| model_name(object.get(*key)));
@@ -790,7 +898,10 @@ fn number(value: &Value) -> Option<f64> {
 }
 
 fn model_name(value: Option<&Value>) -> Option<String> {
-    value.and_then(Value::as_str).filter(|name| !name.trim().is_empty()).map(str::to_string)
+    value
+        .and_then(Value::as_str)
+        .filter(|name| !name.trim().is_empty())
+        .map(str::to_string)
 }
 
 /// The text of a content-part list (`[{type: "text", text|value: ...}]` or plain strings);
@@ -805,7 +916,12 @@ fn text_of_parts(parts: &[Value]) -> Option<String> {
                 if kind != "text" {
                     return None;
                 }
-                text.push_str(object.get("text").or(object.get("value")).and_then(Value::as_str)?);
+                text.push_str(
+                    object
+                        .get("text")
+                        .or(object.get("value"))
+                        .and_then(Value::as_str)?,
+                );
             }
             _ => return None,
         }
@@ -816,7 +932,10 @@ fn text_of_parts(parts: &[Value]) -> Option<String> {
 /// Index where the final completion starts: the last assistant turn (and what follows it).
 /// Without any assistant turn the completion is empty.
 fn last_completion_start(messages: &[Message]) -> usize {
-    messages.iter().rposition(|m| m.role == Role::Assistant).unwrap_or(messages.len())
+    messages
+        .iter()
+        .rposition(|m| m.role == Role::Assistant)
+        .unwrap_or(messages.len())
 }
 
 /// `None` if the two prompt conversations are equal; else a `prompt_mismatch` detail naming
@@ -844,9 +963,14 @@ fn prompt_divergence(chosen: &[Message], rejected: &[Message]) -> Option<Finding
         }
     }
     (chosen.len() != rejected.len()).then(|| {
-        FindingDetail::new(codes::PROMPT_MISMATCH).field("prompt").message(chosen.len().min(rejected.len())).note(
-            format!("chosen has {} turns before its last assistant turn, rejected {}", chosen.len(), rejected.len()),
-        )
+        FindingDetail::new(codes::PROMPT_MISMATCH)
+            .field("prompt")
+            .message(chosen.len().min(rejected.len()))
+            .note(format!(
+                "chosen has {} turns before its last assistant turn, rejected {}",
+                chosen.len(),
+                rejected.len()
+            ))
     })
 }
 
@@ -855,7 +979,10 @@ fn prompt_divergence(chosen: &[Message], rejected: &[Message]) -> Option<Finding
 fn prompt_from_string(text: &str) -> Vec<Message> {
     if has_hh_markers(text) || text.contains(HH_HUMAN) {
         let mut turns = split_hh_transcript(text);
-        if turns.last().is_some_and(|m| m.role == Role::Assistant && m.content.trim().is_empty()) {
+        if turns
+            .last()
+            .is_some_and(|m| m.role == Role::Assistant && m.content.trim().is_empty())
+        {
             turns.pop();
         }
         if !turns.is_empty() {

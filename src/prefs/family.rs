@@ -109,14 +109,31 @@ impl Family {
             Family::StandardExplicit => &["prompt", "chosen", "rejected"],
             Family::StandardImplicit => &["chosen", "rejected"],
             Family::ConversationalExplicit => &["prompt", "chosen", "rejected", "tools"],
-            Family::ConversationalImplicit => {
-                &["chosen", "rejected", "chosen_messages", "rejected_messages", "tools"]
-            }
-            Family::H4Hybrid => {
-                &["prompt", "chosen", "rejected", "score_chosen", "score_rejected", "prompt_id", "messages"]
-            }
+            Family::ConversationalImplicit => &[
+                "chosen",
+                "rejected",
+                "chosen_messages",
+                "rejected_messages",
+                "tools",
+            ],
+            Family::H4Hybrid => &[
+                "prompt",
+                "chosen",
+                "rejected",
+                "score_chosen",
+                "score_rejected",
+                "prompt_id",
+                "messages",
+            ],
             Family::SharegptRanking => &["conversations", "chosen", "rejected", "system", "tools"],
-            Family::AlpacaRanking => &["instruction", "input", "chosen", "rejected", "system", "history"],
+            Family::AlpacaRanking => &[
+                "instruction",
+                "input",
+                "chosen",
+                "rejected",
+                "system",
+                "history",
+            ],
             Family::NamedFieldPairs => &[
                 "question",
                 "input",
@@ -193,7 +210,9 @@ pub(crate) fn has_hh_markers(text: &str) -> bool {
 /// Classifies one row on its own: key set, then value types. `None` if no family fits.
 pub fn classify_row(value: &Value) -> Option<Family> {
     let object = value.as_object()?;
-    if object.get("input").is_some_and(|input| input.get("messages").is_some())
+    if object
+        .get("input")
+        .is_some_and(|input| input.get("messages").is_some())
         && has(object, "preferred_output")
         && has(object, "non_preferred_output")
     {
@@ -234,18 +253,28 @@ pub fn classify_row(value: &Value) -> Option<Family> {
     if !(has(object, "chosen") || has(object, "rejected")) {
         return None;
     }
-    let chosen = object.get("chosen").filter(|v| !v.is_null()).or(object.get("rejected"));
+    let chosen = object
+        .get("chosen")
+        .filter(|v| !v.is_null())
+        .or(object.get("rejected"));
     let chosen_is_list = chosen.is_some_and(Value::is_array);
     let chosen_is_str = chosen.is_some_and(Value::is_string);
     if has(object, "prompt") {
-        return match (is_str(object, "prompt"), is_list(object, "prompt"), chosen_is_str, chosen_is_list) {
+        return match (
+            is_str(object, "prompt"),
+            is_list(object, "prompt"),
+            chosen_is_str,
+            chosen_is_list,
+        ) {
             (true, _, true, _) => Some(Family::StandardExplicit),
             (true, _, _, true) => Some(Family::H4Hybrid),
             (_, true, _, true) => Some(Family::ConversationalExplicit),
             _ => None,
         };
     }
-    if has(object, "instruction") && (object.contains_key("input") || object.contains_key("history")) {
+    if has(object, "instruction")
+        && (object.contains_key("input") || object.contains_key("history"))
+    {
         return Some(Family::AlpacaRanking);
     }
     if has(object, "question") || has(object, "input") || has(object, "instruction") {
@@ -310,7 +339,10 @@ impl FamilyDetector {
                 *self.counts.entry(family).or_insert(0) += 1;
                 self.first_row_of.entry(family).or_insert(row_index);
                 if family == Family::StandardImplicit
-                    && value.get("chosen").and_then(Value::as_str).is_some_and(has_hh_markers)
+                    && value
+                        .get("chosen")
+                        .and_then(Value::as_str)
+                        .is_some_and(has_hh_markers)
                 {
                     self.hh_transcript_rows += 1;
                 }
@@ -325,10 +357,13 @@ impl FamilyDetector {
         let family = self
             .counts
             .iter()
-            .fold(None::<(Family, u64)>, |best, (&family, &count)| match best {
-                Some((_, best_count)) if best_count >= count => best,
-                _ => Some((family, count)),
-            })
+            .fold(
+                None::<(Family, u64)>,
+                |best, (&family, &count)| match best {
+                    Some((_, best_count)) if best_count >= count => best,
+                    _ => Some((family, count)),
+                },
+            )
             .map(|(family, _)| family);
         let mut evidence = Vec::new();
         for (family, count) in &self.counts {
@@ -346,10 +381,16 @@ impl FamilyDetector {
             ));
         }
         if self.unknown_rows > 0 {
-            evidence.push(format!("{} rows match no supported family", self.unknown_rows));
+            evidence.push(format!(
+                "{} rows match no supported family",
+                self.unknown_rows
+            ));
         }
         if self.non_object_rows > 0 {
-            evidence.push(format!("{} rows are not JSON objects", self.non_object_rows));
+            evidence.push(format!(
+                "{} rows are not JSON objects",
+                self.non_object_rows
+            ));
         }
         Detection {
             family,

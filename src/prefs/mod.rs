@@ -24,7 +24,9 @@ pub mod tokens;
 mod checker;
 
 pub use checker::{CheckedRow, ContaminationProbe, PrefsChecker, RowFindings};
-pub use config::{AbLabelSide, AssumedSettings, FormatChoice, PrefsConfig, RankDirection, ScoreScale};
+pub use config::{
+    AbLabelSide, AssumedSettings, FormatChoice, PrefsConfig, RankDirection, ScoreScale,
+};
 pub use convert::{normalize_row, Converted};
 pub use export::export_trl;
 pub use family::{classify_row, detect_family, Detection, Family, FamilyDetector};

@@ -45,7 +45,11 @@ pub struct Message {
 impl Message {
     /// A message with text content and no tool calls.
     pub fn text(role: Role, content: impl Into<String>) -> Self {
-        Message { role, content: content.into(), tool_calls: None }
+        Message {
+            role,
+            content: content.into(),
+            tool_calls: None,
+        }
     }
 
     /// True if the message carries neither non-blank text nor tool calls.
@@ -133,7 +137,13 @@ pub struct FindingDetail {
 impl FindingDetail {
     /// A detail carrying only a code.
     pub fn new(code: &'static str) -> Self {
-        FindingDetail { code, field: None, message_index: None, char_offset: None, note: None }
+        FindingDetail {
+            code,
+            field: None,
+            message_index: None,
+            char_offset: None,
+            note: None,
+        }
     }
 
     /// Sets the field.

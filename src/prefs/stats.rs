@@ -37,7 +37,13 @@ pub(crate) struct Log2Accumulator {
 
 impl Default for Log2Accumulator {
     fn default() -> Self {
-        Log2Accumulator { counts: [0; 65], total: 0, sum: 0.0, min: None, max: 0 }
+        Log2Accumulator {
+            counts: [0; 65],
+            total: 0,
+            sum: 0.0,
+            min: None,
+            max: 0,
+        }
     }
 }
 
@@ -65,7 +71,11 @@ impl Log2Accumulator {
     }
 
     pub(crate) fn finish(&self) -> Log2Histogram {
-        let used = self.counts.iter().rposition(|&c| c > 0).map_or(0, |last| last + 1);
+        let used = self
+            .counts
+            .iter()
+            .rposition(|&c| c > 0)
+            .map_or(0, |last| last + 1);
         Log2Histogram {
             bucket_starts: (0..used).map(bucket_start).collect(),
             counts: self.counts[..used].to_vec(),
@@ -236,7 +246,11 @@ pub struct PrefsStats {
 
 /// Builds the margin histogram: 20 equal bins over ±(scale width) when a scale is known, else
 /// over the observed range.
-pub(crate) fn margin_histogram(margins: &mut [f64], scale: Option<ScoreScale>, out_of_scale: u64) -> Option<MarginHistogram> {
+pub(crate) fn margin_histogram(
+    margins: &mut [f64],
+    scale: Option<ScoreScale>,
+    out_of_scale: u64,
+) -> Option<MarginHistogram> {
     if margins.is_empty() {
         return None;
     }
@@ -259,7 +273,11 @@ pub(crate) fn margin_histogram(margins: &mut [f64], scale: Option<ScoreScale>, o
         (vec![low, high], vec![margins.len() as u64])
     };
     let n = margins.len();
-    let median = if n % 2 == 1 { margins[n / 2] } else { (margins[n / 2 - 1] + margins[n / 2]) / 2.0 };
+    let median = if n % 2 == 1 {
+        margins[n / 2]
+    } else {
+        (margins[n / 2 - 1] + margins[n / 2]) / 2.0
+    };
     Some(MarginHistogram {
         edges,
         counts,
@@ -306,7 +324,15 @@ mod tests {
     #[test]
     fn margins_over_scale() {
         let mut margins = vec![1.0, 2.0, -1.0, 0.0];
-        let h = margin_histogram(&mut margins, Some(ScoreScale { min: 0.0, max: 10.0 }), 0).unwrap();
+        let h = margin_histogram(
+            &mut margins,
+            Some(ScoreScale {
+                min: 0.0,
+                max: 10.0,
+            }),
+            0,
+        )
+        .unwrap();
         assert_eq!(h.edges.len(), 21);
         assert_eq!(h.edges[0], -10.0);
         assert_eq!(h.counts.iter().sum::<u64>(), 4);

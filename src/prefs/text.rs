@@ -99,7 +99,9 @@ pub fn find_template_token(text: &str) -> Option<(usize, &str)> {
     if !text.as_bytes().iter().any(|&b| b == b'<' || b == b'[') {
         return None;
     }
-    template_token_regex().find(text).map(|m| (text[..m.start()].chars().count(), m.as_str()))
+    template_token_regex()
+        .find(text)
+        .map(|m| (text[..m.start()].chars().count(), m.as_str()))
 }
 
 /// Refusal and AI-boilerplate phrases (English), matched case-insensitively with straight or
@@ -216,7 +218,10 @@ const PRESENCE_LETTERS: u32 = 60;
 fn asks_for_translation(prompt: &str) -> bool {
     static REGEX: OnceLock<Regex> = OnceLock::new();
     REGEX
-        .get_or_init(|| Regex::new(r"(?i)translat|翻译|翻譯|übersetz|tradu").expect("translation pattern is valid"))
+        .get_or_init(|| {
+            Regex::new(r"(?i)translat|翻译|翻譯|übersetz|tradu")
+                .expect("translation pattern is valid")
+        })
         .is_match(prompt)
 }
 
@@ -279,7 +284,10 @@ mod tests {
 
     #[test]
     fn template_tokens_are_found_with_offsets() {
-        assert_eq!(find_template_token("héllo <|im_end|> x"), Some((6, "<|im_end|>")));
+        assert_eq!(
+            find_template_token("héllo <|im_end|> x"),
+            Some((6, "<|im_end|>"))
+        );
         assert_eq!(find_template_token("[INST] hi"), Some((0, "[INST]")));
         assert_eq!(find_template_token("a </s>"), Some((2, "</s>")));
         assert_eq!(find_template_token("a <b>list</b> [1]"), None);
@@ -299,16 +307,28 @@ mod tests {
         let english = "Please explain how photosynthesis works in plants.";
         let chinese = "光合作用是植物利用阳光把二氧化碳和水转化为葡萄糖和氧气的过程。";
         assert!(languages_differ(english, chinese));
-        assert!(!languages_differ(chinese, "光合作用是植物利用光能的过程，例如 `print(x)` 这样的代码不影响判断。"));
-        assert!(!languages_differ(english, "Photosynthesis converts light into chemical energy."));
+        assert!(!languages_differ(
+            chinese,
+            "光合作用是植物利用光能的过程，例如 `print(x)` 这样的代码不影响判断。"
+        ));
+        assert!(!languages_differ(
+            english,
+            "Photosynthesis converts light into chemical energy."
+        ));
         assert!(!languages_differ("hi", "你好"));
         // An English instruction around a Chinese passage, answered in English: no mismatch.
         let passage = chinese.repeat(4);
         assert!(!languages_differ(&format!("Given a passage in simplified Chinese, generate a reading comprehension question whose answer is in the passage.\n{passage}"), english));
         // Translation requests differ on purpose.
-        assert!(!languages_differ(&format!("把这句话翻译成英文：{chinese}"), english));
+        assert!(!languages_differ(
+            &format!("把这句话翻译成英文：{chinese}"),
+            english
+        ));
         // A Chinese text mentioning a katakana name stays Chinese.
-        assert!(!languages_differ(&format!("路易吉（日语：ルイージ）{passage}"), chinese));
+        assert!(!languages_differ(
+            &format!("路易吉（日语：ルイージ）{passage}"),
+            chinese
+        ));
     }
 
     #[test]
