@@ -185,6 +185,10 @@ fn named_field_pairs() {
     let second = pair(&rows[1]);
     assert_eq!(last_text(&second.prompt), "List two colours.");
     assert_eq!(last_text(&second.chosen), "Red and blue.");
+    assert_eq!(
+        last_text(&pair(&rows[2]).prompt),
+        "Translate to German.\nGood morning"
+    );
 }
 
 #[test]

@@ -115,6 +115,7 @@ fn detection_reports_mixed_files() {
         json!({"prompt": "a", "completion": "b", "label": true}),
         json!({"text": "unrelated"}),
         json!("not an object"),
+        json!({"prompt": "a", "chosen": "b", "rejected": "e", "conversations": [{"from": "human", "value": "a"}]}),
     ];
     let detection = detect_family(&rows);
     assert_eq!(detection.family, Some(Family::StandardExplicit));
@@ -126,7 +127,7 @@ fn detection_reports_mixed_files() {
             detection.non_object_rows,
             detection.rows
         ),
-        (1, 1, 5)
+        (1, 1, 6)
     );
     assert!(detection
         .evidence
@@ -141,6 +142,11 @@ fn detection_reports_mixed_files() {
     assert_eq!(codes[2], vec!["mixed_schema"]);
     assert_eq!(codes[3], vec!["missing_field"]);
     assert_eq!(codes[4], vec!["unknown_schema"]);
+    assert_eq!(
+        codes[5],
+        vec!["mixed_schema"],
+        "a complete row of another family is mixed too"
+    );
 }
 
 #[test]

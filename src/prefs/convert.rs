@@ -58,6 +58,11 @@ pub fn normalize_row(
     };
     match row {
         Some(mut row) if !reader.fatal => {
+            // A row that converts but is of another family (an alpaca row in a named-field
+            // file) is read wrongly by this family's rules.
+            if let Some(detail) = foreign_family(value, object, family) {
+                return Err(vec![detail]);
+            }
             if let NormalizedRow::Pair(pair) = &mut row {
                 reader.generic_scores_and_models(pair);
             }
@@ -78,25 +83,35 @@ pub fn normalize_row(
             // A row missing the family's keys that carries keys of another family is a row of
             // that other family, not an incomplete row of this one.
             if findings.iter().any(|f| f.code == codes::MISSING_FIELD) {
-                if let Some(other) = classify_row(value).filter(|&other| other != family) {
-                    let foreign_key = object.keys().find(|key| {
-                        other.known_keys().contains(&key.as_str())
-                            && !family.known_keys().contains(&key.as_str())
-                    });
-                    if let Some(key) = foreign_key {
-                        return Err(vec![FindingDetail::new(codes::MIXED_SCHEMA)
-                            .field(key.clone())
-                            .note(format!(
-                                "the row looks like {} but the file is {}",
-                                other.name(),
-                                family.name()
-                            ))]);
-                    }
+                if let Some(detail) = foreign_family(value, object, family) {
+                    return Err(vec![detail]);
                 }
             }
             Err(findings)
         }
     }
+}
+
+/// A `mixed_schema` finding if the row classifies as another family and carries a key that
+/// family reads and `family` does not.
+fn foreign_family(
+    value: &Value,
+    object: &Map<String, Value>,
+    family: Family,
+) -> Option<FindingDetail> {
+    let other = classify_row(value).filter(|&other| other != family)?;
+    let key = object.keys().find(|key| {
+        other.known_keys().contains(&key.as_str()) && !family.known_keys().contains(&key.as_str())
+    })?;
+    Some(
+        FindingDetail::new(codes::MIXED_SCHEMA)
+            .field(key.clone())
+            .note(format!(
+                "the row looks like {} but the file is {}",
+                other.name(),
+                family.name()
+            )),
+    )
 }
 
 fn is_structural(code: &str) -> bool {
@@ -463,7 +478,7 @@ impl<'a> Reader<'a> {
     }
 
     fn named_field_pairs(&mut self) -> Option<NormalizedRow> {
-        let Some(prompt_key) = self.first_present(&["question", "input", "instruction", "prompt"])
+        let Some(prompt_key) = self.first_present(&["question", "instruction", "input", "prompt"])
         else {
             self.missing("question");
             return None;
@@ -474,7 +489,17 @@ impl<'a> Reader<'a> {
         let rejected_key = self
             .first_present(&["rejected", "rejected_response"])
             .unwrap_or("rejected");
-        let prompt = self.prompt(prompt_key);
+        let mut prompt = self.prompt(prompt_key);
+        // An instruction with a separate input reads as LLaMA-Factory's alpaca join.
+        if prompt_key == "instruction" {
+            if let (Some([only]), Some(input)) =
+                (prompt.as_deref_mut(), self.optional_string("input"))
+            {
+                if !input.is_empty() {
+                    only.content = format!("{}\n{input}", only.content);
+                }
+            }
+        }
         let chosen = self.completion(chosen_key);
         let rejected = self.completion(rejected_key);
         let prompt = self.with_system(prompt?);
