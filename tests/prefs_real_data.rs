@@ -103,7 +103,12 @@ fn real_preference_files() {
             println!("skipped: {} is absent", path.display());
             continue;
         };
-        let result = run(&bytes, &config);
+        // Best of five runs: the files are under 2 MB, so one run is a few milliseconds and
+        // noisy on a shared machine.
+        let result = (0..5)
+            .map(|_| run(&bytes, &config))
+            .min_by(|a, b| a.seconds_total.total_cmp(&b.seconds_total))
+            .expect("five runs");
         let stats = &result.stats;
         assert_eq!(result.family, Some(expected), "{relative}");
         assert_eq!(stats.rows, stats.valid_rows + stats.rows_with_errors);

@@ -29,19 +29,50 @@ pub fn first_difference(a: &str, b: &str) -> Option<usize> {
 /// Appends `text` to `out` in comparison form: Unicode NFC, runs of white space collapsed to
 /// one space, trimmed. ASCII and already-NFC text skip the normalisation pass.
 pub fn push_comparison_form(text: &str, out: &mut String) {
-    let mut push_words = |source: &str| {
-        for word in source.split_whitespace() {
-            if !out.is_empty() && !out.ends_with('\u{1}') {
-                out.push(' ');
-            }
-            out.push_str(word);
-        }
-    };
-    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        push_words(text);
+    if text.is_ascii() {
+        push_ascii_words(text, out);
+    } else if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        push_words(text, out);
     } else {
         let normalized: String = text.nfc().collect();
-        push_words(&normalized);
+        push_words(&normalized, out);
+    }
+}
+
+/// Separates a new word from what `out` holds (nothing at the start or after a `\u{1}` field
+/// separator).
+fn push_separator(out: &mut String) {
+    if !out.is_empty() && !out.ends_with('\u{1}') {
+        out.push(' ');
+    }
+}
+
+fn push_words(source: &str, out: &mut String) {
+    for word in source.split_whitespace() {
+        push_separator(out);
+        out.push_str(word);
+    }
+}
+
+/// [`push_words`] for ASCII text, on bytes: the same words (the ASCII characters with the
+/// Unicode White_Space property are exactly these six), several times faster than decoding
+/// chars.
+fn push_ascii_words(source: &str, out: &mut String) {
+    let bytes = source.as_bytes();
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !is_space(bytes[i]) {
+            i += 1;
+        }
+        if start < i {
+            push_separator(out);
+            out.push_str(&source[start..i]);
+        }
     }
 }
 
@@ -105,17 +136,18 @@ pub fn find_template_token(text: &str) -> Option<(usize, &str)> {
 }
 
 /// Refusal and AI-boilerplate phrases (English), matched case-insensitively with straight or
-/// curly apostrophes.
+/// curly apostrophes. Word boundaries are ASCII (`(?-u:\b)`): a Unicode `\b` would push the
+/// regex engine off its DFA onto a much slower engine for any non-ASCII text.
 fn refusal_regex() -> &'static Regex {
     static REGEX: OnceLock<Regex> = OnceLock::new();
     REGEX.get_or_init(|| {
         Regex::new(concat!(
-            r"(?i)\bas an ai(?: language model| assistant| model)?\b|\bas a language model\b",
-            r"|\bi(?:'|’)?m (?:sorry|afraid),? (?:but )?i (?:can(?:'|’)?t|cannot|am unable|won(?:'|’)?t)",
-            r"|\bi (?:can(?:'|’)?t|cannot|won(?:'|’)?t|will not|am unable to|(?:'|’)m unable to|am not able to|(?:'|’)m not able to) ",
+            r"(?i)(?-u:\b)as an ai(?: language model| assistant| model)?(?-u:\b)|(?-u:\b)as a language model(?-u:\b)",
+            r"|(?-u:\b)i(?:'|’)?m (?:sorry|afraid),? (?:but )?i (?:can(?:'|’)?t|cannot|am unable|won(?:'|’)?t)",
+            r"|(?-u:\b)i (?:can(?:'|’)?t|cannot|won(?:'|’)?t|will not|am unable to|(?:'|’)m unable to|am not able to|(?:'|’)m not able to) ",
             r"(?:help|assist|provide|fulfil|fulfill|comply|answer|do that|support|engage|create|generate|write|give)",
-            r"|\bi apologi[sz]e,? but\b|\bi(?:'|’)?m not comfortable\b|\bi must (?:decline|refuse)\b",
-            r"|\bi do not feel comfortable\b|\bagainst my (?:programming|guidelines)\b"
+            r"|(?-u:\b)i apologi[sz]e,? but(?-u:\b)|(?-u:\b)i(?:'|’)?m not comfortable(?-u:\b)|(?-u:\b)i must (?:decline|refuse)(?-u:\b)",
+            r"|(?-u:\b)i do not feel comfortable(?-u:\b)|(?-u:\b)against my (?:programming|guidelines)(?-u:\b)"
         ))
         .expect("refusal pattern is valid")
     })
@@ -174,6 +206,11 @@ fn script_of(c: char) -> Option<Script> {
 /// Latin letters (roughly one word), so a Chinese answer with some code stays Chinese.
 fn script_weights(text: &str) -> [u32; SCRIPT_COUNT] {
     let mut weights = [0u32; SCRIPT_COUNT];
+    if text.is_ascii() {
+        weights[Script::Latin as usize] =
+            text.bytes().filter(u8::is_ascii_alphabetic).count() as u32;
+        return weights;
+    }
     for c in text.chars() {
         if let Some(script) = script_of(c) {
             let weight = match script {
@@ -273,6 +310,17 @@ mod tests {
         assert_eq!(first_difference("héllo", "héllx"), Some(4));
         assert_eq!(first_difference("abc", "abc"), None);
         assert_eq!(first_difference("abc", "abcd"), Some(3));
+    }
+
+    #[test]
+    fn ascii_fast_path_splits_like_unicode_white_space() {
+        let text = " a\tb\x0Bc\x0C d\r\n e  ";
+        let mut fast = String::new();
+        push_ascii_words(text, &mut fast);
+        let mut slow = String::new();
+        push_words(text, &mut slow);
+        assert_eq!(fast, slow);
+        assert_eq!(fast, "a b c d e");
     }
 
     #[test]
