@@ -158,3 +158,14 @@ fn output_is_deterministic() {
     let second = serde_json::to_string(&stats_of(&rows, PrefsConfig::default())).unwrap();
     assert_eq!(first, second);
 }
+
+#[test]
+fn detection_serialises_with_family_names() {
+    let detection = detect_family(&[
+        json!({"chosen": "\n\nHuman: hi\n\nAssistant: yo", "rejected": "\n\nHuman: hi\n\nAssistant: no"}),
+    ]);
+    let value = serde_json::to_value(&detection).unwrap();
+    assert_eq!(value["family"], json!("standard_implicit"));
+    assert_eq!(value["counts"], json!({"standard_implicit": 1}));
+    assert_eq!(value["hh_transcript_rows"], json!(1));
+}

@@ -10,6 +10,30 @@
 //! Every family converts into a [`NormalizedRow`] ([`normalize_row`]); [`export_trl`] writes
 //! that in TRL's form. Codes are the constants of [`codes`]. Everything is deterministic and
 //! builds for `wasm32-unknown-unknown` (no threads, files or clocks).
+//!
+//! ```
+//! use datasieve::prefs::{codes, export_trl, resolve_family, FamilyDetector, PrefsChecker, PrefsConfig};
+//! use serde_json::json;
+//!
+//! let rows = [
+//!     json!({"prompt": "2+2?", "chosen": "4", "rejected": "5"}),
+//!     json!({"prompt": "2+2?", "chosen": "5", "rejected": "4"}),
+//! ];
+//! let config = PrefsConfig::default();
+//! let mut detector = FamilyDetector::new();
+//! rows.iter().for_each(|row| detector.observe(row));
+//! let detection = detector.finish();
+//! let mut checker = PrefsChecker::new(config.clone(), resolve_family(&config, Some(&detection)));
+//! let first = checker.check_row(0, &rows[0]);
+//! assert!(first.findings.is_valid());
+//! let trl = export_trl(first.row.as_ref().unwrap(), true);
+//! assert_eq!(trl["chosen"], json!([{"role": "assistant", "content": "4"}]));
+//! let second = checker.check(1, &rows[1]);
+//! assert_eq!(second.warnings, [codes::CONTRADICTION]);
+//! assert_eq!(second.duplicate_of, Some(0));
+//! let stats = checker.finish();
+//! assert_eq!(stats.warning_counts[codes::CONTRADICTION], 1);
+//! ```
 
 pub mod codes;
 pub mod config;

@@ -112,7 +112,9 @@ impl NormalizedRow {
     }
 }
 
-/// Where in the row a finding applies, so a viewer can highlight it.
+/// Where in the row a finding applies, so a viewer can highlight it. Message indexes and char
+/// offsets refer to the normalised row ([`super::CheckedRow::row`]), whose message contents are
+/// the input strings except that HH-RLHF turns are trimmed of surrounding white space.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FindingDetail {
     /// The finding's code (one of [`super::codes`]).
