@@ -115,3 +115,81 @@ mod tests {
         assert!(mixed.is_char_boundary(counter.prefix_len(mixed, 1)));
     }
 }
+
+#[cfg(feature = "hf-tokenizer")]
+pub use hf::TokenizerJsonCounter;
+
+/// Exact counts from a Hugging Face `tokenizer.json` (cargo feature `hf-tokenizer`).
+#[cfg(feature = "hf-tokenizer")]
+mod hf {
+    use super::{EstimateTokenCounter, TokenCountMethod, TokenCounter};
+
+    /// A [`TokenCounter`] backed by the `tokenizers` crate.
+    pub struct TokenizerJsonCounter {
+        tokenizer: tokenizers::Tokenizer,
+        name: String,
+    }
+
+    impl TokenizerJsonCounter {
+        /// Loads a `tokenizer.json` from its bytes; `name` (e.g. the file name) is shown in the
+        /// report. Truncation and padding configured in the file are switched off, since they
+        /// would cap or inflate the counts.
+        pub fn from_bytes(json: &[u8], name: &str) -> Result<Self, String> {
+            let mut tokenizer =
+                tokenizers::Tokenizer::from_bytes(json).map_err(|e| format!("{name}: {e}"))?;
+            tokenizer
+                .with_truncation(None)
+                .map_err(|e| format!("{name}: {e}"))?;
+            tokenizer.with_padding(None);
+            Ok(TokenizerJsonCounter {
+                tokenizer,
+                name: name.to_string(),
+            })
+        }
+    }
+
+    impl TokenCounter for TokenizerJsonCounter {
+        fn method(&self) -> TokenCountMethod {
+            TokenCountMethod {
+                kind: "tokenizer",
+                description: format!(
+                    "tokenizer.json `{}`, content only, without special tokens",
+                    self.name
+                ),
+                expected_error: concat!(
+                    "exact for message content; chat-template and special tokens (typically 3–10 per ",
+                    "message) are not included; a text the tokenizer fails on is estimated instead"
+                )
+                .into(),
+            }
+        }
+
+        fn count(&self, text: &str) -> u64 {
+            match self.tokenizer.encode(text, false) {
+                Ok(encoding) => encoding.len() as u64,
+                Err(_) => EstimateTokenCounter.count(text),
+            }
+        }
+
+        fn prefix_len(&self, text: &str, max_tokens: u64) -> usize {
+            if max_tokens == 0 {
+                return 0;
+            }
+            let Ok(encoding) = self.tokenizer.encode(text, false) else {
+                return EstimateTokenCounter.prefix_len(text, max_tokens);
+            };
+            let offsets = encoding.get_offsets();
+            if (offsets.len() as u64) <= max_tokens {
+                return text.len();
+            }
+            // Byte offsets into `text`. The byte-level pieces of one character all map to that
+            // whole character, so a budget ending inside it keeps the character; the boundary
+            // walk is a guard for tokenizers whose offsets are not char-aligned.
+            let mut end = offsets[max_tokens as usize - 1].1.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            end
+        }
+    }
+}
