@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::dedup::exact::ExactConfig;
 use crate::io::ReaderOptions;
 use crate::pipeline::filter::FiltersConfig;
+use crate::pipeline::prefs::ExportForm;
+use crate::prefs::PrefsConfig;
 use crate::schema::FieldPath;
 use crate::{Error, Result};
 
@@ -21,6 +23,12 @@ pub struct PipelineConfig {
     /// Quality rules; absent = none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<FiltersConfig>,
+    /// Preference-pair checks; absent = none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefs: Option<PrefsConfig>,
+    /// Also write the kept preference rows in TRL's form (`trl` or `trl-standard`); needs `prefs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportForm>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,6 +55,9 @@ impl PipelineConfig {
             if f.rewrite && matches!(self.input.format, Some(crate::io::Format::Csv | crate::io::Format::Tsv)) {
                 return Err(Error::Config("filter.rewrite works on JSON and JSONL inputs, not CSV/TSV".into()));
             }
+        }
+        if self.export.is_some() && self.prefs.is_none() {
+            return Err(Error::Config("export needs the preference checks (prefs)".into()));
         }
         if self.input.max_row_bytes == 0 {
             return Err(Error::Config("input.max_row_bytes must be above 0".into()));

@@ -13,6 +13,8 @@ const MAX_SAMPLE_BYTES: usize = 4096;
 pub enum Destination {
     Kept,
     Removed,
+    /// Kept rows converted by the exporter (e.g. TRL form), when one is set.
+    Export,
 }
 
 /// Reads the input again (framing only, no parsing) and writes each row to the output its
@@ -34,6 +36,9 @@ pub type Rewriter = Box<dyn Fn(&[u8]) -> Option<Vec<u8>>>;
 /// Everything but the reader, so rows can be routed while the reader is borrowed.
 struct Router {
     rewriter: Option<Rewriter>,
+    exporter: Option<Rewriter>,
+    /// Which rows are sampled for display (default: the removed ones).
+    sample_mask: Option<Vec<bool>>,
     /// Kept rows written with rewritten bytes.
     rewritten: u64,
     /// The first removed rows (text, capped), for the page to show.
@@ -62,7 +67,11 @@ impl Router {
     fn begin_row(&mut self, row: u64, head: &[u8], out: &mut dyn FnMut(Destination, &[u8])) -> Destination {
         let dest = self.destination(row);
         let slot = dest as usize;
-        if dest == Destination::Removed && self.samples.len() < MAX_SAMPLES {
+        let sampled = match &self.sample_mask {
+            Some(mask) => mask.get(row as usize).copied().unwrap_or(false),
+            None => dest == Destination::Removed,
+        };
+        if sampled && self.samples.len() < MAX_SAMPLES {
             let cut = head.len().min(MAX_SAMPLE_BYTES);
             self.samples.push((row, String::from_utf8_lossy(&head[..cut]).into_owned()));
         }
@@ -114,6 +123,11 @@ impl Router {
             None => out(dest, raw),
         }
         self.end_row(dest, terminator, out);
+        if let (Some(export), Destination::Kept) = (&self.exporter, dest) {
+            if let Some(line) = export(raw) {
+                out(Destination::Export, &line);
+            }
+        }
     }
 }
 
@@ -125,6 +139,8 @@ impl Splitter {
         Splitter {
             reader: RowReader::framing_only(options),
             router: Router {
+                exporter: None,
+                sample_mask: None,
                 rewriter: None,
                 rewritten: 0,
                 samples: Vec::new(),
@@ -141,6 +157,18 @@ impl Splitter {
     /// Writes kept rows through `rewrite` (cleaned text); removed rows stay byte-identical.
     pub fn with_rewriter(mut self, rewrite: Rewriter) -> Self {
         self.router.rewriter = Some(rewrite);
+        self
+    }
+
+    /// Also converts each kept row (its original bytes) with `export`, to [`Destination::Export`].
+    pub fn with_exporter(mut self, export: Rewriter) -> Self {
+        self.router.exporter = Some(export);
+        self
+    }
+
+    /// Samples the rows `mask` marks (instead of the removed ones) for display.
+    pub fn with_sample_mask(mut self, mask: Vec<bool>) -> Self {
+        self.router.sample_mask = Some(mask);
         self
     }
 
@@ -168,7 +196,8 @@ impl Splitter {
         )
     }
 
-    /// The first removed rows as (row, text), each cut at 4 kB: what the page lists.
+    /// The first sampled rows (removed, or as the sample mask says) as (row, text), each cut at
+    /// 4 kB: what the page lists.
     pub fn removed_samples(&self) -> &[(u64, String)] {
         &self.router.samples
     }

@@ -8,6 +8,7 @@
 //! themselves; the bytes are copied to the outputs by a second pass ([`Outcome::splitter`]).
 
 pub mod filter;
+pub mod prefs;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -21,6 +22,7 @@ use crate::report::{InputSummary, Report, RowProblem, MAX_LISTED_PARSE_ERRORS};
 use crate::schema::{self, FieldPath, Schema, SchemaDetector};
 use crate::{Result, VERSION};
 use filter::{FilterStage, FiltersConfig, Rejudged};
+use prefs::PrefsStage;
 
 /// What happens to one input row. Serialised as one line of `decisions.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,6 +43,9 @@ pub struct Decision {
     /// For people: why a row could not be read, which value tripped a rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Where each finding applies (preference checks: field, message index, char offset).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<Value>,
 }
 
 impl Decision {
@@ -54,6 +59,7 @@ impl Decision {
             cluster: None,
             duplicate_of: None,
             message: None,
+            details: Vec::new(),
         }
     }
 
@@ -80,6 +86,7 @@ struct Stages {
     inspector: Inspector,
     exact: Option<ExactDeduper>,
     filters: Option<FilterStage>,
+    prefs: Option<PrefsStage>,
     /// Per row: removed by a stage other than the filters (for re-judging filter thresholds).
     removed_elsewhere: Vec<bool>,
     decisions: Vec<Decision>,
@@ -87,6 +94,13 @@ struct Stages {
 }
 
 impl Stages {
+    /// The detection pass: only the preference-family detector looks at rows.
+    fn on_detect(&mut self, record: Record<'_>) {
+        if let (Some(p), RowContent::Value(v)) = (&mut self.prefs, &record.content) {
+            p.observe(v);
+        }
+    }
+
     fn on_record(&mut self, record: Record<'_>) {
         let mut decision = Decision::new(record.row, record.line);
         match &record.content {
@@ -106,6 +120,9 @@ impl Stages {
         if matches!(record.content, RowContent::Invalid(_)) {
             if let Some(f) = &mut self.filters {
                 f.check(record.row, None);
+            }
+            if let Some(p) = &mut self.prefs {
+                p.check(record.row, None);
             }
         }
         if self.removed_elsewhere.len() <= record.row as usize {
@@ -146,6 +163,20 @@ impl Stages {
             if removed_before {
                 self.mark_removed_elsewhere(decision.row);
             }
+        }
+        if let Some(p) = &mut self.prefs {
+            let findings = p.check(decision.row, Some(value));
+            if !findings.errors.is_empty() {
+                self.mark_removed_elsewhere(decision.row);
+            }
+            for code in findings.errors {
+                decision.remove(code);
+            }
+            decision.warnings.extend(findings.warnings);
+            if decision.duplicate_of.is_none() {
+                decision.duplicate_of = findings.duplicate_of;
+            }
+            decision.details.extend(findings.details.iter().map(|d| serde_json::to_value(d).expect("serialisable")));
         }
     }
 
@@ -192,6 +223,8 @@ impl DefaultFields {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Pass {
+    /// Detect the preference-data family over every row (only with `prefs.format: auto`).
+    Detect,
     /// Read, parse and run every stage; one decision per row.
     Analyse,
 }
@@ -199,6 +232,7 @@ pub enum Pass {
 impl Pass {
     pub fn name(self) -> &'static str {
         match self {
+            Pass::Detect => "detect",
             Pass::Analyse => "analyse",
         }
     }
@@ -241,15 +275,17 @@ impl Job {
             inspector: Inspector::default(),
             exact: config.dedup.exact.clone().map(ExactDeduper::new),
             filters: config.filter.clone().map(FilterStage::new).transpose()?,
+            prefs: config.prefs.clone().map(PrefsStage::new),
             removed_elsewhere: Vec::new(),
             decisions: Vec::new(),
             parse_errors: Vec::new(),
         };
+        let stages_need_detection = stages.prefs.as_ref().is_some_and(PrefsStage::needs_detection);
         Ok(Job {
             reader: RowReader::new(config.input.clone()),
             config,
             stages,
-            pass: Pass::Analyse,
+            pass: if stages_need_detection { Pass::Detect } else { Pass::Analyse },
             done: false,
             input_bytes: 0,
         })
@@ -265,9 +301,12 @@ impl Job {
         if self.done {
             return Err(crate::Error::Usage("push after the last pass ended".into()));
         }
-        let Job { reader, stages, .. } = self;
+        let Job { reader, stages, pass, .. } = self;
         reader.push(chunk, &mut |r| {
-            stages.on_record(r);
+            match pass {
+                Pass::Detect => stages.on_detect(r),
+                Pass::Analyse => stages.on_record(r),
+            }
             Ok(())
         })
     }
@@ -282,14 +321,39 @@ impl Job {
         if self.done {
             return Ok(false);
         }
-        let Job { reader, stages, .. } = self;
+        let Job { reader, stages, pass, .. } = self;
         reader.finish(&mut |r| {
-            stages.on_record(r);
+            match pass {
+                Pass::Detect => stages.on_detect(r),
+                Pass::Analyse => stages.on_record(r),
+            }
             Ok(())
         })?;
+        if self.pass == Pass::Detect {
+            if let Some(p) = &mut self.stages.prefs {
+                p.start_checking();
+            }
+            self.pass = Pass::Analyse;
+            self.reader = RowReader::new(self.config.input.clone());
+            return Ok(true);
+        }
         self.input_bytes = self.reader.bytes_in();
         self.done = true;
         Ok(false)
+    }
+
+    /// Exact token counts for the preference checks, from a Hugging Face `tokenizer.json`.
+    #[cfg(feature = "hf-tokenizer")]
+    pub fn set_tokenizer_json(&mut self, json: &[u8], name: &str) -> Result<()> {
+        let counter = crate::prefs::tokens::TokenizerJsonCounter::from_bytes(json, name)
+            .map_err(|e| crate::Error::Config(format!("tokenizer: {e}")))?;
+        match &mut self.stages.prefs {
+            Some(p) => {
+                p.set_token_counter(Box::new(counter));
+                Ok(())
+            }
+            None => Err(crate::Error::Config("a tokenizer is only used by the preference checks (prefs)".into())),
+        }
     }
 
     /// Decides every row. Ends the current pass first if the caller has not; it is an error to
@@ -316,6 +380,14 @@ impl Job {
         }
         if let Some(f) = &stages.filters {
             stats.insert("filter", serde_json::to_value(f.stats()).expect("serialisable"));
+        }
+        let mut prefs_family = None;
+        if let Some(p) = stages.prefs {
+            let mut p = p;
+            // Make sure the checker exists (an empty input never started it) before asking.
+            p.check_started();
+            prefs_family = p.family();
+            stats.insert("prefs", p.finish());
         }
         let decisions = stages.decisions;
         let mut removed_by = std::collections::BTreeMap::new();
@@ -359,6 +431,7 @@ impl Job {
             detected,
             header: self.reader.header_raw().map(<[u8]>::to_vec),
             filters: stages.filters,
+            prefs_family,
             removed_elsewhere: stages.removed_elsewhere,
             fields: stages.fields,
         })
@@ -374,6 +447,8 @@ pub struct Outcome {
     /// CSV/TSV header line, with its terminator.
     pub header: Option<Vec<u8>>,
     filters: Option<FilterStage>,
+    /// The preference-data family the rows were checked as.
+    prefs_family: Option<crate::prefs::Family>,
     removed_elsewhere: Vec<bool>,
     fields: Vec<FieldPath>,
 }
@@ -387,16 +462,37 @@ impl Outcome {
     /// The second pass over the same input: copies rows to the kept and removed outputs (kept
     /// rows with cleaned text when the filter config says `rewrite` or PII `redact`).
     pub fn splitter(&self) -> Splitter {
-        let splitter = Splitter::new(
+        let mut splitter = Splitter::new(
             self.report.config.input.clone(),
             self.detected.format,
             self.header.clone(),
             self.kept_mask(),
-        );
-        match self.rewriter() {
-            Some(r) => splitter.with_rewriter(r),
-            None => splitter,
+        )
+        .with_sample_mask(self.decisions.iter().map(|d| !d.kept || !d.warnings.is_empty()).collect());
+        if let Some(r) = self.rewriter() {
+            splitter = splitter.with_rewriter(r);
         }
+        if let Some(e) = self.exporter() {
+            splitter = splitter.with_exporter(e);
+        }
+        splitter
+    }
+
+    /// The file the export output goes to, when the config asks for one.
+    pub fn export_name(&self) -> Option<&'static str> {
+        self.exporter().map(|_| self.report.config.export.expect("exporter implies export").file_name())
+    }
+
+    fn exporter(&self) -> Option<crate::io::split::Rewriter> {
+        let form = self.report.config.export?;
+        let family = self.prefs_family?;
+        let config = self.report.config.prefs.clone()?;
+        Some(Box::new(move |raw: &[u8]| prefs::export_row(raw, family, &config, form)))
+    }
+
+    /// The normalised preference pair of a row's bytes, for display (`None` without prefs).
+    pub fn prefs_view(&self, raw: &[u8]) -> Option<Value> {
+        prefs::normalized_view(raw, self.prefs_family?, self.report.config.prefs.as_ref()?)
     }
 
     fn rewriter(&self) -> Option<crate::io::split::Rewriter> {

@@ -110,6 +110,46 @@ Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.
         #[command(flatten)]
         out: OutArgs,
     },
+    /// Pre-flight check of preference data (DPO, KTO, ...): every row's format and content.
+    #[command(after_help = "Families (--format): standard_explicit, standard_implicit, conversational_explicit, \
+conversational_implicit, h4_hybrid, sharegpt_ranking, alpaca_ranking, named_field_pairs, openai_dpo, kto, \
+ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 with --fail-on warning).")]
+    Prefs {
+        /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
+        file: PathBuf,
+        /// The data family, or `auto` to detect it over all rows.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Ranked lists: which rank is best (lower-is-better, higher-is-better).
+        #[arg(long, value_name = "DIRECTION")]
+        rank_direction: Option<String>,
+        /// A/B data: the side the label names (preferred, rejected).
+        #[arg(long, value_name = "SIDE")]
+        ab_label_side: Option<String>,
+        /// Score scale, e.g. 1:10 (scores outside are reported).
+        #[arg(long, value_name = "MIN:MAX")]
+        score_scale: Option<String>,
+        /// Role-tag mapping, e.g. --role-tag human=user --role-tag gpt=assistant (repeatable).
+        #[arg(long, value_name = "TAG=ROLE")]
+        role_tag: Vec<String>,
+        /// Trainer max length in tokens: flags truncated pairs and pairs identical after truncation.
+        #[arg(long, value_name = "N")]
+        max_length: Option<u64>,
+        /// Trainer max prompt length in tokens.
+        #[arg(long, value_name = "M")]
+        max_prompt_length: Option<u64>,
+        /// A Hugging Face tokenizer.json for exact token counts (else an estimate, stated in the report).
+        #[arg(long, value_name = "FILE")]
+        tokenizer: Option<PathBuf>,
+        /// Also write the kept rows in TRL's form: trl (message lists) or trl-standard (strings).
+        #[arg(long, value_name = "FORM")]
+        export: Option<String>,
+        /// What makes the exit code 1: error (default) or warning.
+        #[arg(long, value_name = "LEVEL", default_value = "error")]
+        fail_on: String,
+        #[command(flatten)]
+        out: OutArgs,
+    },
     /// Run a pipeline described by a config file (the same JSON the page uses).
     Run {
         /// The data file.
@@ -239,6 +279,59 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             config.input.max_row_bytes = out.max_row_bytes;
             run_job(&file, config, &out.out)
         }
+        Command::Prefs {
+            file,
+            format,
+            rank_direction,
+            ab_label_side,
+            score_scale,
+            role_tag,
+            max_length,
+            max_prompt_length,
+            tokenizer,
+            export,
+            fail_on,
+            out,
+        } => {
+            let mut prefs = datasieve::prefs::PrefsConfig {
+                format: named("--format", &format)?,
+                max_length,
+                max_prompt_length,
+                ..Default::default()
+            };
+            if let Some(d) = rank_direction {
+                prefs.rank_direction = named("--rank-direction", &d.replace('-', "_"))?;
+            }
+            if let Some(side) = ab_label_side {
+                prefs.ab_label_side = named("--ab-label-side", &side)?;
+            }
+            if let Some(scale) = score_scale {
+                let (lo, hi) = scale
+                    .split_once(':')
+                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                    .ok_or_else(|| format!("--score-scale is MIN:MAX, e.g. 1:10, not `{scale}`"))?;
+                prefs.score_scale = Some(datasieve::prefs::ScoreScale { min: lo, max: hi });
+            }
+            for tag in role_tag {
+                let (t, role) = tag.split_once('=').ok_or_else(|| format!("--role-tag is TAG=ROLE, not `{tag}`"))?;
+                prefs.role_tags.insert(t.to_string(), named("--role-tag", role)?);
+            }
+            let fail_on_warning = match fail_on.as_str() {
+                "error" => false,
+                "warning" => true,
+                other => return Err(format!("--fail-on is error or warning, not `{other}`")),
+            };
+            let mut config = PipelineConfig { prefs: Some(prefs), ..Default::default() };
+            config.export = export.map(|e| named("--export", &e)).transpose()?;
+            config.input.max_row_bytes = out.max_row_bytes;
+            let tokenizer = tokenizer
+                .map(|p| std::fs::read(&p).map(|b| (b, p.display().to_string())))
+                .transpose()
+                .map_err(|e| format!("cannot read the tokenizer: {e}"))?;
+            let outcome = run_job_with(&file, config, &out.out, tokenizer)?;
+            let findings = outcome.report.rows_removed > 0 || (fail_on_warning && !outcome.report.warned_by.is_empty());
+            Ok(exit_for(!findings))
+        }
         Command::Run { file, config, out } => {
             let text = std::fs::read_to_string(&config)
                 .map_err(|e| format!("cannot read config {}: {e}", config.display()))?;
@@ -294,6 +387,12 @@ fn apply_rules(filter: &mut FiltersConfig, rules: &str) -> CliResult<()> {
     Ok(())
 }
 
+/// Reads a setting spelled as in the config JSON (`auto`, `sharegpt_ranking`, `trl-standard`).
+fn named<T: serde::de::DeserializeOwned>(flag: &str, value: &str) -> CliResult<T> {
+    serde_json::from_value(serde_json::Value::String(value.to_string()))
+        .map_err(|_| format!("{flag}: `{value}` is not a known value (see --help)"))
+}
+
 fn config_name(p: &Path) -> String {
     p.display().to_string()
 }
@@ -341,10 +440,17 @@ fn stream(file: &Path, what: &str, mut each: impl FnMut(&[u8]) -> CliResult<()>)
     Ok(())
 }
 
-fn analyse(file: &Path, mut config: PipelineConfig) -> CliResult<(Outcome, f64)> {
+fn analyse(file: &Path, config: PipelineConfig) -> CliResult<(Outcome, f64)> {
+    analyse_with(file, config, None)
+}
+
+fn analyse_with(file: &Path, mut config: PipelineConfig, tokenizer: Option<(Vec<u8>, String)>) -> CliResult<(Outcome, f64)> {
     config.input.file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let started = Instant::now();
     let mut job = Job::new(config).map_err(|e| e.to_string())?;
+    if let Some((json, name)) = tokenizer {
+        job.set_tokenizer_json(&json, &name).map_err(|e| e.to_string())?;
+    }
     let in_file = |e: datasieve::Error| format!("{}: {e}", file.display());
     loop {
         let what = job.pass().name();
@@ -358,13 +464,24 @@ fn analyse(file: &Path, mut config: PipelineConfig) -> CliResult<(Outcome, f64)>
 }
 
 fn run_job(file: &Path, config: PipelineConfig, out_dir: &Path) -> CliResult<ExitCode> {
+    let outcome = run_job_with(file, config, out_dir, None)?;
+    Ok(exit_for(outcome.report.rows_removed == 0))
+}
+
+fn run_job_with(
+    file: &Path,
+    config: PipelineConfig,
+    out_dir: &Path,
+    tokenizer: Option<(Vec<u8>, String)>,
+) -> CliResult<Outcome> {
     let started = Instant::now();
-    let (mut outcome, analyse_ms) = analyse(file, config)?;
+    let (mut outcome, analyse_ms) = analyse_with(file, config, tokenizer)?;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let split_started = Instant::now();
     let (kept_name, removed_name) = outcome.output_names();
     let mut kept = create(&out_dir.join(kept_name))?;
     let mut removed = create(&out_dir.join(removed_name))?;
+    let mut export = outcome.export_name().map(|n| create(&out_dir.join(n))).transpose()?;
     let mut write_error: Option<std::io::Error> = None;
     let mut splitter = outcome.splitter();
     {
@@ -372,6 +489,10 @@ fn run_job(file: &Path, config: PipelineConfig, out_dir: &Path) -> CliResult<Exi
             let w = match dest {
                 Destination::Kept => &mut kept,
                 Destination::Removed => &mut removed,
+                Destination::Export => match export.as_mut() {
+                    Some(w) => w,
+                    None => return,
+                },
             };
             if let Err(e) = w.write_all(bytes) {
                 write_error.get_or_insert(e);
@@ -385,6 +506,9 @@ fn run_job(file: &Path, config: PipelineConfig, out_dir: &Path) -> CliResult<Exi
     }
     flush(kept, out_dir)?;
     flush(removed, out_dir)?;
+    if let Some(w) = export {
+        flush(w, out_dir)?;
+    }
     let mut decisions = create(&out_dir.join("decisions.jsonl"))?;
     outcome.write_decisions(&mut decisions).map_err(|e| format!("cannot write decisions.jsonl: {e}"))?;
     flush(decisions, out_dir)?;
@@ -395,7 +519,7 @@ fn run_job(file: &Path, config: PipelineConfig, out_dir: &Path) -> CliResult<Exi
     std::fs::write(out_dir.join("report.json"), outcome.report.to_json_pretty() + "\n")
         .map_err(|e| format!("cannot write report.json: {e}"))?;
     print_summary(&outcome, out_dir);
-    Ok(exit_for(outcome.report.rows_removed == 0))
+    Ok(outcome)
 }
 
 fn create(path: &Path) -> CliResult<BufWriter<File>> {
@@ -412,11 +536,18 @@ fn print_summary(outcome: &Outcome, out_dir: &Path) {
     for (code, n) in &r.removed_by {
         println!("  {code:<24} {n}");
     }
+    if !r.warned_by.is_empty() {
+        println!("warnings (rows kept)");
+        for (code, n) in &r.warned_by {
+            println!("  {code:<24} {n}");
+        }
+    }
     for p in r.parse_errors.iter().take(5) {
         println!("  {}", p.message);
     }
     let (k, rm) = outcome.output_names();
-    println!("wrote {dir}/{{{k}, {rm}, decisions.jsonl, report.json}}", dir = out_dir.display());
+    let export = outcome.export_name().map(|n| format!(", {n}")).unwrap_or_default();
+    println!("wrote {dir}/{{{k}, {rm}{export}, decisions.jsonl, report.json}}", dir = out_dir.display());
 }
 
 fn print_inspect(file: &Path, outcome: &Outcome) {
