@@ -5,12 +5,13 @@
 use datasieve::config::PipelineConfig;
 use datasieve::pipeline::filter::FiltersConfig;
 
-fn check(name: &str, expected: PipelineConfig) {
+/// `keep`: the top-level keys the preset sets (others are left to the user's settings).
+fn check(name: &str, expected: PipelineConfig, keep: &[&str]) {
     let path = format!("{}/www/presets/{name}.json", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("UPDATE_PRESETS").is_some() {
         let mut json = serde_json::to_value(&expected).unwrap();
         let o = json.as_object_mut().unwrap();
-        o.remove("input"); // presets never pin input settings
+        o.retain(|k, _| keep.contains(&k.as_str()));
         std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap() + "\n").unwrap();
     }
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -20,12 +21,22 @@ fn check(name: &str, expected: PipelineConfig) {
 
 #[test]
 fn fineweb_style_preset_file_equals_the_core_preset() {
-    check("fineweb-style", PipelineConfig { filter: Some(FiltersConfig::fineweb_style()), ..Default::default() });
+    check("fineweb-style", PipelineConfig { filter: Some(FiltersConfig::fineweb_style()), ..Default::default() }, &["filter"]);
 }
 
 #[test]
 fn sft_sanity_preset_file_equals_the_core_preset() {
-    check("sft-sanity", PipelineConfig { filter: Some(FiltersConfig::sft_sanity()), ..Default::default() });
+    check("sft-sanity", PipelineConfig { filter: Some(FiltersConfig::sft_sanity()), ..Default::default() }, &["filter"]);
+}
+
+#[test]
+fn dpo_preflight_preset_checks_pairs_without_dedup_and_exports_for_trl() {
+    let expected = PipelineConfig {
+        prefs: Some(Default::default()),
+        export: Some(datasieve::pipeline::prefs::ExportForm::Trl),
+        ..Default::default()
+    };
+    check("dpo-preflight", expected, &["prefs", "export", "dedup"]);
 }
 
 #[test]

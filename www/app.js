@@ -79,7 +79,7 @@ function setBusy(busy) {
 // The pipeline config is the one source of truth: the controls edit it, the textarea shows it
 // (and may be edited directly), and it is what the engine runs. Presets are the files in presets/,
 // the same the CLI takes with --config; they are fetched at load, never later.
-const PRESETS = ['fineweb-style', 'sft-sanity'];
+const PRESETS = ['fineweb-style', 'sft-sanity', 'dpo-preflight'];
 const presets = {};
 state.config = { fields: [], dedup: { exact: { normalize: false } } };
 
@@ -114,6 +114,18 @@ function controlsToConfig() {
   f.rewrite = $('rewrite').checked;
   if (RULES.some((r) => f[r])) c.filter = f;
   else delete c.filter;
+  if ($('prefs').checked) {
+    const p = c.prefs || {};
+    p.format = $('prefs-format').value;
+    p.max_length = Number($('max-length').value) || null;
+    p.max_prompt_length = Number($('max-prompt-length').value) || null;
+    c.prefs = p;
+    if ($('export').value) c.export = $('export').value;
+    else delete c.export;
+  } else {
+    delete c.prefs;
+    delete c.export;
+  }
   showConfig();
 }
 
@@ -132,6 +144,13 @@ function configToControls() {
     $('max-words').value = f.basic.max_words ?? '';
   }
   $('rewrite').checked = Boolean(f.rewrite);
+  $('prefs').checked = Boolean(c.prefs);
+  if (c.prefs) {
+    $('prefs-format').value = c.prefs.format || 'auto';
+    $('max-length').value = c.prefs.max_length ?? '';
+    $('max-prompt-length').value = c.prefs.max_prompt_length ?? '';
+  }
+  $('export').value = c.export || '';
   showConfig();
 }
 
@@ -142,12 +161,11 @@ function showConfig() {
 
 function choosePreset(name) {
   if (!name) return;
-  const dedup = state.config.dedup;
-  const fields = state.config.fields;
+  const { dedup, fields } = state.config;
   state.config = structuredClone(presets[name]);
-  // A preset is about filtering; the dedup settings and fields the user chose stay.
-  state.config.dedup = dedup;
-  state.config.fields = fields;
+  // What a preset does not say (e.g. dedup for a filtering preset) stays as the user set it.
+  if (!('dedup' in state.config)) state.config.dedup = dedup;
+  if (!('fields' in state.config)) state.config.fields = fields;
   configToControls();
 }
 
@@ -167,7 +185,8 @@ function choose(file, { autorun = false } = {}) {
 function post(type, cfg) {
   state.job += 1;
   setBusy(true);
-  state.worker.postMessage({ type, id: state.job, file: state.file, config: cfg });
+  const tokenizer = type === 'run' && cfg.prefs ? $('tokenizer').files[0] || null : null;
+  state.worker.postMessage({ type, id: state.job, file: state.file, config: cfg, tokenizer });
 }
 
 function run() {
@@ -240,25 +259,113 @@ function renderResult(msg) {
   download('download-removed', msg.removed, msg.removedName);
   download('download-decisions', msg.decisions, 'decisions.jsonl');
   download('download-report', new Blob([msg.report], { type: 'application/json' }), 'report.json');
+  $('download-export').hidden = !msg.export;
+  if (msg.export) download('download-export', msg.export, msg.exportName);
+  if (Object.keys(report.warned_by).length) {
+    summary.append(el('table', { class: 'grid' },
+      el('thead', {}, el('tr', {}, el('th', { text: 'warnings (rows kept)' }), el('th', { text: 'rows' }))),
+      el('tbody', {}, ...Object.entries(report.warned_by).map(([code, n]) =>
+        el('tr', { 'data-code': code }, el('td', { text: code }), el('td', { text: String(n) }))))));
+  }
   state.samples = msg.samples;
-  state.ranConfig = JSON.parse(JSON.stringify(report.config));
   const reasons = $('reason-filter');
-  reasons.replaceChildren(el('option', { value: '', text: 'every reason' }),
-    ...Object.keys(report.removed_by).map((code) => el('option', { value: code, text: code })));
+  reasons.replaceChildren(el('option', { value: '', text: 'every finding' }),
+    ...[...Object.keys(report.removed_by), ...Object.keys(report.warned_by)].map((code) => el('option', { value: code, text: code })));
   renderRemoved();
   renderTuning(report);
+  renderPrefs(report);
+}
+
+function bars(title, starts, counts) {
+  const opts = {
+    width: 260, height: 110, legend: { show: false }, cursor: { show: false },
+    scales: { x: { time: false, distr: 1 } },
+    axes: [{ size: 22, values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) && starts[t] !== undefined ? String(starts[t]) : '')) }, { size: 34 }],
+    series: [{}, { stroke: '#3b5bdb', fill: 'rgba(59,91,219,.35)', paths: uPlot.paths.bars({ size: [0.85] }), points: { show: false } }],
+  };
+  const box = el('figure');
+  new uPlot(opts, [starts.map((_, i) => i), counts], box);
+  box.append(el('figcaption', { text: title }));
+  return box;
+}
+
+function renderPrefs(report) {
+  const p = report.stats.prefs;
+  $('prefs-stats').hidden = !p;
+  if (!p) return;
+  const facts = $('prefs-facts');
+  facts.replaceChildren();
+  const add = (k, v) => facts.append(el('dt', { text: k }), el('dd', { text: v }));
+  add('family', `${p.family || 'unknown'}${p.detection ? ` (${p.detection.evidence[0] || ''})` : ''}`);
+  add('rows', `${p.rows} (${p.valid_rows} valid, ${p.rows_with_warnings} with warnings)`);
+  if (p.length_bias && p.length_bias.pairs) {
+    add('length bias', `chosen longer in ${(100 * p.length_bias.chosen_longer_share).toFixed(1)}% of pairs; median chosen/rejected length ${p.length_bias.median_length_ratio.toFixed(2)}`);
+  }
+  if (p.prompts) add('prompts', `${p.prompts.unique_prompts} unique, at most ${p.prompts.max_pairs_per_prompt} pairs per prompt`);
+  if (p.refusals) add('refusals', `chosen ${(100 * p.refusals.chosen_rate).toFixed(1)}%, rejected ${(100 * p.refusals.rejected_rate).toFixed(1)}%`);
+  if (p.kto_labels) add('KTO labels', JSON.stringify(p.kto_labels));
+  add('settings', `rank direction ${p.settings.rank_direction}, A/B label ${p.settings.ab_label_side}, score scale ${p.settings.score_scale ? `${p.settings.score_scale.min}–${p.settings.score_scale.max}` : 'none'}`);
+  add('tokens', `${p.token_counting.description}. ${p.token_counting.expected_error}`);
+  const charts = $('prefs-charts');
+  charts.replaceChildren();
+  for (const side of ['prompt', 'chosen', 'rejected']) {
+    const h = p.length_chars && p.length_chars[side];
+    if (h && h.total) charts.append(bars(`${side} length (chars, log buckets)`, h.bucket_starts, h.counts));
+  }
+  if (p.score_margin && p.score_margin.counts) {
+    charts.append(bars('score margin (chosen − rejected)', p.score_margin.bucket_starts || p.score_margin.edges || p.score_margin.counts.map((_, i) => i), p.score_margin.counts));
+  }
+  if (p.first_divergence && p.first_divergence.offsets.total) {
+    charts.append(bars('first divergence (char offset)', p.first_divergence.offsets.bucket_starts, p.first_divergence.offsets.counts));
+  }
+}
+
+/** A message's text with the part from `offset` on marked. */
+function marked(text, offset) {
+  const box = el('span');
+  if (offset == null) {
+    box.textContent = text;
+  } else {
+    const chars = Array.from(text);
+    box.append(chars.slice(0, offset).join(''), el('mark', { text: chars.slice(offset).join('') }));
+  }
+  return box;
+}
+
+function pairView(view, details) {
+  if (!view) return null;
+  if (view.unconvertible) return el('p', { class: 'errors', text: view.unconvertible.map((d) => `${d.code}${d.field ? ` (${d.field})` : ''}${d.note ? `: ${d.note}` : ''}`).join('; ') });
+  const pair = view.pair || view.Pair || view;
+  const sides = ['prompt', 'chosen', 'rejected', 'completion'].filter((s) => Array.isArray(pair[s]));
+  const box = el('div', { class: 'pair' });
+  for (const side of sides) {
+    const column = el('div', { class: 'side', 'data-side': side }, el('h4', { text: side }));
+    pair[side].forEach((m, i) => {
+      const hit = details.find((d) => d.char_offset != null && d.message_index === i && (!d.field || d.field === side || (d.code === 'prompt_mismatch' && side !== 'prompt')));
+      column.append(el('div', { class: 'msg' }, el('span', { class: 'role', text: m.role }), marked(m.content, hit ? hit.char_offset : null)));
+    });
+    box.append(column);
+  }
+  return box;
 }
 
 function renderRemoved() {
   const only = $('reason-filter').value;
-  const shown = state.samples.filter(({ decision }) => !only || decision.reasons.includes(only));
-  $('removed-rows').replaceChildren(...shown.map(({ row, text, decision }) => {
+  const shown = state.samples.filter(({ decision }) => !only || decision.reasons.includes(only) || decision.warnings.includes(only));
+  $('removed-rows').replaceChildren(...shown.map((sample) => {
+    const { row, text, decision } = sample;
     const meta = el('div', { class: 'meta' });
     for (const code of decision.reasons) meta.append(el('span', { class: 'code', text: code }));
+    for (const code of decision.warnings) meta.append(el('span', { class: 'warn', text: code }));
     meta.append(`row ${row}, line ${decision.line}`);
     if (decision.duplicate_of !== null) meta.append(`, duplicate of row ${decision.duplicate_of}`);
     if (decision.message) meta.append(` · ${decision.message}`);
-    return el('li', {}, meta, el('pre', { text }));
+    const notes = (decision.details || []).filter((d) => d.note).map((d) => `${d.code}: ${d.note}`);
+    if (notes.length) meta.append(` · ${notes.join('; ')}`);
+    const item = el('li', { 'data-row': String(row) }, meta, el('pre', { text }));
+    const view = pairView(sample.view, decision.details || []);
+    if (view) item.append(view);
+    return item;
   }));
 }
 
@@ -346,7 +453,7 @@ drop.addEventListener('drop', (e) => {
 $('demo').addEventListener('click', () => loadDemo().catch((e) => fail(e.message)));
 $('run').addEventListener('click', run);
 $('cancel').addEventListener('click', cancel);
-for (const id of ['exact', 'normalize', 'fields-input', 'pii-mode', 'lang-codes', 'min-words', 'max-words', 'rewrite']) {
+for (const id of ['exact', 'normalize', 'fields-input', 'pii-mode', 'lang-codes', 'min-words', 'max-words', 'rewrite', 'prefs', 'prefs-format', 'max-length', 'max-prompt-length', 'export']) {
   $(id).addEventListener('input', () => { $('preset').value = ''; controlsToConfig(); });
 }
 for (const input of document.querySelectorAll('[data-rule]')) {

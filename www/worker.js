@@ -30,8 +30,9 @@ function throttle(id, phase, total) {
   };
 }
 
-function analyse(id, file, config, phase) {
+function analyse(id, file, config, phase, tokenizer = null) {
   const engine = new Engine(JSON.stringify(config));
+  if (tokenizer) engine.set_tokenizer(new Uint8Array(new FileReaderSync().readAsArrayBuffer(tokenizer)), tokenizer.name);
   const started = performance.now();
   let more = true;
   while (more) {
@@ -73,29 +74,34 @@ function rejudge({ id, filter }) {
   postMessage({ type: 'rejudged', id, counts: JSON.parse(lastOutcome.rejudge(JSON.stringify(filter))) });
 }
 
-function run({ id, file, config }) {
+function run({ id, file, config, tokenizer }) {
   const started = performance.now();
-  const outcome = analyse(id, file, config, 'analyse');
+  const outcome = analyse(id, file, config, 'analyse', tokenizer);
   const split = outcome.splitter();
   const progress = throttle(id, 'write', file.size);
   const kept = [];
   const removed = [];
+  const exported = [];
   let done = 0;
   const splitStarted = performance.now();
   for (const chunk of chunks(file)) {
     split.push(chunk);
     kept.push(split.take_kept());
     removed.push(split.take_removed());
+    exported.push(split.take_export());
     done += chunk.length;
     progress(done, outcome.rows());
   }
   split.finish();
   kept.push(split.take_kept());
   removed.push(split.take_removed());
+  exported.push(split.take_export());
   progress(done, outcome.rows(), true);
   const samples = JSON.parse(split.removed_samples_json()).map(([row, text]) => ({
     row, text, decision: JSON.parse(outcome.decision_json(row)),
+    view: config.prefs ? JSON.parse(outcome.prefs_view(text)) : null,
   }));
+  const exportName = outcome.export_name();
   outcome.set_timing('write_outputs', performance.now() - splitStarted);
   outcome.set_timing('total', performance.now() - started);
   const type = 'application/octet-stream';
@@ -108,6 +114,8 @@ function run({ id, file, config }) {
     decisions: new Blob([outcome.decisions_jsonl()], { type: 'application/x-ndjson' }),
     keptName: outcome.kept_name(),
     removedName: outcome.removed_name(),
+    export: exportName ? new Blob(exported, { type: 'application/x-ndjson' }) : null,
+    exportName,
     samples,
   });
   split.free();

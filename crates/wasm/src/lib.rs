@@ -52,6 +52,11 @@ impl Engine {
         self.job_mut()?.push(chunk).map_err(js_error)
     }
 
+    /// Exact token counts for the preference checks from a Hugging Face `tokenizer.json`.
+    pub fn set_tokenizer(&mut self, json: &[u8], name: &str) -> Result<(), JsError> {
+        self.job_mut()?.set_tokenizer_json(json, name).map_err(js_error)
+    }
+
     /// The name of the pass the next bytes belong to (`analyse`, ...).
     pub fn pass(&self) -> String {
         self.job.as_ref().map_or("done", |j| j.pass().name()).to_string()
@@ -130,9 +135,19 @@ impl JobOutcome {
         self.inner.output_names().1
     }
 
+    /// The export file's name (`export.trl.jsonl`, ...), or `undefined` without export.
+    pub fn export_name(&self) -> Option<String> {
+        self.inner.export_name().map(str::to_string)
+    }
+
+    /// The normalised preference pair of a row's text, as JSON (`null` without prefs).
+    pub fn prefs_view(&self, row_text: &str) -> String {
+        serde_json::to_string(&self.inner.prefs_view(row_text.as_bytes())).expect("serialisable")
+    }
+
     /// Second pass: copies rows to the kept and removed outputs.
     pub fn splitter(&self) -> Split {
-        Split { inner: self.inner.splitter(), kept: Vec::new(), removed: Vec::new() }
+        Split { inner: self.inner.splitter(), kept: Vec::new(), removed: Vec::new(), export: Vec::new() }
     }
 }
 
@@ -142,18 +157,19 @@ pub struct Split {
     inner: Splitter,
     kept: Vec<u8>,
     removed: Vec<u8>,
+    export: Vec<u8>,
 }
 
 #[wasm_bindgen]
 impl Split {
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
-        let Split { inner, kept, removed } = self;
-        inner.push(chunk, &mut |dest, bytes| route(kept, removed, dest, bytes)).map_err(js_error)
+        let Split { inner, kept, removed, export } = self;
+        inner.push(chunk, &mut |dest, bytes| route([kept, removed, export], dest, bytes)).map_err(js_error)
     }
 
     pub fn finish(&mut self) -> Result<(), JsError> {
-        let Split { inner, kept, removed } = self;
-        inner.finish(&mut |dest, bytes| route(kept, removed, dest, bytes)).map_err(js_error)?;
+        let Split { inner, kept, removed, export } = self;
+        inner.finish(&mut |dest, bytes| route([kept, removed, export], dest, bytes)).map_err(js_error)?;
         Ok(())
     }
 
@@ -167,15 +183,21 @@ impl Split {
         std::mem::take(&mut self.removed)
     }
 
+    /// Export-output bytes produced since the last call.
+    pub fn take_export(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.export)
+    }
+
     /// The first removed rows as JSON `[[row, text], ...]` (text cut at 4 kB).
     pub fn removed_samples_json(&self) -> String {
         serde_json::to_string(self.inner.removed_samples()).expect("serialisable")
     }
 }
 
-fn route(kept: &mut Vec<u8>, removed: &mut Vec<u8>, dest: Destination, bytes: &[u8]) {
+fn route([kept, removed, export]: [&mut Vec<u8>; 3], dest: Destination, bytes: &[u8]) {
     match dest {
         Destination::Kept => kept.extend_from_slice(bytes),
         Destination::Removed => removed.extend_from_slice(bytes),
+        Destination::Export => export.extend_from_slice(bytes),
     }
 }
