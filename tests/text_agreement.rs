@@ -24,9 +24,11 @@ fn agreement_over_reference_dump() {
     let mut per_source: BTreeMap<String, [usize; 6]> = BTreeMap::new();
     let mut bytes = 0usize;
     let mut examples = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
     for line in BufReader::new(file).lines() {
         let row: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("json");
         bytes += row["text"].as_str().unwrap().len();
+        texts.push(row["text"].as_str().unwrap().to_string());
         let a = text_support::compare(&row);
         let counts = per_source.entry(row["source"].as_str().unwrap().to_string()).or_default();
         counts[0] += 1;
@@ -49,10 +51,29 @@ fn agreement_over_reference_dump() {
     }
     print_row("TOTAL", &total);
     println!("{bytes} bytes of text");
+    report_throughput(&texts);
     for e in &examples {
         print!("{e}");
     }
     assert!(total[0] > 0, "empty reference dump");
+}
+
+/// Throughput of each layer over the whole dump (meaningful with --release only).
+fn report_throughput(texts: &[String]) {
+    use datasieve::text::{sentences, simplify, tokenizer};
+    let bytes: usize = texts.iter().map(|t| t.len()).sum();
+    let mb = bytes as f64 / 1e6;
+    let time = |name: &str, f: &dyn Fn(&str) -> usize| {
+        let start = std::time::Instant::now();
+        let n: usize = texts.iter().map(|t| f(t)).sum();
+        let secs = start.elapsed().as_secs_f64();
+        println!("{name:<28} {:>8.1} MB/s ({n} items)", mb / secs);
+    };
+    time("word_tokenize", &|t| tokenizer::word_tokenize(t).len());
+    time("count_words", &|t| tokenizer::count_words(t));
+    time("sent_tokenize", &|t| sentences::sent_tokenize(t).len());
+    time("simplify_text", &|t| simplify::simplify_text(t).len());
+    time("simplify + word_tokenize", &|t| tokenizer::word_tokenize(&simplify::simplify_text(t)).len());
 }
 
 fn print_row(name: &str, c: &[usize; 6]) {

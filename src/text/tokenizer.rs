@@ -11,6 +11,8 @@
 //! concatenate back to the original), so tokens are reported as byte ranges of the input.
 //! Offsets are UTF-8 byte offsets (Python reports code-point offsets).
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -96,12 +98,59 @@ pub fn split_into_words(text: &str) -> Vec<&str> {
     word_tokenize(text)
 }
 
+/// A small, fixed (not randomly seeded) multiplicative hasher for the rule lookups below: the
+/// keys are short strings and the tables are built once.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+struct SpecialCases {
+    map: FxMap<&'static str, &'static [&'static str]>,
+    max_len: usize,
+}
+
+fn special_cases() -> &'static SpecialCases {
+    static CELL: OnceLock<SpecialCases> = OnceLock::new();
+    CELL.get_or_init(|| SpecialCases {
+        map: SPECIAL_CASES.iter().map(|&(k, v)| (k, v)).collect(),
+        max_len: SPECIAL_CASES.iter().map(|(k, _)| k.len()).max().unwrap_or(0),
+    })
+}
+
 /// The pieces of a tokenizer exception (special case) whose text is exactly `s`.
+#[inline]
 pub(crate) fn special_case(s: &str) -> Option<&'static [&'static str]> {
-    SPECIAL_CASES
-        .binary_search_by(|(key, _)| key.as_bytes().cmp(s.as_bytes()))
-        .ok()
-        .map(|i| SPECIAL_CASES[i].1)
+    let cases = special_cases();
+    if s.len() > cases.max_len {
+        return None;
+    }
+    cases.map.get(s).copied()
 }
 
 /// Pushes the pieces of a special case that starts at byte `start` of the text.
@@ -224,7 +273,22 @@ pub(crate) fn find_prefix(s: &str) -> usize {
     if first.is_ascii_alphanumeric() && !matches!(first, 'U' | 'C' | 'A') {
         return 0;
     }
-    for rule in PREFIX_RULES {
+    let candidates = prefix_candidates();
+    let from = candidates.partition_point(|&(c, _)| c < first);
+    let literal_candidates = candidates[from..].iter().take_while(|&&(c, _)| c == first).map(|&(_, i)| i);
+    // Rules that can match here: literals starting with `first` plus the non-literal rules, tried
+    // in table order.
+    let mut order: [usize; 8] = [usize::MAX; 8];
+    let mut n = 0;
+    for i in literal_candidates.chain(prefix_non_literal_rules().iter().copied()) {
+        if n < order.len() {
+            order[n] = i;
+            n += 1;
+        }
+    }
+    debug_assert!(n < order.len(), "more prefix candidates than expected");
+    order[..n].sort_unstable();
+    for rule in order[..n].iter().map(|&i| &PREFIX_RULES[i]) {
         let len = match rule {
             PrefixRule::Literal(lit) => {
                 if s.starts_with(lit) {
@@ -263,6 +327,48 @@ pub(crate) fn find_prefix(s: &str) -> usize {
     0
 }
 
+/// Literal prefix rules as (first character, rule index), sorted.
+fn prefix_candidates() -> &'static Vec<(char, usize)> {
+    static CELL: OnceLock<Vec<(char, usize)>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut v: Vec<(char, usize)> = PREFIX_RULES
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                PrefixRule::Literal(lit) => lit.chars().next().map(|c| (c, i)),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+/// Indices of the prefix rules that are not literals.
+fn prefix_non_literal_rules() -> &'static Vec<usize> {
+    static CELL: OnceLock<Vec<usize>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        PREFIX_RULES.iter().enumerate().filter(|(_, r)| !matches!(r, PrefixRule::Literal(_))).map(|(i, _)| i).collect()
+    })
+}
+
+/// Suffix strings by last character: (last char, needs an ASCII digit before it, text), sorted.
+/// Literals match anywhere; currencies and units only right after a digit.
+fn suffix_candidates() -> &'static Vec<(char, bool, &'static str)> {
+    static CELL: OnceLock<Vec<(char, bool, &'static str)>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut v: Vec<(char, bool, &'static str)> = Vec::new();
+        for lit in SUFFIX_LITERALS {
+            v.push((lit.chars().next_back().expect("non-empty"), false, lit));
+        }
+        for unit in SUFFIX_CURRENCIES.iter().chain(SUFFIX_UNITS) {
+            v.push((unit.chars().next_back().expect("non-empty"), true, unit));
+        }
+        v.sort_unstable();
+        v
+    })
+}
+
 /// Length in bytes of the suffix spaCy's `suffix_search` finds at the end of `s` (0 if none).
 ///
 /// Every suffix alternative is anchored at the end, so `re.search` returns the match that
@@ -273,8 +379,13 @@ pub(crate) fn find_suffix(s: &str) -> usize {
         return 0;
     };
     let mut best = 0usize;
-    for lit in SUFFIX_LITERALS {
-        if lit.len() > best && s.ends_with(lit) {
+    let candidates = suffix_candidates();
+    let from = candidates.partition_point(|&(c, _, _)| c < last);
+    for &(_, after_digit, lit) in candidates[from..].iter().take_while(|&&(c, _, _)| c == last) {
+        if lit.len() > best
+            && s.ends_with(lit)
+            && (!after_digit || is_ascii_digit(s[..s.len() - lit.len()].chars().next_back()))
+        {
             best = lit.len();
         }
     }
@@ -301,14 +412,6 @@ pub(crate) fn find_suffix(s: &str) -> usize {
         // (?<=[ALPHA_UPPER][ALPHA_UPPER])\.
         if in_class(before_last, &ALPHA_UPPER) && in_class(rev.clone().next(), &ALPHA_UPPER) {
             best = best.max(1);
-        }
-    }
-    // (?<=[0-9])(?:currency) and (?<=[0-9])(?:unit)
-    for list in [SUFFIX_CURRENCIES, SUFFIX_UNITS] {
-        for unit in list {
-            if unit.len() > best && s.ends_with(unit) && is_ascii_digit(s[..s.len() - unit.len()].chars().next_back()) {
-                best = unit.len();
-            }
         }
     }
     best
@@ -420,13 +523,14 @@ fn is_private_ipv4(ip: &str) -> bool {
     false
 }
 
-/// The matcher-pattern indices grouped by the text of their first token, sorted for lookup.
-fn matcher_index() -> &'static Vec<(&'static str, usize)> {
-    static CELL: OnceLock<Vec<(&'static str, usize)>> = OnceLock::new();
+/// The matcher-pattern indices grouped by the text of their first token.
+fn matcher_index() -> &'static FxMap<&'static str, Vec<usize>> {
+    static CELL: OnceLock<FxMap<&'static str, Vec<usize>>> = OnceLock::new();
     CELL.get_or_init(|| {
-        let mut index: Vec<(&'static str, usize)> =
-            MATCHER_PATTERNS.iter().enumerate().map(|(i, (_, pattern))| (pattern[0], i)).collect();
-        index.sort();
+        let mut index: FxMap<&'static str, Vec<usize>> = FxMap::default();
+        for (i, (_, pattern)) in MATCHER_PATTERNS.iter().enumerate() {
+            index.entry(pattern[0]).or_default().push(i);
+        }
         index
     })
 }
@@ -438,12 +542,10 @@ fn apply_matched_special_cases(text: &str, tokens: &mut Vec<Range<usize>>) {
     let index = matcher_index();
     let mut matches: Vec<(usize, usize)> = Vec::new();
     for i in 0..tokens.len() {
-        let first = &text[tokens[i].clone()];
-        let from = index.partition_point(|(t, _)| *t < first);
-        for &(t, pattern_idx) in &index[from..] {
-            if t != first {
-                break;
-            }
+        let Some(pattern_ids) = index.get(&text[tokens[i].clone()]) else {
+            continue;
+        };
+        for &pattern_idx in pattern_ids {
             let pattern = MATCHER_PATTERNS[pattern_idx].1;
             let end = i + pattern.len();
             if end <= tokens.len() && pattern.iter().zip(&tokens[i..end]).all(|(p, r)| *p == &text[r.clone()]) {
@@ -499,6 +601,17 @@ mod tests {
                 assert!(!c.is_ascii_alphanumeric() || matches!(c, 'U' | 'C' | 'A'), "{lit}");
             }
         }
+    }
+
+    #[test]
+    fn prefix_candidate_buffer_is_large_enough() {
+        let candidates = prefix_candidates();
+        let most = candidates
+            .iter()
+            .map(|&(c, _)| candidates.iter().filter(|&&(d, _)| d == c).count())
+            .max()
+            .unwrap();
+        assert!(most + prefix_non_literal_rules().len() < 8, "{most}");
     }
 
     #[test]
