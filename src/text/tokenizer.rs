@@ -427,6 +427,12 @@ pub(crate) fn for_each_infix(s: &str, mut f: impl FnMut(usize, usize)) {
         let rest = &s[pos..];
         let mut it = rest.chars();
         let c = it.next().expect("pos is inside s");
+        // No infix starts with an ASCII letter or digit: skip the common case cheaply.
+        if c.is_ascii_alphanumeric() {
+            prev = Some(c);
+            pos += 1;
+            continue;
+        }
         let next = it.next();
         let mut end = 0usize;
         if c == '.' && next == Some('.') {
@@ -439,7 +445,9 @@ pub(crate) fn for_each_infix(s: &str, mut f: impl FnMut(usize, usize)) {
             end = pos + 1;
         } else if c == ',' && in_class(prev, &ALPHA) && in_class(next, &ALPHA) {
             end = pos + 1;
-        } else if in_class(prev, &ALPHA_OR_DIGIT) {
+        } else if matches!(c, '-' | '\u{2013}' | '\u{2014}' | '~' | ':' | '<' | '>' | '=' | '/')
+            && in_class(prev, &ALPHA_OR_DIGIT)
+        {
             for dash in DASHES {
                 if rest.starts_with(dash) && in_class(rest[dash.len()..].chars().next(), &ALPHA) {
                     end = pos + dash.len();
