@@ -38,28 +38,40 @@ pub(crate) enum PrefixRule {
     PlusNotBeforeDigit,
 }
 
+/// Python's white space among ASCII characters: \t \n \v \f \r, U+001C..U+001F and ' '.
+const ASCII_PY_SPACE: u128 = (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (0xF << 28) | (1 << 32);
+
 /// All tokens of `text` as spaCy's English tokenizer produces them, including the tokens made of
 /// white space (any run of white space other than the single ASCII space that follows a token).
 ///
 /// The ranges are byte ranges into `text`, in order, non-overlapping.
 pub fn spacy_tokens(text: &str) -> Vec<Range<usize>> {
     let mut tokens: Vec<Range<usize>> = Vec::with_capacity(text.len() / 4 + 1);
-    let mut chars = text.char_indices();
-    let Some((_, first)) = chars.next() else {
+    let Some(first) = text.chars().next() else {
         return tokens;
     };
     // Split into maximal runs of white space / non-white space; a single ' ' directly after a
     // non-space run is the token's trailing space and not a token itself.
+    let bytes = text.as_bytes();
     let mut in_ws = is_py_space(first);
     let mut start = 0usize;
-    for (i, c) in text.char_indices() {
-        if is_py_space(c) != in_ws {
+    let mut i = 0usize;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (is_space, width) = if b < 0x80 {
+            ((ASCII_PY_SPACE >> b) & 1 == 1, 1)
+        } else {
+            let c = text[i..].chars().next().expect("char boundary");
+            (is_py_space(c), c.len_utf8())
+        };
+        if is_space != in_ws {
             if start < i {
                 tokenize_chunk(text, start, i, &mut tokens);
             }
-            start = if c == ' ' { i + 1 } else { i };
+            start = if b == b' ' { i + 1 } else { i };
             in_ws = !in_ws;
         }
+        i += width;
     }
     if start < text.len() {
         tokenize_chunk(text, start, text.len(), &mut tokens);
@@ -130,8 +142,38 @@ impl Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// A set of (first byte, last byte) pairs: a cheap pre-check before a hash-map lookup.
+struct EndsFilter(Box<[u64; 1024]>);
+
+impl EndsFilter {
+    fn new<'a>(keys: impl Iterator<Item = &'a str>) -> Self {
+        let mut bits = Box::new([0u64; 1024]);
+        for key in keys {
+            let idx = Self::index(key);
+            bits[idx / 64] |= 1 << (idx % 64);
+        }
+        EndsFilter(bits)
+    }
+
+    #[inline]
+    fn index(key: &str) -> usize {
+        let b = key.as_bytes();
+        (usize::from(b[0]) << 8) | usize::from(b[b.len() - 1])
+    }
+
+    #[inline]
+    fn may_contain(&self, key: &str) -> bool {
+        if key.is_empty() {
+            return false;
+        }
+        let idx = Self::index(key);
+        (self.0[idx / 64] >> (idx % 64)) & 1 == 1
+    }
+}
+
 struct SpecialCases {
     map: FxMap<&'static str, &'static [&'static str]>,
+    ends: EndsFilter,
     max_len: usize,
 }
 
@@ -139,6 +181,7 @@ fn special_cases() -> &'static SpecialCases {
     static CELL: OnceLock<SpecialCases> = OnceLock::new();
     CELL.get_or_init(|| SpecialCases {
         map: SPECIAL_CASES.iter().map(|&(k, v)| (k, v)).collect(),
+        ends: EndsFilter::new(SPECIAL_CASES.iter().map(|(k, _)| *k)),
         max_len: SPECIAL_CASES.iter().map(|(k, _)| k.len()).max().unwrap_or(0),
     })
 }
@@ -147,7 +190,7 @@ fn special_cases() -> &'static SpecialCases {
 #[inline]
 pub(crate) fn special_case(s: &str) -> Option<&'static [&'static str]> {
     let cases = special_cases();
-    if s.len() > cases.max_len {
+    if s.len() > cases.max_len || !cases.ends.may_contain(s) {
         return None;
     }
     cases.map.get(s).copied()
@@ -352,10 +395,13 @@ fn prefix_non_literal_rules() -> &'static Vec<usize> {
     })
 }
 
-/// Suffix strings by last character: (last char, needs an ASCII digit before it, text), sorted.
-/// Literals match anywhere; currencies and units only right after a digit.
-fn suffix_candidates() -> &'static Vec<(char, bool, &'static str)> {
-    static CELL: OnceLock<Vec<(char, bool, &'static str)>> = OnceLock::new();
+type SuffixCandidates = (Vec<(char, bool, &'static str)>, [(u16, u16); 128]);
+
+/// Suffix strings by last character: (last char, needs an ASCII digit before it, text), sorted,
+/// plus for every ASCII last character the index range of its entries. Literals match anywhere;
+/// currencies and units only right after a digit.
+fn suffix_candidates() -> &'static SuffixCandidates {
+    static CELL: OnceLock<SuffixCandidates> = OnceLock::new();
     CELL.get_or_init(|| {
         let mut v: Vec<(char, bool, &'static str)> = Vec::new();
         for lit in SUFFIX_LITERALS {
@@ -365,7 +411,14 @@ fn suffix_candidates() -> &'static Vec<(char, bool, &'static str)> {
             v.push((unit.chars().next_back().expect("non-empty"), true, unit));
         }
         v.sort_unstable();
-        v
+        let mut ascii = [(0u16, 0u16); 128];
+        for (b, slot) in ascii.iter_mut().enumerate() {
+            let c = b as u8 as char;
+            let from = v.partition_point(|&(d, _, _)| d < c);
+            let to = v.partition_point(|&(d, _, _)| d <= c);
+            *slot = (from as u16, to as u16);
+        }
+        (v, ascii)
     })
 }
 
@@ -379,13 +432,24 @@ pub(crate) fn find_suffix(s: &str) -> usize {
         return 0;
     };
     let mut best = 0usize;
-    let candidates = suffix_candidates();
-    let from = candidates.partition_point(|&(c, _, _)| c < last);
-    for &(_, after_digit, lit) in candidates[from..].iter().take_while(|&&(c, _, _)| c == last) {
-        if lit.len() > best
-            && s.ends_with(lit)
-            && (!after_digit || is_ascii_digit(s[..s.len() - lit.len()].chars().next_back()))
-        {
+    let (candidates, ascii_ranges) = suffix_candidates();
+    let range = if last.is_ascii() {
+        let (from, to) = ascii_ranges[last as usize];
+        from as usize..to as usize
+    } else {
+        let from = candidates.partition_point(|&(c, _, _)| c < last);
+        from..from + candidates[from..].iter().take_while(|&&(c, _, _)| c == last).count()
+    };
+    let bytes = s.as_bytes();
+    for &(_, after_digit, lit) in &candidates[range] {
+        if lit.len() <= best || lit.len() > s.len() {
+            continue;
+        }
+        // The digit test is on a byte: an ASCII digit byte is always a whole character.
+        if after_digit && !(lit.len() < s.len() && bytes[s.len() - lit.len() - 1].is_ascii_digit()) {
+            continue;
+        }
+        if s.ends_with(lit) {
             best = lit.len();
         }
     }
@@ -532,14 +596,15 @@ fn is_private_ipv4(ip: &str) -> bool {
 }
 
 /// The matcher-pattern indices grouped by the text of their first token.
-fn matcher_index() -> &'static FxMap<&'static str, Vec<usize>> {
-    static CELL: OnceLock<FxMap<&'static str, Vec<usize>>> = OnceLock::new();
+fn matcher_index() -> &'static (FxMap<&'static str, Vec<usize>>, EndsFilter) {
+    static CELL: OnceLock<(FxMap<&'static str, Vec<usize>>, EndsFilter)> = OnceLock::new();
     CELL.get_or_init(|| {
         let mut index: FxMap<&'static str, Vec<usize>> = FxMap::default();
         for (i, (_, pattern)) in MATCHER_PATTERNS.iter().enumerate() {
             index.entry(pattern[0]).or_default().push(i);
         }
-        index
+        let ends = EndsFilter::new(index.keys().copied());
+        (index, ends)
     })
 }
 
@@ -547,10 +612,14 @@ fn matcher_index() -> &'static FxMap<&'static str, Vec<usize>> {
 /// out of a special case (e.g. ":" ")" from "word:)") and re-joins them into the special case's
 /// pieces when the sequence's text is exactly the special case.
 fn apply_matched_special_cases(text: &str, tokens: &mut Vec<Range<usize>>) {
-    let index = matcher_index();
+    let (index, ends) = matcher_index();
     let mut matches: Vec<(usize, usize)> = Vec::new();
     for i in 0..tokens.len() {
-        let Some(pattern_ids) = index.get(&text[tokens[i].clone()]) else {
+        let token = &text[tokens[i].clone()];
+        if !ends.may_contain(token) {
+            continue;
+        }
+        let Some(pattern_ids) = index.get(token) else {
             continue;
         };
         for &pattern_idx in pattern_ids {
@@ -599,6 +668,13 @@ mod tests {
 
     fn words(text: &str) -> Vec<&str> {
         word_tokenize(text)
+    }
+
+    #[test]
+    fn ascii_space_mask_matches_python_table() {
+        for b in 0u8..128 {
+            assert_eq!((ASCII_PY_SPACE >> b) & 1 == 1, is_py_space(b as char), "{b}");
+        }
     }
 
     #[test]
