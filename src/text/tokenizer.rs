@@ -212,6 +212,15 @@ fn tokenize_chunk(text: &str, start: usize, end: usize, tokens: &mut Vec<Range<u
         push_pieces(pieces, start, tokens);
         return;
     }
+    // Fast path: a chunk of only ASCII letters, or only ASCII digits, has no prefix (no rule
+    // starts with a letter or digit unless followed by '$'), no suffix (letter/digit-final
+    // suffixes need an apostrophe or a digit-then-unit), no infix and no '.' for a URL, so it is
+    // one token.
+    let b = chunk.as_bytes();
+    if b.iter().all(u8::is_ascii_alphabetic) || b.iter().all(u8::is_ascii_digit) {
+        tokens.push(start..end);
+        return;
+    }
     // _split_affixes: peel prefixes and suffixes off until nothing changes or a special case
     // remains. `lo..hi` is the remaining middle, as byte offsets into `text`.
     let mut lo = start;
@@ -674,6 +683,27 @@ mod tests {
     fn ascii_space_mask_matches_python_table() {
         for b in 0u8..128 {
             assert_eq!((ASCII_PY_SPACE >> b) & 1 == 1, is_py_space(b as char), "{b}");
+        }
+    }
+
+    #[test]
+    fn letter_and_digit_chunks_are_single_tokens_by_the_full_rules() {
+        // The fast path in tokenize_chunk must agree with the full affix and infix rules.
+        for chunk in ["hello", "HELLO", "USA", "CA", "A", "s", "km", "12345", "0"] {
+            assert_eq!(find_prefix(chunk), 0, "{chunk}");
+            assert_eq!(find_suffix(chunk), 0, "{chunk}");
+            let mut n = 0;
+            for_each_infix(chunk, |_, _| n += 1);
+            assert_eq!(n, 0, "{chunk}");
+        }
+        for c in (b'a'..=b'z').chain(b'A'..=b'Z').chain(b'0'..=b'9') {
+            let last = c as char;
+            let (candidates, ascii) = suffix_candidates();
+            let (from, to) = ascii[c as usize];
+            for &(_, after_digit, lit) in &candidates[from as usize..to as usize] {
+                // Only apostrophe forms ("'s") or units after a digit end in a letter.
+                assert!(after_digit || lit.contains(['\'', '\u{2019}']), "{last} {lit}");
+            }
         }
     }
 
