@@ -30,7 +30,9 @@ fn agreement_over_reference_dump() {
         bytes += row["text"].as_str().unwrap().len();
         texts.push(row["text"].as_str().unwrap().to_string());
         let a = text_support::compare(&row);
-        let counts = per_source.entry(row["source"].as_str().unwrap().to_string()).or_default();
+        let counts = per_source
+            .entry(row["source"].as_str().unwrap().to_string())
+            .or_default();
         counts[0] += 1;
         counts[1] += a.words as usize;
         counts[2] += (a.sentences && a.spans) as usize;
@@ -78,7 +80,9 @@ fn report_throughput(texts: &[String]) {
     time("count_words", &|t| tokenizer::count_words(t));
     time("sent_tokenize", &|t| sentences::sent_tokenize(t).len());
     time("simplify_text", &|t| simplify::simplify_text(t).len());
-    time("simplify + word_tokenize", &|t| tokenizer::word_tokenize(&simplify::simplify_text(t)).len());
+    time("simplify + word_tokenize", &|t| {
+        tokenizer::word_tokenize(&simplify::simplify_text(t)).len()
+    });
 }
 
 /// This thread's user+system CPU time from /proc (Linux only), so that throughput can be read

@@ -31,7 +31,10 @@ fn is_sentence_punct(token: &str) -> bool {
 fn sentence_punct_chars() -> &'static Vec<char> {
     static CELL: OnceLock<Vec<char>> = OnceLock::new();
     CELL.get_or_init(|| {
-        let mut v: Vec<char> = SENTENCE_PUNCT.iter().filter_map(|p| p.chars().next()).collect();
+        let mut v: Vec<char> = SENTENCE_PUNCT
+            .iter()
+            .filter_map(|p| p.chars().next())
+            .collect();
         v.sort_unstable();
         v
     })
@@ -114,13 +117,22 @@ mod tests {
         let text = "Hello world. \n\nNew one!  Yes";
         assert_eq!(sent_tokenize(text), ["Hello world.", "New one!", "Yes"]);
         assert_eq!(sentence_spans(text), vec![0..12, 13..23, 24..28]);
-        assert_eq!(split_into_sentences(text), ["Hello world.", " \n\nNew one!", "  Yes"]);
+        assert_eq!(
+            split_into_sentences(text),
+            ["Hello world.", " \n\nNew one!", "  Yes"]
+        );
     }
 
     #[test]
     fn punctuation_after_the_period_stays_in_the_sentence() {
-        assert_eq!(sent_tokenize("He said \"stop.\" Then left?! Ok"), ["He said \"stop.\"", "Then left?!", "Ok"]);
-        assert_eq!(sent_tokenize("Mr. Smith went home. Dr. Who"), ["Mr. Smith went home.", "Dr. Who"]);
+        assert_eq!(
+            sent_tokenize("He said \"stop.\" Then left?! Ok"),
+            ["He said \"stop.\"", "Then left?!", "Ok"]
+        );
+        assert_eq!(
+            sent_tokenize("Mr. Smith went home. Dr. Who"),
+            ["Mr. Smith went home.", "Dr. Who"]
+        );
     }
 
     #[test]

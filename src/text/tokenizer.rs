@@ -21,8 +21,8 @@ use regex::Regex;
 use super::charclass::{is_py_space, py_strip};
 use super::tables::{
     ALPHA, ALPHA_OR_DIGIT, ALPHA_UPPER, ICONS, INFIX_DOT_AFTER, INFIX_DOT_BEFORE, MATCHER_PATTERNS,
-    PREFIX_RULES, SPECIAL_CASES, SUFFIX_CURRENCIES, SUFFIX_DOT_AFTER, SUFFIX_LITERALS, SUFFIX_UNITS,
-    URL_HOST_PATTERN, URL_IP_PATTERN,
+    PREFIX_RULES, SPECIAL_CASES, SUFFIX_CURRENCIES, SUFFIX_DOT_AFTER, SUFFIX_LITERALS,
+    SUFFIX_UNITS, URL_HOST_PATTERN, URL_IP_PATTERN,
 };
 
 /// One alternative of spaCy's English prefix regex, tried in table order (the regex is an
@@ -39,7 +39,8 @@ pub(crate) enum PrefixRule {
 }
 
 /// Python's white space among ASCII characters: \t \n \v \f \r, U+001C..U+001F and ' '.
-const ASCII_PY_SPACE: u128 = (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (0xF << 28) | (1 << 32);
+const ASCII_PY_SPACE: u128 =
+    (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (0xF << 28) | (1 << 32);
 
 /// All tokens of `text` as spaCy's English tokenizer produces them, including the tokens made of
 /// white space (any run of white space other than the single ASCII space that follows a token).
@@ -182,7 +183,11 @@ fn special_cases() -> &'static SpecialCases {
     CELL.get_or_init(|| SpecialCases {
         map: SPECIAL_CASES.iter().map(|&(k, v)| (k, v)).collect(),
         ends: EndsFilter::new(SPECIAL_CASES.iter().map(|(k, _)| *k)),
-        max_len: SPECIAL_CASES.iter().map(|(k, _)| k.len()).max().unwrap_or(0),
+        max_len: SPECIAL_CASES
+            .iter()
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0),
     })
 }
 
@@ -327,7 +332,10 @@ pub(crate) fn find_prefix(s: &str) -> usize {
     }
     let candidates = prefix_candidates();
     let from = candidates.partition_point(|&(c, _)| c < first);
-    let literal_candidates = candidates[from..].iter().take_while(|&&(c, _)| c == first).map(|&(_, i)| i);
+    let literal_candidates = candidates[from..]
+        .iter()
+        .take_while(|&&(c, _)| c == first)
+        .map(|&(_, i)| i);
     // Rules that can match here: literals starting with `first` plus the non-literal rules, tried
     // in table order.
     let mut order: [usize; 8] = [usize::MAX; 8];
@@ -400,7 +408,12 @@ fn prefix_candidates() -> &'static Vec<(char, usize)> {
 fn prefix_non_literal_rules() -> &'static Vec<usize> {
     static CELL: OnceLock<Vec<usize>> = OnceLock::new();
     CELL.get_or_init(|| {
-        PREFIX_RULES.iter().enumerate().filter(|(_, r)| !matches!(r, PrefixRule::Literal(_))).map(|(i, _)| i).collect()
+        PREFIX_RULES
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !matches!(r, PrefixRule::Literal(_)))
+            .map(|(i, _)| i)
+            .collect()
     })
 }
 
@@ -447,7 +460,11 @@ pub(crate) fn find_suffix(s: &str) -> usize {
         from as usize..to as usize
     } else {
         let from = candidates.partition_point(|&(c, _, _)| c < last);
-        from..from + candidates[from..].iter().take_while(|&&(c, _, _)| c == last).count()
+        from..from
+            + candidates[from..]
+                .iter()
+                .take_while(|&&(c, _, _)| c == last)
+                .count()
     };
     let bytes = s.as_bytes();
     for &(_, after_digit, lit) in &candidates[range] {
@@ -455,7 +472,8 @@ pub(crate) fn find_suffix(s: &str) -> usize {
             continue;
         }
         // The digit test is on a byte: an ASCII digit byte is always a whole character.
-        if after_digit && !(lit.len() < s.len() && bytes[s.len() - lit.len() - 1].is_ascii_digit()) {
+        if after_digit && !(lit.len() < s.len() && bytes[s.len() - lit.len() - 1].is_ascii_digit())
+        {
             continue;
         }
         if s.ends_with(lit) {
@@ -475,7 +493,9 @@ pub(crate) fn find_suffix(s: &str) -> usize {
     }
     if last == '.' {
         // (?<=°[FfCcKk])\.
-        if matches!(before_last, Some('F' | 'f' | 'C' | 'c' | 'K' | 'k')) && rev.clone().next() == Some('°') {
+        if matches!(before_last, Some('F' | 'f' | 'C' | 'c' | 'K' | 'k'))
+            && rev.clone().next() == Some('°')
+        {
             best = best.max(1);
         }
         // (?<=[0-9 lower-case letters, punctuation, quotes ...])\.
@@ -493,7 +513,15 @@ pub(crate) fn find_suffix(s: &str) -> usize {
 /// The infix matches of spaCy's English `infix_finditer` over `s`, as byte ranges, in order
 /// (non-overlapping, left to right, alternatives tried in regex order at each position).
 pub(crate) fn for_each_infix(s: &str, mut f: impl FnMut(usize, usize)) {
-    const DASHES: [&str; 7] = ["-", "\u{2013}", "\u{2014}", "--", "---", "\u{2014}\u{2014}", "~"];
+    const DASHES: [&str; 7] = [
+        "-",
+        "\u{2013}",
+        "\u{2014}",
+        "--",
+        "---",
+        "\u{2014}\u{2014}",
+        "~",
+    ];
     let mut prev: Option<char> = None;
     let mut pos = 0usize;
     while pos < s.len() {
@@ -507,19 +535,23 @@ pub(crate) fn for_each_infix(s: &str, mut f: impl FnMut(usize, usize)) {
             continue;
         }
         let next = it.next();
+        // Alternatives in regex order; the single-character ones that need context come last.
+        let single_with_context = (matches!(c, '+' | '-' | '*' | '^')
+            && is_ascii_digit(prev)
+            && (is_ascii_digit(next) || next == Some('-')))
+            || (c == '.' && in_class(prev, &INFIX_DOT_BEFORE) && in_class(next, &INFIX_DOT_AFTER))
+            || (c == ',' && in_class(prev, &ALPHA) && in_class(next, &ALPHA));
         let mut end = 0usize;
         if c == '.' && next == Some('.') {
             end = pos + rest.bytes().take_while(|&b| b == b'.').count();
         } else if c == '\u{2026}' || ICONS.contains(c) {
             end = pos + c.len_utf8();
-        } else if matches!(c, '+' | '-' | '*' | '^') && is_ascii_digit(prev) && (is_ascii_digit(next) || next == Some('-')) {
+        } else if single_with_context {
             end = pos + 1;
-        } else if c == '.' && in_class(prev, &INFIX_DOT_BEFORE) && in_class(next, &INFIX_DOT_AFTER) {
-            end = pos + 1;
-        } else if c == ',' && in_class(prev, &ALPHA) && in_class(next, &ALPHA) {
-            end = pos + 1;
-        } else if matches!(c, '-' | '\u{2013}' | '\u{2014}' | '~' | ':' | '<' | '>' | '=' | '/')
-            && in_class(prev, &ALPHA_OR_DIGIT)
+        } else if matches!(
+            c,
+            '-' | '\u{2013}' | '\u{2014}' | '~' | ':' | '<' | '>' | '=' | '/'
+        ) && in_class(prev, &ALPHA_OR_DIGIT)
         {
             for dash in DASHES {
                 if rest.starts_with(dash) && in_class(rest[dash.len()..].chars().next(), &ALPHA) {
@@ -557,7 +589,10 @@ fn url_regexes() -> &'static UrlRegexes {
                 .build()
                 .expect("generated URL pattern compiles")
         };
-        UrlRegexes { host: build(URL_HOST_PATTERN), ip: build(URL_IP_PATTERN) }
+        UrlRegexes {
+            host: build(URL_HOST_PATTERN),
+            ip: build(URL_IP_PATTERN),
+        }
     })
 }
 
@@ -634,7 +669,12 @@ fn apply_matched_special_cases(text: &str, tokens: &mut Vec<Range<usize>>) {
         for &pattern_idx in pattern_ids {
             let pattern = MATCHER_PATTERNS[pattern_idx].1;
             let end = i + pattern.len();
-            if end <= tokens.len() && pattern.iter().zip(&tokens[i..end]).all(|(p, r)| *p == &text[r.clone()]) {
+            if end <= tokens.len()
+                && pattern
+                    .iter()
+                    .zip(&tokens[i..end])
+                    .all(|(p, r)| *p == &text[r.clone()])
+            {
                 matches.push((i, end));
             }
         }
@@ -682,7 +722,11 @@ mod tests {
     #[test]
     fn ascii_space_mask_matches_python_table() {
         for b in 0u8..128 {
-            assert_eq!((ASCII_PY_SPACE >> b) & 1 == 1, is_py_space(b as char), "{b}");
+            assert_eq!(
+                (ASCII_PY_SPACE >> b) & 1 == 1,
+                is_py_space(b as char),
+                "{b}"
+            );
         }
     }
 
@@ -702,7 +746,10 @@ mod tests {
             let (from, to) = ascii[c as usize];
             for &(_, after_digit, lit) in &candidates[from as usize..to as usize] {
                 // Only apostrophe forms ("'s") or units after a digit end in a letter.
-                assert!(after_digit || lit.contains(['\'', '\u{2019}']), "{last} {lit}");
+                assert!(
+                    after_digit || lit.contains(['\'', '\u{2019}']),
+                    "{last} {lit}"
+                );
             }
         }
     }
@@ -712,7 +759,10 @@ mod tests {
         for rule in PREFIX_RULES {
             if let PrefixRule::Literal(lit) = rule {
                 let c = lit.chars().next().unwrap();
-                assert!(!c.is_ascii_alphanumeric() || matches!(c, 'U' | 'C' | 'A'), "{lit}");
+                assert!(
+                    !c.is_ascii_alphanumeric() || matches!(c, 'U' | 'C' | 'A'),
+                    "{lit}"
+                );
             }
         }
     }
@@ -733,7 +783,10 @@ mod tests {
         assert_eq!(words("I don't know"), ["I", "do", "n't", "know"]);
         assert_eq!(words("We cannot go"), ["We", "can", "not", "go"]);
         assert_eq!(words("wed"), ["we", "d"]);
-        assert_eq!(words("It's fine, isn't it?"), ["It", "'s", "fine", ",", "is", "n't", "it", "?"]);
+        assert_eq!(
+            words("It's fine, isn't it?"),
+            ["It", "'s", "fine", ",", "is", "n't", "it", "?"]
+        );
         assert_eq!(words("(don't)"), ["(", "do", "n't", ")"]);
         assert_eq!(words("y'all gonna"), ["y'", "all", "gon", "na"]);
     }
@@ -741,16 +794,28 @@ mod tests {
     #[test]
     fn punctuation_and_abbreviations() {
         assert_eq!(words("Hello, world."), ["Hello", ",", "world", "."]);
-        assert_eq!(words("Mr. Smith at 10a.m. with a."), ["Mr.", "Smith", "at", "10", "a.m.", "with", "a."]);
+        assert_eq!(
+            words("Mr. Smith at 10a.m. with a."),
+            ["Mr.", "Smith", "at", "10", "a.m.", "with", "a."]
+        );
         assert_eq!(words("U.S.A. is big."), ["U.S.A.", "is", "big", "."]);
         assert_eq!(words("Wait... what…ok"), ["Wait", "...", "what", "…", "ok"]);
-        assert_eq!(words("\"Quoted\" 'single'"), ["\"", "Quoted", "\"", "'", "single", "'"]);
+        assert_eq!(
+            words("\"Quoted\" 'single'"),
+            ["\"", "Quoted", "\"", "'", "single", "'"]
+        );
     }
 
     #[test]
     fn hyphens_numbers_and_units() {
-        assert_eq!(words("well-known 3-4 pages"), ["well", "-", "known", "3", "-", "4", "pages"]);
-        assert_eq!(words("10km 5$ 0mb 20%"), ["10", "km", "5", "$", "0", "mb", "20", "%"]);
+        assert_eq!(
+            words("well-known 3-4 pages"),
+            ["well", "-", "known", "3", "-", "4", "pages"]
+        );
+        assert_eq!(
+            words("10km 5$ 0mb 20%"),
+            ["10", "km", "5", "$", "0", "mb", "20", "%"]
+        );
         assert_eq!(words("$100 +1 +x"), ["$", "100", "+1", "+", "x"]);
         assert_eq!(words("1,000,000 and 3.14"), ["1,000,000", "and", "3.14"]);
         assert_eq!(words("end.Start"), ["end", ".", "Start"]);
@@ -758,10 +823,16 @@ mod tests {
 
     #[test]
     fn urls_and_emoticons() {
-        assert_eq!(words("see http://example.com/foo)."), ["see", "http://example.com/foo", ")", "."]);
+        assert_eq!(
+            words("see http://example.com/foo)."),
+            ["see", "http://example.com/foo", ")", "."]
+        );
         assert_eq!(words("www.example.co.uk"), ["www.example.co.uk"]);
         assert_eq!(words("1.2.3.4 10.0.0.1"), ["1.2.3.4", "10.0.0.1"]);
-        assert_eq!(words("nice :) word:) <3"), ["nice", ":)", "word", ":)", "<3"]);
+        assert_eq!(
+            words("nice :) word:) <3"),
+            ["nice", ":)", "word", ":)", "<3"]
+        );
         assert!(url_match("https://x.org/a?b=c"));
         assert!(!url_match("10.0.0.1"));
         assert!(!url_match("example.Com"));
@@ -780,7 +851,10 @@ mod tests {
 
     #[test]
     fn unicode_text() {
-        assert_eq!(words("Café naïve — «quoted»"), ["Café", "naïve", "—", "«", "quoted", "»"]);
+        assert_eq!(
+            words("Café naïve — «quoted»"),
+            ["Café", "naïve", "—", "«", "quoted", "»"]
+        );
         assert_eq!(words("日本語のテキスト。"), ["日本語のテキスト", "。"]);
     }
 }
