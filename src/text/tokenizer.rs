@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::charclass::{is_py_space, py_strip};
+use super::charclass::is_py_space;
 use super::tables::{
     ALPHA, ALPHA_OR_DIGIT, ALPHA_UPPER, ICONS, INFIX_DOT_AFTER, INFIX_DOT_BEFORE, MATCHER_PATTERNS,
     PREFIX_RULES, SPECIAL_CASES, SUFFIX_CURRENCIES, SUFFIX_DOT_AFTER, SUFFIX_LITERALS,
@@ -58,6 +58,15 @@ pub fn spacy_tokens(text: &str) -> Vec<Range<usize>> {
     let mut start = 0usize;
     let mut i = 0usize;
     while i < bytes.len() {
+        // Tight scan over the common case: ASCII non-space bytes inside a non-space run.
+        if !in_ws {
+            while i < bytes.len() && bytes[i] < 0x80 && (ASCII_PY_SPACE >> bytes[i]) & 1 == 0 {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+        }
         let b = bytes[i];
         let (is_space, width) = if b < 0x80 {
             ((ASCII_PY_SPACE >> b) & 1 == 1, 1)
@@ -92,8 +101,11 @@ pub fn word_tokenize(text: &str) -> Vec<&str> {
 /// Calls `f` with each word of [`word_tokenize`] in order, without collecting them.
 pub fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
     for range in spacy_tokens(text) {
-        let token = py_strip(&text[range]);
-        if !token.is_empty() {
+        // A token is either all white space (a chunk of white space, or a piece of one) or has
+        // none (rules never put white space into a non-space chunk), so `strip()` either empties
+        // it or leaves it as is; looking at its first character is enough.
+        let token = &text[range];
+        if !token.starts_with(is_py_space) {
             f(token);
         }
     }
@@ -143,7 +155,8 @@ impl Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// A set of (first byte, last byte) pairs: a cheap pre-check before a hash-map lookup.
+/// A bit set over (first byte, last byte, length) of a set of keys: a cheap pre-check before a
+/// hash-map lookup (false positives only).
 struct EndsFilter(Box<[u64; 1024]>);
 
 impl EndsFilter {
@@ -156,10 +169,13 @@ impl EndsFilter {
         EndsFilter(bits)
     }
 
+    /// Mixes the first byte, the last byte and the length into 16 bits.
     #[inline]
     fn index(key: &str) -> usize {
         let b = key.as_bytes();
-        (usize::from(b[0]) << 8) | usize::from(b[b.len() - 1])
+        let mixed =
+            (usize::from(b[0]) << 8) ^ usize::from(b[b.len() - 1]) ^ (b.len().min(31) << 11);
+        mixed & 0xFFFF
     }
 
     #[inline]
@@ -751,6 +767,29 @@ mod tests {
                     "{last} {lit}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn no_rule_puts_white_space_into_a_token() {
+        // for_each_word relies on this to replace strip() by a first-character test.
+        for rule in PREFIX_RULES {
+            if let PrefixRule::Literal(lit) = rule {
+                assert!(!lit.contains(is_py_space), "{lit:?}");
+            }
+        }
+        let (candidates, _) = suffix_candidates();
+        assert!(candidates
+            .iter()
+            .all(|(_, _, lit)| !lit.contains(is_py_space)));
+        assert!(!ICONS
+            .ranges
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).filter_map(char::from_u32).any(is_py_space)));
+        for (key, pieces) in SPECIAL_CASES {
+            let all_space = key.chars().all(is_py_space);
+            assert!(all_space || !key.contains(is_py_space), "{key:?}");
+            assert!(pieces.iter().all(|p| !p.is_empty()));
         }
     }
 
