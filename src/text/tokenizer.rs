@@ -314,8 +314,10 @@ fn tokenize_chunk(
     // remains. `lo..hi` is the remaining middle, as byte offsets into `text`.
     let mut lo = start;
     let mut hi = end;
-    let mut prefixes: Vec<Range<usize>> = Vec::new();
-    let mut suffixes: Vec<Range<usize>> = Vec::new();
+    // Prefixes come out first and in order, so they go straight into `tokens`. Suffixes come
+    // out last and innermost first; they always tile the end of the chunk, so their start
+    // offsets are enough.
+    let mut suffix_starts = SuffixStarts::default();
     let mut last_size = usize::MAX;
     while lo < hi && hi - lo != last_size {
         let s = &text[lo..hi];
@@ -327,7 +329,7 @@ fn tokenize_chunk(
         if pre_len != 0 {
             let minus_pre = &s[pre_len..];
             if !minus_pre.is_empty() && special_case(minus_pre).is_some() {
-                prefixes.push(lo..lo + pre_len);
+                tokens.push(lo..lo + pre_len);
                 lo += pre_len;
                 break;
             }
@@ -336,26 +338,25 @@ fn tokenize_chunk(
         if suf_len != 0 {
             let minus_suf = &s[..s.len() - suf_len];
             if !minus_suf.is_empty() && special_case(minus_suf).is_some() {
-                suffixes.push(hi - suf_len..hi);
+                suffix_starts.push(hi - suf_len);
                 hi -= suf_len;
                 break;
             }
         }
         if pre_len != 0 && suf_len != 0 && pre_len + suf_len <= s.len() {
-            prefixes.push(lo..lo + pre_len);
-            suffixes.push(hi - suf_len..hi);
+            tokens.push(lo..lo + pre_len);
+            suffix_starts.push(hi - suf_len);
             lo += pre_len;
             hi -= suf_len;
         } else if pre_len != 0 {
-            prefixes.push(lo..lo + pre_len);
+            tokens.push(lo..lo + pre_len);
             lo += pre_len;
         } else if suf_len != 0 {
-            suffixes.push(hi - suf_len..hi);
+            suffix_starts.push(hi - suf_len);
             hi -= suf_len;
         }
     }
-    // _attach_tokens
-    tokens.extend(prefixes);
+    // _attach_tokens (prefixes already pushed)
     if lo < hi {
         let s = &text[lo..hi];
         if let Some(pieces) = special_case(s) {
@@ -366,7 +367,40 @@ fn tokenize_chunk(
             attach_infixes(s, lo, tokens);
         }
     }
-    tokens.extend(suffixes.into_iter().rev());
+    suffix_starts.emit(end, tokens);
+}
+
+/// Start offsets of the suffixes peeled off a chunk, outermost first; a few inline, the rest
+/// (a run of many closing brackets, say) on the heap.
+#[derive(Default)]
+struct SuffixStarts {
+    inline: [usize; 8],
+    len: usize,
+    overflow: Vec<usize>,
+}
+
+impl SuffixStarts {
+    fn push(&mut self, start: usize) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = start;
+            self.len += 1;
+        } else {
+            self.overflow.push(start);
+        }
+    }
+
+    /// Pushes the suffix tokens innermost first; the outermost one ends at `chunk_end`.
+    fn emit(&self, chunk_end: usize, tokens: &mut Vec<Range<usize>>) {
+        let starts: std::borrow::Cow<[usize]> = if self.overflow.is_empty() {
+            std::borrow::Cow::Borrowed(&self.inline[..self.len])
+        } else {
+            std::borrow::Cow::Owned([&self.inline[..self.len], &self.overflow[..]].concat())
+        };
+        for j in (0..starts.len()).rev() {
+            let end = if j == 0 { chunk_end } else { starts[j - 1] };
+            tokens.push(starts[j]..end);
+        }
+    }
 }
 
 /// Splits `s` (starting at byte `base` of the text) on infixes the way `_attach_tokens` does,
@@ -943,6 +977,17 @@ mod tests {
         assert!(url_match("https://x.org/a?b=c"));
         assert!(!url_match("10.0.0.1"));
         assert!(!url_match("example.Com"));
+    }
+
+    #[test]
+    fn many_suffixes_keep_their_order() {
+        let text = format!("word{}", ")".repeat(20) + ".");
+        let expected: Vec<&str> = std::iter::once("word")
+            .chain(std::iter::repeat(")").take(20))
+            .chain(["."])
+            .collect();
+        assert_eq!(words(&text), expected);
+        assert_eq!(words("(((x)))."), ["(", "(", "(", "x", ")", ")", ")", "."]);
     }
 
     #[test]
