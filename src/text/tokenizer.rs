@@ -983,7 +983,7 @@ mod tests {
     fn many_suffixes_keep_their_order() {
         let text = format!("word{}", ")".repeat(20) + ".");
         let expected: Vec<&str> = std::iter::once("word")
-            .chain(std::iter::repeat(")").take(20))
+            .chain(std::iter::repeat_n(")", 20))
             .chain(["."])
             .collect();
         assert_eq!(words(&text), expected);
