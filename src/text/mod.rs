@@ -8,7 +8,8 @@ mod charclass;
 pub mod normalize;
 pub mod sentences;
 pub mod simplify;
+#[rustfmt::skip]
 mod tables;
 pub mod tokenizer;
 
-pub use charclass::{is_py_space, py_strip};
+pub use charclass::{is_py_space, py_split_whitespace, py_splitlines, py_strip};
