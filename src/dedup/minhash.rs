@@ -1,0 +1,371 @@
+//! MinHash signatures, bit-exact with datatrove 0.10.1's `MinhashDedupSignature`.
+//!
+//! datatrove's scheme (pipeline/dedup/minhash.py, utils/text.py, utils/hashing.py):
+//! 1. `simplify_text` (lower case, digits → 0, punctuation → space, diacritics stripped, NFC,
+//!    white space collapsed) — [`crate::text::simplify::simplify_text`];
+//! 2. words from its English word tokenizer (spaCy blank "en") — [`crate::text::tokenizer::word_tokenize`];
+//! 3. word n-grams (`n = 5` by default) as a sliding window; a document with fewer than `n` words
+//!    has **no** n-grams, and datatrove then writes no signature for it (it can never be a
+//!    duplicate) — [`MinHasher::signature`] returns `false` for it;
+//! 4. each n-gram's words joined by one ASCII space, hashed with xxh64 (seed 0) of its UTF-8 bytes
+//!    (or xxh32 under [`HashWidth::Bits32`]);
+//! 5. for each permutation `i`: `min over shingles of ((h·a[i] + b[i]) mod 2^64) mod (2^61 − 1)`
+//!    (numpy uint64 arithmetic wraps; under `Bits32` each value is then masked to its low 32 bits),
+//!    with `(a, b)` drawn from numpy `RandomState(1)` ([`datatrove_permutations`]).
+//!
+//! Only fixed-width integer operations are used, so signatures are identical on every target
+//! (native with or without AVX2, wasm32 with or without SIMD).
+
+use super::minhash_params::{DATATROVE_SEED, RANDOM_STATE_1_MASKED_DRAWS};
+use xxhash_rust::{xxh32::xxh32, xxh64::xxh64};
+
+/// The Mersenne prime 2^61 − 1 that bounds datatrove's permuted hash values.
+pub const MERSENNE_PRIME_61: u64 = (1 << 61) - 1;
+
+/// The largest permutation count the shipped `RandomState(1)` draw table supports.
+pub const MAX_PERMUTATIONS: usize = RANDOM_STATE_1_MASKED_DRAWS.len() / 2;
+
+/// Width of the n-gram hash and of the signature values (datatrove's `HashConfig.precision`;
+/// datatrove's default and ours is 64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HashWidth {
+    /// xxh64 of the n-gram; signature values below 2^61 − 1.
+    #[default]
+    Bits64,
+    /// xxh32 of the n-gram; signature values masked to 32 bits.
+    Bits32,
+}
+
+/// What a MinHash signature is computed from. `Default` is datatrove 0.10.1's `MinhashConfig()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinhashParams {
+    /// Words per shingle (datatrove `n_grams`, default 5).
+    pub ngram: usize,
+    /// Number of permutations = signature length (datatrove `num_buckets × hashes_per_bucket`,
+    /// default 14 × 8 = 112).
+    pub num_perm: usize,
+    /// Hash width (datatrove `hash_config.precision`, default 64).
+    pub width: HashWidth,
+}
+
+impl Default for MinhashParams {
+    fn default() -> Self {
+        MinhashParams { ngram: 5, num_perm: 112, width: HashWidth::Bits64 }
+    }
+}
+
+/// Why a [`MinhashParams`] cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MinhashParamsError {
+    /// `ngram` must be at least 1.
+    ZeroNgram,
+    /// `num_perm` must be in `1..=MAX_PERMUTATIONS`.
+    PermutationCount(usize),
+}
+
+impl std::fmt::Display for MinhashParamsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MinhashParamsError::ZeroNgram => write!(f, "n-gram size must be at least 1"),
+            MinhashParamsError::PermutationCount(n) => {
+                write!(f, "permutation count {n} is outside 1..={MAX_PERMUTATIONS}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for MinhashParamsError {}
+
+/// The `(a, b)` permutation parameters datatrove draws for `num_perm` permutations with its default
+/// seed 1: `a = randint(1, 2^61−1, num_perm)` then `b = randint(0, 2^61−1, num_perm)` from numpy
+/// `RandomState(1)`. numpy draws each value by masked rejection from one stream, so `a` is a prefix
+/// of the stream but `b` starts after it: `b` depends on `num_perm` (the 112-permutation `b` is
+/// not a prefix of the 128-permutation `b`). We therefore ship the stream and apply numpy's rule.
+/// Returns `None` when `num_perm` exceeds what the shipped stream covers.
+pub fn datatrove_permutations(num_perm: usize) -> Option<(Vec<u64>, Vec<u64>)> {
+    debug_assert_eq!(DATATROVE_SEED, 1);
+    let mut stream = RANDOM_STATE_1_MASKED_DRAWS.iter().copied();
+    // numpy: bound = high - 1 - low; redraw while masked value > bound; result = low + value.
+    let mut draw = |low: u64, high: u64| -> Option<u64> {
+        let bound = high - 1 - low;
+        stream.find(|&value| value <= bound).map(|value| low + value)
+    };
+    let a = (0..num_perm).map(|_| draw(1, MERSENNE_PRIME_61)).collect::<Option<Vec<_>>>()?;
+    let b = (0..num_perm).map(|_| draw(0, MERSENNE_PRIME_61)).collect::<Option<Vec<_>>>()?;
+    Some((a, b))
+}
+
+/// `x mod (2^61 − 1)` for any u64, without division: 2^61 ≡ 1, so x ≡ (x & p) + (x >> 61), which is
+/// below 2^61 + 8 and needs at most one subtraction. Equal to `x % MERSENNE_PRIME_61` for all x.
+#[inline(always)]
+fn mod_mersenne_61(x: u64) -> u64 {
+    let folded = (x & MERSENNE_PRIME_61) + (x >> 61);
+    // Branch-free so the permutation loop vectorises.
+    folded - (MERSENNE_PRIME_61 & 0u64.wrapping_sub((folded >= MERSENNE_PRIME_61) as u64))
+}
+
+/// Computes datatrove-compatible shingles and MinHash signatures. Cheap to share: immutable.
+#[derive(Clone, Debug)]
+pub struct MinHasher {
+    params: MinhashParams,
+    a: Vec<u64>,
+    b: Vec<u64>,
+    value_mask: u64,
+    use_avx2: bool,
+}
+
+/// Permutations processed together in the hot loop: their running minima stay in registers while
+/// the loop walks all shingles (8 × u64 = two AVX2 registers, four wasm SIMD registers).
+const LANES: usize = 8;
+
+impl MinHasher {
+    /// A hasher for `params`; fails for `ngram == 0` or a permutation count outside
+    /// `1..=MAX_PERMUTATIONS`.
+    pub fn new(params: &MinhashParams) -> Result<Self, MinhashParamsError> {
+        if params.ngram == 0 {
+            return Err(MinhashParamsError::ZeroNgram);
+        }
+        let (a, b) = (params.num_perm >= 1)
+            .then(|| datatrove_permutations(params.num_perm))
+            .flatten()
+            .ok_or(MinhashParamsError::PermutationCount(params.num_perm))?;
+        let value_mask = match params.width {
+            HashWidth::Bits64 => u64::MAX,
+            HashWidth::Bits32 => u32::MAX as u64,
+        };
+        Ok(MinHasher { params: params.clone(), a, b, value_mask, use_avx2: avx2_available() })
+    }
+
+    /// The parameters this hasher was built with.
+    pub fn params(&self) -> &MinhashParams {
+        &self.params
+    }
+
+    /// Signature length.
+    pub fn num_perm(&self) -> usize {
+        self.params.num_perm
+    }
+
+    /// The permutation parameters `(a, b)` in use (datatrove's arrays).
+    pub fn permutations(&self) -> (&[u64], &[u64]) {
+        (&self.a, &self.b)
+    }
+
+    /// Appends to `out` the hashes of the word n-grams of `words` (already simplified and
+    /// tokenized): each n-gram's words joined by one space, hashed as UTF-8.
+    pub fn shingles_of_words<S: AsRef<str>>(&self, words: &[S], out: &mut Vec<u64>) {
+        self.hash_ngrams("", words, out)
+    }
+
+    /// As [`MinHasher::shingles_of_words`]; words that are slices of `buffer` separated there by
+    /// exactly one space are hashed straight from `buffer` (the common case for tokens borrowed
+    /// from the simplified text) instead of being copied and joined.
+    fn hash_ngrams<S: AsRef<str>>(&self, buffer: &str, words: &[S], out: &mut Vec<u64>) {
+        let n = self.params.ngram;
+        if words.len() < n {
+            return;
+        }
+        out.reserve(words.len() + 1 - n);
+        let hash = |bytes: &[u8]| match self.params.width {
+            HashWidth::Bits64 => xxh64(bytes, 0),
+            HashWidth::Bits32 => xxh32(bytes, 0) as u64,
+        };
+        let mut joined = String::new();
+        for window in words.windows(n) {
+            if let Some(slice) = contiguous_space_joined(buffer, window) {
+                out.push(hash(slice));
+                continue;
+            }
+            joined.clear();
+            for (i, word) in window.iter().enumerate() {
+                if i > 0 {
+                    joined.push(' ');
+                }
+                joined.push_str(word.as_ref());
+            }
+            out.push(hash(joined.as_bytes()));
+        }
+    }
+
+    // TEXT-METHODS
+    /// The signature of already computed shingle hashes (as from [`MinHasher::shingles`]); same
+    /// contract as [`MinHasher::signature`].
+    pub fn signature_of_shingles(&self, shingles: &[u64], out: &mut Vec<u64>) -> bool {
+        out.clear();
+        if shingles.is_empty() {
+            return false;
+        }
+        out.resize(self.params.num_perm, u64::MAX);
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if self.use_avx2 {
+            // SAFETY: `use_avx2` is only true when the CPU reported AVX2 at construction.
+            unsafe { permute_min_avx2(shingles, &self.a, &self.b, self.value_mask, out) };
+            return true;
+        }
+        permute_min_portable(shingles, &self.a, &self.b, self.value_mask, out);
+        true
+    }
+}
+
+/// If every word is a sub-slice of `buffer` and each is followed there by exactly one ASCII space
+/// and then the next word, returns the bytes of `buffer` spanning them (the joined n-gram).
+fn contiguous_space_joined<'b, S: AsRef<str>>(buffer: &'b str, window: &[S]) -> Option<&'b [u8]> {
+    let base = buffer.as_ptr() as usize;
+    let offset_in_buffer = |word: &str| {
+        let offset = (word.as_ptr() as usize).checked_sub(base)?;
+        (offset + word.len() <= buffer.len()).then_some(offset)
+    };
+    let first = window.first()?.as_ref();
+    let start = offset_in_buffer(first)?;
+    let mut end = start + first.len();
+    let bytes = buffer.as_bytes();
+    for word in &window[1..] {
+        let word = word.as_ref();
+        if offset_in_buffer(word)? != end + 1 || bytes[end] != b' ' {
+            return None;
+        }
+        end += 1 + word.len();
+    }
+    Some(&bytes[start..end])
+}
+
+fn avx2_available() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        false
+    }
+}
+
+/// The hot loop: for each permutation, the minimum over shingles of the permuted hash. Processes
+/// [`LANES`] permutations per pass over the shingles so their minima stay in registers; the inner
+/// fixed-width loop auto-vectorises (SSE2/AVX2 natively, simd128 on wasm when enabled).
+#[inline(always)]
+fn permute_min_body(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    let full = a.len() / LANES * LANES;
+    for start in (0..full).step_by(LANES) {
+        let a_block: [u64; LANES] = a[start..start + LANES].try_into().unwrap();
+        let b_block: [u64; LANES] = b[start..start + LANES].try_into().unwrap();
+        let mut minima = [u64::MAX; LANES];
+        for &h in shingles {
+            for k in 0..LANES {
+                let permuted = mod_mersenne_61(h.wrapping_mul(a_block[k]).wrapping_add(b_block[k]));
+                minima[k] = minima[k].min(permuted & value_mask);
+            }
+        }
+        out[start..start + LANES].copy_from_slice(&minima);
+    }
+    for i in full..a.len() {
+        out[i] = shingles
+            .iter()
+            .map(|&h| mod_mersenne_61(h.wrapping_mul(a[i]).wrapping_add(b[i])) & value_mask)
+            .min()
+            .unwrap_or(u64::MAX);
+    }
+}
+
+fn permute_min_portable(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    permute_min_body(shingles, a, b, value_mask, out)
+}
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+unsafe fn permute_min_avx2(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    permute_min_body(shingles, a, b, value_mask, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mersenne_reduction_equals_remainder() {
+        let edge = [0, 1, MERSENNE_PRIME_61 - 1, MERSENNE_PRIME_61, MERSENNE_PRIME_61 + 1, u64::MAX, u64::MAX - 1, 1 << 63, (1 << 62) - 2];
+        for x in edge {
+            assert_eq!(mod_mersenne_61(x), x % MERSENNE_PRIME_61, "{x}");
+        }
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            assert_eq!(mod_mersenne_61(x), x % MERSENNE_PRIME_61);
+        }
+    }
+
+    #[test]
+    fn datatrove_first_parameters() {
+        // numpy RandomState(1).randint(1, 2**61-1, dtype=uint64, size=4) and the following b draws.
+        let (a, b) = datatrove_permutations(4).unwrap();
+        assert_eq!(a, [775169054918279404, 1758426461858698313, 2109959069025162, 965365488286768774]);
+        assert_eq!(b, [401325382989534144, 1703346441743126657, 1130051441076870727, 1762784241922636284]);
+        assert!(datatrove_permutations(MAX_PERMUTATIONS + 1).is_none());
+    }
+
+    #[test]
+    fn vector_paths_agree_with_scalar_definition() {
+        for num_perm in [1, 7, 112, 128, 131] {
+            let hasher = MinHasher::new(&MinhashParams { num_perm, ..Default::default() }).unwrap();
+            let shingles: Vec<u64> = (0..257u64).map(|i| xxh64(&i.to_le_bytes(), 0)).collect();
+            let mut sig = Vec::new();
+            assert!(hasher.signature_of_shingles(&shingles, &mut sig));
+            let (a, b) = hasher.permutations();
+            let expected: Vec<u64> = (0..num_perm)
+                .map(|i| shingles.iter().map(|&h| (h.wrapping_mul(a[i]).wrapping_add(b[i])) % MERSENNE_PRIME_61).min().unwrap())
+                .collect();
+            assert_eq!(sig, expected);
+            let mut portable = vec![0; num_perm];
+            permute_min_portable(&shingles, a, b, u64::MAX, &mut portable);
+            assert_eq!(portable, expected);
+        }
+    }
+
+    #[test]
+    fn shingles_join_words_with_single_space_and_skip_short_docs() {
+        let hasher = MinHasher::new(&MinhashParams { ngram: 3, ..Default::default() }).unwrap();
+        let mut out = Vec::new();
+        hasher.shingles_of_words(&["a", "b"], &mut out);
+        assert!(out.is_empty());
+        // Owned words (not contiguous) and borrowed words (contiguous) hash the same.
+        let text = "one two three four";
+        let borrowed: Vec<&str> = text.split(' ').collect();
+        let owned: Vec<String> = borrowed.iter().map(|w| w.to_string()).collect();
+        hasher.hash_ngrams(text, &borrowed, &mut out);
+        let mut out_owned = Vec::new();
+        hasher.shingles_of_words(&owned, &mut out_owned);
+        assert_eq!(out, vec![xxh64(b"one two three", 0), xxh64(b"two three four", 0)]);
+        assert_eq!(out, out_owned);
+        // Words from one buffer separated by two spaces are not contiguous: joined with one space.
+        let text = "one  two three";
+        let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut out = Vec::new();
+        hasher.hash_ngrams(text, &words, &mut out);
+        assert_eq!(out, vec![xxh64(b"one two three", 0)]);
+        let mut sig = vec![1];
+        assert!(!hasher.signature_of_shingles(&[], &mut sig));
+        assert!(sig.is_empty());
+    }
+
+    #[test]
+    fn thirty_two_bit_width_masks_values() {
+        let params = MinhashParams { width: HashWidth::Bits32, ..Default::default() };
+        let hasher = MinHasher::new(&params).unwrap();
+        let mut out = Vec::new();
+        hasher.shingles_of_words(&["a", "b", "c", "d", "e"], &mut out);
+        assert_eq!(out, vec![xxh32(b"a b c d e", 0) as u64]);
+        let mut sig = Vec::new();
+        hasher.signature_of_shingles(&out, &mut sig);
+        let (a, b) = hasher.permutations();
+        for i in 0..112 {
+            assert_eq!(sig[i], (out[0].wrapping_mul(a[i]).wrapping_add(b[i]) % MERSENNE_PRIME_61) & 0xffff_ffff);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_params() {
+        assert_eq!(MinHasher::new(&MinhashParams { ngram: 0, ..Default::default() }).unwrap_err(), MinhashParamsError::ZeroNgram);
+        assert!(MinHasher::new(&MinhashParams { num_perm: 0, ..Default::default() }).is_err());
+        assert!(MinHasher::new(&MinhashParams { num_perm: MAX_PERMUTATIONS + 1, ..Default::default() }).is_err());
+    }
+}
