@@ -151,6 +151,15 @@ impl MinHasher {
         (&self.a, &self.b)
     }
 
+    /// Appends to `out` the shingle hashes of `text` in datatrove's order: one per word n-gram of
+    /// the simplified, tokenized text, duplicates kept. Empty when the text has fewer than `ngram`
+    /// words.
+    pub fn shingles(&self, text: &str, out: &mut Vec<u64>) {
+        let simplified = crate::text::simplify::simplify_text(text);
+        let words = crate::text::tokenizer::word_tokenize(&simplified);
+        self.hash_ngrams(&simplified, &words, out);
+    }
+
     /// Appends to `out` the hashes of the word n-grams of `words` (already simplified and
     /// tokenized): each n-gram's words joined by one space, hashed as UTF-8.
     pub fn shingles_of_words<S: AsRef<str>>(&self, words: &[S], out: &mut Vec<u64>) {
@@ -187,7 +196,15 @@ impl MinHasher {
         }
     }
 
-    // TEXT-METHODS
+    /// Writes the signature of `text` into `out` (cleared first; `num_perm` values) and returns
+    /// `true`, or clears `out` and returns `false` when the text has no n-gram (fewer than `ngram`
+    /// words): datatrove gives such a document no signature, so it is never a near-duplicate.
+    pub fn signature(&self, text: &str, out: &mut Vec<u64>) -> bool {
+        let mut shingles = Vec::new();
+        self.shingles(text, &mut shingles);
+        self.signature_of_shingles(&shingles, out)
+    }
+
     /// The signature of already computed shingle hashes (as from [`MinHasher::shingles`]); same
     /// contract as [`MinHasher::signature`].
     pub fn signature_of_shingles(&self, shingles: &[u64], out: &mut Vec<u64>) -> bool {

@@ -1,0 +1,117 @@
+//! MinHash / LSH benchmark: single core, end to end from a JSONL file (read, parse, simplify,
+//! tokenize, shingle, hash, permute), plus the near-dedup index's memory per row.
+//!
+//!   cargo run --release --example minhash_bench -- signatures FILE [--perms 112] [--field text]
+//!   cargo run --release --example minhash_bench -- dedup FILE          (signatures + LSH + clusters)
+//!   cargo run --release --example minhash_bench -- index-memory 1000000
+//!
+//! Prints one JSON object per run on stdout (consumed by bench/minhash/bench.py).
+
+use datasieve::dedup::lsh::{band_keys, KeepPolicy, LshParams, NearDedupIndex};
+use datasieve::dedup::minhash::{MinHasher, MinhashParams};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader};
+use std::time::Instant;
+
+#[derive(Deserialize)]
+struct Row<'a> {
+    #[serde(borrow)]
+    text: Cow<'a, str>,
+}
+
+fn arg_value(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("signatures") => signatures(&args[1], &args, false),
+        Some("dedup") => signatures(&args[1], &args, true),
+        Some("index-memory") => index_memory(args[1].parse().expect("row count")),
+        _ => {
+            eprintln!("usage: minhash_bench signatures|dedup FILE [--perms N] | index-memory ROWS");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn signatures(path: &str, args: &[String], dedup: bool) {
+    let num_perm: usize = arg_value(args, "--perms").map_or(112, |v| v.parse().unwrap());
+    let hasher = MinHasher::new(&MinhashParams { num_perm, ..Default::default() }).unwrap();
+    let lsh = if num_perm == 112 { LshParams::default() } else { LshParams { bands: num_perm / 8, rows: 8 } };
+    let start = Instant::now();
+    let reader = BufReader::with_capacity(1 << 20, std::fs::File::open(path).expect("open corpus"));
+    let (mut docs, mut bytes, mut signed, mut checksum) = (0u64, 0u64, 0u64, 0u64);
+    let (mut shingles, mut signature, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+    let mut index = NearDedupIndex::new();
+    let mut lengths: Vec<u32> = Vec::new();
+    for line in reader.lines() {
+        let line = line.expect("read line");
+        bytes += line.len() as u64 + 1;
+        let row: Row = serde_json::from_str(&line).expect("JSON row with a text field");
+        shingles.clear();
+        hasher.shingles(&row.text, &mut shingles);
+        if hasher.signature_of_shingles(&shingles, &mut signature) {
+            signed += 1;
+            checksum ^= signature[0].wrapping_add(signature[num_perm - 1]);
+            if dedup {
+                band_keys(&signature, lsh, &mut keys);
+                index.insert(docs as u32, &keys);
+            }
+        }
+        if dedup {
+            lengths.push(row.text.len() as u32);
+        }
+        docs += 1;
+    }
+    let mut clusters_found = 0;
+    let mut removed = 0;
+    if dedup {
+        let clusters = index.clusters(docs as u32, KeepPolicy::First, |row| lengths[row as usize] as u64);
+        clusters_found = clusters.clusters.len();
+        removed = clusters.removed_rows();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "impl": if dedup { format!("datasieve dedup (sig {num_perm} + LSH + clusters)") } else { format!("datasieve {num_perm}") },
+            "docs": docs, "signed_docs": signed, "bytes": bytes, "seconds": seconds,
+            "docs_per_s": docs as f64 / seconds, "mb_per_s": bytes as f64 / 1e6 / seconds,
+            "checksum": checksum, "clusters": clusters_found, "removed": removed,
+            "index_heap_bytes": index.heap_bytes(),
+        })
+    );
+}
+
+fn index_memory(rows: u32) {
+    // Synthetic signatures: distinct random values, so every row adds 14 new band keys (the worst
+    // case for memory; real duplicates add fewer).
+    let params = LshParams::default();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut report = Vec::new();
+    for presized in [false, true] {
+        let mut index = if presized { NearDedupIndex::with_expected_rows(rows as usize, params.bands) } else { NearDedupIndex::new() };
+        let (mut signature, mut keys) = (vec![0u64; 112], Vec::new());
+        let start = Instant::now();
+        for row in 0..rows {
+            signature.iter_mut().for_each(|v| *v = next() >> 3);
+            band_keys(&signature, params, &mut keys);
+            index.insert(row, &keys);
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        report.push(serde_json::json!({
+            "rows": rows, "presized": presized, "heap_bytes": index.heap_bytes(),
+            "bytes_per_row": index.heap_bytes() as f64 / rows as f64, "insert_rows_per_s": rows as f64 / seconds,
+        }));
+    }
+    println!("{}", serde_json::Value::Array(report));
+}
