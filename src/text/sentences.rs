@@ -1,0 +1,104 @@
+//! datatrove's English sentence splitting, reproduced exactly.
+//!
+//! datatrove's `SpaCyTokenizer("en")` adds spaCy's rule-based `sentencizer` to the blank English
+//! pipeline: after a token that is one of the sentence punctuation characters (`.`, `!`, `?` and
+//! their equivalents in other scripts), the first following token that is neither such a
+//! character nor punctuation (every character of general category P*) starts a new sentence.
+//! White-space tokens (e.g. "\n\n") are not punctuation, so they start the next sentence.
+//!
+//! Offsets are UTF-8 byte offsets into the input (Python reports code-point offsets).
+
+use std::ops::Range;
+
+use super::charclass::py_strip;
+use super::tables::{GC_P, SENTENCE_PUNCT};
+use super::tokenizer::spacy_tokens;
+
+fn is_sentence_punct(token: &str) -> bool {
+    SENTENCE_PUNCT.binary_search_by(|p| p.as_bytes().cmp(token.as_bytes())).is_ok()
+}
+
+/// spaCy's lexical `is_punct`: every character is in a P* general category.
+fn is_punct(token: &str) -> bool {
+    token.chars().all(|c| GC_P.contains(c))
+}
+
+/// The sentences of `text` as byte ranges (datatrove's `span_tokenize`): each runs from its first
+/// token's start to its last token's end, so white space between sentences belongs to the next
+/// sentence when it is a token and to no sentence when it is a single space. Empty for "".
+pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
+    let tokens = spacy_tokens(text);
+    let mut spans = Vec::new();
+    if tokens.is_empty() {
+        return spans;
+    }
+    let mut start = 0usize;
+    let mut seen_period = false;
+    for (i, range) in tokens.iter().enumerate() {
+        let token = &text[range.clone()];
+        let in_punct_chars = is_sentence_punct(token);
+        if seen_period && !in_punct_chars && !is_punct(token) {
+            spans.push(tokens[start].start..tokens[i - 1].end);
+            start = i;
+            seen_period = false;
+        } else if in_punct_chars {
+            seen_period = true;
+        }
+    }
+    spans.push(tokens[start].start..tokens[tokens.len() - 1].end);
+    spans
+}
+
+/// datatrove's `SpaCyTokenizer("en").sent_tokenize`: the sentence texts, `strip()`ped, without
+/// the empty ones (white-space-only sentences).
+pub fn sent_tokenize(text: &str) -> Vec<&str> {
+    sentence_spans(text)
+        .into_iter()
+        .map(|r| py_strip(&text[r]))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// datatrove's `split_into_sentences(text, "en")`: `text` cut at the end of every sentence but
+/// the last, so the pieces concatenate back to `text` exactly (white space after a sentence end
+/// goes to the following piece). Always at least one piece; `[""]` for empty text.
+pub fn split_into_sentences(text: &str) -> Vec<&str> {
+    let spans = sentence_spans(text);
+    let mut pieces = Vec::with_capacity(spans.len().max(1));
+    let mut start = 0usize;
+    if let Some((_, all_but_last)) = spans.split_last() {
+        for span in all_but_last {
+            pieces.push(&text[start..span.end]);
+            start = span.end;
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_after_terminal_punctuation() {
+        let text = "Hello world. \n\nNew one!  Yes";
+        assert_eq!(sent_tokenize(text), ["Hello world.", "New one!", "Yes"]);
+        assert_eq!(sentence_spans(text), vec![0..12, 13..23, 24..28]);
+        assert_eq!(split_into_sentences(text), ["Hello world.", " \n\nNew one!", "  Yes"]);
+    }
+
+    #[test]
+    fn punctuation_after_the_period_stays_in_the_sentence() {
+        assert_eq!(sent_tokenize("He said \"stop.\" Then left?! Ok"), ["He said \"stop.\"", "Then left?!", "Ok"]);
+        assert_eq!(sent_tokenize("Mr. Smith went home. Dr. Who"), ["Mr. Smith went home.", "Dr. Who"]);
+    }
+
+    #[test]
+    fn empty_and_blank_text() {
+        assert!(sent_tokenize("").is_empty());
+        assert_eq!(split_into_sentences(""), [""]);
+        assert!(sent_tokenize("  \n ").is_empty());
+        assert_eq!(split_into_sentences("  \n "), ["  \n "]);
+    }
+}
