@@ -58,3 +58,42 @@ fn signatures_from_datatrove_tokens_equal_datatrove() {
     }
     assert!(compared >= 30 + 5);
 }
+
+/// End to end from the raw text: simplify_text → word tokenizer → n-grams → signature, for every
+/// fixture document and every recorded configuration.
+#[test]
+fn signatures_from_text_equal_datatrove() {
+    let records = records();
+    let variants = [("sig112", 112, HashWidth::Bits64), ("sig128", 128, HashWidth::Bits64), ("sig112_32bit", 112, HashWidth::Bits32)];
+    let mut compared = 0;
+    for (key, num_perm, width) in variants {
+        let hasher = hasher(num_perm, width);
+        for record in &records {
+            let Some(expected) = record.get(key) else { continue };
+            let text = record["text"].as_str().unwrap();
+            let mut signature = vec![7];
+            let has_signature = hasher.signature(text, &mut signature);
+            match u64s(expected) {
+                Some(expected) => {
+                    assert!(has_signature, "no signature for {} row {}", record["source"], record["row"]);
+                    assert_eq!(signature, expected, "{key} of {} row {}", record["source"], record["row"]);
+                    compared += 1;
+                }
+                None => assert!(!has_signature && signature.is_empty(), "datatrove gave no signature for {text:?}"),
+            }
+        }
+    }
+    assert!(compared >= 30 + 5, "compared {compared}");
+}
+
+#[test]
+fn shingle_hashes_from_text_match_datatrove_tokens() {
+    let hasher = hasher(112, HashWidth::Bits64);
+    for record in records() {
+        let tokens: Vec<&str> = record["tokens"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let (mut from_tokens, mut from_text) = (Vec::new(), Vec::new());
+        hasher.shingles_of_words(&tokens, &mut from_tokens);
+        hasher.shingles(record["text"].as_str().unwrap(), &mut from_text);
+        assert_eq!(from_text, from_tokens, "{} row {}", record["source"], record["row"]);
+    }
+}

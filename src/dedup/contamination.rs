@@ -67,7 +67,6 @@ fn words_with_chunks(text: &str) -> Vec<Word> {
         }
         let simplified = simplify_text(trimmed);
         for word in word_tokenize(&simplified) {
-            let word: &str = word.as_ref();
             words.push(Word { text: word.to_owned(), chunk: start..start + trimmed.len() });
         }
     }
@@ -75,7 +74,7 @@ fn words_with_chunks(text: &str) -> Vec<Word> {
 }
 
 fn ngram_hashes(words: &[Word], n: usize) -> impl Iterator<Item = (u64, Range<usize>)> + '_ {
-    words.windows(n).map(|window| {
+    words.windows(n).map(move |window| {
         let mut hasher = Xxh64::new(0);
         for (i, word) in window.iter().enumerate() {
             if i > 0 {
