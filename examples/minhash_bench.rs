@@ -29,6 +29,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("signatures") => signatures(&args[1], &args, false),
         Some("dedup") => signatures(&args[1], &args, true),
+        Some("stages") => stages(&args[1]),
         Some("index-memory") => index_memory(args[1].parse().expect("row count")),
         _ => {
             eprintln!("usage: minhash_bench signatures|dedup FILE [--perms N] | index-memory ROWS");
@@ -84,6 +85,35 @@ fn signatures(path: &str, args: &[String], dedup: bool) {
             "index_heap_bytes": index.heap_bytes(),
         })
     );
+}
+
+/// Time per stage (parse, simplify, tokenize, shingle hashing, permutations), cumulative over the file.
+fn stages(path: &str) {
+    use datasieve::text::{simplify::simplify_text, tokenizer::word_tokenize};
+    let hasher = MinHasher::new(&MinhashParams::default()).unwrap();
+    let text = std::fs::read_to_string(path).expect("read corpus");
+    let mut t = [0f64; 5];
+    let (mut shingles, mut signature) = (Vec::new(), Vec::new());
+    let mut words_total = 0usize;
+    for line in text.lines() {
+        let s0 = Instant::now();
+        let row: Row = serde_json::from_str(line).unwrap();
+        let s1 = Instant::now();
+        let simplified = simplify_text(&row.text);
+        let s2 = Instant::now();
+        let words = word_tokenize(&simplified);
+        words_total += words.len();
+        let s3 = Instant::now();
+        shingles.clear();
+        hasher.shingles_of_words(&words, &mut shingles);
+        let s4 = Instant::now();
+        hasher.signature_of_shingles(&shingles, &mut signature);
+        let s5 = Instant::now();
+        for (slot, (a, b)) in t.iter_mut().zip([(s0, s1), (s1, s2), (s2, s3), (s3, s4), (s4, s5)]) {
+            *slot += (b - a).as_secs_f64();
+        }
+    }
+    println!("{}", serde_json::json!({"parse_s": t[0], "simplify_s": t[1], "tokenize_s": t[2], "ngram_hash_s": t[3], "permute_s": t[4], "words": words_total}));
 }
 
 fn index_memory(rows: u32) {
