@@ -13,8 +13,9 @@
 //! its pair files (usually, not always, the lowest document id). We make the choice explicit:
 //! [`KeepPolicy::First`] (the lowest row — datatrove's usual pick) or [`KeepPolicy::Longest`].
 //!
-//! Memory: the index stores 12 bytes (u64 key + u32 row) per distinct band key in an
-//! open-addressing table kept between 3/5 and 9/10 full, plus 4 bytes per row for the union-find;
+//! Memory: the index stores one 10-byte slot (64-bit key, split into shard and remainder, and the
+//! row) per distinct band key in tables kept ~80 % full, plus 4 bytes per row for the union-find:
+//! about 14 × 12.5 + 4 ≈ 180 bytes per row with 14 bands, plus a fixed ~1.5 MB of shard headers;
 //! see [`NearDedupIndex::heap_bytes`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -100,71 +101,116 @@ pub fn band_keys(signature: &[u64], params: LshParams, out: &mut Vec<u64>) {
     }
 }
 
-/// Open-addressing map from a band key to the first row that had it (linear probing; 12 bytes per
-/// slot in two parallel arrays; key 0 marks an empty slot, so a real key 0 is stored as 1).
-#[derive(Debug, Default)]
+/// Map from a band key to the first row that had it, built for memory: 65 536 shards chosen by the
+/// key's top 16 bits, each an open-addressing table (linear probing) of 10-byte slots holding the
+/// key's low 48 bits and `row + 1` (0 marks an empty slot) as five u16 — the full 64-bit key is
+/// kept (shard + remainder), so there are no false matches beyond band-key collisions.
+///
+/// Shards grow by 1.25× when 90 % full, and start at slightly different sizes so they do not all
+/// grow at once: the table stays about 80 % full on average (≈ 12.5 bytes per key) and growth never
+/// copies more than one small shard at a time (no large reallocation spikes on a wasm heap).
+#[derive(Debug)]
 struct FirstRowTable {
-    keys: Vec<u64>,
-    rows: Vec<u32>,
+    shards: Vec<Shard>,
     len: usize,
 }
 
-impl FirstRowTable {
-    const EMPTY: u64 = 0;
+#[derive(Debug, Default, Clone)]
+struct Shard {
+    slots: Vec<[u16; 5]>,
+    len: u32,
+}
 
-    fn with_capacity(entries: usize) -> Self {
-        let mut table = FirstRowTable::default();
-        table.resize(((entries as f64 / 0.75) as usize).max(16));
-        table
+const SHARD_BITS: u32 = 16;
+const REMAINDER_MASK: u64 = (1 << (64 - SHARD_BITS)) - 1;
+const EMPTY_SLOT: [u16; 5] = [0; 5];
+
+impl Default for FirstRowTable {
+    fn default() -> Self {
+        FirstRowTable { shards: vec![Shard::default(); 1 << SHARD_BITS], len: 0 }
+    }
+}
+
+impl Shard {
+    fn encode(remainder: u64, row: u32) -> [u16; 5] {
+        let stored_row = row + 1;
+        [remainder as u16, (remainder >> 16) as u16, (remainder >> 32) as u16, stored_row as u16, (stored_row >> 16) as u16]
     }
 
-    /// Maps the key to a slot with a multiply-shift ("fastrange"), so any table size works.
-    fn home(key: u64, slots: usize) -> usize {
-        ((key as u128 * slots as u128) >> 64) as usize
+    fn remainder(slot: &[u16; 5]) -> u64 {
+        slot[0] as u64 | (slot[1] as u64) << 16 | (slot[2] as u64) << 32
     }
 
-    /// The row already stored under `key`, or `None` after storing `row` under it.
-    fn get_or_insert(&mut self, key: u64, row: u32) -> Option<u32> {
-        let key = if key == Self::EMPTY { 1 } else { key };
-        if (self.len + 1) * 10 > self.keys.len() * 9 {
-            // Grow by 1.5× so the table stays between 60 % and 90 % full: memory per key stays
-            // close to 12 bytes / load instead of doubling's 25–50 % slack.
-            self.resize((self.keys.len() * 3 / 2).max(16));
+    fn row(slot: &[u16; 5]) -> u32 {
+        (slot[3] as u32 | (slot[4] as u32) << 16) - 1
+    }
+
+    /// Home slot by multiply-shift of the remainder ("fastrange"), so any shard size works.
+    fn home(remainder: u64, slots: usize) -> usize {
+        ((remainder as u128 * slots as u128) >> (64 - SHARD_BITS)) as usize
+    }
+
+    fn get_or_insert(&mut self, remainder: u64, row: u32, initial_slots: usize) -> Option<u32> {
+        if (self.len as usize + 1) * 10 > self.slots.len() * 9 {
+            let grown = if self.slots.is_empty() { initial_slots } else { self.slots.len() * 5 / 4 + 1 };
+            self.resize(grown);
         }
-        let slots = self.keys.len();
-        let mut slot = Self::home(key, slots);
+        let slots = self.slots.len();
+        let mut at = Self::home(remainder, slots);
         loop {
-            match self.keys[slot] {
-                Self::EMPTY => {
-                    self.keys[slot] = key;
-                    self.rows[slot] = row;
-                    self.len += 1;
-                    return None;
-                }
-                existing if existing == key => return Some(self.rows[slot]),
-                _ => slot = if slot + 1 == slots { 0 } else { slot + 1 },
+            let slot = &self.slots[at];
+            if *slot == EMPTY_SLOT {
+                self.slots[at] = Self::encode(remainder, row);
+                self.len += 1;
+                return None;
             }
+            if Self::remainder(slot) == remainder {
+                return Some(Self::row(slot));
+            }
+            at = if at + 1 == slots { 0 } else { at + 1 };
         }
     }
 
     fn resize(&mut self, slots: usize) {
-        let old_keys = std::mem::replace(&mut self.keys, vec![Self::EMPTY; slots]);
-        let old_rows = std::mem::replace(&mut self.rows, vec![0; slots]);
-        for (key, row) in old_keys.into_iter().zip(old_rows) {
-            if key == Self::EMPTY {
-                continue;
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; slots]);
+        for slot in old.into_iter().filter(|slot| *slot != EMPTY_SLOT) {
+            let mut at = Self::home(Self::remainder(&slot), slots);
+            while self.slots[at] != EMPTY_SLOT {
+                at = if at + 1 == slots { 0 } else { at + 1 };
             }
-            let mut slot = Self::home(key, slots);
-            while self.keys[slot] != Self::EMPTY {
-                slot = if slot + 1 == slots { 0 } else { slot + 1 };
-            }
-            self.keys[slot] = key;
-            self.rows[slot] = row;
+            self.slots[at] = slot;
         }
+    }
+}
+
+impl FirstRowTable {
+    fn with_capacity(entries: usize) -> Self {
+        let mut table = FirstRowTable::default();
+        // Pre-size every shard to hold its share at ~85 % load.
+        let per_shard = entries / table.shards.len();
+        if per_shard > 0 {
+            let slots = per_shard * 20 / 17 + 1;
+            table.shards.iter_mut().for_each(|shard| shard.resize(slots));
+        }
+        table
+    }
+
+    /// The row already stored under `key`, or `None` after storing `row` under it. Rows must be
+    /// below `u32::MAX`.
+    fn get_or_insert(&mut self, key: u64, row: u32) -> Option<u32> {
+        assert!(row < u32::MAX, "row numbers must be below u32::MAX");
+        let shard_index = (key >> (64 - SHARD_BITS)) as usize;
+        // Spread first sizes over one growth step (16..=19 slots) to desynchronise shard growth.
+        let initial_slots = 16 + (shard_index & 3);
+        let found = self.shards[shard_index].get_or_insert(key & REMAINDER_MASK, row, initial_slots);
+        if found.is_none() {
+            self.len += 1;
+        }
+        found
     }
 
     fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * 8 + self.rows.capacity() * 4
+        self.shards.capacity() * std::mem::size_of::<Shard>() + self.shards.iter().map(|s| s.slots.capacity() * 10).sum::<usize>()
     }
 }
 
@@ -744,7 +790,15 @@ mod tests {
             assert_eq!(table.get_or_insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 99_999), Some(i as u32));
         }
         assert_eq!(table.len, 10_000);
-        assert!(table.len * 10 <= table.keys.len() * 9 && table.len * 10 >= table.keys.len() * 5);
+        // Keys differing only in the shard bits or only in the remainder stay distinct.
+        assert_eq!(table.get_or_insert(1 << 63, 1), None);
+        assert_eq!(table.get_or_insert((1 << 63) | 1, 2), None);
+        assert_eq!(table.get_or_insert(1 << 63, 3), Some(1));
+        assert_eq!(table.get_or_insert(0x123, u32::MAX - 1), None);
+        assert_eq!(table.get_or_insert(0x123, 5), Some(u32::MAX - 1));
+        let mut presized = FirstRowTable::with_capacity(1 << 20);
+        assert_eq!(presized.get_or_insert(42, 7), None);
+        assert_eq!(presized.get_or_insert(42, 8), Some(7));
     }
 
     #[test]
