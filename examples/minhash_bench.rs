@@ -7,7 +7,7 @@
 //!
 //! Prints one JSON object per run on stdout (consumed by bench/minhash/bench.py).
 
-use datasieve::dedup::lsh::{band_keys, KeepPolicy, LshParams, NearDedupIndex};
+use datasieve::dedup::lsh::{band_keys, shingle_set, CandidatePair, EdgeVerifier, KeepPolicy, LshParams, NearDedupIndex};
 use datasieve::dedup::minhash::{MinHasher, MinhashParams};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -30,6 +30,7 @@ fn main() {
         Some("signatures") => signatures(&args[1], &args, false),
         Some("dedup") => signatures(&args[1], &args, true),
         Some("stages") => stages(&args[1]),
+        Some("cluster") => cluster(&args[1], &args),
         Some("index-memory") => index_memory(args[1].parse().expect("row count")),
         _ => {
             eprintln!("usage: minhash_bench signatures|dedup FILE [--perms N] | index-memory ROWS");
@@ -84,6 +85,73 @@ fn signatures(path: &str, args: &[String], dedup: bool) {
             "checksum": checksum, "clusters": clusters_found, "removed": removed,
             "index_heap_bytes": index.heap_bytes(),
         })
+    );
+}
+
+/// Near-dedup clustering of FILE, printing one JSON line per row: {"row", "cluster", "duplicate_of"}
+/// (null for rows in no cluster), then a summary line. `--bands B --rows R` (default 14 × 8),
+/// `--verify` (two passes: candidates, then exact Jaccard ≥ `--threshold`, default 0.8).
+fn cluster(path: &str, args: &[String]) {
+    let bands: usize = arg_value(args, "--bands").map_or(14, |v| v.parse().unwrap());
+    let rows: usize = arg_value(args, "--rows").map_or(8, |v| v.parse().unwrap());
+    let threshold: f64 = arg_value(args, "--threshold").map_or(0.8, |v| v.parse().unwrap());
+    let verify = args.iter().any(|a| a == "--verify");
+    let lsh = LshParams { bands, rows };
+    let hasher = MinHasher::new(&MinhashParams { num_perm: (bands * rows).max(112), ..Default::default() }).unwrap();
+    let texts: Vec<String> = std::fs::read_to_string(path)
+        .expect("read file")
+        .lines()
+        .map(|line| serde_json::from_str::<Row>(line).unwrap().text.into_owned())
+        .collect();
+    let mut index = NearDedupIndex::new();
+    let (mut shingles, mut signature, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+    let mut pairs = Vec::new();
+    // Pass 1: signatures, band keys, candidates.
+    for (row, text) in texts.iter().enumerate() {
+        shingles.clear();
+        hasher.shingles(text, &mut shingles);
+        if !hasher.signature_of_shingles(&shingles, &mut signature) {
+            continue;
+        }
+        band_keys(&signature, lsh, &mut keys);
+        if verify {
+            for earlier in index.candidates(row as u32, &keys) {
+                pairs.push(CandidatePair { earlier, row: row as u32 });
+            }
+        } else {
+            index.insert(row as u32, &keys);
+        }
+    }
+    // Pass 2 (verify only): exact Jaccard of each candidate pair, holding only open shingle sets.
+    let (mut candidates, mut accepted, mut max_open) = (pairs.len(), 0, 0);
+    if verify {
+        let mut verifier = EdgeVerifier::new(pairs, threshold);
+        for (row, text) in texts.iter().enumerate() {
+            if verifier.needs(row as u32) {
+                let mut row_shingles = Vec::new();
+                hasher.shingles(text, &mut row_shingles);
+                verifier.feed(row as u32, shingle_set(row_shingles));
+                max_open = max_open.max(verifier.open_sets());
+            }
+        }
+        let decided = verifier.finish();
+        candidates = decided.len();
+        for pair in decided.into_iter().filter(|p| p.accepted) {
+            index.link(pair.earlier, pair.row);
+            accepted += 1;
+        }
+    }
+    let clusters = index.clusters(texts.len() as u32, KeepPolicy::First, |row| texts[row as usize].len() as u64);
+    for row in 0..texts.len() as u32 {
+        let c = clusters.row(row);
+        println!("{}", serde_json::json!({"row": row, "cluster": c.map(|c| c.cluster), "duplicate_of": c.map(|c| c.duplicate_of)}));
+    }
+    println!(
+        "{}",
+        serde_json::json!({"summary": true, "bands": bands, "rows": rows, "verify": verify, "threshold": threshold,
+            "clusters": clusters.clusters.len(), "removed": clusters.removed_rows(), "candidate_pairs": candidates,
+            "accepted_pairs": accepted, "max_open_shingle_sets": max_open,
+            "size_histogram": clusters.size_histogram()})
     );
 }
 
