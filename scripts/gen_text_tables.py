@@ -106,8 +106,6 @@ def main():
     # ---- Unicode / Python classes -------------------------------------------------------
     parts.append(emit_class("PY_SPACE", "Python `str.isspace()` (also `re`'s `\\s` and `str.strip()`).",
                             ranges_of(lambda c: c.isspace())))
-    parts.append(emit_class("PY_WORD", "Python `re` `\\w` for str patterns.",
-                            ranges_of(lambda c: re.fullmatch(r"\w", c) is not None)))
     parts.append(emit_class("PY_DIGIT", "Python `re` `\\d` for str patterns (Unicode Nd).",
                             ranges_of(lambda c: re.fullmatch(r"\d", c) is not None)))
     parts.append(emit_class("REGEX_ND", "`regex` module `\\p{Nd}` (datatrove's NUMBERS_PATTERN).",
