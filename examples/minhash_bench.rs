@@ -30,6 +30,7 @@ fn main() {
         Some("signatures") => signatures(&args[1], &args, false),
         Some("dedup") => signatures(&args[1], &args, true),
         Some("stages") => stages(&args[1]),
+        Some("permute") => permute(),
         Some("cluster") => cluster(&args[1], &args),
         Some("index-memory") => index_memory(args[1].parse().expect("row count")),
         _ => {
@@ -153,6 +154,24 @@ fn cluster(path: &str, args: &[String]) {
             "accepted_pairs": accepted, "max_open_shingle_sets": max_open,
             "size_histogram": clusters.size_histogram()})
     );
+}
+
+/// The permutation loop alone: 1M synthetic shingles × 112 permutations, per vector unit.
+fn permute() {
+    use datasieve::dedup::minhash::VectorUnit;
+    let shingles: Vec<u64> = (0..1_000_000u64).map(|i| xxhash_rust::xxh64::xxh64(&i.to_le_bytes(), 0)).collect();
+    let mut results = Vec::new();
+    for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
+        let hasher = MinHasher::new(&MinhashParams::default()).unwrap().with_vector_unit(unit);
+        let mut signature = Vec::new();
+        let start = Instant::now();
+        for chunk in shingles.chunks(1000) {
+            hasher.signature_of_shingles(chunk, &mut signature);
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        results.push(serde_json::json!({"unit": format!("{:?}", hasher.vector_unit()), "ns_per_shingle": seconds * 1e9 / 1e6, "ns_per_permutation": seconds * 1e9 / 1e6 / 112.0}));
+    }
+    println!("{}", serde_json::Value::Array(results));
 }
 
 /// Time per stage (parse, simplify, tokenize, shingle hashing, permutations), cumulative over the file.

@@ -111,7 +111,18 @@ pub struct MinHasher {
     a: Vec<u64>,
     b: Vec<u64>,
     value_mask: u64,
-    use_avx2: bool,
+    vector_unit: VectorUnit,
+}
+
+/// Which compiled variant of the permutation loop runs; all give identical results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VectorUnit {
+    /// Baseline target features (SSE2 on x86-64; simd128 on wasm when the build enables it).
+    Baseline,
+    /// x86 AVX2 (4 × u64 lanes, 64-bit multiply emulated).
+    Avx2,
+    /// x86 AVX-512 F+DQ+VL (8 × u64 lanes, native 64-bit multiply and unsigned min).
+    Avx512,
 }
 
 /// Permutations processed together in the hot loop: their running minima stay in registers while
@@ -133,7 +144,7 @@ impl MinHasher {
             HashWidth::Bits64 => u64::MAX,
             HashWidth::Bits32 => u32::MAX as u64,
         };
-        Ok(MinHasher { params: params.clone(), a, b, value_mask, use_avx2: avx2_available() })
+        Ok(MinHasher { params: params.clone(), a, b, value_mask, vector_unit: best_vector_unit() })
     }
 
     /// The parameters this hasher was built with.
@@ -144,6 +155,24 @@ impl MinHasher {
     /// Signature length.
     pub fn num_perm(&self) -> usize {
         self.params.num_perm
+    }
+
+    /// The vector unit the permutation loop uses on this machine.
+    pub fn vector_unit(&self) -> VectorUnit {
+        self.vector_unit
+    }
+
+    /// Forces a vector unit (for benchmarks and cross-checks); a unit the CPU lacks falls back to
+    /// the best available one.
+    pub fn with_vector_unit(mut self, unit: VectorUnit) -> Self {
+        let best = best_vector_unit();
+        let rank = |u: VectorUnit| match u {
+            VectorUnit::Baseline => 0,
+            VectorUnit::Avx2 => 1,
+            VectorUnit::Avx512 => 2,
+        };
+        self.vector_unit = if rank(unit) <= rank(best) { unit } else { best };
+        self
     }
 
     /// The permutation parameters `(a, b)` in use (datatrove's arrays).
@@ -213,13 +242,14 @@ impl MinHasher {
             return false;
         }
         out.resize(self.params.num_perm, u64::MAX);
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if self.use_avx2 {
-            // SAFETY: `use_avx2` is only true when the CPU reported AVX2 at construction.
-            unsafe { permute_min_avx2(shingles, &self.a, &self.b, self.value_mask, out) };
-            return true;
+        match self.vector_unit {
+            // SAFETY (both x86 arms): the unit is only selected when the CPU reported its features.
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            VectorUnit::Avx512 => unsafe { permute_min_avx512(shingles, &self.a, &self.b, self.value_mask, out) },
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            VectorUnit::Avx2 => unsafe { permute_min_avx2(shingles, &self.a, &self.b, self.value_mask, out) },
+            _ => permute_min_portable(shingles, &self.a, &self.b, self.value_mask, out),
         }
-        permute_min_portable(shingles, &self.a, &self.b, self.value_mask, out);
         true
     }
 }
@@ -246,15 +276,20 @@ fn contiguous_space_joined<'b, S: AsRef<str>>(buffer: &'b str, window: &[S]) -> 
     Some(&bytes[start..end])
 }
 
-fn avx2_available() -> bool {
+fn best_vector_unit() -> VectorUnit {
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     {
-        std::arch::is_x86_feature_detected!("avx2")
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            return VectorUnit::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return VectorUnit::Avx2;
+        }
     }
-    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
-    {
-        false
-    }
+    VectorUnit::Baseline
 }
 
 /// The hot loop: for each permutation, the minimum over shingles of the permuted hash. Processes
@@ -291,6 +326,12 @@ fn permute_min_portable(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64,
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
 unsafe fn permute_min_avx2(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    permute_min_body(shingles, a, b, value_mask, out)
+}
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+unsafe fn permute_min_avx512(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
     permute_min_body(shingles, a, b, value_mask, out)
 }
 
@@ -332,9 +373,12 @@ mod tests {
                 .map(|i| shingles.iter().map(|&h| (h.wrapping_mul(a[i]).wrapping_add(b[i])) % MERSENNE_PRIME_61).min().unwrap())
                 .collect();
             assert_eq!(sig, expected);
-            let mut portable = vec![0; num_perm];
-            permute_min_portable(&shingles, a, b, u64::MAX, &mut portable);
-            assert_eq!(portable, expected);
+            for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
+                let forced = hasher.clone().with_vector_unit(unit);
+                let mut other = Vec::new();
+                forced.signature_of_shingles(&shingles, &mut other);
+                assert_eq!(other, expected, "{unit:?}");
+            }
         }
     }
 
