@@ -7,14 +7,23 @@ signature (112 = 14 buckets x 8 hashes, datatrove's default MinhashConfig; for a
 also 128 = 16 x 8 and the 32-bit hash_config). A document with fewer than 5 words has no
 signature (datatrove writes none), recorded as null.
 
+It also writes tests/fixtures/dedup/datatrove_clusters.jsonl: a small near-duplicate set (short
+real documents and copies with random word edits) run through datatrove's real three MinHash stages
+(signatures → 14 bucket workers → clustering with save_cluster_id); per row its text, datatrove's
+cluster id (null when in no cluster) and whether datatrove removes it.
+
 Usage (repository root): /work/pyenv/bin/python scripts/gen_minhash_fixture.py [DATA_DIR]
 """
 import gzip
+import random
+import struct
+import tempfile
 import json
 import pathlib
 import sys
 
-from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
+from datatrove.data import Document
+from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupSignature
 from datatrove.utils.hashing import HashConfig
 from datatrove.utils.text import simplify_text
 
@@ -80,6 +89,60 @@ def main() -> None:
                 record["sig112_32bit"] = signature(narrow, text)[0]
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
+    write_cluster_fixture()
+
+
+CLUSTERS_OUT = ROOT / "tests/fixtures/dedup/datatrove_clusters.jsonl"
+
+
+def write_cluster_fixture() -> None:
+    rng = random.Random(3)
+    with open(DATA / "dclm-human-quality-labels/majority_data.jsonl") as f:
+        pages = [json.loads(line)["text"] for line in f]
+    # Short real documents (60-150 words) so the fixture stays small.
+    bases = []
+    for page in pages:
+        words = page.split()
+        if len(words) >= 60:
+            bases.append(" ".join(words[: rng.randint(60, 150)]))
+        if len(bases) == 60:
+            break
+    vocabulary = sorted({w for b in bases for w in b.split()})
+    texts = list(bases)
+    for base in bases[:30]:
+        for _ in range(rng.choice((1, 2, 3))):
+            words = base.split()
+            for _ in range(rng.randint(0, 8)):
+                i = rng.randrange(len(words))
+                if rng.random() < 0.6:
+                    words[i] = rng.choice(vocabulary)
+                else:
+                    words.insert(i, rng.choice(vocabulary))
+            texts.append(" ".join(words))
+    texts.append(bases[0])  # one exact copy
+    rng.shuffle(texts)
+
+    config = MinhashConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        sigs, buckets, clusters = f"{tmp}/sigs", f"{tmp}/buckets", f"{tmp}/clusters"
+        docs = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]
+        MinhashDedupSignature(output_folder=sigs, config=config).run(iter(docs), rank=0, world_size=1)
+        for bucket in range(config.num_buckets):
+            MinhashDedupBuckets(input_folder=sigs, output_folder=buckets, config=config).run(rank=bucket, world_size=config.num_buckets)
+        MinhashDedupCluster(input_folder=buckets, output_folder=clusters, config=config, save_cluster_id=True).run()
+        cluster_of, removed = {}, set()
+        path = pathlib.Path(clusters)
+        for file in path.glob("*.clusters"):
+            data = file.read_bytes()
+            for doc, cluster in struct.iter_unpack("<II", data):
+                cluster_of[doc] = cluster
+        for file in path.glob("*.remove"):
+            removed.update(doc for (doc,) in struct.iter_unpack("<I", file.read_bytes()))
+    with open(CLUSTERS_OUT, "w") as out:
+        for i, text in enumerate(texts):
+            out.write(json.dumps({"row": i, "text": text, "cluster": cluster_of.get(i), "removed": i in removed}, ensure_ascii=False) + "\n")
+    n_clusters = len(set(cluster_of.values()))
+    print(f"wrote {CLUSTERS_OUT} ({CLUSTERS_OUT.stat().st_size} bytes): {len(texts)} rows, {n_clusters} clusters, {len(removed)} removed")
 
 
 if __name__ == "__main__":

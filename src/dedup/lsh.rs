@@ -10,8 +10,11 @@
 //! chance of two different bands hashing to one key.
 //!
 //! Survivor: datatrove keeps the root of its union-by-size forest, which depends on the order of
-//! its pair files (usually, not always, the lowest document id). We make the choice explicit:
-//! [`KeepPolicy::First`] (the lowest row — datatrove's usual pick) or [`KeepPolicy::Longest`].
+//! its pair files (often, not always, the lowest document id). We make the choice explicit:
+//! [`KeepPolicy::First`] (the lowest row) or [`KeepPolicy::Longest`]; to reproduce datatrove's
+//! survivors exactly, replay its procedure per cluster with [`datatrove_survivor`] (needs the
+//! members' signatures, e.g. recomputed in a second pass) and apply it with
+//! [`Clusters::set_kept_row`].
 //!
 //! Memory: the index stores one 10-byte slot (64-bit key, split into shard and remainder, and the
 //! row) per distinct band key in tables kept ~80 % full, plus 4 bytes per row for the union-find:
@@ -484,6 +487,13 @@ impl Clusters {
         (id != NO_CLUSTER).then(|| RowCluster { cluster: id, duplicate_of: self.clusters[id as usize].kept_row })
     }
 
+    /// Makes `row` the survivor of `cluster` (e.g. the row [`datatrove_survivor`] picks). Panics if
+    /// the row is not a member of the cluster.
+    pub fn set_kept_row(&mut self, cluster: u32, row: u32) {
+        assert_eq!(self.cluster_of_row.get(row as usize), Some(&cluster), "row {row} is not in cluster {cluster}");
+        self.clusters[cluster as usize].kept_row = row;
+    }
+
     /// Number of rows removed (cluster members other than the survivor).
     pub fn removed_rows(&self) -> u64 {
         self.clusters.iter().map(|c| c.size as u64 - 1).sum()
@@ -510,6 +520,49 @@ impl Clusters {
     pub fn members(&self, cluster: u32) -> Vec<u32> {
         (0..self.cluster_of_row.len() as u32).filter(|&row| self.cluster_of_row[row as usize] == cluster).collect()
     }
+}
+
+/// The row datatrove 0.10.1 keeps of one cluster, given every member's row number and signature.
+///
+/// datatrove does not keep the lowest row: stage 2 sorts each bucket by (band values, row) and
+/// emits consecutive equal rows as pairs; stage 3 reads the buckets in order and unions each pair
+/// `(a, b)` by size — `b`'s root joins `a`'s unless `a`'s set is strictly smaller — and keeps each
+/// set's final root. Clusters never interact, so replaying this on one cluster's members gives
+/// datatrove's choice exactly (single input file; row = datatrove's document index).
+pub fn datatrove_survivor(members: &[(u32, &[u64])], params: LshParams) -> u32 {
+    let mut parent: HashMap<u32, u32> = members.iter().map(|&(row, _)| (row, row)).collect();
+    let mut size: HashMap<u32, u32> = HashMap::new();
+    fn root(parent: &mut HashMap<u32, u32>, mut x: u32) -> u32 {
+        while parent[&x] != x {
+            let up = parent[&parent[&x]];
+            parent.insert(x, up);
+            x = up;
+        }
+        x
+    }
+    let mut order: Vec<usize> = (0..members.len()).collect();
+    for band in 0..params.bands {
+        let values = |i: usize| &members[i].1[band * params.rows..(band + 1) * params.rows];
+        order.sort_by(|&x, &y| values(x).cmp(values(y)).then(members[x].0.cmp(&members[y].0)));
+        for pair in order.windows(2) {
+            if values(pair[0]) != values(pair[1]) {
+                continue;
+            }
+            let (mut ra, mut rb) = (root(&mut parent, members[pair[0]].0), root(&mut parent, members[pair[1]].0));
+            if ra == rb {
+                continue;
+            }
+            let (sa, sb) = (size.get(&ra).copied().unwrap_or(1), size.get(&rb).copied().unwrap_or(1));
+            if sa < sb {
+                std::mem::swap(&mut ra, &mut rb);
+            }
+            parent.insert(rb, ra);
+            size.insert(ra, sa + sb);
+            size.remove(&rb);
+        }
+    }
+    let first = members.first().expect("a cluster has members").0;
+    root(&mut parent, first)
 }
 
 /// Sorts and deduplicates shingle hashes into a set usable by [`jaccard`].
