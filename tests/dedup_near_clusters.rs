@@ -73,3 +73,52 @@ fn default_near_dedup_gives_datatrove_clusters_and_survivors() {
         assert_eq!(removed, r.datatrove_removed, "row {row}");
     }
 }
+
+/// With verification, only candidate pairs whose exact Jaccard reaches the threshold are joined:
+/// the verified clusters refine datatrove's, and every accepted pair really is that similar.
+#[test]
+fn verified_clusters_refine_datatrove_clusters() {
+    use datasieve::dedup::lsh::{jaccard, shingle_set, CandidatePair, EdgeVerifier};
+    let rows = rows();
+    let hasher = MinHasher::new(&MinhashParams::default()).unwrap();
+    let mut index = NearDedupIndex::new();
+    let (mut shingles, mut signature, mut keys, mut pairs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut sets = Vec::new();
+    for (row, r) in rows.iter().enumerate() {
+        shingles.clear();
+        hasher.shingles(&r.text, &mut shingles);
+        sets.push(shingle_set(shingles.clone()));
+        if hasher.signature_of_shingles(&shingles, &mut signature) {
+            band_keys(&signature, LshParams::default(), &mut keys);
+            pairs.extend(index.candidates(row as u32, &keys).into_iter().map(|earlier| CandidatePair { earlier, row: row as u32 }));
+        }
+    }
+    let mut verifier = EdgeVerifier::new(pairs.clone(), 0.8);
+    for (row, set) in sets.iter().enumerate() {
+        if verifier.needs(row as u32) {
+            verifier.feed(row as u32, set.clone());
+        }
+    }
+    assert_eq!(verifier.open_sets(), 0);
+    let decided = verifier.finish();
+    assert_eq!(decided.len(), pairs.len());
+    let mut rejected = 0;
+    for pair in &decided {
+        let exact = jaccard(&sets[pair.earlier as usize], &sets[pair.row as usize]);
+        assert!((pair.jaccard - exact).abs() < 1e-12);
+        assert_eq!(pair.accepted, exact >= 0.8);
+        if pair.accepted {
+            index.link(pair.earlier, pair.row);
+        } else {
+            rejected += 1;
+        }
+    }
+    assert!(rejected > 0, "the fixture's heavier edits should fall below 0.8");
+    let clusters = index.clusters(rows.len() as u32, KeepPolicy::First, |_| 0);
+    for cluster in &clusters.clusters {
+        let members = clusters.members(cluster.id);
+        let datatrove: BTreeSet<Option<u64>> = members.iter().map(|&row| rows[row as usize].datatrove_cluster).collect();
+        assert_eq!(datatrove.len(), 1, "verified cluster {members:?} spans datatrove clusters");
+        assert!(datatrove.iter().next().unwrap().is_some());
+    }
+}

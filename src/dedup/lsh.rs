@@ -18,7 +18,7 @@
 //!
 //! Memory: the index stores one 10-byte slot (64-bit key, split into shard and remainder, and the
 //! row) per distinct band key in tables kept ~80 % full, plus 4 bytes per row for the union-find:
-//! about 14 × 12.5 + 4 ≈ 180 bytes per row with 14 bands, plus a fixed ~1.5 MB of shard headers;
+//! about 14 × 12.5 + 4 ≈ 180 bytes per row with 14 bands, plus a fixed 2 MB of shard headers;
 //! see [`NearDedupIndex::heap_bytes`].
 
 use std::collections::{BTreeMap, HashMap};
