@@ -192,7 +192,7 @@ fn stages(path: &str) {
         words_total += words.len();
         let s3 = Instant::now();
         shingles.clear();
-        hasher.shingles_of_words(&words, &mut shingles);
+        hasher.shingles_of_words_in(&simplified, &words, &mut shingles);
         let s4 = Instant::now();
         hasher.signature_of_shingles(&shingles, &mut signature);
         let s5 = Instant::now();

@@ -195,9 +195,14 @@ impl MinHasher {
         self.hash_ngrams("", words, out)
     }
 
-    /// As [`MinHasher::shingles_of_words`]; words that are slices of `buffer` separated there by
-    /// exactly one space are hashed straight from `buffer` (the common case for tokens borrowed
-    /// from the simplified text) instead of being copied and joined.
+    /// As [`MinHasher::shingles_of_words`] for words borrowed from `buffer` (e.g. the simplified
+    /// text they were tokenized from): n-grams whose words are separated there by exactly one
+    /// space are hashed straight from `buffer` instead of being copied and joined. The result is
+    /// the same as [`MinHasher::shingles_of_words`]; only the speed differs.
+    pub fn shingles_of_words_in<S: AsRef<str>>(&self, buffer: &str, words: &[S], out: &mut Vec<u64>) {
+        self.hash_ngrams(buffer, words, out)
+    }
+
     fn hash_ngrams<S: AsRef<str>>(&self, buffer: &str, words: &[S], out: &mut Vec<u64>) {
         let n = self.params.ngram;
         if words.len() < n {
@@ -208,11 +213,42 @@ impl MinHasher {
             HashWidth::Bits64 => xxh64(bytes, 0),
             HashWidth::Bits32 => xxh32(bytes, 0) as u64,
         };
+        // Byte offset of each word in `buffer` (None if it is not a slice of it), and whether word
+        // i is followed in `buffer` by exactly one space and then word i + 1. A window can be
+        // hashed in place when its n − 1 gaps are all single spaces; a running count of bad gaps
+        // over the window decides that in O(1) per window.
+        let bytes = buffer.as_bytes();
+        let base = buffer.as_ptr() as usize;
+        let offset = |word: &str| {
+            let offset = (word.as_ptr() as usize).checked_sub(base)?;
+            (offset + word.len() <= buffer.len()).then_some(offset)
+        };
+        let offsets: Vec<Option<usize>> = words.iter().map(|w| offset(w.as_ref())).collect();
+        let single_space_gap = |i: usize| -> bool {
+            match (offsets[i], offsets[i + 1]) {
+                (Some(start), Some(next)) => {
+                    let end = start + words[i].as_ref().len();
+                    next == end + 1 && bytes[end] == b' '
+                }
+                _ => false,
+            }
+        };
+        let mut bad_gaps = (0..n - 1).filter(|&i| !single_space_gap(i)).count();
         let mut joined = String::new();
-        for window in words.windows(n) {
-            if let Some(slice) = contiguous_space_joined(buffer, window) {
-                out.push(hash(slice));
-                continue;
+        for first in 0..=words.len() - n {
+            if first > 0 && n > 1 {
+                // Slide: gap (first − 1) leaves the window, gap (first + n − 2) enters it.
+                bad_gaps -= !single_space_gap(first - 1) as usize;
+                bad_gaps += !single_space_gap(first + n - 2) as usize;
+            }
+            let window = &words[first..first + n];
+            if bad_gaps == 0 {
+                if let Some(start) = offsets[first] {
+                    let last = first + n - 1;
+                    let end = offsets[last].expect("gaps are good, so the word is in the buffer") + words[last].as_ref().len();
+                    out.push(hash(&bytes[start..end]));
+                    continue;
+                }
             }
             joined.clear();
             for (i, word) in window.iter().enumerate() {
@@ -252,28 +288,6 @@ impl MinHasher {
         }
         true
     }
-}
-
-/// If every word is a sub-slice of `buffer` and each is followed there by exactly one ASCII space
-/// and then the next word, returns the bytes of `buffer` spanning them (the joined n-gram).
-fn contiguous_space_joined<'b, S: AsRef<str>>(buffer: &'b str, window: &[S]) -> Option<&'b [u8]> {
-    let base = buffer.as_ptr() as usize;
-    let offset_in_buffer = |word: &str| {
-        let offset = (word.as_ptr() as usize).checked_sub(base)?;
-        (offset + word.len() <= buffer.len()).then_some(offset)
-    };
-    let first = window.first()?.as_ref();
-    let start = offset_in_buffer(first)?;
-    let mut end = start + first.len();
-    let bytes = buffer.as_bytes();
-    for word in &window[1..] {
-        let word = word.as_ref();
-        if offset_in_buffer(word)? != end + 1 || bytes[end] != b' ' {
-            return None;
-        }
-        end += 1 + word.len();
-    }
-    Some(&bytes[start..end])
 }
 
 fn best_vector_unit() -> VectorUnit {
@@ -406,6 +420,32 @@ mod tests {
         let mut sig = vec![1];
         assert!(!hasher.signature_of_shingles(&[], &mut sig));
         assert!(sig.is_empty());
+    }
+
+    #[test]
+    fn in_place_hashing_equals_joining_for_any_word_layout() {
+        // Words borrowed from the buffer with single spaces, words split inside one run ("can"
+        // "not"), words after double spaces, and words from elsewhere (owned strings).
+        let buffer = "we cannot  go to the big old house now x y";
+        let mut words: Vec<&str> = Vec::new();
+        for piece in buffer.split(' ').filter(|w| !w.is_empty()) {
+            if piece == "cannot" {
+                words.push(&piece[..3]);
+                words.push(&piece[3..]);
+            } else {
+                words.push(piece);
+            }
+        }
+        let elsewhere = String::from("elsewhere");
+        words.insert(7, &elsewhere);
+        for n in 1..=6 {
+            let hasher = MinHasher::new(&MinhashParams { ngram: n, ..Default::default() }).unwrap();
+            let (mut in_place, mut joined) = (Vec::new(), Vec::new());
+            hasher.shingles_of_words_in(buffer, &words, &mut in_place);
+            hasher.shingles_of_words(&words, &mut joined);
+            assert_eq!(in_place, joined, "n = {n}");
+            assert_eq!(joined.len(), words.len() + 1 - n);
+        }
     }
 
     #[test]
