@@ -311,6 +311,17 @@ fn best_vector_unit() -> VectorUnit {
 /// fixed-width loop auto-vectorises (SSE2/AVX2 natively, simd128 on wasm when enabled).
 #[inline(always)]
 fn permute_min_body(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    // Separate instantiations so the 64-bit case carries no masking instruction.
+    if value_mask == u64::MAX {
+        permute_min_blocks::<false>(shingles, a, b, out)
+    } else {
+        permute_min_blocks::<true>(shingles, a, b, out)
+    }
+}
+
+#[inline(always)]
+fn permute_min_blocks<const LOW_32_BITS: bool>(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    let value_mask = if LOW_32_BITS { u32::MAX as u64 } else { u64::MAX };
     let full = a.len() / LANES * LANES;
     for start in (0..full).step_by(LANES) {
         let a_block: [u64; LANES] = a[start..start + LANES].try_into().unwrap();
@@ -319,7 +330,8 @@ fn permute_min_body(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out
         for &h in shingles {
             for k in 0..LANES {
                 let permuted = mod_mersenne_61(h.wrapping_mul(a_block[k]).wrapping_add(b_block[k]));
-                minima[k] = minima[k].min(permuted & value_mask);
+                let value = if LOW_32_BITS { permuted & value_mask } else { permuted };
+                minima[k] = minima[k].min(value);
             }
         }
         out[start..start + LANES].copy_from_slice(&minima);
