@@ -7,7 +7,9 @@
 //!
 //! Prints one JSON object per run on stdout (consumed by bench/minhash/bench.py).
 
-use datasieve::dedup::lsh::{band_keys, shingle_set, CandidatePair, EdgeVerifier, KeepPolicy, LshParams, NearDedupIndex};
+use datasieve::dedup::lsh::{
+    band_keys, shingle_set, CandidatePair, EdgeVerifier, KeepPolicy, LshParams, NearDedupIndex,
+};
 use datasieve::dedup::minhash::{MinHasher, MinhashParams};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -21,7 +23,9 @@ struct Row<'a> {
 }
 
 fn arg_value(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn main() {
@@ -43,8 +47,19 @@ fn main() {
 
 fn signatures(path: &str, args: &[String], dedup: bool) {
     let num_perm: usize = arg_value(args, "--perms").map_or(112, |v| v.parse().unwrap());
-    let hasher = MinHasher::new(&MinhashParams { num_perm, ..Default::default() }).unwrap();
-    let lsh = if num_perm == 112 { LshParams::default() } else { LshParams { bands: num_perm / 8, rows: 8 } };
+    let hasher = MinHasher::new(&MinhashParams {
+        num_perm,
+        ..Default::default()
+    })
+    .unwrap();
+    let lsh = if num_perm == 112 {
+        LshParams::default()
+    } else {
+        LshParams {
+            bands: num_perm / 8,
+            rows: 8,
+        }
+    };
     let start = Instant::now();
     let reader = BufReader::with_capacity(1 << 20, std::fs::File::open(path).expect("open corpus"));
     let (mut docs, mut bytes, mut signed, mut checksum) = (0u64, 0u64, 0u64, 0u64);
@@ -73,7 +88,9 @@ fn signatures(path: &str, args: &[String], dedup: bool) {
     let mut clusters_found = 0;
     let mut removed = 0;
     if dedup {
-        let clusters = index.clusters(docs as u32, KeepPolicy::First, |row| lengths[row as usize] as u64);
+        let clusters = index.clusters(docs as u32, KeepPolicy::First, |row| {
+            lengths[row as usize] as u64
+        });
         clusters_found = clusters.clusters.len();
         removed = clusters.removed_rows();
     }
@@ -99,7 +116,11 @@ fn cluster(path: &str, args: &[String]) {
     let threshold: f64 = arg_value(args, "--threshold").map_or(0.8, |v| v.parse().unwrap());
     let verify = args.iter().any(|a| a == "--verify");
     let lsh = LshParams { bands, rows };
-    let hasher = MinHasher::new(&MinhashParams { num_perm: (bands * rows).max(112), ..Default::default() }).unwrap();
+    let hasher = MinHasher::new(&MinhashParams {
+        num_perm: (bands * rows).max(112),
+        ..Default::default()
+    })
+    .unwrap();
     let texts: Vec<String> = std::fs::read_to_string(path)
         .expect("read file")
         .lines()
@@ -118,7 +139,10 @@ fn cluster(path: &str, args: &[String]) {
         band_keys(&signature, lsh, &mut keys);
         if verify {
             for earlier in index.candidates(row as u32, &keys) {
-                pairs.push(CandidatePair { earlier, row: row as u32 });
+                pairs.push(CandidatePair {
+                    earlier,
+                    row: row as u32,
+                });
             }
         } else {
             index.insert(row as u32, &keys);
@@ -143,10 +167,15 @@ fn cluster(path: &str, args: &[String]) {
             accepted += 1;
         }
     }
-    let clusters = index.clusters(texts.len() as u32, KeepPolicy::First, |row| texts[row as usize].len() as u64);
+    let clusters = index.clusters(texts.len() as u32, KeepPolicy::First, |row| {
+        texts[row as usize].len() as u64
+    });
     for row in 0..texts.len() as u32 {
         let c = clusters.row(row);
-        println!("{}", serde_json::json!({"row": row, "cluster": c.map(|c| c.cluster), "duplicate_of": c.map(|c| c.duplicate_of)}));
+        println!(
+            "{}",
+            serde_json::json!({"row": row, "cluster": c.map(|c| c.cluster), "duplicate_of": c.map(|c| c.duplicate_of)})
+        );
     }
     println!(
         "{}",
@@ -162,7 +191,11 @@ fn contamination(path: &str, eval_path: &str) {
     use datasieve::dedup::contamination::{ContaminationIndex, DEFAULT_NGRAM};
     let mut index = ContaminationIndex::new(DEFAULT_NGRAM);
     let source = index.add_source(eval_path);
-    for (row, line) in std::fs::read_to_string(eval_path).expect("read eval").lines().enumerate() {
+    for (row, line) in std::fs::read_to_string(eval_path)
+        .expect("read eval")
+        .lines()
+        .enumerate()
+    {
         let parsed: Row = serde_json::from_str(line).expect("eval row with a text field");
         index.add_eval_row(source, row as u32, &parsed.text);
     }
@@ -189,10 +222,14 @@ fn contamination(path: &str, eval_path: &str) {
 /// The permutation loop alone: 1M synthetic shingles × 112 permutations, per vector unit.
 fn permute() {
     use datasieve::dedup::minhash::VectorUnit;
-    let shingles: Vec<u64> = (0..1_000_000u64).map(|i| xxhash_rust::xxh64::xxh64(&i.to_le_bytes(), 0)).collect();
+    let shingles: Vec<u64> = (0..1_000_000u64)
+        .map(|i| xxhash_rust::xxh64::xxh64(&i.to_le_bytes(), 0))
+        .collect();
     let mut results = Vec::new();
     for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
-        let hasher = MinHasher::new(&MinhashParams::default()).unwrap().with_vector_unit(unit);
+        let hasher = MinHasher::new(&MinhashParams::default())
+            .unwrap()
+            .with_vector_unit(unit);
         let mut signature = Vec::new();
         let start = Instant::now();
         for chunk in shingles.chunks(1000) {
@@ -226,11 +263,17 @@ fn stages(path: &str) {
         let s4 = Instant::now();
         hasher.signature_of_shingles(&shingles, &mut signature);
         let s5 = Instant::now();
-        for (slot, (a, b)) in t.iter_mut().zip([(s0, s1), (s1, s2), (s2, s3), (s3, s4), (s4, s5)]) {
+        for (slot, (a, b)) in t
+            .iter_mut()
+            .zip([(s0, s1), (s1, s2), (s2, s3), (s3, s4), (s4, s5)])
+        {
             *slot += (b - a).as_secs_f64();
         }
     }
-    println!("{}", serde_json::json!({"parse_s": t[0], "simplify_s": t[1], "tokenize_s": t[2], "ngram_hash_s": t[3], "permute_s": t[4], "words": words_total}));
+    println!(
+        "{}",
+        serde_json::json!({"parse_s": t[0], "simplify_s": t[1], "tokenize_s": t[2], "ngram_hash_s": t[3], "permute_s": t[4], "words": words_total})
+    );
 }
 
 fn index_memory(rows: u32) {
@@ -246,7 +289,11 @@ fn index_memory(rows: u32) {
     };
     let mut report = Vec::new();
     for presized in [false, true] {
-        let mut index = if presized { NearDedupIndex::with_expected_rows(rows as usize, params.bands) } else { NearDedupIndex::new() };
+        let mut index = if presized {
+            NearDedupIndex::with_expected_rows(rows as usize, params.bands)
+        } else {
+            NearDedupIndex::new()
+        };
         let (mut signature, mut keys) = (vec![0u64; 112], Vec::new());
         let start = Instant::now();
         for row in 0..rows {

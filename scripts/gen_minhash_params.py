@@ -74,6 +74,7 @@ def main() -> None:
         f"pub const DATATROVE_SEED: u64 = {SEED};",
         "",
         "/// `(next_uint64() & (2^61 - 1))` for the first draws of numpy `RandomState(1)`.",
+        "#[rustfmt::skip]",
         f"pub const RANDOM_STATE_1_MASKED_DRAWS: [u64; {STREAM_LEN}] = [",
     ]
     for i in range(0, STREAM_LEN, 4):

@@ -19,7 +19,11 @@ fn rows() -> Vec<Row> {
         .lines()
         .map(|line| {
             let v: Value = serde_json::from_str(line).unwrap();
-            Row { text: v["text"].as_str().unwrap().to_owned(), datatrove_cluster: v["cluster"].as_u64(), datatrove_removed: v["removed"].as_bool().unwrap() }
+            Row {
+                text: v["text"].as_str().unwrap().to_owned(),
+                datatrove_cluster: v["cluster"].as_u64(),
+                datatrove_removed: v["removed"].as_bool().unwrap(),
+            }
         })
         .collect()
 }
@@ -50,26 +54,53 @@ fn default_near_dedup_gives_datatrove_clusters_and_survivors() {
             index.insert(row as u32, &keys);
         }
     }
-    let mut clusters = index.clusters(rows.len() as u32, KeepPolicy::First, |row| rows[row as usize].text.len() as u64);
+    let mut clusters = index.clusters(rows.len() as u32, KeepPolicy::First, |row| {
+        rows[row as usize].text.len() as u64
+    });
 
-    let ours = partition((0..rows.len() as u32).map(|row| (row, clusters.row(row).map(|c| c.cluster as u64))));
-    let theirs = partition(rows.iter().enumerate().map(|(row, r)| (row as u32, r.datatrove_cluster)));
-    assert!(theirs.len() >= 20, "fixture should hold many clusters, has {}", theirs.len());
+    let ours = partition(
+        (0..rows.len() as u32).map(|row| (row, clusters.row(row).map(|c| c.cluster as u64))),
+    );
+    let theirs = partition(
+        rows.iter()
+            .enumerate()
+            .map(|(row, r)| (row as u32, r.datatrove_cluster)),
+    );
+    assert!(
+        theirs.len() >= 20,
+        "fixture should hold many clusters, has {}",
+        theirs.len()
+    );
     assert_eq!(ours, theirs);
 
     // KeepPolicy::First keeps each cluster's lowest row; datatrove keeps its union-by-size root,
     // which differs for some clusters here. Replaying datatrove's procedure gives its survivors.
-    let removed_by_first: BTreeSet<u32> = (0..rows.len() as u32).filter(|&row| clusters.row(row).is_some_and(|c| c.is_removed(row))).collect();
-    let removed_by_datatrove: BTreeSet<u32> = (0..rows.len() as u32).filter(|&row| rows[row as usize].datatrove_removed).collect();
+    let removed_by_first: BTreeSet<u32> = (0..rows.len() as u32)
+        .filter(|&row| clusters.row(row).is_some_and(|c| c.is_removed(row)))
+        .collect();
+    let removed_by_datatrove: BTreeSet<u32> = (0..rows.len() as u32)
+        .filter(|&row| rows[row as usize].datatrove_removed)
+        .collect();
     assert_eq!(removed_by_first.len(), removed_by_datatrove.len());
-    assert_ne!(removed_by_first, removed_by_datatrove, "the fixture should show datatrove's non-first survivors");
+    assert_ne!(
+        removed_by_first, removed_by_datatrove,
+        "the fixture should show datatrove's non-first survivors"
+    );
     for cluster in clusters.clusters.clone() {
         let members = clusters.members(cluster.id);
-        let with_signatures: Vec<(u32, &[u64])> = members.iter().map(|&row| (row, signatures[row as usize].as_slice())).collect();
-        clusters.set_kept_row(cluster.id, datatrove_survivor(&with_signatures, LshParams::default()));
+        let with_signatures: Vec<(u32, &[u64])> = members
+            .iter()
+            .map(|&row| (row, signatures[row as usize].as_slice()))
+            .collect();
+        clusters.set_kept_row(
+            cluster.id,
+            datatrove_survivor(&with_signatures, LshParams::default()),
+        );
     }
     for (row, r) in rows.iter().enumerate() {
-        let removed = clusters.row(row as u32).is_some_and(|c| c.is_removed(row as u32));
+        let removed = clusters
+            .row(row as u32)
+            .is_some_and(|c| c.is_removed(row as u32));
         assert_eq!(removed, r.datatrove_removed, "row {row}");
     }
 }
@@ -82,7 +113,8 @@ fn verified_clusters_refine_datatrove_clusters() {
     let rows = rows();
     let hasher = MinHasher::new(&MinhashParams::default()).unwrap();
     let mut index = NearDedupIndex::new();
-    let (mut shingles, mut signature, mut keys, mut pairs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut shingles, mut signature, mut keys, mut pairs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut sets = Vec::new();
     for (row, r) in rows.iter().enumerate() {
         shingles.clear();
@@ -90,7 +122,15 @@ fn verified_clusters_refine_datatrove_clusters() {
         sets.push(shingle_set(shingles.clone()));
         if hasher.signature_of_shingles(&shingles, &mut signature) {
             band_keys(&signature, LshParams::default(), &mut keys);
-            pairs.extend(index.candidates(row as u32, &keys).into_iter().map(|earlier| CandidatePair { earlier, row: row as u32 }));
+            pairs.extend(
+                index
+                    .candidates(row as u32, &keys)
+                    .into_iter()
+                    .map(|earlier| CandidatePair {
+                        earlier,
+                        row: row as u32,
+                    }),
+            );
         }
     }
     let mut verifier = EdgeVerifier::new(pairs.clone(), 0.8);
@@ -113,12 +153,22 @@ fn verified_clusters_refine_datatrove_clusters() {
             rejected += 1;
         }
     }
-    assert!(rejected > 0, "the fixture's heavier edits should fall below 0.8");
+    assert!(
+        rejected > 0,
+        "the fixture's heavier edits should fall below 0.8"
+    );
     let clusters = index.clusters(rows.len() as u32, KeepPolicy::First, |_| 0);
     for cluster in &clusters.clusters {
         let members = clusters.members(cluster.id);
-        let datatrove: BTreeSet<Option<u64>> = members.iter().map(|&row| rows[row as usize].datatrove_cluster).collect();
-        assert_eq!(datatrove.len(), 1, "verified cluster {members:?} spans datatrove clusters");
+        let datatrove: BTreeSet<Option<u64>> = members
+            .iter()
+            .map(|&row| rows[row as usize].datatrove_cluster)
+            .collect();
+        assert_eq!(
+            datatrove.len(),
+            1,
+            "verified cluster {members:?} spans datatrove clusters"
+        );
         assert!(datatrove.iter().next().unwrap().is_some());
     }
 }

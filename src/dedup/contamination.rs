@@ -67,7 +67,10 @@ fn words_with_chunks(text: &str) -> Vec<Word> {
         }
         let simplified = simplify_text(trimmed);
         for word in word_tokenize(&simplified) {
-            words.push(Word { text: word.to_owned(), chunk: start..start + trimmed.len() });
+            words.push(Word {
+                text: word.to_owned(),
+                chunk: start..start + trimmed.len(),
+            });
         }
     }
     words
@@ -82,7 +85,10 @@ fn ngram_hashes(words: &[Word], n: usize) -> impl Iterator<Item = (u64, Range<us
             }
             hasher.update(word.text.as_bytes());
         }
-        (hasher.digest(), window[0].chunk.start..window[n - 1].chunk.end)
+        (
+            hasher.digest(),
+            window[0].chunk.start..window[n - 1].chunk.end,
+        )
     })
 }
 
@@ -90,7 +96,13 @@ impl ContaminationIndex {
     /// An empty index of word `ngram`-grams (`ngram` ≥ 1; 13 is the usual choice).
     pub fn new(ngram: usize) -> Self {
         assert!(ngram >= 1, "n-gram length must be at least 1");
-        ContaminationIndex { ngram, sources: Vec::new(), owners: HashMap::new(), eval_rows: 0, short_eval_rows: 0 }
+        ContaminationIndex {
+            ngram,
+            sources: Vec::new(),
+            owners: HashMap::new(),
+            eval_rows: 0,
+            short_eval_rows: 0,
+        }
     }
 
     /// The n-gram length.
@@ -111,7 +123,10 @@ impl ContaminationIndex {
 
     /// Adds the n-grams of one evaluation row.
     pub fn add_eval_row(&mut self, source: SourceId, row: u32, text: &str) {
-        assert!((source as usize) < self.sources.len(), "unknown evaluation source {source}");
+        assert!(
+            (source as usize) < self.sources.len(),
+            "unknown evaluation source {source}"
+        );
         self.eval_rows += 1;
         let words = words_with_chunks(text);
         if words.len() < self.ngram {
@@ -152,7 +167,9 @@ impl ContaminationIndex {
         let mut seen = std::collections::HashSet::new();
         let mut found: HashMap<(SourceId, u32), Match> = HashMap::new();
         for (hash, span) in ngram_hashes(&words, self.ngram) {
-            let Some(owners) = self.owners.get(&hash) else { continue };
+            let Some(owners) = self.owners.get(&hash) else {
+                continue;
+            };
             if !seen.insert(hash) {
                 // A repeated n-gram counts once but still widens the span.
                 for &(source, row) in owners {
@@ -163,12 +180,20 @@ impl ContaminationIndex {
                 continue;
             }
             for &(source, row) in owners {
-                let entry = found.entry((source, row)).or_insert_with(|| Match { eval_source: source, eval_row: row, shared_ngrams: 0, span: span.clone() });
+                let entry = found.entry((source, row)).or_insert_with(|| Match {
+                    eval_source: source,
+                    eval_row: row,
+                    shared_ngrams: 0,
+                    span: span.clone(),
+                });
                 entry.shared_ngrams += 1;
                 entry.span.end = entry.span.end.max(span.end);
             }
         }
-        let mut matches: Vec<Match> = found.into_values().filter(|m| m.shared_ngrams >= min_overlap.max(1)).collect();
+        let mut matches: Vec<Match> = found
+            .into_values()
+            .filter(|m| m.shared_ngrams >= min_overlap.max(1))
+            .collect();
         matches.sort_by_key(|m| (m.eval_source, m.eval_row));
         matches
     }
@@ -211,7 +236,9 @@ mod tests {
     #[test]
     fn unrelated_or_short_text_does_not_match() {
         let index = index();
-        assert!(index.check("Natalia sold clips to her friends.", 1).is_empty());
+        assert!(index
+            .check("Natalia sold clips to her friends.", 1)
+            .is_empty());
         assert!(index.check("A completely unrelated paragraph about gardening, soil, compost and the best time of year to plant tomatoes outdoors.", 1).is_empty());
     }
 
@@ -221,7 +248,10 @@ mod tests {
         let third = index.add_source("third.jsonl");
         index.add_eval_row(third, 0, EVAL);
         let matches = index.check(EVAL, 1);
-        let ids: Vec<(SourceId, u32)> = matches.iter().map(|m| (m.eval_source, m.eval_row)).collect();
+        let ids: Vec<(SourceId, u32)> = matches
+            .iter()
+            .map(|m| (m.eval_source, m.eval_row))
+            .collect();
         assert_eq!(ids, vec![(0, 7), (2, 0)]);
         assert_eq!(matches[0].span, 0..EVAL.len());
     }

@@ -70,14 +70,26 @@ fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
         (m, fm, (b - a) / 6.0 * (fa + 4.0 * fm + fb))
     }
     #[allow(clippy::too_many_arguments)]
-    fn refine(f: &dyn Fn(f64) -> f64, a: f64, fa: f64, b: f64, fb: f64, m: f64, fm: f64, whole: f64, tol: f64, depth: u32) -> f64 {
+    fn refine(
+        f: &dyn Fn(f64) -> f64,
+        a: f64,
+        fa: f64,
+        b: f64,
+        fb: f64,
+        m: f64,
+        fm: f64,
+        whole: f64,
+        tol: f64,
+        depth: u32,
+    ) -> f64 {
         let (lm, flm, left) = simpson(f, a, fa, m, fm);
         let (rm, frm, right) = simpson(f, m, fm, b, fb);
         let delta = left + right - whole;
         if depth == 0 || delta.abs() <= 15.0 * tol {
             return left + right + delta / 15.0;
         }
-        refine(f, a, fa, m, fm, lm, flm, left, tol / 2.0, depth - 1) + refine(f, m, fm, b, fb, rm, frm, right, tol / 2.0, depth - 1)
+        refine(f, a, fa, m, fm, lm, flm, left, tol / 2.0, depth - 1)
+            + refine(f, m, fm, b, fb, rm, frm, right, tol / 2.0, depth - 1)
     }
     if b <= a {
         return 0.0;
@@ -92,10 +104,17 @@ fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
 /// give different keys. Fixed-width and target-independent. Panics if the signature is shorter
 /// than `bands * rows`.
 pub fn band_keys(signature: &[u64], params: LshParams, out: &mut Vec<u64>) {
-    assert!(signature.len() >= params.bands * params.rows, "signature shorter than bands × rows");
+    assert!(
+        signature.len() >= params.bands * params.rows,
+        "signature shorter than bands × rows"
+    );
     out.clear();
     let mut bytes = Vec::with_capacity(params.rows * 8);
-    for (band, values) in signature.chunks_exact(params.rows).take(params.bands).enumerate() {
+    for (band, values) in signature
+        .chunks_exact(params.rows)
+        .take(params.bands)
+        .enumerate()
+    {
         bytes.clear();
         for value in values {
             bytes.extend_from_slice(&value.to_le_bytes());
@@ -130,14 +149,23 @@ const EMPTY_SLOT: [u16; 5] = [0; 5];
 
 impl Default for FirstRowTable {
     fn default() -> Self {
-        FirstRowTable { shards: vec![Shard::default(); 1 << SHARD_BITS], len: 0 }
+        FirstRowTable {
+            shards: vec![Shard::default(); 1 << SHARD_BITS],
+            len: 0,
+        }
     }
 }
 
 impl Shard {
     fn encode(remainder: u64, row: u32) -> [u16; 5] {
         let stored_row = row + 1;
-        [remainder as u16, (remainder >> 16) as u16, (remainder >> 32) as u16, stored_row as u16, (stored_row >> 16) as u16]
+        [
+            remainder as u16,
+            (remainder >> 16) as u16,
+            (remainder >> 32) as u16,
+            stored_row as u16,
+            (stored_row >> 16) as u16,
+        ]
     }
 
     fn remainder(slot: &[u16; 5]) -> u64 {
@@ -155,7 +183,11 @@ impl Shard {
 
     fn get_or_insert(&mut self, remainder: u64, row: u32, initial_slots: usize) -> Option<u32> {
         if (self.len as usize + 1) * 10 > self.slots.len() * 9 {
-            let grown = if self.slots.is_empty() { initial_slots } else { self.slots.len() * 5 / 4 + 1 };
+            let grown = if self.slots.is_empty() {
+                initial_slots
+            } else {
+                self.slots.len() * 5 / 4 + 1
+            };
             self.resize(grown);
         }
         let slots = self.slots.len();
@@ -193,7 +225,10 @@ impl FirstRowTable {
         let per_shard = entries / table.shards.len();
         if per_shard > 0 {
             let slots = per_shard * 20 / 17 + 1;
-            table.shards.iter_mut().for_each(|shard| shard.resize(slots));
+            table
+                .shards
+                .iter_mut()
+                .for_each(|shard| shard.resize(slots));
         }
         table
     }
@@ -205,7 +240,8 @@ impl FirstRowTable {
         let shard_index = (key >> (64 - SHARD_BITS)) as usize;
         // Spread first sizes over one growth step (16..=19 slots) to desynchronise shard growth.
         let initial_slots = 16 + (shard_index & 3);
-        let found = self.shards[shard_index].get_or_insert(key & REMAINDER_MASK, row, initial_slots);
+        let found =
+            self.shards[shard_index].get_or_insert(key & REMAINDER_MASK, row, initial_slots);
         if found.is_none() {
             self.len += 1;
         }
@@ -213,7 +249,12 @@ impl FirstRowTable {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.shards.capacity() * std::mem::size_of::<Shard>() + self.shards.iter().map(|s| s.slots.capacity() * 10).sum::<usize>()
+        self.shards.capacity() * std::mem::size_of::<Shard>()
+            + self
+                .shards
+                .iter()
+                .map(|s| s.slots.capacity() * 10)
+                .sum::<usize>()
     }
 }
 
@@ -310,16 +351,25 @@ impl NearDedupIndex {
     /// An empty index sized for about `rows × bands` distinct band keys (avoids regrowth when the
     /// row count can be estimated, e.g. from the file size).
     pub fn with_expected_rows(rows: usize, bands: usize) -> Self {
-        NearDedupIndex { table: FirstRowTable::with_capacity(rows * bands), ..Default::default() }
+        NearDedupIndex {
+            table: FirstRowTable::with_capacity(rows * bands),
+            ..Default::default()
+        }
     }
 
     /// Records `row`'s band keys and returns the distinct earlier rows it collides with (ascending),
     /// without joining any cluster. Rows must come in strictly increasing order.
     pub fn candidates(&mut self, row: u32, band_keys: &[u64]) -> Vec<u32> {
-        assert!(self.last_row.is_none_or(|last| row > last), "rows must be inserted in increasing order");
+        assert!(
+            self.last_row.is_none_or(|last| row > last),
+            "rows must be inserted in increasing order"
+        );
         self.last_row = Some(row);
         self.rows_inserted += 1;
-        let mut earlier: Vec<u32> = band_keys.iter().filter_map(|&key| self.table.get_or_insert(key, row)).collect();
+        let mut earlier: Vec<u32> = band_keys
+            .iter()
+            .filter_map(|&key| self.table.get_or_insert(key, row))
+            .collect();
         earlier.sort_unstable();
         earlier.dedup();
         earlier
@@ -334,7 +384,12 @@ impl NearDedupIndex {
     /// Records `row`; for each distinct earlier row it collides with that is not already in its
     /// cluster, asks `accept(earlier)` and joins the two when it says yes. Returns the number of
     /// candidate rows found.
-    pub fn insert_with(&mut self, row: u32, band_keys: &[u64], mut accept: impl FnMut(u32) -> bool) -> usize {
+    pub fn insert_with(
+        &mut self,
+        row: u32,
+        band_keys: &[u64],
+        mut accept: impl FnMut(u32) -> bool,
+    ) -> usize {
         let earlier = self.candidates(row, band_keys);
         for &candidate in &earlier {
             if self.clusters.find(candidate) != self.clusters.find(row) && accept(candidate) {
@@ -362,7 +417,12 @@ impl NearDedupIndex {
     /// The clusters formed so far, with `keep` deciding each cluster's survivor. `row_count` is the
     /// total number of rows in the input (rows beyond any inserted one are singletons); `length`
     /// gives a row's text length, used only by [`KeepPolicy::Longest`].
-    pub fn clusters(&mut self, row_count: u32, keep: KeepPolicy, length: impl Fn(u32) -> u64) -> Clusters {
+    pub fn clusters(
+        &mut self,
+        row_count: u32,
+        keep: KeepPolicy,
+        length: impl Fn(u32) -> u64,
+    ) -> Clusters {
         Clusters::from_union_find(&mut self.clusters, row_count, keep, length)
     }
 }
@@ -439,7 +499,12 @@ pub struct Clusters {
 const NO_CLUSTER: u32 = u32::MAX;
 
 impl Clusters {
-    fn from_union_find(uf: &mut UnionFind, row_count: u32, keep: KeepPolicy, length: impl Fn(u32) -> u64) -> Clusters {
+    fn from_union_find(
+        uf: &mut UnionFind,
+        row_count: u32,
+        keep: KeepPolicy,
+        length: impl Fn(u32) -> u64,
+    ) -> Clusters {
         let covered = (uf.len() as u32).min(row_count);
         let mut cluster_of_row = vec![NO_CLUSTER; row_count as usize];
         // Roots are lowest rows, so walking rows upwards meets each cluster's root first.
@@ -460,15 +525,26 @@ impl Clusters {
                 sizes[id as usize] += 1;
             }
         }
-        let mut clusters: Vec<Cluster> =
-            roots.iter().zip(&sizes).enumerate().map(|(id, (&root, &size))| Cluster { id: id as u32, first_row: root, kept_row: root, size }).collect();
+        let mut clusters: Vec<Cluster> = roots
+            .iter()
+            .zip(&sizes)
+            .enumerate()
+            .map(|(id, (&root, &size))| Cluster {
+                id: id as u32,
+                first_row: root,
+                kept_row: root,
+                size,
+            })
+            .collect();
         let mut kept_length: Vec<u64> = match keep {
             KeepPolicy::First => Vec::new(),
             KeepPolicy::Longest => roots.iter().map(|&root| length(root)).collect(),
         };
         for row in 0..covered {
             let root = root_of_row[row as usize];
-            let Some(&id) = id_of_root.get(&root) else { continue };
+            let Some(&id) = id_of_root.get(&root) else {
+                continue;
+            };
             cluster_of_row[row as usize] = id;
             if keep == KeepPolicy::Longest && row != root {
                 let len = length(row);
@@ -478,19 +554,30 @@ impl Clusters {
                 }
             }
         }
-        Clusters { cluster_of_row, clusters, keep }
+        Clusters {
+            cluster_of_row,
+            clusters,
+            keep,
+        }
     }
 
     /// The cluster a row belongs to, or `None` when the row has no near-duplicate.
     pub fn row(&self, row: u32) -> Option<RowCluster> {
         let id = *self.cluster_of_row.get(row as usize)?;
-        (id != NO_CLUSTER).then(|| RowCluster { cluster: id, duplicate_of: self.clusters[id as usize].kept_row })
+        (id != NO_CLUSTER).then(|| RowCluster {
+            cluster: id,
+            duplicate_of: self.clusters[id as usize].kept_row,
+        })
     }
 
     /// Makes `row` the survivor of `cluster` (e.g. the row [`datatrove_survivor`] picks). Panics if
     /// the row is not a member of the cluster.
     pub fn set_kept_row(&mut self, cluster: u32, row: u32) {
-        assert_eq!(self.cluster_of_row.get(row as usize), Some(&cluster), "row {row} is not in cluster {cluster}");
+        assert_eq!(
+            self.cluster_of_row.get(row as usize),
+            Some(&cluster),
+            "row {row} is not in cluster {cluster}"
+        );
         self.clusters[cluster as usize].kept_row = row;
     }
 
@@ -518,7 +605,9 @@ impl Clusters {
 
     /// The rows of one cluster, ascending.
     pub fn members(&self, cluster: u32) -> Vec<u32> {
-        (0..self.cluster_of_row.len() as u32).filter(|&row| self.cluster_of_row[row as usize] == cluster).collect()
+        (0..self.cluster_of_row.len() as u32)
+            .filter(|&row| self.cluster_of_row[row as usize] == cluster)
+            .collect()
     }
 }
 
@@ -543,16 +632,26 @@ pub fn datatrove_survivor(members: &[(u32, &[u64])], params: LshParams) -> u32 {
     let mut order: Vec<usize> = (0..members.len()).collect();
     for band in 0..params.bands {
         let values = |i: usize| &members[i].1[band * params.rows..(band + 1) * params.rows];
-        order.sort_by(|&x, &y| values(x).cmp(values(y)).then(members[x].0.cmp(&members[y].0)));
+        order.sort_by(|&x, &y| {
+            values(x)
+                .cmp(values(y))
+                .then(members[x].0.cmp(&members[y].0))
+        });
         for pair in order.windows(2) {
             if values(pair[0]) != values(pair[1]) {
                 continue;
             }
-            let (mut ra, mut rb) = (root(&mut parent, members[pair[0]].0), root(&mut parent, members[pair[1]].0));
+            let (mut ra, mut rb) = (
+                root(&mut parent, members[pair[0]].0),
+                root(&mut parent, members[pair[1]].0),
+            );
             if ra == rb {
                 continue;
             }
-            let (sa, sb) = (size.get(&ra).copied().unwrap_or(1), size.get(&rb).copied().unwrap_or(1));
+            let (sa, sb) = (
+                size.get(&ra).copied().unwrap_or(1),
+                size.get(&rb).copied().unwrap_or(1),
+            );
             if sa < sb {
                 std::mem::swap(&mut ra, &mut rb);
             }
@@ -647,7 +746,13 @@ impl EdgeVerifier {
                 *pending_later.entry(pair.earlier).or_insert(0) += 1;
             }
         }
-        EdgeVerifier { threshold, earlier_of, pending_later, open_sets: HashMap::new(), verified: Vec::new() }
+        EdgeVerifier {
+            threshold,
+            earlier_of,
+            pending_later,
+            open_sets: HashMap::new(),
+            verified: Vec::new(),
+        }
     }
 
     /// Whether `row` takes part in any pair (other rows need not be fed).
@@ -659,8 +764,16 @@ impl EdgeVerifier {
     pub fn feed(&mut self, row: u32, shingle_set: Vec<u64>) {
         if let Some(earlier) = self.earlier_of.remove(&row) {
             for e in earlier {
-                let jaccard = self.open_sets.get(&e).map_or(0.0, |set| jaccard(set, &shingle_set));
-                self.verified.push(VerifiedPair { earlier: e, row, jaccard, accepted: jaccard >= self.threshold });
+                let jaccard = self
+                    .open_sets
+                    .get(&e)
+                    .map_or(0.0, |set| jaccard(set, &shingle_set));
+                self.verified.push(VerifiedPair {
+                    earlier: e,
+                    row,
+                    jaccard,
+                    accepted: jaccard >= self.threshold,
+                });
                 if let Some(pending) = self.pending_later.get_mut(&e) {
                     *pending -= 1;
                     if *pending == 0 {
@@ -724,11 +837,20 @@ impl ClusterSampler {
         let mut wanted = HashMap::new();
         for cluster in &summaries {
             wanted.insert(cluster.kept_row, cluster.id);
-            for row in clusters.members(cluster.id).into_iter().filter(|&r| r != cluster.kept_row).take(members_per_cluster) {
+            for row in clusters
+                .members(cluster.id)
+                .into_iter()
+                .filter(|&r| r != cluster.kept_row)
+                .take(members_per_cluster)
+            {
                 wanted.insert(row, cluster.id);
             }
         }
-        ClusterSampler { wanted, summaries, observed: HashMap::new() }
+        ClusterSampler {
+            wanted,
+            summaries,
+            observed: HashMap::new(),
+        }
     }
 
     /// Whether `row` should be observed.
@@ -755,13 +877,18 @@ impl ClusterSampler {
                     if id != cluster.id || row == cluster.kept_row {
                         continue;
                     }
-                    let (Some((kept_sig, kept_set)), Some((sig, set))) = (kept, self.observed.get(&row)) else { continue };
+                    let (Some((kept_sig, kept_set)), Some((sig, set))) =
+                        (kept, self.observed.get(&row))
+                    else {
+                        continue;
+                    };
                     estimated.push(signature_agreement(kept_sig, sig));
                     if let (Some(a), Some(b)) = (kept_set, set) {
                         exact.push(jaccard(a, b));
                     }
                 }
-                let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+                let mean =
+                    |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
                 let min = |v: &[f64]| v.iter().copied().reduce(f64::min);
                 ClusterSimilarity {
                     cluster: cluster.id,
@@ -803,7 +930,11 @@ mod tests {
             (64, 0.95, (2, 32)),
         ];
         for (num_perm, threshold, (bands, rows)) in expected {
-            assert_eq!(optimal_param(threshold, num_perm), LshParams { bands, rows }, "{num_perm} perms at {threshold}");
+            assert_eq!(
+                optimal_param(threshold, num_perm),
+                LshParams { bands, rows },
+                "{num_perm} perms at {threshold}"
+            );
         }
     }
 
@@ -811,8 +942,15 @@ mod tests {
     fn integration_is_accurate() {
         assert!((integrate(|s| s * s, 0.0, 1.0) - 1.0 / 3.0).abs() < 1e-12);
         // scipy.integrate.quad values.
-        assert!((integrate(|s| (1.0 - s.powf(8.0)).powf(14.0), 0.0, 1.0) - 0.6737787022379601).abs() < 1e-10);
-        assert!((integrate(|s| 1.0 - (1.0 - s.powf(12.0)).powf(9.0), 0.0, 0.8) - 0.033165809593675696).abs() < 1e-10);
+        assert!(
+            (integrate(|s| (1.0 - s.powf(8.0)).powf(14.0), 0.0, 1.0) - 0.6737787022379601).abs()
+                < 1e-10
+        );
+        assert!(
+            (integrate(|s| 1.0 - (1.0 - s.powf(12.0)).powf(9.0), 0.0, 0.8) - 0.033165809593675696)
+                .abs()
+                < 1e-10
+        );
     }
 
     #[test]
@@ -837,10 +975,16 @@ mod tests {
     fn table_grows_and_keeps_first_rows() {
         let mut table = FirstRowTable::default();
         for i in 0..10_000u64 {
-            assert_eq!(table.get_or_insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), i as u32), None);
+            assert_eq!(
+                table.get_or_insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), i as u32),
+                None
+            );
         }
         for i in 0..10_000u64 {
-            assert_eq!(table.get_or_insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 99_999), Some(i as u32));
+            assert_eq!(
+                table.get_or_insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 99_999),
+                Some(i as u32)
+            );
         }
         assert_eq!(table.len, 10_000);
         // Keys differing only in the shard bits or only in the remainder stay distinct.
@@ -867,10 +1011,28 @@ mod tests {
         assert_eq!(index.insert(5, &[20, 50]), 1);
         let clusters = index.clusters(7, KeepPolicy::First, |_| 0);
         assert_eq!(clusters.clusters.len(), 2);
-        assert_eq!(clusters.row(0), Some(RowCluster { cluster: 0, duplicate_of: 0 }));
-        assert_eq!(clusters.row(5), Some(RowCluster { cluster: 0, duplicate_of: 0 }));
+        assert_eq!(
+            clusters.row(0),
+            Some(RowCluster {
+                cluster: 0,
+                duplicate_of: 0
+            })
+        );
+        assert_eq!(
+            clusters.row(5),
+            Some(RowCluster {
+                cluster: 0,
+                duplicate_of: 0
+            })
+        );
         assert!(clusters.row(5).unwrap().is_removed(5));
-        assert_eq!(clusters.row(3), Some(RowCluster { cluster: 1, duplicate_of: 1 }));
+        assert_eq!(
+            clusters.row(3),
+            Some(RowCluster {
+                cluster: 1,
+                duplicate_of: 1
+            })
+        );
         assert_eq!(clusters.row(4), None);
         assert_eq!(clusters.row(6), None);
         assert_eq!(clusters.members(0), vec![0, 2, 5]);
@@ -880,7 +1042,11 @@ mod tests {
 
         let lengths = [5u64, 1, 9, 1, 1, 9, 1];
         let longest = index.clusters(7, KeepPolicy::Longest, |row| lengths[row as usize]);
-        assert_eq!(longest.row(0).unwrap().duplicate_of, 2, "longest, ties to the lowest row");
+        assert_eq!(
+            longest.row(0).unwrap().duplicate_of,
+            2,
+            "longest, ties to the lowest row"
+        );
         assert_eq!(longest.row(1).unwrap().duplicate_of, 1);
     }
 
@@ -914,7 +1080,11 @@ mod tests {
 
     #[test]
     fn edge_verifier_keeps_only_open_sets_and_decides_pairs() {
-        let pairs = [CandidatePair { earlier: 0, row: 2 }, CandidatePair { earlier: 0, row: 3 }, CandidatePair { earlier: 1, row: 3 }];
+        let pairs = [
+            CandidatePair { earlier: 0, row: 2 },
+            CandidatePair { earlier: 0, row: 3 },
+            CandidatePair { earlier: 1, row: 3 },
+        ];
         let mut verifier = EdgeVerifier::new(pairs, 0.5);
         assert!(verifier.needs(0) && verifier.needs(3) && !verifier.needs(4));
         verifier.feed(0, vec![1, 2, 3, 4]);
@@ -926,7 +1096,11 @@ mod tests {
         let verified = verifier.finish();
         assert_eq!(verified.len(), 3);
         assert!(verified[0].accepted && (verified[0].jaccard - 0.6).abs() < 1e-12);
-        let to_three: Vec<_> = verified.iter().filter(|p| p.row == 3).map(|p| (p.earlier, p.accepted)).collect();
+        let to_three: Vec<_> = verified
+            .iter()
+            .filter(|p| p.row == 3)
+            .map(|p| (p.earlier, p.accepted))
+            .collect();
         assert_eq!(to_three, vec![(0, true), (1, false)]);
     }
 

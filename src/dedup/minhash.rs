@@ -50,7 +50,11 @@ pub struct MinhashParams {
 
 impl Default for MinhashParams {
     fn default() -> Self {
-        MinhashParams { ngram: 5, num_perm: 112, width: HashWidth::Bits64 }
+        MinhashParams {
+            ngram: 5,
+            num_perm: 112,
+            width: HashWidth::Bits64,
+        }
     }
 }
 
@@ -88,10 +92,16 @@ pub fn datatrove_permutations(num_perm: usize) -> Option<(Vec<u64>, Vec<u64>)> {
     // numpy: bound = high - 1 - low; redraw while masked value > bound; result = low + value.
     let mut draw = |low: u64, high: u64| -> Option<u64> {
         let bound = high - 1 - low;
-        stream.find(|&value| value <= bound).map(|value| low + value)
+        stream
+            .find(|&value| value <= bound)
+            .map(|value| low + value)
     };
-    let a = (0..num_perm).map(|_| draw(1, MERSENNE_PRIME_61)).collect::<Option<Vec<_>>>()?;
-    let b = (0..num_perm).map(|_| draw(0, MERSENNE_PRIME_61)).collect::<Option<Vec<_>>>()?;
+    let a = (0..num_perm)
+        .map(|_| draw(1, MERSENNE_PRIME_61))
+        .collect::<Option<Vec<_>>>()?;
+    let b = (0..num_perm)
+        .map(|_| draw(0, MERSENNE_PRIME_61))
+        .collect::<Option<Vec<_>>>()?;
     Some((a, b))
 }
 
@@ -144,7 +154,13 @@ impl MinHasher {
             HashWidth::Bits64 => u64::MAX,
             HashWidth::Bits32 => u32::MAX as u64,
         };
-        Ok(MinHasher { params: params.clone(), a, b, value_mask, vector_unit: best_vector_unit() })
+        Ok(MinHasher {
+            params: params.clone(),
+            a,
+            b,
+            value_mask,
+            vector_unit: best_vector_unit(),
+        })
     }
 
     /// The parameters this hasher was built with.
@@ -199,7 +215,12 @@ impl MinHasher {
     /// text they were tokenized from): n-grams whose words are separated there by exactly one
     /// space are hashed straight from `buffer` instead of being copied and joined. The result is
     /// the same as [`MinHasher::shingles_of_words`]; only the speed differs.
-    pub fn shingles_of_words_in<S: AsRef<str>>(&self, buffer: &str, words: &[S], out: &mut Vec<u64>) {
+    pub fn shingles_of_words_in<S: AsRef<str>>(
+        &self,
+        buffer: &str,
+        words: &[S],
+        out: &mut Vec<u64>,
+    ) {
         self.hash_ngrams(buffer, words, out)
     }
 
@@ -245,7 +266,8 @@ impl MinHasher {
             if bad_gaps == 0 {
                 if let Some(start) = offsets[first] {
                     let last = first + n - 1;
-                    let end = offsets[last].expect("gaps are good, so the word is in the buffer") + words[last].as_ref().len();
+                    let end = offsets[last].expect("gaps are good, so the word is in the buffer")
+                        + words[last].as_ref().len();
                     out.push(hash(&bytes[start..end]));
                     continue;
                 }
@@ -281,9 +303,13 @@ impl MinHasher {
         match self.vector_unit {
             // SAFETY (both x86 arms): the unit is only selected when the CPU reported its features.
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-            VectorUnit::Avx512 => unsafe { permute_min_avx512(shingles, &self.a, &self.b, self.value_mask, out) },
+            VectorUnit::Avx512 => unsafe {
+                permute_min_avx512(shingles, &self.a, &self.b, self.value_mask, out)
+            },
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-            VectorUnit::Avx2 => unsafe { permute_min_avx2(shingles, &self.a, &self.b, self.value_mask, out) },
+            VectorUnit::Avx2 => unsafe {
+                permute_min_avx2(shingles, &self.a, &self.b, self.value_mask, out)
+            },
             _ => permute_min_portable(shingles, &self.a, &self.b, self.value_mask, out),
         }
         true
@@ -320,8 +346,17 @@ fn permute_min_body(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out
 }
 
 #[inline(always)]
-fn permute_min_blocks<const LOW_32_BITS: bool>(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
-    let value_mask = if LOW_32_BITS { u32::MAX as u64 } else { u64::MAX };
+fn permute_min_blocks<const LOW_32_BITS: bool>(
+    shingles: &[u64],
+    a: &[u64],
+    b: &[u64],
+    out: &mut [u64],
+) {
+    let value_mask = if LOW_32_BITS {
+        u32::MAX as u64
+    } else {
+        u64::MAX
+    };
     let full = a.len() / LANES * LANES;
     for start in (0..full).step_by(LANES) {
         let a_block: [u64; LANES] = a[start..start + LANES].try_into().unwrap();
@@ -330,7 +365,11 @@ fn permute_min_blocks<const LOW_32_BITS: bool>(shingles: &[u64], a: &[u64], b: &
         for &h in shingles {
             for k in 0..LANES {
                 let permuted = mod_mersenne_61(h.wrapping_mul(a_block[k]).wrapping_add(b_block[k]));
-                let value = if LOW_32_BITS { permuted & value_mask } else { permuted };
+                let value = if LOW_32_BITS {
+                    permuted & value_mask
+                } else {
+                    permuted
+                };
                 minima[k] = minima[k].min(value);
             }
         }
@@ -351,13 +390,25 @@ fn permute_min_portable(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64,
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
-unsafe fn permute_min_avx2(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+unsafe fn permute_min_avx2(
+    shingles: &[u64],
+    a: &[u64],
+    b: &[u64],
+    value_mask: u64,
+    out: &mut [u64],
+) {
     permute_min_body(shingles, a, b, value_mask, out)
 }
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
-unsafe fn permute_min_avx512(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+unsafe fn permute_min_avx512(
+    shingles: &[u64],
+    a: &[u64],
+    b: &[u64],
+    value_mask: u64,
+    out: &mut [u64],
+) {
     permute_min_body(shingles, a, b, value_mask, out)
 }
 
@@ -367,13 +418,25 @@ mod tests {
 
     #[test]
     fn mersenne_reduction_equals_remainder() {
-        let edge = [0, 1, MERSENNE_PRIME_61 - 1, MERSENNE_PRIME_61, MERSENNE_PRIME_61 + 1, u64::MAX, u64::MAX - 1, 1 << 63, (1 << 62) - 2];
+        let edge = [
+            0,
+            1,
+            MERSENNE_PRIME_61 - 1,
+            MERSENNE_PRIME_61,
+            MERSENNE_PRIME_61 + 1,
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 63,
+            (1 << 62) - 2,
+        ];
         for x in edge {
             assert_eq!(mod_mersenne_61(x), x % MERSENNE_PRIME_61, "{x}");
         }
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..100_000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             assert_eq!(mod_mersenne_61(x), x % MERSENNE_PRIME_61);
         }
     }
@@ -382,21 +445,47 @@ mod tests {
     fn datatrove_first_parameters() {
         // numpy RandomState(1).randint(1, 2**61-1, dtype=uint64, size=4) and the following b draws.
         let (a, b) = datatrove_permutations(4).unwrap();
-        assert_eq!(a, [775169054918279404, 1758426461858698313, 2109959069025162, 965365488286768774]);
-        assert_eq!(b, [401325382989534144, 1703346441743126657, 1130051441076870727, 1762784241922636284]);
+        assert_eq!(
+            a,
+            [
+                775169054918279404,
+                1758426461858698313,
+                2109959069025162,
+                965365488286768774
+            ]
+        );
+        assert_eq!(
+            b,
+            [
+                401325382989534144,
+                1703346441743126657,
+                1130051441076870727,
+                1762784241922636284
+            ]
+        );
         assert!(datatrove_permutations(MAX_PERMUTATIONS + 1).is_none());
     }
 
     #[test]
     fn vector_paths_agree_with_scalar_definition() {
         for num_perm in [1, 7, 112, 128, 131] {
-            let hasher = MinHasher::new(&MinhashParams { num_perm, ..Default::default() }).unwrap();
+            let hasher = MinHasher::new(&MinhashParams {
+                num_perm,
+                ..Default::default()
+            })
+            .unwrap();
             let shingles: Vec<u64> = (0..257u64).map(|i| xxh64(&i.to_le_bytes(), 0)).collect();
             let mut sig = Vec::new();
             assert!(hasher.signature_of_shingles(&shingles, &mut sig));
             let (a, b) = hasher.permutations();
             let expected: Vec<u64> = (0..num_perm)
-                .map(|i| shingles.iter().map(|&h| (h.wrapping_mul(a[i]).wrapping_add(b[i])) % MERSENNE_PRIME_61).min().unwrap())
+                .map(|i| {
+                    shingles
+                        .iter()
+                        .map(|&h| (h.wrapping_mul(a[i]).wrapping_add(b[i])) % MERSENNE_PRIME_61)
+                        .min()
+                        .unwrap()
+                })
                 .collect();
             assert_eq!(sig, expected);
             for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
@@ -410,7 +499,11 @@ mod tests {
 
     #[test]
     fn shingles_join_words_with_single_space_and_skip_short_docs() {
-        let hasher = MinHasher::new(&MinhashParams { ngram: 3, ..Default::default() }).unwrap();
+        let hasher = MinHasher::new(&MinhashParams {
+            ngram: 3,
+            ..Default::default()
+        })
+        .unwrap();
         let mut out = Vec::new();
         hasher.shingles_of_words(&["a", "b"], &mut out);
         assert!(out.is_empty());
@@ -421,7 +514,10 @@ mod tests {
         hasher.hash_ngrams(text, &borrowed, &mut out);
         let mut out_owned = Vec::new();
         hasher.shingles_of_words(&owned, &mut out_owned);
-        assert_eq!(out, vec![xxh64(b"one two three", 0), xxh64(b"two three four", 0)]);
+        assert_eq!(
+            out,
+            vec![xxh64(b"one two three", 0), xxh64(b"two three four", 0)]
+        );
         assert_eq!(out, out_owned);
         // Words from one buffer separated by two spaces are not contiguous: joined with one space.
         let text = "one  two three";
@@ -451,7 +547,11 @@ mod tests {
         let elsewhere = String::from("elsewhere");
         words.insert(7, &elsewhere);
         for n in 1..=6 {
-            let hasher = MinHasher::new(&MinhashParams { ngram: n, ..Default::default() }).unwrap();
+            let hasher = MinHasher::new(&MinhashParams {
+                ngram: n,
+                ..Default::default()
+            })
+            .unwrap();
             let (mut in_place, mut joined) = (Vec::new(), Vec::new());
             hasher.shingles_of_words_in(buffer, &words, &mut in_place);
             hasher.shingles_of_words(&words, &mut joined);
@@ -462,7 +562,10 @@ mod tests {
 
     #[test]
     fn thirty_two_bit_width_masks_values() {
-        let params = MinhashParams { width: HashWidth::Bits32, ..Default::default() };
+        let params = MinhashParams {
+            width: HashWidth::Bits32,
+            ..Default::default()
+        };
         let hasher = MinHasher::new(&params).unwrap();
         let mut out = Vec::new();
         hasher.shingles_of_words(&["a", "b", "c", "d", "e"], &mut out);
@@ -471,14 +574,32 @@ mod tests {
         hasher.signature_of_shingles(&out, &mut sig);
         let (a, b) = hasher.permutations();
         for i in 0..112 {
-            assert_eq!(sig[i], (out[0].wrapping_mul(a[i]).wrapping_add(b[i]) % MERSENNE_PRIME_61) & 0xffff_ffff);
+            assert_eq!(
+                sig[i],
+                (out[0].wrapping_mul(a[i]).wrapping_add(b[i]) % MERSENNE_PRIME_61) & 0xffff_ffff
+            );
         }
     }
 
     #[test]
     fn rejects_bad_params() {
-        assert_eq!(MinHasher::new(&MinhashParams { ngram: 0, ..Default::default() }).unwrap_err(), MinhashParamsError::ZeroNgram);
-        assert!(MinHasher::new(&MinhashParams { num_perm: 0, ..Default::default() }).is_err());
-        assert!(MinHasher::new(&MinhashParams { num_perm: MAX_PERMUTATIONS + 1, ..Default::default() }).is_err());
+        assert_eq!(
+            MinHasher::new(&MinhashParams {
+                ngram: 0,
+                ..Default::default()
+            })
+            .unwrap_err(),
+            MinhashParamsError::ZeroNgram
+        );
+        assert!(MinHasher::new(&MinhashParams {
+            num_perm: 0,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(MinHasher::new(&MinhashParams {
+            num_perm: MAX_PERMUTATIONS + 1,
+            ..Default::default()
+        })
+        .is_err());
     }
 }

@@ -7,6 +7,7 @@
 pub const DATATROVE_SEED: u64 = 1;
 
 /// `(next_uint64() & (2^61 - 1))` for the first draws of numpy `RandomState(1)`.
+#[rustfmt::skip]
 pub const RANDOM_STATE_1_MASKED_DRAWS: [u64; 2048] = [
     0x0ac1f425ff4780eb, 0x18672f8ceebc1448, 0x00077eff20ccc389, 0x0d65aacbffc11e85,
     0x0591cb4f3c7053c0, 0x17a3809065865081, 0x0faebfcc634e1e47, 0x1876aaedab7479fc,
