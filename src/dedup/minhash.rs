@@ -1,0 +1,605 @@
+//! MinHash signatures, bit-exact with datatrove 0.10.1's `MinhashDedupSignature`.
+//!
+//! datatrove's scheme (pipeline/dedup/minhash.py, utils/text.py, utils/hashing.py):
+//! 1. `simplify_text` (lower case, digits → 0, punctuation → space, diacritics stripped, NFC,
+//!    white space collapsed) — [`crate::text::simplify::simplify_text`];
+//! 2. words from its English word tokenizer (spaCy blank "en") — [`crate::text::tokenizer::word_tokenize`];
+//! 3. word n-grams (`n = 5` by default) as a sliding window; a document with fewer than `n` words
+//!    has **no** n-grams, and datatrove then writes no signature for it (it can never be a
+//!    duplicate) — [`MinHasher::signature`] returns `false` for it;
+//! 4. each n-gram's words joined by one ASCII space, hashed with xxh64 (seed 0) of its UTF-8 bytes
+//!    (or xxh32 under [`HashWidth::Bits32`]);
+//! 5. for each permutation `i`: `min over shingles of ((h·a[i] + b[i]) mod 2^64) mod (2^61 − 1)`
+//!    (numpy uint64 arithmetic wraps; under `Bits32` each value is then masked to its low 32 bits),
+//!    with `(a, b)` drawn from numpy `RandomState(1)` ([`datatrove_permutations`]).
+//!
+//! Only fixed-width integer operations are used, so signatures are identical on every target
+//! (native with or without AVX2, wasm32 with or without SIMD).
+
+use super::minhash_params::{DATATROVE_SEED, RANDOM_STATE_1_MASKED_DRAWS};
+use xxhash_rust::{xxh32::xxh32, xxh64::xxh64};
+
+/// The Mersenne prime 2^61 − 1 that bounds datatrove's permuted hash values.
+pub const MERSENNE_PRIME_61: u64 = (1 << 61) - 1;
+
+/// The largest permutation count the shipped `RandomState(1)` draw table supports.
+pub const MAX_PERMUTATIONS: usize = RANDOM_STATE_1_MASKED_DRAWS.len() / 2;
+
+/// Width of the n-gram hash and of the signature values (datatrove's `HashConfig.precision`;
+/// datatrove's default and ours is 64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HashWidth {
+    /// xxh64 of the n-gram; signature values below 2^61 − 1.
+    #[default]
+    Bits64,
+    /// xxh32 of the n-gram; signature values masked to 32 bits.
+    Bits32,
+}
+
+/// What a MinHash signature is computed from. `Default` is datatrove 0.10.1's `MinhashConfig()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinhashParams {
+    /// Words per shingle (datatrove `n_grams`, default 5).
+    pub ngram: usize,
+    /// Number of permutations = signature length (datatrove `num_buckets × hashes_per_bucket`,
+    /// default 14 × 8 = 112).
+    pub num_perm: usize,
+    /// Hash width (datatrove `hash_config.precision`, default 64).
+    pub width: HashWidth,
+}
+
+impl Default for MinhashParams {
+    fn default() -> Self {
+        MinhashParams {
+            ngram: 5,
+            num_perm: 112,
+            width: HashWidth::Bits64,
+        }
+    }
+}
+
+/// Why a [`MinhashParams`] cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MinhashParamsError {
+    /// `ngram` must be at least 1.
+    ZeroNgram,
+    /// `num_perm` must be in `1..=MAX_PERMUTATIONS`.
+    PermutationCount(usize),
+}
+
+impl std::fmt::Display for MinhashParamsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MinhashParamsError::ZeroNgram => write!(f, "n-gram size must be at least 1"),
+            MinhashParamsError::PermutationCount(n) => {
+                write!(f, "permutation count {n} is outside 1..={MAX_PERMUTATIONS}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for MinhashParamsError {}
+
+/// The `(a, b)` permutation parameters datatrove draws for `num_perm` permutations with its default
+/// seed 1: `a = randint(1, 2^61−1, num_perm)` then `b = randint(0, 2^61−1, num_perm)` from numpy
+/// `RandomState(1)`. numpy draws each value by masked rejection from one stream, so `a` is a prefix
+/// of the stream but `b` starts after it: `b` depends on `num_perm` (the 112-permutation `b` is
+/// not a prefix of the 128-permutation `b`). We therefore ship the stream and apply numpy's rule.
+/// Returns `None` when `num_perm` exceeds what the shipped stream covers.
+pub fn datatrove_permutations(num_perm: usize) -> Option<(Vec<u64>, Vec<u64>)> {
+    debug_assert_eq!(DATATROVE_SEED, 1);
+    let mut stream = RANDOM_STATE_1_MASKED_DRAWS.iter().copied();
+    // numpy: bound = high - 1 - low; redraw while masked value > bound; result = low + value.
+    let mut draw = |low: u64, high: u64| -> Option<u64> {
+        let bound = high - 1 - low;
+        stream
+            .find(|&value| value <= bound)
+            .map(|value| low + value)
+    };
+    let a = (0..num_perm)
+        .map(|_| draw(1, MERSENNE_PRIME_61))
+        .collect::<Option<Vec<_>>>()?;
+    let b = (0..num_perm)
+        .map(|_| draw(0, MERSENNE_PRIME_61))
+        .collect::<Option<Vec<_>>>()?;
+    Some((a, b))
+}
+
+/// `x mod (2^61 − 1)` for any u64, without division: 2^61 ≡ 1, so x ≡ (x & p) + (x >> 61), which is
+/// below 2^61 + 8 and needs at most one subtraction. Equal to `x % MERSENNE_PRIME_61` for all x.
+#[inline(always)]
+fn mod_mersenne_61(x: u64) -> u64 {
+    let folded = (x & MERSENNE_PRIME_61) + (x >> 61);
+    // Branch-free so the permutation loop vectorises.
+    folded - (MERSENNE_PRIME_61 & 0u64.wrapping_sub((folded >= MERSENNE_PRIME_61) as u64))
+}
+
+/// Computes datatrove-compatible shingles and MinHash signatures. Cheap to share: immutable.
+#[derive(Clone, Debug)]
+pub struct MinHasher {
+    params: MinhashParams,
+    a: Vec<u64>,
+    b: Vec<u64>,
+    value_mask: u64,
+    vector_unit: VectorUnit,
+}
+
+/// Which compiled variant of the permutation loop runs; all give identical results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VectorUnit {
+    /// Baseline target features (SSE2 on x86-64; simd128 on wasm when the build enables it).
+    Baseline,
+    /// x86 AVX2 (4 × u64 lanes, 64-bit multiply emulated).
+    Avx2,
+    /// x86 AVX-512 F+DQ+VL (8 × u64 lanes, native 64-bit multiply and unsigned min).
+    Avx512,
+}
+
+/// Permutations processed together in the hot loop: their running minima stay in registers while
+/// the loop walks all shingles (8 × u64 = two AVX2 registers, four wasm SIMD registers).
+const LANES: usize = 8;
+
+impl MinHasher {
+    /// A hasher for `params`; fails for `ngram == 0` or a permutation count outside
+    /// `1..=MAX_PERMUTATIONS`.
+    pub fn new(params: &MinhashParams) -> Result<Self, MinhashParamsError> {
+        if params.ngram == 0 {
+            return Err(MinhashParamsError::ZeroNgram);
+        }
+        let (a, b) = (params.num_perm >= 1)
+            .then(|| datatrove_permutations(params.num_perm))
+            .flatten()
+            .ok_or(MinhashParamsError::PermutationCount(params.num_perm))?;
+        let value_mask = match params.width {
+            HashWidth::Bits64 => u64::MAX,
+            HashWidth::Bits32 => u32::MAX as u64,
+        };
+        Ok(MinHasher {
+            params: params.clone(),
+            a,
+            b,
+            value_mask,
+            vector_unit: best_vector_unit(),
+        })
+    }
+
+    /// The parameters this hasher was built with.
+    pub fn params(&self) -> &MinhashParams {
+        &self.params
+    }
+
+    /// Signature length.
+    pub fn num_perm(&self) -> usize {
+        self.params.num_perm
+    }
+
+    /// The vector unit the permutation loop uses on this machine.
+    pub fn vector_unit(&self) -> VectorUnit {
+        self.vector_unit
+    }
+
+    /// Forces a vector unit (for benchmarks and cross-checks); a unit the CPU lacks falls back to
+    /// the best available one.
+    pub fn with_vector_unit(mut self, unit: VectorUnit) -> Self {
+        let best = best_vector_unit();
+        let rank = |u: VectorUnit| match u {
+            VectorUnit::Baseline => 0,
+            VectorUnit::Avx2 => 1,
+            VectorUnit::Avx512 => 2,
+        };
+        self.vector_unit = if rank(unit) <= rank(best) { unit } else { best };
+        self
+    }
+
+    /// The permutation parameters `(a, b)` in use (datatrove's arrays).
+    pub fn permutations(&self) -> (&[u64], &[u64]) {
+        (&self.a, &self.b)
+    }
+
+    /// Appends to `out` the shingle hashes of `text` in datatrove's order: one per word n-gram of
+    /// the simplified, tokenized text, duplicates kept. Empty when the text has fewer than `ngram`
+    /// words.
+    pub fn shingles(&self, text: &str, out: &mut Vec<u64>) {
+        let simplified = crate::text::simplify::simplify_text(text);
+        let words = crate::text::tokenizer::word_tokenize(&simplified);
+        self.hash_ngrams(&simplified, &words, out);
+    }
+
+    /// Appends to `out` the hashes of the word n-grams of `words` (already simplified and
+    /// tokenized): each n-gram's words joined by one space, hashed as UTF-8.
+    pub fn shingles_of_words<S: AsRef<str>>(&self, words: &[S], out: &mut Vec<u64>) {
+        self.hash_ngrams("", words, out)
+    }
+
+    /// As [`MinHasher::shingles_of_words`] for words borrowed from `buffer` (e.g. the simplified
+    /// text they were tokenized from): n-grams whose words are separated there by exactly one
+    /// space are hashed straight from `buffer` instead of being copied and joined. The result is
+    /// the same as [`MinHasher::shingles_of_words`]; only the speed differs.
+    pub fn shingles_of_words_in<S: AsRef<str>>(
+        &self,
+        buffer: &str,
+        words: &[S],
+        out: &mut Vec<u64>,
+    ) {
+        self.hash_ngrams(buffer, words, out)
+    }
+
+    fn hash_ngrams<S: AsRef<str>>(&self, buffer: &str, words: &[S], out: &mut Vec<u64>) {
+        let n = self.params.ngram;
+        if words.len() < n {
+            return;
+        }
+        out.reserve(words.len() + 1 - n);
+        let hash = |bytes: &[u8]| match self.params.width {
+            HashWidth::Bits64 => xxh64(bytes, 0),
+            HashWidth::Bits32 => xxh32(bytes, 0) as u64,
+        };
+        // Byte offset of each word in `buffer` (None if it is not a slice of it), and whether word
+        // i is followed in `buffer` by exactly one space and then word i + 1. A window can be
+        // hashed in place when its n − 1 gaps are all single spaces; a running count of bad gaps
+        // over the window decides that in O(1) per window.
+        let bytes = buffer.as_bytes();
+        let base = buffer.as_ptr() as usize;
+        let offset = |word: &str| {
+            let offset = (word.as_ptr() as usize).checked_sub(base)?;
+            (offset + word.len() <= buffer.len()).then_some(offset)
+        };
+        let offsets: Vec<Option<usize>> = words.iter().map(|w| offset(w.as_ref())).collect();
+        let single_space_gap = |i: usize| -> bool {
+            match (offsets[i], offsets[i + 1]) {
+                (Some(start), Some(next)) => {
+                    let end = start + words[i].as_ref().len();
+                    next == end + 1 && bytes[end] == b' '
+                }
+                _ => false,
+            }
+        };
+        let mut bad_gaps = (0..n - 1).filter(|&i| !single_space_gap(i)).count();
+        let mut joined = String::new();
+        for first in 0..=words.len() - n {
+            if first > 0 && n > 1 {
+                // Slide: gap (first − 1) leaves the window, gap (first + n − 2) enters it.
+                bad_gaps -= !single_space_gap(first - 1) as usize;
+                bad_gaps += !single_space_gap(first + n - 2) as usize;
+            }
+            let window = &words[first..first + n];
+            if bad_gaps == 0 {
+                if let Some(start) = offsets[first] {
+                    let last = first + n - 1;
+                    let end = offsets[last].expect("gaps are good, so the word is in the buffer")
+                        + words[last].as_ref().len();
+                    out.push(hash(&bytes[start..end]));
+                    continue;
+                }
+            }
+            joined.clear();
+            for (i, word) in window.iter().enumerate() {
+                if i > 0 {
+                    joined.push(' ');
+                }
+                joined.push_str(word.as_ref());
+            }
+            out.push(hash(joined.as_bytes()));
+        }
+    }
+
+    /// Writes the signature of `text` into `out` (cleared first; `num_perm` values) and returns
+    /// `true`, or clears `out` and returns `false` when the text has no n-gram (fewer than `ngram`
+    /// words): datatrove gives such a document no signature, so it is never a near-duplicate.
+    pub fn signature(&self, text: &str, out: &mut Vec<u64>) -> bool {
+        let mut shingles = Vec::new();
+        self.shingles(text, &mut shingles);
+        self.signature_of_shingles(&shingles, out)
+    }
+
+    /// The signature of already computed shingle hashes (as from [`MinHasher::shingles`]); same
+    /// contract as [`MinHasher::signature`].
+    pub fn signature_of_shingles(&self, shingles: &[u64], out: &mut Vec<u64>) -> bool {
+        out.clear();
+        if shingles.is_empty() {
+            return false;
+        }
+        out.resize(self.params.num_perm, u64::MAX);
+        match self.vector_unit {
+            // SAFETY (both x86 arms): the unit is only selected when the CPU reported its features.
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            VectorUnit::Avx512 => unsafe {
+                permute_min_avx512(shingles, &self.a, &self.b, self.value_mask, out)
+            },
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            VectorUnit::Avx2 => unsafe {
+                permute_min_avx2(shingles, &self.a, &self.b, self.value_mask, out)
+            },
+            _ => permute_min_portable(shingles, &self.a, &self.b, self.value_mask, out),
+        }
+        true
+    }
+}
+
+fn best_vector_unit() -> VectorUnit {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            return VectorUnit::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return VectorUnit::Avx2;
+        }
+    }
+    VectorUnit::Baseline
+}
+
+/// The hot loop: for each permutation, the minimum over shingles of the permuted hash. Processes
+/// [`LANES`] permutations per pass over the shingles so their minima stay in registers; the inner
+/// fixed-width loop auto-vectorises (SSE2/AVX2 natively, simd128 on wasm when enabled).
+#[inline(always)]
+fn permute_min_body(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    // Separate instantiations so the 64-bit case carries no masking instruction.
+    if value_mask == u64::MAX {
+        permute_min_blocks::<false>(shingles, a, b, out)
+    } else {
+        permute_min_blocks::<true>(shingles, a, b, out)
+    }
+}
+
+#[inline(always)]
+fn permute_min_blocks<const LOW_32_BITS: bool>(
+    shingles: &[u64],
+    a: &[u64],
+    b: &[u64],
+    out: &mut [u64],
+) {
+    let value_mask = if LOW_32_BITS {
+        u32::MAX as u64
+    } else {
+        u64::MAX
+    };
+    let full = a.len() / LANES * LANES;
+    for start in (0..full).step_by(LANES) {
+        let a_block: [u64; LANES] = a[start..start + LANES].try_into().unwrap();
+        let b_block: [u64; LANES] = b[start..start + LANES].try_into().unwrap();
+        let mut minima = [u64::MAX; LANES];
+        for &h in shingles {
+            for k in 0..LANES {
+                let permuted = mod_mersenne_61(h.wrapping_mul(a_block[k]).wrapping_add(b_block[k]));
+                let value = if LOW_32_BITS {
+                    permuted & value_mask
+                } else {
+                    permuted
+                };
+                minima[k] = minima[k].min(value);
+            }
+        }
+        out[start..start + LANES].copy_from_slice(&minima);
+    }
+    for i in full..a.len() {
+        out[i] = shingles
+            .iter()
+            .map(|&h| mod_mersenne_61(h.wrapping_mul(a[i]).wrapping_add(b[i])) & value_mask)
+            .min()
+            .unwrap_or(u64::MAX);
+    }
+}
+
+fn permute_min_portable(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    permute_min_body(shingles, a, b, value_mask, out)
+}
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+unsafe fn permute_min_avx2(
+    shingles: &[u64],
+    a: &[u64],
+    b: &[u64],
+    value_mask: u64,
+    out: &mut [u64],
+) {
+    permute_min_body(shingles, a, b, value_mask, out)
+}
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+unsafe fn permute_min_avx512(
+    shingles: &[u64],
+    a: &[u64],
+    b: &[u64],
+    value_mask: u64,
+    out: &mut [u64],
+) {
+    permute_min_body(shingles, a, b, value_mask, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mersenne_reduction_equals_remainder() {
+        let edge = [
+            0,
+            1,
+            MERSENNE_PRIME_61 - 1,
+            MERSENNE_PRIME_61,
+            MERSENNE_PRIME_61 + 1,
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 63,
+            (1 << 62) - 2,
+        ];
+        for x in edge {
+            assert_eq!(mod_mersenne_61(x), x % MERSENNE_PRIME_61, "{x}");
+        }
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..100_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            assert_eq!(mod_mersenne_61(x), x % MERSENNE_PRIME_61);
+        }
+    }
+
+    #[test]
+    fn datatrove_first_parameters() {
+        // numpy RandomState(1).randint(1, 2**61-1, dtype=uint64, size=4) and the following b draws.
+        let (a, b) = datatrove_permutations(4).unwrap();
+        assert_eq!(
+            a,
+            [
+                775169054918279404,
+                1758426461858698313,
+                2109959069025162,
+                965365488286768774
+            ]
+        );
+        assert_eq!(
+            b,
+            [
+                401325382989534144,
+                1703346441743126657,
+                1130051441076870727,
+                1762784241922636284
+            ]
+        );
+        assert!(datatrove_permutations(MAX_PERMUTATIONS + 1).is_none());
+    }
+
+    #[test]
+    fn vector_paths_agree_with_scalar_definition() {
+        for num_perm in [1, 7, 112, 128, 131] {
+            let hasher = MinHasher::new(&MinhashParams {
+                num_perm,
+                ..Default::default()
+            })
+            .unwrap();
+            let shingles: Vec<u64> = (0..257u64).map(|i| xxh64(&i.to_le_bytes(), 0)).collect();
+            let mut sig = Vec::new();
+            assert!(hasher.signature_of_shingles(&shingles, &mut sig));
+            let (a, b) = hasher.permutations();
+            let expected: Vec<u64> = (0..num_perm)
+                .map(|i| {
+                    shingles
+                        .iter()
+                        .map(|&h| (h.wrapping_mul(a[i]).wrapping_add(b[i])) % MERSENNE_PRIME_61)
+                        .min()
+                        .unwrap()
+                })
+                .collect();
+            assert_eq!(sig, expected);
+            for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
+                let forced = hasher.clone().with_vector_unit(unit);
+                let mut other = Vec::new();
+                forced.signature_of_shingles(&shingles, &mut other);
+                assert_eq!(other, expected, "{unit:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn shingles_join_words_with_single_space_and_skip_short_docs() {
+        let hasher = MinHasher::new(&MinhashParams {
+            ngram: 3,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut out = Vec::new();
+        hasher.shingles_of_words(&["a", "b"], &mut out);
+        assert!(out.is_empty());
+        // Owned words (not contiguous) and borrowed words (contiguous) hash the same.
+        let text = "one two three four";
+        let borrowed: Vec<&str> = text.split(' ').collect();
+        let owned: Vec<String> = borrowed.iter().map(|w| w.to_string()).collect();
+        hasher.hash_ngrams(text, &borrowed, &mut out);
+        let mut out_owned = Vec::new();
+        hasher.shingles_of_words(&owned, &mut out_owned);
+        assert_eq!(
+            out,
+            vec![xxh64(b"one two three", 0), xxh64(b"two three four", 0)]
+        );
+        assert_eq!(out, out_owned);
+        // Words from one buffer separated by two spaces are not contiguous: joined with one space.
+        let text = "one  two three";
+        let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut out = Vec::new();
+        hasher.hash_ngrams(text, &words, &mut out);
+        assert_eq!(out, vec![xxh64(b"one two three", 0)]);
+        let mut sig = vec![1];
+        assert!(!hasher.signature_of_shingles(&[], &mut sig));
+        assert!(sig.is_empty());
+    }
+
+    #[test]
+    fn in_place_hashing_equals_joining_for_any_word_layout() {
+        // Words borrowed from the buffer with single spaces, words split inside one run ("can"
+        // "not"), words after double spaces, and words from elsewhere (owned strings).
+        let buffer = "we cannot  go to the big old house now x y";
+        let mut words: Vec<&str> = Vec::new();
+        for piece in buffer.split(' ').filter(|w| !w.is_empty()) {
+            if piece == "cannot" {
+                words.push(&piece[..3]);
+                words.push(&piece[3..]);
+            } else {
+                words.push(piece);
+            }
+        }
+        let elsewhere = String::from("elsewhere");
+        words.insert(7, &elsewhere);
+        for n in 1..=6 {
+            let hasher = MinHasher::new(&MinhashParams {
+                ngram: n,
+                ..Default::default()
+            })
+            .unwrap();
+            let (mut in_place, mut joined) = (Vec::new(), Vec::new());
+            hasher.shingles_of_words_in(buffer, &words, &mut in_place);
+            hasher.shingles_of_words(&words, &mut joined);
+            assert_eq!(in_place, joined, "n = {n}");
+            assert_eq!(joined.len(), words.len() + 1 - n);
+        }
+    }
+
+    #[test]
+    fn thirty_two_bit_width_masks_values() {
+        let params = MinhashParams {
+            width: HashWidth::Bits32,
+            ..Default::default()
+        };
+        let hasher = MinHasher::new(&params).unwrap();
+        let mut out = Vec::new();
+        hasher.shingles_of_words(&["a", "b", "c", "d", "e"], &mut out);
+        assert_eq!(out, vec![xxh32(b"a b c d e", 0) as u64]);
+        let mut sig = Vec::new();
+        hasher.signature_of_shingles(&out, &mut sig);
+        let (a, b) = hasher.permutations();
+        for i in 0..112 {
+            assert_eq!(
+                sig[i],
+                (out[0].wrapping_mul(a[i]).wrapping_add(b[i]) % MERSENNE_PRIME_61) & 0xffff_ffff
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_bad_params() {
+        assert_eq!(
+            MinHasher::new(&MinhashParams {
+                ngram: 0,
+                ..Default::default()
+            })
+            .unwrap_err(),
+            MinhashParamsError::ZeroNgram
+        );
+        assert!(MinHasher::new(&MinhashParams {
+            num_perm: 0,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(MinHasher::new(&MinhashParams {
+            num_perm: MAX_PERMUTATIONS + 1,
+            ..Default::default()
+        })
+        .is_err());
+    }
+}
