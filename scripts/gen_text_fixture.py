@@ -4,7 +4,11 @@
 Development-only (needs /work/pyenv: datatrove + spaCy). Two modes:
 
   gen_text_fixture.py fixture   writes tests/fixtures/text/datatrove_text.jsonl.gz, a small
-                                committed sample of excerpts of real documents (< 200 KB);
+                                committed sample of excerpts of real documents plus synthetic
+                                stress strings (< 200 KB);
+  gen_text_fixture.py synthetic OUT [N]
+                                writes N synthetic stress strings (rule-family pieces glued with
+                                assorted white space) to OUT, for the agreement test;
   gen_text_fixture.py full OUT  writes every document of the shared web-text and chat data, whole,
                                 to OUT (not committed); `DATASIEVE_TEXT_REFERENCE=OUT cargo test
                                 --release --test text_agreement -- --nocapture` then reports the
@@ -97,6 +101,41 @@ def reference(tok, source, text):
     }
 
 
+# Pieces for synthetic stress strings: every rule family of the tokenizer, sentencizer and
+# simplify_text, glued together with and without white space.
+SYNTHETIC_PIECES = [
+    "don't", "Don't", "cannot", "wed", "I'm", "y'all", "gonna", "it's", "It’s", "o'clock", "ma'am",
+    "Mr.", "Dr.", "e.g.", "i.e.", "U.S.", "a.m.", "p.m.", "10a.m.", "Ph.D.", "vs.", "etc.", "a.", "Jan.",
+    ":)", ":-)", ";)", ":(", "<3", ":D", "(-:", "^_^", "o.O", "=)", ":/", "xD", "(╯°□°）╯︵┻━┻",
+    "http://example.com/a?b=c", "https://www.x.org/path).", "www.site.co.uk", "user@mail.com",
+    "10.0.0.1", "8.8.8.8", "192.168.1.1:80", "172.16.0.1", "1.2.3", "example.Com", "file.txt",
+    "1,000", "3.14", "10km", "5$", "$5", "US$10", "0mb", "20%", "100°C.", "°F.", "+1", "1+2", "3-4", "2^3",
+    "1-", "-1", "5kg.", "12:30", "1/2", "24/7", "9am", "1st", "2nd",
+    "well-known", "e-mail", "--", "---", "—", "–", "~", "a~b", "x-y-z", "A--B", "co-op",
+    "...", "…", "……", "?!", "!!", "?", "!", ".", ",", ";", ":", "„", "«", "»", "“", "”", "‘", "’",
+    "'", '"', "`", "´", "(", ")", "[", "]", "{", "}", "<", ">", "/", "\\", "|", "&", "*", "#", "@", "_",
+    "end.Start", "foo,bar", "a:b", "x=y", "a/b", "A.B.", "AB.", "ab.", "Ab.", "É.", "é.", "“Quote.”",
+    "Café", "naïve", "ÉCOLE", "İstanbul", "straße", "ΣΊΣΥΦΟΣ", "Москва.", "日本語。", "中文，", "한국어",
+    "١٢٣", "４２", "①", "½", "x²", "☺", "😀", "👍🏽", "©", "®", "™", "§", "¶", "•", "·", "¿Qué?", "¡Hola!",
+    "\u0301", "e\u0301", "\u200b", "\ufeff", "\x07", "\x85",
+]
+SYNTHETIC_SPACES = [" ", " ", " ", " ", "  ", "\n", "\n\n", "\t", " \n ", "\xa0", "\u2028", "\x1c", "\r\n", "\u3000", ""]
+
+
+def synthetic(rng, n):
+    pieces = SYNTHETIC_PIECES
+    spaces = SYNTHETIC_SPACES
+    out = []
+    for _ in range(n):
+        k = rng.randint(1, 14)
+        parts = []
+        for _ in range(k):
+            parts.append(rng.choice(pieces) if rng.random() < 0.7 else rng.choice(["the", "The", "word", "A", "I", "x", "cat", "HELLO", "and"]))
+            parts.append("" if rng.random() < 0.3 else rng.choice(spaces))
+        out.append("".join(parts[: rng.randint(2 * k - 1, 2 * k)]))
+    return out
+
+
 def excerpt(text, rng, length):
     if len(text) <= length:
         return text
@@ -108,6 +147,15 @@ def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "fixture"
     tok = load_word_tokenizer("en")
     docs = documents()
+    if mode == "synthetic":
+        out = Path(sys.argv[2])
+        n = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
+        rng = random.Random(7)
+        with open(out, "w", encoding="utf-8") as f:
+            for text in synthetic(rng, n):
+                f.write(json.dumps(reference(tok, "synthetic", text), ensure_ascii=False) + "\n")
+        print(f"wrote {n} synthetic strings to {out}", file=sys.stderr)
+        return
     if mode == "full":
         out = Path(sys.argv[2])
         with open(out, "w", encoding="utf-8") as f:
@@ -115,18 +163,20 @@ def main():
                 f.write(json.dumps(reference(tok, source, text), ensure_ascii=False) + "\n")
         print(f"wrote {len(docs)} documents to {out}", file=sys.stderr)
         return
-    # Fixture: excerpts of a fixed random sample, a few per source, plus hand-picked tricky lines.
+    # Fixture: excerpts of a fixed random sample, a few per source, plus synthetic stress strings.
     rng = random.Random(20241127)
     by_source = {}
     for source, text in docs:
         by_source.setdefault(source, []).append(text)
-    per_source = {"dclm": 80, "dolma": 40, "data-juicer": 50, "c4_demo": 40, "sotu": 40,
+    per_source = {"dclm": 75, "dolma": 35, "data-juicer": 45, "c4_demo": 35, "sotu": 35,
                   "hh-rlhf": 40, "alpaca_en": 25, "fastchat": 25}
     rows = []
     for source, n in per_source.items():
         texts = by_source.get(source, [])
         for text in rng.sample(texts, min(n, len(texts))):
             rows.append(reference(tok, source, excerpt(text, rng, 450)))
+    for text in synthetic(random.Random(11), 400):
+        rows.append(reference(tok, "synthetic", text))
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(FIXTURE, "wb", mtime=0) as f:
         for row in rows:

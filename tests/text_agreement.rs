@@ -24,11 +24,15 @@ fn agreement_over_reference_dump() {
     let mut per_source: BTreeMap<String, [usize; 6]> = BTreeMap::new();
     let mut bytes = 0usize;
     let mut examples = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
     for line in BufReader::new(file).lines() {
         let row: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("json");
         bytes += row["text"].as_str().unwrap().len();
+        texts.push(row["text"].as_str().unwrap().to_string());
         let a = text_support::compare(&row);
-        let counts = per_source.entry(row["source"].as_str().unwrap().to_string()).or_default();
+        let counts = per_source
+            .entry(row["source"].as_str().unwrap().to_string())
+            .or_default();
         counts[0] += 1;
         counts[1] += a.words as usize;
         counts[2] += (a.sentences && a.spans) as usize;
@@ -49,10 +53,47 @@ fn agreement_over_reference_dump() {
     }
     print_row("TOTAL", &total);
     println!("{bytes} bytes of text");
+    report_throughput(&texts);
     for e in &examples {
         print!("{e}");
     }
     assert!(total[0] > 0, "empty reference dump");
+}
+
+/// Throughput of each layer over the whole dump (meaningful with --release only).
+fn report_throughput(texts: &[String]) {
+    use datasieve::text::{sentences, simplify, tokenizer};
+    let bytes: usize = texts.iter().map(|t| t.len()).sum();
+    let mb = bytes as f64 / 1e6;
+    let time = |name: &str, f: &dyn Fn(&str) -> usize| {
+        let start = std::time::Instant::now();
+        let cpu_start = thread_cpu_seconds();
+        let n: usize = texts.iter().map(|t| f(t)).sum();
+        let secs = start.elapsed().as_secs_f64();
+        let cpu = match (cpu_start, thread_cpu_seconds()) {
+            (Some(a), Some(b)) if b > a => format!("{:>8.1} MB/s per CPU-second", mb / (b - a)),
+            _ => String::new(),
+        };
+        println!("{name:<28} {:>8.1} MB/s wall {cpu} ({n} items)", mb / secs);
+    };
+    time("word_tokenize", &|t| tokenizer::word_tokenize(t).len());
+    time("count_words", &|t| tokenizer::count_words(t));
+    time("sent_tokenize", &|t| sentences::sent_tokenize(t).len());
+    time("simplify_text", &|t| simplify::simplify_text(t).len());
+    time("simplify + word_tokenize", &|t| {
+        tokenizer::word_tokenize(&simplify::simplify_text(t)).len()
+    });
+}
+
+/// This thread's user+system CPU time from /proc (Linux only), so that throughput can be read
+/// on a busy shared machine.
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the full line, 12 and 13 after "pid (comm) ".
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 fn print_row(name: &str, c: &[usize; 6]) {

@@ -5,7 +5,10 @@ mod text_support;
 
 use std::io::{BufRead, BufReader};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/text/datatrove_text.jsonl.gz");
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/text/datatrove_text.jsonl.gz"
+);
 
 fn rows() -> Vec<serde_json::Value> {
     let file = std::fs::File::open(FIXTURE).expect("fixture present");
@@ -24,5 +27,11 @@ fn every_fixture_document_matches_datatrove() {
         .filter(|row| !text_support::compare(row).all())
         .map(text_support::describe)
         .collect();
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), rows.len(), failures.join(""));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("")
+    );
 }

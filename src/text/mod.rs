@@ -8,6 +8,7 @@ mod charclass;
 pub mod normalize;
 pub mod sentences;
 pub mod simplify;
+#[rustfmt::skip]
 mod tables;
 pub mod tokenizer;
 

@@ -9,13 +9,35 @@
 //! Offsets are UTF-8 byte offsets into the input (Python reports code-point offsets).
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use super::charclass::py_strip;
 use super::tables::{GC_P, SENTENCE_PUNCT};
 use super::tokenizer::spacy_tokens;
 
+/// Whether the token is exactly one of the sentencizer's punctuation characters (all of them are
+/// single characters, which a unit test checks).
 fn is_sentence_punct(token: &str) -> bool {
-    SENTENCE_PUNCT.binary_search_by(|p| p.as_bytes().cmp(token.as_bytes())).is_ok()
+    let mut chars = token.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return false;
+    };
+    if c.is_ascii() {
+        return matches!(c, '!' | '.' | '?');
+    }
+    sentence_punct_chars().binary_search(&c).is_ok()
+}
+
+fn sentence_punct_chars() -> &'static Vec<char> {
+    static CELL: OnceLock<Vec<char>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut v: Vec<char> = SENTENCE_PUNCT
+            .iter()
+            .filter_map(|p| p.chars().next())
+            .collect();
+        v.sort_unstable();
+        v
+    })
 }
 
 /// spaCy's lexical `is_punct`: every character is in a P* general category.
@@ -81,17 +103,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sentence_punctuation_is_single_characters() {
+        for p in SENTENCE_PUNCT {
+            assert_eq!(p.chars().count(), 1, "{p}");
+            assert!(is_sentence_punct(p), "{p}");
+            assert!(!p.is_ascii() || matches!(*p, "!" | "." | "?"), "{p}");
+        }
+        assert!(!is_sentence_punct("..") && !is_sentence_punct(",") && !is_sentence_punct(""));
+    }
+
+    #[test]
     fn splits_after_terminal_punctuation() {
         let text = "Hello world. \n\nNew one!  Yes";
         assert_eq!(sent_tokenize(text), ["Hello world.", "New one!", "Yes"]);
         assert_eq!(sentence_spans(text), vec![0..12, 13..23, 24..28]);
-        assert_eq!(split_into_sentences(text), ["Hello world.", " \n\nNew one!", "  Yes"]);
+        assert_eq!(
+            split_into_sentences(text),
+            ["Hello world.", " \n\nNew one!", "  Yes"]
+        );
     }
 
     #[test]
     fn punctuation_after_the_period_stays_in_the_sentence() {
-        assert_eq!(sent_tokenize("He said \"stop.\" Then left?! Ok"), ["He said \"stop.\"", "Then left?!", "Ok"]);
-        assert_eq!(sent_tokenize("Mr. Smith went home. Dr. Who"), ["Mr. Smith went home.", "Dr. Who"]);
+        assert_eq!(
+            sent_tokenize("He said \"stop.\" Then left?! Ok"),
+            ["He said \"stop.\"", "Then left?!", "Ok"]
+        );
+        assert_eq!(
+            sent_tokenize("Mr. Smith went home. Dr. Who"),
+            ["Mr. Smith went home.", "Dr. Who"]
+        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ use super::tables::{DATATROVE_PUNCTUATION, GC_MN, REGEX_ND};
 
 /// Decimal separators NUMBERS_PATTERN accepts between two digit runs.
 fn is_decimal_separator(c: char) -> bool {
-    matches!(c, '.' | ',' | '\u{60C}' | '\u{66B}' | '\u{2396}' | '\u{2397}' | '\u{2398}')
+    matches!(
+        c,
+        '.' | ',' | '\u{60C}' | '\u{66B}' | '\u{2396}' | '\u{2397}' | '\u{2398}'
+    )
 }
 
 #[inline]
@@ -93,7 +96,10 @@ mod tests {
 
     #[test]
     fn numbers_become_zero() {
-        assert_eq!(simplify_text("In 2023, 1,000.50 and 3.14.15"), "in 0 0 0 and 0 0");
+        assert_eq!(
+            simplify_text("In 2023, 1,000.50 and 3.14.15"),
+            "in 0 0 0 and 0 0"
+        );
         assert_eq!(simplify_text("1,000,000 items"), "0 0 items");
         assert_eq!(simplify_text("٣٤٥ and ４２"), "0 and 0");
         assert_eq!(simplify_text("v2.0beta"), "v0beta");

@@ -10,17 +10,32 @@
 //! Every token is a sub-slice of the input: spaCy's exceptions only split text (their pieces
 //! concatenate back to the original), so tokens are reported as byte ranges of the input.
 //! Offsets are UTF-8 byte offsets (Python reports code-point offsets).
+//!
+//! Agreement with datatrove (scripts/gen_text_fixture.py + tests/text_agreement.rs): identical
+//! token lists, sentence splits and simplified text on all 3,498 web-text and chat documents of
+//! the shared data (15.2 MB) and on 40,000 synthetic stress strings. Known, deliberate gaps:
+//! - datatrove retries a text whose spaCy run raised an error with every "IS_ALPHA" removed (an
+//!   old spaCy bug); that retry is not reproduced.
+//! - Character tables come from Python 3.11 (Unicode 14.0), but lower-casing and canonical
+//!   decomposition use Rust's and `unicode-normalization`'s newer Unicode data: only characters
+//!   assigned after Unicode 14.0 can differ.
+//! - URL_MATCH's IPv4 branch is checked on the regex's first parse only; Python's backtracking
+//!   could find a different parse for strings with several '@'.
+//! - The tokenizer's result cache is not modelled: datatrove tokenizes inside spaCy's
+//!   `memory_zone`, where nothing is cached, so uncached behaviour is the reference.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::charclass::{is_py_space, py_strip};
+use super::charclass::is_py_space;
 use super::tables::{
     ALPHA, ALPHA_OR_DIGIT, ALPHA_UPPER, ICONS, INFIX_DOT_AFTER, INFIX_DOT_BEFORE, MATCHER_PATTERNS,
-    PREFIX_RULES, SPECIAL_CASES, SUFFIX_CURRENCIES, SUFFIX_DOT_AFTER, SUFFIX_LITERALS, SUFFIX_UNITS,
-    URL_HOST_PATTERN, URL_IP_PATTERN,
+    PREFIX_RULES, SPECIAL_CASES, SUFFIX_CURRENCIES, SUFFIX_DOT_AFTER, SUFFIX_LITERALS,
+    SUFFIX_UNITS, URL_HOST_PATTERN, URL_IP_PATTERN,
 };
 
 /// One alternative of spaCy's English prefix regex, tried in table order (the regex is an
@@ -36,28 +51,50 @@ pub(crate) enum PrefixRule {
     PlusNotBeforeDigit,
 }
 
+/// Python's white space among ASCII characters: \t \n \v \f \r, U+001C..U+001F and ' '.
+const ASCII_PY_SPACE: u128 =
+    (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (0xF << 28) | (1 << 32);
+
 /// All tokens of `text` as spaCy's English tokenizer produces them, including the tokens made of
 /// white space (any run of white space other than the single ASCII space that follows a token).
 ///
 /// The ranges are byte ranges into `text`, in order, non-overlapping.
 pub fn spacy_tokens(text: &str) -> Vec<Range<usize>> {
     let mut tokens: Vec<Range<usize>> = Vec::with_capacity(text.len() / 4 + 1);
-    let mut chars = text.char_indices();
-    let Some((_, first)) = chars.next() else {
+    let Some(first) = text.chars().next() else {
         return tokens;
     };
     // Split into maximal runs of white space / non-white space; a single ' ' directly after a
     // non-space run is the token's trailing space and not a token itself.
+    let bytes = text.as_bytes();
     let mut in_ws = is_py_space(first);
     let mut start = 0usize;
-    for (i, c) in text.char_indices() {
-        if is_py_space(c) != in_ws {
+    let mut i = 0usize;
+    while i < bytes.len() {
+        // Tight scan over the common case: ASCII non-space bytes inside a non-space run.
+        if !in_ws {
+            while i < bytes.len() && bytes[i] < 0x80 && (ASCII_PY_SPACE >> bytes[i]) & 1 == 0 {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+        }
+        let b = bytes[i];
+        let (is_space, width) = if b < 0x80 {
+            ((ASCII_PY_SPACE >> b) & 1 == 1, 1)
+        } else {
+            let c = text[i..].chars().next().expect("char boundary");
+            (is_py_space(c), c.len_utf8())
+        };
+        if is_space != in_ws {
             if start < i {
                 tokenize_chunk(text, start, i, &mut tokens);
             }
-            start = if c == ' ' { i + 1 } else { i };
+            start = if b == b' ' { i + 1 } else { i };
             in_ws = !in_ws;
         }
+        i += width;
     }
     if start < text.len() {
         tokenize_chunk(text, start, text.len(), &mut tokens);
@@ -77,8 +114,11 @@ pub fn word_tokenize(text: &str) -> Vec<&str> {
 /// Calls `f` with each word of [`word_tokenize`] in order, without collecting them.
 pub fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
     for range in spacy_tokens(text) {
-        let token = py_strip(&text[range]);
-        if !token.is_empty() {
+        // A token is either all white space (a chunk of white space, or a piece of one) or has
+        // none (rules never put white space into a non-space chunk), so `strip()` either empties
+        // it or leaves it as is; looking at its first character is enough.
+        let token = &text[range];
+        if !token.starts_with(is_py_space) {
             f(token);
         }
     }
@@ -96,12 +136,98 @@ pub fn split_into_words(text: &str) -> Vec<&str> {
     word_tokenize(text)
 }
 
+/// A small, fixed (not randomly seeded) multiplicative hasher for the rule lookups below: the
+/// keys are short strings and the tables are built once.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A bit set over (first byte, last byte, length) of a set of keys: a cheap pre-check before a
+/// hash-map lookup (false positives only).
+struct EndsFilter(Box<[u64; 1024]>);
+
+impl EndsFilter {
+    fn new<'a>(keys: impl Iterator<Item = &'a str>) -> Self {
+        let mut bits = Box::new([0u64; 1024]);
+        for key in keys {
+            let idx = Self::index(key);
+            bits[idx / 64] |= 1 << (idx % 64);
+        }
+        EndsFilter(bits)
+    }
+
+    /// Mixes the first byte, the last byte and the length into 16 bits.
+    #[inline]
+    fn index(key: &str) -> usize {
+        let b = key.as_bytes();
+        let mixed =
+            (usize::from(b[0]) << 8) ^ usize::from(b[b.len() - 1]) ^ (b.len().min(31) << 11);
+        mixed & 0xFFFF
+    }
+
+    #[inline]
+    fn may_contain(&self, key: &str) -> bool {
+        if key.is_empty() {
+            return false;
+        }
+        let idx = Self::index(key);
+        (self.0[idx / 64] >> (idx % 64)) & 1 == 1
+    }
+}
+
+struct SpecialCases {
+    map: FxMap<&'static str, &'static [&'static str]>,
+    ends: EndsFilter,
+    max_len: usize,
+}
+
+fn special_cases() -> &'static SpecialCases {
+    static CELL: OnceLock<SpecialCases> = OnceLock::new();
+    CELL.get_or_init(|| SpecialCases {
+        map: SPECIAL_CASES.iter().map(|&(k, v)| (k, v)).collect(),
+        ends: EndsFilter::new(SPECIAL_CASES.iter().map(|(k, _)| *k)),
+        max_len: SPECIAL_CASES
+            .iter()
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0),
+    })
+}
+
 /// The pieces of a tokenizer exception (special case) whose text is exactly `s`.
+#[inline]
 pub(crate) fn special_case(s: &str) -> Option<&'static [&'static str]> {
-    SPECIAL_CASES
-        .binary_search_by(|(key, _)| key.as_bytes().cmp(s.as_bytes()))
-        .ok()
-        .map(|i| SPECIAL_CASES[i].1)
+    let cases = special_cases();
+    if s.len() > cases.max_len || !cases.ends.may_contain(s) {
+        return None;
+    }
+    cases.map.get(s).copied()
 }
 
 /// Pushes the pieces of a special case that starts at byte `start` of the text.
@@ -118,6 +244,15 @@ fn tokenize_chunk(text: &str, start: usize, end: usize, tokens: &mut Vec<Range<u
     let chunk = &text[start..end];
     if let Some(pieces) = special_case(chunk) {
         push_pieces(pieces, start, tokens);
+        return;
+    }
+    // Fast path: a chunk of only ASCII letters, or only ASCII digits, has no prefix (no rule
+    // starts with a letter or digit unless followed by '$'), no suffix (letter/digit-final
+    // suffixes need an apostrophe or a digit-then-unit), no infix and no '.' for a URL, so it is
+    // one token.
+    let b = chunk.as_bytes();
+    if b.iter().all(u8::is_ascii_alphabetic) || b.iter().all(u8::is_ascii_digit) {
+        tokens.push(start..end);
         return;
     }
     // _split_affixes: peel prefixes and suffixes off until nothing changes or a special case
@@ -224,7 +359,25 @@ pub(crate) fn find_prefix(s: &str) -> usize {
     if first.is_ascii_alphanumeric() && !matches!(first, 'U' | 'C' | 'A') {
         return 0;
     }
-    for rule in PREFIX_RULES {
+    let candidates = prefix_candidates();
+    let from = candidates.partition_point(|&(c, _)| c < first);
+    let literal_candidates = candidates[from..]
+        .iter()
+        .take_while(|&&(c, _)| c == first)
+        .map(|&(_, i)| i);
+    // Rules that can match here: literals starting with `first` plus the non-literal rules, tried
+    // in table order.
+    let mut order: [usize; 8] = [usize::MAX; 8];
+    let mut n = 0;
+    for i in literal_candidates.chain(prefix_non_literal_rules().iter().copied()) {
+        if n < order.len() {
+            order[n] = i;
+            n += 1;
+        }
+    }
+    debug_assert!(n < order.len(), "more prefix candidates than expected");
+    order[..n].sort_unstable();
+    for rule in order[..n].iter().map(|&i| &PREFIX_RULES[i]) {
         let len = match rule {
             PrefixRule::Literal(lit) => {
                 if s.starts_with(lit) {
@@ -263,6 +416,63 @@ pub(crate) fn find_prefix(s: &str) -> usize {
     0
 }
 
+/// Literal prefix rules as (first character, rule index), sorted.
+fn prefix_candidates() -> &'static Vec<(char, usize)> {
+    static CELL: OnceLock<Vec<(char, usize)>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut v: Vec<(char, usize)> = PREFIX_RULES
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                PrefixRule::Literal(lit) => lit.chars().next().map(|c| (c, i)),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+/// Indices of the prefix rules that are not literals.
+fn prefix_non_literal_rules() -> &'static Vec<usize> {
+    static CELL: OnceLock<Vec<usize>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        PREFIX_RULES
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !matches!(r, PrefixRule::Literal(_)))
+            .map(|(i, _)| i)
+            .collect()
+    })
+}
+
+type SuffixCandidates = (Vec<(char, bool, &'static str)>, [(u16, u16); 128]);
+
+/// Suffix strings by last character: (last char, needs an ASCII digit before it, text), sorted,
+/// plus for every ASCII last character the index range of its entries. Literals match anywhere;
+/// currencies and units only right after a digit.
+fn suffix_candidates() -> &'static SuffixCandidates {
+    static CELL: OnceLock<SuffixCandidates> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut v: Vec<(char, bool, &'static str)> = Vec::new();
+        for lit in SUFFIX_LITERALS {
+            v.push((lit.chars().next_back().expect("non-empty"), false, lit));
+        }
+        for unit in SUFFIX_CURRENCIES.iter().chain(SUFFIX_UNITS) {
+            v.push((unit.chars().next_back().expect("non-empty"), true, unit));
+        }
+        v.sort_unstable();
+        let mut ascii = [(0u16, 0u16); 128];
+        for (b, slot) in ascii.iter_mut().enumerate() {
+            let c = b as u8 as char;
+            let from = v.partition_point(|&(d, _, _)| d < c);
+            let to = v.partition_point(|&(d, _, _)| d <= c);
+            *slot = (from as u16, to as u16);
+        }
+        (v, ascii)
+    })
+}
+
 /// Length in bytes of the suffix spaCy's `suffix_search` finds at the end of `s` (0 if none).
 ///
 /// Every suffix alternative is anchored at the end, so `re.search` returns the match that
@@ -273,8 +483,29 @@ pub(crate) fn find_suffix(s: &str) -> usize {
         return 0;
     };
     let mut best = 0usize;
-    for lit in SUFFIX_LITERALS {
-        if lit.len() > best && s.ends_with(lit) {
+    let (candidates, ascii_ranges) = suffix_candidates();
+    let range = if last.is_ascii() {
+        let (from, to) = ascii_ranges[last as usize];
+        from as usize..to as usize
+    } else {
+        let from = candidates.partition_point(|&(c, _, _)| c < last);
+        from..from
+            + candidates[from..]
+                .iter()
+                .take_while(|&&(c, _, _)| c == last)
+                .count()
+    };
+    let bytes = s.as_bytes();
+    for &(_, after_digit, lit) in &candidates[range] {
+        if lit.len() <= best || lit.len() > s.len() {
+            continue;
+        }
+        // The digit test is on a byte: an ASCII digit byte is always a whole character.
+        if after_digit && !(lit.len() < s.len() && bytes[s.len() - lit.len() - 1].is_ascii_digit())
+        {
+            continue;
+        }
+        if s.ends_with(lit) {
             best = lit.len();
         }
     }
@@ -291,7 +522,9 @@ pub(crate) fn find_suffix(s: &str) -> usize {
     }
     if last == '.' {
         // (?<=°[FfCcKk])\.
-        if matches!(before_last, Some('F' | 'f' | 'C' | 'c' | 'K' | 'k')) && rev.clone().next() == Some('°') {
+        if matches!(before_last, Some('F' | 'f' | 'C' | 'c' | 'K' | 'k'))
+            && rev.clone().next() == Some('°')
+        {
             best = best.max(1);
         }
         // (?<=[0-9 lower-case letters, punctuation, quotes ...])\.
@@ -303,40 +536,52 @@ pub(crate) fn find_suffix(s: &str) -> usize {
             best = best.max(1);
         }
     }
-    // (?<=[0-9])(?:currency) and (?<=[0-9])(?:unit)
-    for list in [SUFFIX_CURRENCIES, SUFFIX_UNITS] {
-        for unit in list {
-            if unit.len() > best && s.ends_with(unit) && is_ascii_digit(s[..s.len() - unit.len()].chars().next_back()) {
-                best = unit.len();
-            }
-        }
-    }
     best
 }
 
 /// The infix matches of spaCy's English `infix_finditer` over `s`, as byte ranges, in order
 /// (non-overlapping, left to right, alternatives tried in regex order at each position).
 pub(crate) fn for_each_infix(s: &str, mut f: impl FnMut(usize, usize)) {
-    const DASHES: [&str; 7] = ["-", "\u{2013}", "\u{2014}", "--", "---", "\u{2014}\u{2014}", "~"];
+    const DASHES: [&str; 7] = [
+        "-",
+        "\u{2013}",
+        "\u{2014}",
+        "--",
+        "---",
+        "\u{2014}\u{2014}",
+        "~",
+    ];
     let mut prev: Option<char> = None;
     let mut pos = 0usize;
     while pos < s.len() {
         let rest = &s[pos..];
         let mut it = rest.chars();
         let c = it.next().expect("pos is inside s");
+        // No infix starts with an ASCII letter or digit: skip the common case cheaply.
+        if c.is_ascii_alphanumeric() {
+            prev = Some(c);
+            pos += 1;
+            continue;
+        }
         let next = it.next();
+        // Alternatives in regex order; the single-character ones that need context come last.
+        let single_with_context = (matches!(c, '+' | '-' | '*' | '^')
+            && is_ascii_digit(prev)
+            && (is_ascii_digit(next) || next == Some('-')))
+            || (c == '.' && in_class(prev, &INFIX_DOT_BEFORE) && in_class(next, &INFIX_DOT_AFTER))
+            || (c == ',' && in_class(prev, &ALPHA) && in_class(next, &ALPHA));
         let mut end = 0usize;
         if c == '.' && next == Some('.') {
             end = pos + rest.bytes().take_while(|&b| b == b'.').count();
         } else if c == '\u{2026}' || ICONS.contains(c) {
             end = pos + c.len_utf8();
-        } else if matches!(c, '+' | '-' | '*' | '^') && is_ascii_digit(prev) && (is_ascii_digit(next) || next == Some('-')) {
+        } else if single_with_context {
             end = pos + 1;
-        } else if c == '.' && in_class(prev, &INFIX_DOT_BEFORE) && in_class(next, &INFIX_DOT_AFTER) {
-            end = pos + 1;
-        } else if c == ',' && in_class(prev, &ALPHA) && in_class(next, &ALPHA) {
-            end = pos + 1;
-        } else if in_class(prev, &ALPHA_OR_DIGIT) {
+        } else if matches!(
+            c,
+            '-' | '\u{2013}' | '\u{2014}' | '~' | ':' | '<' | '>' | '=' | '/'
+        ) && in_class(prev, &ALPHA_OR_DIGIT)
+        {
             for dash in DASHES {
                 if rest.starts_with(dash) && in_class(rest[dash.len()..].chars().next(), &ALPHA) {
                     end = pos + dash.len();
@@ -373,7 +618,10 @@ fn url_regexes() -> &'static UrlRegexes {
                 .build()
                 .expect("generated URL pattern compiles")
         };
-        UrlRegexes { host: build(URL_HOST_PATTERN), ip: build(URL_IP_PATTERN) }
+        UrlRegexes {
+            host: build(URL_HOST_PATTERN),
+            ip: build(URL_IP_PATTERN),
+        }
     })
 }
 
@@ -420,14 +668,16 @@ fn is_private_ipv4(ip: &str) -> bool {
     false
 }
 
-/// The matcher-pattern indices grouped by the text of their first token, sorted for lookup.
-fn matcher_index() -> &'static Vec<(&'static str, usize)> {
-    static CELL: OnceLock<Vec<(&'static str, usize)>> = OnceLock::new();
+/// The matcher-pattern indices grouped by the text of their first token.
+fn matcher_index() -> &'static (FxMap<&'static str, Vec<usize>>, EndsFilter) {
+    static CELL: OnceLock<(FxMap<&'static str, Vec<usize>>, EndsFilter)> = OnceLock::new();
     CELL.get_or_init(|| {
-        let mut index: Vec<(&'static str, usize)> =
-            MATCHER_PATTERNS.iter().enumerate().map(|(i, (_, pattern))| (pattern[0], i)).collect();
-        index.sort();
-        index
+        let mut index: FxMap<&'static str, Vec<usize>> = FxMap::default();
+        for (i, (_, pattern)) in MATCHER_PATTERNS.iter().enumerate() {
+            index.entry(pattern[0]).or_default().push(i);
+        }
+        let ends = EndsFilter::new(index.keys().copied());
+        (index, ends)
     })
 }
 
@@ -435,18 +685,25 @@ fn matcher_index() -> &'static Vec<(&'static str, usize)> {
 /// out of a special case (e.g. ":" ")" from "word:)") and re-joins them into the special case's
 /// pieces when the sequence's text is exactly the special case.
 fn apply_matched_special_cases(text: &str, tokens: &mut Vec<Range<usize>>) {
-    let index = matcher_index();
+    let (index, ends) = matcher_index();
     let mut matches: Vec<(usize, usize)> = Vec::new();
     for i in 0..tokens.len() {
-        let first = &text[tokens[i].clone()];
-        let from = index.partition_point(|(t, _)| *t < first);
-        for &(t, pattern_idx) in &index[from..] {
-            if t != first {
-                break;
-            }
+        let token = &text[tokens[i].clone()];
+        if !ends.may_contain(token) {
+            continue;
+        }
+        let Some(pattern_ids) = index.get(token) else {
+            continue;
+        };
+        for &pattern_idx in pattern_ids {
             let pattern = MATCHER_PATTERNS[pattern_idx].1;
             let end = i + pattern.len();
-            if end <= tokens.len() && pattern.iter().zip(&tokens[i..end]).all(|(p, r)| *p == &text[r.clone()]) {
+            if end <= tokens.len()
+                && pattern
+                    .iter()
+                    .zip(&tokens[i..end])
+                    .all(|(p, r)| *p == &text[r.clone()])
+            {
                 matches.push((i, end));
             }
         }
@@ -492,13 +749,85 @@ mod tests {
     }
 
     #[test]
+    fn ascii_space_mask_matches_python_table() {
+        for b in 0u8..128 {
+            assert_eq!(
+                (ASCII_PY_SPACE >> b) & 1 == 1,
+                is_py_space(b as char),
+                "{b}"
+            );
+        }
+    }
+
+    #[test]
+    fn letter_and_digit_chunks_are_single_tokens_by_the_full_rules() {
+        // The fast path in tokenize_chunk must agree with the full affix and infix rules.
+        for chunk in ["hello", "HELLO", "USA", "CA", "A", "s", "km", "12345", "0"] {
+            assert_eq!(find_prefix(chunk), 0, "{chunk}");
+            assert_eq!(find_suffix(chunk), 0, "{chunk}");
+            let mut n = 0;
+            for_each_infix(chunk, |_, _| n += 1);
+            assert_eq!(n, 0, "{chunk}");
+        }
+        for c in (b'a'..=b'z').chain(b'A'..=b'Z').chain(b'0'..=b'9') {
+            let last = c as char;
+            let (candidates, ascii) = suffix_candidates();
+            let (from, to) = ascii[c as usize];
+            for &(_, after_digit, lit) in &candidates[from as usize..to as usize] {
+                // Only apostrophe forms ("'s") or units after a digit end in a letter.
+                assert!(
+                    after_digit || lit.contains(['\'', '\u{2019}']),
+                    "{last} {lit}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_rule_puts_white_space_into_a_token() {
+        // for_each_word relies on this to replace strip() by a first-character test.
+        for rule in PREFIX_RULES {
+            if let PrefixRule::Literal(lit) = rule {
+                assert!(!lit.contains(is_py_space), "{lit:?}");
+            }
+        }
+        let (candidates, _) = suffix_candidates();
+        assert!(candidates
+            .iter()
+            .all(|(_, _, lit)| !lit.contains(is_py_space)));
+        assert!(!ICONS
+            .ranges
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).filter_map(char::from_u32).any(is_py_space)));
+        for (key, pieces) in SPECIAL_CASES {
+            let all_space = key.chars().all(is_py_space);
+            assert!(all_space || !key.contains(is_py_space), "{key:?}");
+            assert!(pieces.iter().all(|p| !p.is_empty()));
+        }
+    }
+
+    #[test]
     fn prefix_fast_path_is_sound() {
         for rule in PREFIX_RULES {
             if let PrefixRule::Literal(lit) = rule {
                 let c = lit.chars().next().unwrap();
-                assert!(!c.is_ascii_alphanumeric() || matches!(c, 'U' | 'C' | 'A'), "{lit}");
+                assert!(
+                    !c.is_ascii_alphanumeric() || matches!(c, 'U' | 'C' | 'A'),
+                    "{lit}"
+                );
             }
         }
+    }
+
+    #[test]
+    fn prefix_candidate_buffer_is_large_enough() {
+        let candidates = prefix_candidates();
+        let most = candidates
+            .iter()
+            .map(|&(c, _)| candidates.iter().filter(|&&(d, _)| d == c).count())
+            .max()
+            .unwrap();
+        assert!(most + prefix_non_literal_rules().len() < 8, "{most}");
     }
 
     #[test]
@@ -506,7 +835,10 @@ mod tests {
         assert_eq!(words("I don't know"), ["I", "do", "n't", "know"]);
         assert_eq!(words("We cannot go"), ["We", "can", "not", "go"]);
         assert_eq!(words("wed"), ["we", "d"]);
-        assert_eq!(words("It's fine, isn't it?"), ["It", "'s", "fine", ",", "is", "n't", "it", "?"]);
+        assert_eq!(
+            words("It's fine, isn't it?"),
+            ["It", "'s", "fine", ",", "is", "n't", "it", "?"]
+        );
         assert_eq!(words("(don't)"), ["(", "do", "n't", ")"]);
         assert_eq!(words("y'all gonna"), ["y'", "all", "gon", "na"]);
     }
@@ -514,16 +846,28 @@ mod tests {
     #[test]
     fn punctuation_and_abbreviations() {
         assert_eq!(words("Hello, world."), ["Hello", ",", "world", "."]);
-        assert_eq!(words("Mr. Smith at 10a.m. with a."), ["Mr.", "Smith", "at", "10", "a.m.", "with", "a."]);
+        assert_eq!(
+            words("Mr. Smith at 10a.m. with a."),
+            ["Mr.", "Smith", "at", "10", "a.m.", "with", "a."]
+        );
         assert_eq!(words("U.S.A. is big."), ["U.S.A.", "is", "big", "."]);
         assert_eq!(words("Wait... what…ok"), ["Wait", "...", "what", "…", "ok"]);
-        assert_eq!(words("\"Quoted\" 'single'"), ["\"", "Quoted", "\"", "'", "single", "'"]);
+        assert_eq!(
+            words("\"Quoted\" 'single'"),
+            ["\"", "Quoted", "\"", "'", "single", "'"]
+        );
     }
 
     #[test]
     fn hyphens_numbers_and_units() {
-        assert_eq!(words("well-known 3-4 pages"), ["well", "-", "known", "3", "-", "4", "pages"]);
-        assert_eq!(words("10km 5$ 0mb 20%"), ["10", "km", "5", "$", "0", "mb", "20", "%"]);
+        assert_eq!(
+            words("well-known 3-4 pages"),
+            ["well", "-", "known", "3", "-", "4", "pages"]
+        );
+        assert_eq!(
+            words("10km 5$ 0mb 20%"),
+            ["10", "km", "5", "$", "0", "mb", "20", "%"]
+        );
         assert_eq!(words("$100 +1 +x"), ["$", "100", "+1", "+", "x"]);
         assert_eq!(words("1,000,000 and 3.14"), ["1,000,000", "and", "3.14"]);
         assert_eq!(words("end.Start"), ["end", ".", "Start"]);
@@ -531,10 +875,16 @@ mod tests {
 
     #[test]
     fn urls_and_emoticons() {
-        assert_eq!(words("see http://example.com/foo)."), ["see", "http://example.com/foo", ")", "."]);
+        assert_eq!(
+            words("see http://example.com/foo)."),
+            ["see", "http://example.com/foo", ")", "."]
+        );
         assert_eq!(words("www.example.co.uk"), ["www.example.co.uk"]);
         assert_eq!(words("1.2.3.4 10.0.0.1"), ["1.2.3.4", "10.0.0.1"]);
-        assert_eq!(words("nice :) word:) <3"), ["nice", ":)", "word", ":)", "<3"]);
+        assert_eq!(
+            words("nice :) word:) <3"),
+            ["nice", ":)", "word", ":)", "<3"]
+        );
         assert!(url_match("https://x.org/a?b=c"));
         assert!(!url_match("10.0.0.1"));
         assert!(!url_match("example.Com"));
@@ -553,7 +903,10 @@ mod tests {
 
     #[test]
     fn unicode_text() {
-        assert_eq!(words("Café naïve — «quoted»"), ["Café", "naïve", "—", "«", "quoted", "»"]);
+        assert_eq!(
+            words("Café naïve — «quoted»"),
+            ["Café", "naïve", "—", "«", "quoted", "»"]
+        );
         assert_eq!(words("日本語のテキスト。"), ["日本語のテキスト", "。"]);
     }
 }

@@ -23,7 +23,11 @@ impl Agreement {
 }
 
 fn strings(v: &Value) -> Vec<&str> {
-    v.as_array().expect("array").iter().map(|s| s.as_str().expect("string")).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|s| s.as_str().expect("string"))
+        .collect()
 }
 
 /// Byte offset -> code-point offset, for comparing with Python's offsets.
@@ -73,7 +77,10 @@ pub fn describe(row: &Value) -> String {
     let a = compare(row);
     let mut out = format!("[{}] {:?}\n", row["source"], a);
     if !a.words {
-        out += &format!("  words {}\n", first_difference(&word_tokenize(text), &strings(&row["words"])));
+        out += &format!(
+            "  words {}\n",
+            first_difference(&word_tokenize(text), &strings(&row["words"]))
+        );
     }
     if !a.sentences {
         out += &format!(
@@ -84,7 +91,11 @@ pub fn describe(row: &Value) -> String {
     if !a.simplified {
         let ours = simplify_text(text);
         let theirs = row["simplified"].as_str().unwrap();
-        let i = ours.chars().zip(theirs.chars()).take_while(|(a, b)| a == b).count();
+        let i = ours
+            .chars()
+            .zip(theirs.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
         let o: String = ours.chars().skip(i.saturating_sub(10)).take(30).collect();
         let t: String = theirs.chars().skip(i.saturating_sub(10)).take(30).collect();
         out += &format!("  simplified at char {i}: ours {o:?} vs datatrove {t:?}\n");
