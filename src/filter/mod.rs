@@ -39,6 +39,8 @@ pub const GOPHER_REPETITION: &str = "gopher_repetition";
 pub const C4_FILTER: &str = "c4";
 /// Filter name: FineWeb rules.
 pub const FINEWEB: &str = "fineweb";
+/// Every filter name, as `--rules` spells them.
+pub const FILTER_NAMES: [&str; 4] = [GOPHER_QUALITY, GOPHER_REPETITION, C4_FILTER, FINEWEB];
 
 /// datatrove's word list for a text: spaCy blank-English tokens, stripped, empty ones dropped.
 pub(crate) fn word_tokens(text: &str) -> Vec<&str> {
@@ -149,6 +151,27 @@ impl FilterConfig {
             c4: Some(C4Config { filter_no_terminal_punct: false, ..C4Config::default() }),
             ..Self::datatrove_defaults()
         }
+    }
+
+    /// Turns on the filter called `name` (one of [`FILTER_NAMES`]) with datatrove's defaults,
+    /// keeping its settings if it is already on. Returns false for an unknown name.
+    pub fn enable(&mut self, name: &str) -> bool {
+        match name {
+            GOPHER_QUALITY => {
+                self.gopher_quality.get_or_insert_with(Default::default);
+            }
+            GOPHER_REPETITION => {
+                self.gopher_repetition.get_or_insert_with(Default::default);
+            }
+            C4_FILTER => {
+                self.c4.get_or_insert_with(Default::default);
+            }
+            FINEWEB => {
+                self.fineweb.get_or_insert_with(Default::default);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// Whether no filter is configured.
@@ -433,6 +456,16 @@ mod tests {
         assert_eq!(fw.gopher_quality, Some(GopherQualityConfig::default()));
         assert!(FilterConfig::datatrove_defaults().c4.unwrap().filter_no_terminal_punct);
         assert!(FilterConfig::default().is_empty());
+        let mut by_name = FilterConfig::default();
+        for name in FILTER_NAMES {
+            assert!(by_name.enable(name));
+        }
+        assert_eq!(by_name, FilterConfig::datatrove_defaults());
+        assert!(!by_name.enable("pii"));
+        // Enabling keeps edited settings.
+        let mut fw = FilterConfig::fineweb_style();
+        fw.enable(C4_FILTER);
+        assert_eq!(fw, FilterConfig::fineweb_style());
     }
 
     #[test]
