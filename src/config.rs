@@ -26,6 +26,9 @@ pub struct PipelineConfig {
     /// Preference-pair checks; absent = none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefs: Option<PrefsConfig>,
+    /// Contamination check against evaluation sets; absent = off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contamination: Option<ContaminationConfig>,
     /// Also write the kept preference rows in TRL's form (`trl` or `trl-standard`); needs `prefs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub export: Option<ExportForm>,
@@ -37,6 +40,27 @@ pub struct DedupConfig {
     /// Exact dedup; absent = off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact: Option<ExactConfig>,
+    /// Near-duplicate dedup (MinHash + LSH); absent = off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub near: Option<crate::pipeline::near::NearConfig>,
+}
+
+/// Pipeline config key `contamination`: rows sharing word n-grams (after datatrove's
+/// normalisation) with an evaluation set. The eval sets themselves are files given to the job
+/// (`--against` in the CLI, a file picker in the page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContaminationConfig {
+    /// Words per n-gram.
+    pub ngram: usize,
+    /// Shared n-grams with one eval row needed to flag a training row.
+    pub min_overlap: u32,
+}
+
+impl Default for ContaminationConfig {
+    fn default() -> Self {
+        ContaminationConfig { ngram: 13, min_overlap: 1 }
+    }
 }
 
 impl PipelineConfig {
@@ -54,6 +78,14 @@ impl PipelineConfig {
             f.validate()?;
             if f.rewrite && matches!(self.input.format, Some(crate::io::Format::Csv | crate::io::Format::Tsv)) {
                 return Err(Error::Config("filter.rewrite works on JSON and JSONL inputs, not CSV/TSV".into()));
+            }
+        }
+        if let Some(n) = &self.dedup.near {
+            n.validate()?;
+        }
+        if let Some(c) = &self.contamination {
+            if c.ngram == 0 || c.min_overlap == 0 {
+                return Err(Error::Config("contamination.ngram and min_overlap must be at least 1".into()));
             }
         }
         if self.export.is_some() && self.prefs.is_none() {

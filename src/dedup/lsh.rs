@@ -428,7 +428,8 @@ impl NearDedupIndex {
 }
 
 /// Which row of a cluster survives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum KeepPolicy {
     /// The lowest row (first in the file).
     #[default]
@@ -800,7 +801,7 @@ impl EdgeVerifier {
 }
 
 /// Similarity statistics of one cluster against its survivor.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ClusterSimilarity {
     /// Cluster id.
     pub cluster: u32,

@@ -8,6 +8,7 @@
 //! themselves; the bytes are copied to the outputs by a second pass ([`Outcome::splitter`]).
 
 pub mod filter;
+pub mod near;
 pub mod prefs;
 
 use serde::Serialize;
@@ -22,6 +23,7 @@ use crate::report::{InputSummary, Report, RowProblem, MAX_LISTED_PARSE_ERRORS};
 use crate::schema::{self, FieldPath, Schema, SchemaDetector};
 use crate::{Result, VERSION};
 use filter::{FilterStage, FiltersConfig, Rejudged};
+use near::NearStage;
 use prefs::PrefsStage;
 
 /// What happens to one input row. Serialised as one line of `decisions.jsonl`.
@@ -87,6 +89,10 @@ struct Stages {
     exact: Option<ExactDeduper>,
     filters: Option<FilterStage>,
     prefs: Option<PrefsStage>,
+    near: Option<NearStage>,
+    contamination: Option<crate::dedup::contamination::ContaminationIndex>,
+    contamination_min_overlap: u32,
+    contaminated_rows: u64,
     /// Per row: removed by a stage other than the filters (for re-judging filter thresholds).
     removed_elsewhere: Vec<bool>,
     decisions: Vec<Decision>,
@@ -134,24 +140,23 @@ impl Stages {
         self.decisions.push(decision);
     }
 
-    fn on_value(&mut self, value: &Value, decision: &mut Decision) {
-        self.schema.observe(value);
-        let text = if self.fields.is_empty() {
+    /// The compared text of a row: the configured fields, or its schema's.
+    fn text_of<'v>(&self, value: &'v Value) -> Option<std::borrow::Cow<'v, str>> {
+        if self.fields.is_empty() {
             schema::text_of(value, self.defaults.for_row(value))
         } else {
             schema::text_of(value, &self.fields)
-        };
-        self.inspector.observe(value, text.as_deref());
-        if let Some(exact) = &mut self.exact {
-            if let Some(text) = &text {
-                if let Some(first) = exact.check(decision.row, text) {
-                    decision.remove(reasons::EXACT_DUPLICATE);
-                    decision.duplicate_of = Some(first);
-                }
-            }
         }
+    }
+
+    /// The analyse pass for one parsed row. Filters and preference checks see every row; dedup
+    /// sees only the rows still kept, so a duplicate is never kept in favour of a row that a
+    /// filter removed.
+    fn on_value(&mut self, value: &Value, decision: &mut Decision) {
+        self.schema.observe(value);
+        let text = self.text_of(value);
+        self.inspector.observe(value, text.as_deref());
         if let Some(filters) = &mut self.filters {
-            let removed_before = !decision.kept;
             let verdict = filters.check(decision.row, text.as_deref());
             for r in verdict.reasons {
                 decision.remove(r);
@@ -159,9 +164,6 @@ impl Stages {
             decision.warnings.extend(verdict.warnings);
             if !verdict.details.is_empty() {
                 decision.message = Some(verdict.details.join("; "));
-            }
-            if removed_before {
-                self.mark_removed_elsewhere(decision.row);
             }
         }
         if let Some(p) = &mut self.prefs {
@@ -178,6 +180,58 @@ impl Stages {
             }
             decision.details.extend(findings.details.iter().map(|d| serde_json::to_value(d).expect("serialisable")));
         }
+        if let Some(c) = &self.contamination {
+            if let Some(text) = &text {
+                let matches = c.check(text, self.contamination_min_overlap);
+                if !matches.is_empty() {
+                    // For preference data contamination is a warning (the pair may still be
+                    // wanted); elsewhere it removes the row.
+                    if self.prefs.is_some() {
+                        decision.warnings.push(reasons::CONTAMINATION);
+                    } else {
+                        decision.remove(reasons::CONTAMINATION);
+                    }
+                    decision.details.extend(matches.iter().take(10).map(|m| {
+                        serde_json::json!({
+                            "code": reasons::CONTAMINATION,
+                            "eval_source": c.source_name(m.eval_source),
+                            "eval_row": m.eval_row,
+                            "shared_ngrams": m.shared_ngrams,
+                            "span": [m.span.start, m.span.end],
+                        })
+                    }));
+                    self.contaminated_rows += 1;
+                }
+            }
+        }
+        if decision.reasons.contains(&reasons::CONTAMINATION) {
+            self.mark_removed_elsewhere(decision.row);
+        }
+        let still_kept = decision.kept;
+        if let Some(exact) = &mut self.exact {
+            if let (Some(text), true) = (&text, still_kept) {
+                if let Some(first) = exact.check(decision.row, text) {
+                    decision.remove(reasons::EXACT_DUPLICATE);
+                    decision.duplicate_of = Some(first);
+                    self.mark_removed_elsewhere(decision.row);
+                }
+            }
+        }
+        if let Some(near) = &mut self.near {
+            near.observe(decision.row, text.as_deref().filter(|_| decision.kept));
+        }
+    }
+
+    /// Verify and sample passes: the near-duplicate stage asks for some rows' text again.
+    fn on_near_pass(&mut self, pass: Pass, record: Record<'_>) {
+        let RowContent::Value(value) = &record.content else { return };
+        let text = self.text_of(value);
+        if let Some(near) = &mut self.near {
+            match pass {
+                Pass::Verify => near.verify_row(record.row, text.as_deref()),
+                _ => near.sample_row(record.row, text.as_deref()),
+            }
+        }
     }
 
     fn mark_removed_elsewhere(&mut self, row: u64) {
@@ -187,6 +241,21 @@ impl Stages {
         }
         self.removed_elsewhere[i] = true;
     }
+}
+
+/// Every string in a value, joined by newlines (eval rows of no known schema).
+fn all_text(v: &Value) -> Option<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut parts = Vec::new();
+    walk(v, &mut parts);
+    (!parts.is_empty()).then(|| parts.join("\n"))
 }
 
 /// The fields compared for a row when none are configured: its own schema's defaults, so a
@@ -227,6 +296,10 @@ pub enum Pass {
     Detect,
     /// Read, parse and run every stage; one decision per row.
     Analyse,
+    /// Near-duplicate verification: exact Jaccard of candidate pairs (only with `verify`).
+    Verify,
+    /// Similarity of the largest near-duplicate clusters, for the report.
+    Sample,
 }
 
 impl Pass {
@@ -234,6 +307,8 @@ impl Pass {
         match self {
             Pass::Detect => "detect",
             Pass::Analyse => "analyse",
+            Pass::Verify => "verify",
+            Pass::Sample => "sample",
         }
     }
 }
@@ -263,6 +338,11 @@ pub struct Job {
     done: bool,
     /// Bytes of the input (as given) in the analyse pass.
     input_bytes: u64,
+    /// What the analyse pass found (later passes use fresh readers).
+    header: Option<Vec<u8>>,
+    detected: Option<Detected>,
+    /// Evaluation sets for the contamination check: (name, rows).
+    eval_sets: Vec<(String, u64)>,
 }
 
 impl Job {
@@ -276,6 +356,10 @@ impl Job {
             exact: config.dedup.exact.clone().map(ExactDeduper::new),
             filters: config.filter.clone().map(FilterStage::new).transpose()?,
             prefs: config.prefs.clone().map(PrefsStage::new),
+            near: config.dedup.near.clone().map(NearStage::new).transpose()?,
+            contamination: None,
+            contamination_min_overlap: config.contamination.as_ref().map_or(1, |c| c.min_overlap),
+            contaminated_rows: 0,
             removed_elsewhere: Vec::new(),
             decisions: Vec::new(),
             parse_errors: Vec::new(),
@@ -288,6 +372,9 @@ impl Job {
             pass: if stages_need_detection { Pass::Detect } else { Pass::Analyse },
             done: false,
             input_bytes: 0,
+            header: None,
+            detected: None,
+            eval_sets: Vec::new(),
         })
     }
 
@@ -306,6 +393,7 @@ impl Job {
             match pass {
                 Pass::Detect => stages.on_detect(r),
                 Pass::Analyse => stages.on_record(r),
+                Pass::Verify | Pass::Sample => stages.on_near_pass(*pass, r),
             }
             Ok(())
         })
@@ -326,20 +414,78 @@ impl Job {
             match pass {
                 Pass::Detect => stages.on_detect(r),
                 Pass::Analyse => stages.on_record(r),
+                Pass::Verify | Pass::Sample => stages.on_near_pass(*pass, r),
             }
             Ok(())
         })?;
-        if self.pass == Pass::Detect {
-            if let Some(p) = &mut self.stages.prefs {
-                p.start_checking();
+        let rows = self.stages.decisions.len() as u64;
+        let next = match self.pass {
+            Pass::Detect => {
+                if let Some(p) = &mut self.stages.prefs {
+                    p.start_checking();
+                }
+                Some(Pass::Analyse)
             }
-            self.pass = Pass::Analyse;
-            self.reader = RowReader::new(self.config.input.clone());
-            return Ok(true);
+            Pass::Analyse => {
+                self.input_bytes = self.reader.bytes_in();
+                self.header = self.reader.header_raw().map(<[u8]>::to_vec);
+                self.detected = self.reader.detected();
+                match &mut self.stages.near {
+                    Some(near) => near.after_analyse(rows).then(|| if near.verifying() { Pass::Verify } else { Pass::Sample }),
+                    None => None,
+                }
+            }
+            Pass::Verify => match &mut self.stages.near {
+                Some(near) => near.after_verify(rows).then_some(Pass::Sample),
+                None => None,
+            },
+            Pass::Sample => {
+                if let Some(near) = &mut self.stages.near {
+                    near.after_sample();
+                }
+                None
+            }
+        };
+        match next {
+            Some(pass) => {
+                self.pass = pass;
+                self.reader = RowReader::new(self.config.input.clone());
+                Ok(true)
+            }
+            None => {
+                self.done = true;
+                Ok(false)
+            }
         }
-        self.input_bytes = self.reader.bytes_in();
-        self.done = true;
-        Ok(false)
+    }
+
+    /// Adds an evaluation set for the contamination check (`contamination` in the config):
+    /// the whole file's bytes, any supported format. Call before the first `push`.
+    pub fn add_eval_set(&mut self, name: &str, bytes: &[u8]) -> Result<u64> {
+        let ngram = self.config.contamination.as_ref().map_or(13, |c| c.ngram);
+        let index = self
+            .stages
+            .contamination
+            .get_or_insert_with(|| crate::dedup::contamination::ContaminationIndex::new(ngram));
+        let source = index.add_source(name);
+        let mut reader = RowReader::new(crate::io::ReaderOptions { file_name: Some(name.to_string()), ..Default::default() });
+        let defaults = DefaultFields::new();
+        let mut rows = 0u64;
+        let mut add = |r: Record<'_>| {
+            if let RowContent::Value(v) = &r.content {
+                let paths = defaults.for_row(v);
+                let text = if paths.is_empty() { all_text(v) } else { schema::text_of(v, paths).map(|t| t.into_owned()) };
+                if let Some(text) = text {
+                    index.add_eval_row(source, r.row as u32, &text);
+                }
+                rows += 1;
+            }
+            Ok(())
+        };
+        reader.push(bytes, &mut add).map_err(|e| crate::Error::Format(format!("eval set {name}: {e}")))?;
+        reader.finish(&mut add).map_err(|e| crate::Error::Format(format!("eval set {name}: {e}")))?;
+        self.eval_sets.push((name.to_string(), rows));
+        Ok(rows)
     }
 
     /// Exact token counts for the preference checks, from a Hugging Face `tokenizer.json`.
@@ -365,7 +511,7 @@ impl Job {
                 self.pass.name()
             )));
         }
-        let detected = self.reader.detected().unwrap_or(Detected {
+        let detected = self.detected.or(self.reader.detected()).unwrap_or(Detected {
             format: crate::io::Format::Jsonl,
             compression: crate::io::Compression::None,
             bom: false,
@@ -375,8 +521,42 @@ impl Job {
         let mut stats = std::collections::BTreeMap::new();
         stats.insert("schema", serde_json::to_value(&schema_report).expect("serialisable"));
         stats.insert("inspect", serde_json::to_value(stages.inspector.finish()).expect("serialisable"));
+        let mut decisions = stages.decisions;
+        let mut removed_elsewhere = stages.removed_elsewhere;
+        let mut dedup = serde_json::Map::new();
         if let Some(exact) = stages.exact {
-            stats.insert("dedup", serde_json::json!({ "exact": exact.finish() }));
+            dedup.insert("exact".into(), serde_json::to_value(exact.finish()).expect("serialisable"));
+        }
+        let mut viewer = Vec::new();
+        if let Some(near) = &stages.near {
+            for d in decisions.iter_mut() {
+                if let Some((cluster, kept_row)) = near.row_cluster(d.row) {
+                    d.cluster = Some(cluster);
+                    if kept_row != d.row {
+                        d.remove(reasons::NEAR_DUPLICATE);
+                        d.duplicate_of = Some(kept_row);
+                        if let Some(r) = removed_elsewhere.get_mut(d.row as usize) {
+                            *r = true;
+                        }
+                    }
+                }
+            }
+            dedup.insert("near".into(), serde_json::to_value(near.stats()).expect("serialisable"));
+            viewer = near.viewer_rows();
+        }
+        if !dedup.is_empty() {
+            stats.insert("dedup", Value::Object(dedup));
+        }
+        if self.config.contamination.is_some() || !self.eval_sets.is_empty() {
+            stats.insert(
+                "contamination",
+                serde_json::json!({
+                    "eval_sets": self.eval_sets.iter().map(|(n, r)| serde_json::json!({"name": n, "rows": r})).collect::<Vec<_>>(),
+                    "ngram": self.config.contamination.as_ref().map_or(13, |c| c.ngram),
+                    "min_overlap": stages.contamination_min_overlap,
+                    "rows_flagged": stages.contaminated_rows,
+                }),
+            );
         }
         if let Some(f) = &stages.filters {
             stats.insert("filter", serde_json::to_value(f.stats()).expect("serialisable"));
@@ -389,7 +569,6 @@ impl Job {
             prefs_family = p.family();
             stats.insert("prefs", p.finish());
         }
-        let decisions = stages.decisions;
         let mut removed_by = std::collections::BTreeMap::new();
         let mut warned_by = std::collections::BTreeMap::new();
         let mut rows_kept = 0;
@@ -429,10 +608,12 @@ impl Job {
             decisions,
             report,
             detected,
-            header: self.reader.header_raw().map(<[u8]>::to_vec),
+            header: self.header.or_else(|| self.reader.header_raw().map(<[u8]>::to_vec)),
             filters: stages.filters,
             prefs_family,
-            removed_elsewhere: stages.removed_elsewhere,
+            removed_elsewhere,
+            near: stages.near,
+            cluster_rows: viewer,
             fields: stages.fields,
         })
     }
@@ -450,6 +631,9 @@ pub struct Outcome {
     /// The preference-data family the rows were checked as.
     prefs_family: Option<crate::prefs::Family>,
     removed_elsewhere: Vec<bool>,
+    near: Option<NearStage>,
+    /// The largest near-duplicate clusters' rows (survivor first), for the cluster viewer.
+    pub cluster_rows: Vec<(u64, Vec<u64>)>,
     fields: Vec<FieldPath>,
 }
 
@@ -468,7 +652,7 @@ impl Outcome {
             self.header.clone(),
             self.kept_mask(),
         )
-        .with_sample_mask(self.decisions.iter().map(|d| !d.kept || !d.warnings.is_empty()).collect());
+        .with_sample_mask(self.sample_mask());
         if let Some(r) = self.rewriter() {
             splitter = splitter.with_rewriter(r);
         }
@@ -476,6 +660,37 @@ impl Outcome {
             splitter = splitter.with_exporter(e);
         }
         splitter
+    }
+
+    /// Rows the page lists: removed or warned rows, and the members of the largest clusters.
+    fn sample_mask(&self) -> Vec<bool> {
+        let mut mask: Vec<bool> = self.decisions.iter().map(|d| !d.kept || !d.warnings.is_empty()).collect();
+        for (_, rows) in &self.cluster_rows {
+            for &r in rows {
+                if let Some(m) = mask.get_mut(r as usize) {
+                    *m = true;
+                }
+            }
+        }
+        mask
+    }
+
+    /// Exact Jaccard of two texts under the near-duplicate settings (`None` without near dedup).
+    pub fn near_jaccard(&self, a: &str, b: &str) -> Option<f64> {
+        self.near.as_ref().map(|n| n.jaccard(a, b))
+    }
+
+    /// The compared text of a row's bytes (the configured fields or its schema's).
+    pub fn compared_text(&self, raw: &[u8]) -> Option<String> {
+        let value: Value = serde_json::from_slice(raw).ok()?;
+        let defaults;
+        let paths: &[FieldPath] = if self.fields.is_empty() {
+            defaults = DefaultFields::new();
+            defaults.for_row(&value)
+        } else {
+            &self.fields
+        };
+        schema::text_of(&value, paths).map(|t| t.into_owned())
     }
 
     /// The file the export output goes to, when the config asks for one.

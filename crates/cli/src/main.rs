@@ -56,10 +56,34 @@ enum Command {
         /// Exact duplicates: rows whose compared text is identical to an earlier row's.
         #[arg(long)]
         exact: bool,
-        /// Compare normalised text: datatrove's simplify_text (Unicode NFC, lower case, punctuation
+        /// Compare normalised text: datatrove's simplify_text (Unicode NFD, lower case, punctuation
         /// removed, digits mapped to 0, accents stripped, white space collapsed).
         #[arg(long)]
         normalize: bool,
+        /// Near duplicates: MinHash + LSH, datatrove 0.10.1's scheme bit for bit (5-word shingles,
+        /// 112 permutations as 14 bands × 8 rows by default).
+        #[arg(long)]
+        near: bool,
+        /// Target Jaccard: picks bands × rows (datasketch's optimum) unless --bands/--rows; the
+        /// cut for --verify (default 0.8).
+        #[arg(long, value_name = "J")]
+        threshold: Option<f64>,
+        /// Words per shingle.
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        ngram: usize,
+        /// Permutations (signature length).
+        #[arg(long, value_name = "N", default_value_t = 112)]
+        perms: usize,
+        #[arg(long, value_name = "B", requires = "rows")]
+        bands: Option<usize>,
+        #[arg(long, value_name = "R", requires = "bands")]
+        rows: Option<usize>,
+        /// Check each candidate pair's true Jaccard and keep only edges at or above the threshold.
+        #[arg(long)]
+        verify: bool,
+        /// Which row of a cluster survives: first or longest.
+        #[arg(long, value_name = "POLICY", default_value = "first")]
+        keep: String,
         #[command(flatten)]
         fields: FieldArgs,
         #[command(flatten)]
@@ -147,6 +171,27 @@ ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 wi
         /// What makes the exit code 1: error (default) or warning.
         #[arg(long, value_name = "LEVEL", default_value = "error")]
         fail_on: String,
+        /// Evaluation sets: pairs sharing a 13-gram with one get the `contamination` warning.
+        #[arg(long, value_name = "EVAL")]
+        against: Vec<PathBuf>,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Flag rows sharing word n-grams (after normalisation) with evaluation sets.
+    Contamination {
+        /// The training data file.
+        file: PathBuf,
+        /// An evaluation set (any supported format; repeat for several).
+        #[arg(long, value_name = "EVAL", required = true)]
+        against: Vec<PathBuf>,
+        /// Words per n-gram.
+        #[arg(long, value_name = "N", default_value_t = 13)]
+        ngram: usize,
+        /// Shared n-grams with one eval row needed to flag a row.
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        min_overlap: u32,
+        #[command(flatten)]
+        fields: FieldArgs,
         #[command(flatten)]
         out: OutArgs,
     },
@@ -157,6 +202,9 @@ ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 wi
         /// Pipeline config JSON, e.g. {"dedup": {"exact": {"normalize": false}}}.
         #[arg(long)]
         config: PathBuf,
+        /// Evaluation sets for the config's `contamination` check (repeatable).
+        #[arg(long, value_name = "EVAL")]
+        against: Vec<PathBuf>,
         #[command(flatten)]
         out: OutArgs,
     },
@@ -208,12 +256,25 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             }
             Ok(exit_for(outcome.report.parse_errors.is_empty() && outcome.report.rows_removed == 0))
         }
-        Command::Dedup { file, exact, normalize, fields, out } => {
-            if !exact {
-                return Err("choose a kind of dedup: --exact".into());
+        Command::Dedup { file, exact, normalize, near, threshold, ngram, perms, bands, rows, verify, keep, fields, out } => {
+            if !exact && !near {
+                return Err("choose a kind of dedup: --exact, --near, or both".into());
             }
             let mut config = PipelineConfig { fields: fields.fields, ..Default::default() };
-            config.dedup.exact = Some(ExactConfig { normalize });
+            if exact {
+                config.dedup.exact = Some(ExactConfig { normalize });
+            }
+            if near {
+                config.dedup.near = Some(datasieve::pipeline::near::NearConfig {
+                    threshold,
+                    ngram,
+                    perms,
+                    bands,
+                    rows,
+                    verify,
+                    keep: named("--keep", &keep)?,
+                });
+            }
             config.input.max_row_bytes = out.max_row_bytes;
             run_job(&file, config, &out.out)
         }
@@ -291,6 +352,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             tokenizer,
             export,
             fail_on,
+            against,
             out,
         } => {
             let mut prefs = datasieve::prefs::PrefsConfig {
@@ -322,24 +384,35 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 other => return Err(format!("--fail-on is error or warning, not `{other}`")),
             };
             let mut config = PipelineConfig { prefs: Some(prefs), ..Default::default() };
+            if !against.is_empty() {
+                config.contamination = Some(Default::default());
+            }
             config.export = export.map(|e| named("--export", &e)).transpose()?;
             config.input.max_row_bytes = out.max_row_bytes;
             let tokenizer = tokenizer
                 .map(|p| std::fs::read(&p).map(|b| (b, p.display().to_string())))
                 .transpose()
                 .map_err(|e| format!("cannot read the tokenizer: {e}"))?;
-            let outcome = run_job_with(&file, config, &out.out, tokenizer)?;
+            let outcome = run_job_full(&file, config, &out.out, tokenizer, &against)?;
             let findings = outcome.report.rows_removed > 0 || (fail_on_warning && !outcome.report.warned_by.is_empty());
             Ok(exit_for(!findings))
         }
-        Command::Run { file, config, out } => {
+        Command::Contamination { file, against, ngram, min_overlap, fields, out } => {
+            let mut config = PipelineConfig { fields: fields.fields, ..Default::default() };
+            config.contamination = Some(datasieve::config::ContaminationConfig { ngram, min_overlap });
+            config.input.max_row_bytes = out.max_row_bytes;
+            let outcome = run_job_full(&file, config, &out.out, None, &against)?;
+            Ok(exit_for(outcome.report.rows_removed == 0))
+        }
+        Command::Run { file, config, against, out } => {
             let text = std::fs::read_to_string(&config)
                 .map_err(|e| format!("cannot read config {}: {e}", config.display()))?;
             let mut config = PipelineConfig::from_json(&text).map_err(|e| format!("{}: {e}", config_name(&config)))?;
             if out.max_row_bytes != datasieve::io::DEFAULT_MAX_ROW_BYTES {
                 config.input.max_row_bytes = out.max_row_bytes;
             }
-            run_job(&file, config, &out.out)
+            let outcome = run_job_full(&file, config, &out.out, None, &against)?;
+            Ok(exit_for(outcome.report.rows_removed == 0))
         }
     }
 }
@@ -441,15 +514,26 @@ fn stream(file: &Path, what: &str, mut each: impl FnMut(&[u8]) -> CliResult<()>)
 }
 
 fn analyse(file: &Path, config: PipelineConfig) -> CliResult<(Outcome, f64)> {
-    analyse_with(file, config, None)
+    analyse_full(file, config, None, &[])
 }
 
-fn analyse_with(file: &Path, mut config: PipelineConfig, tokenizer: Option<(Vec<u8>, String)>) -> CliResult<(Outcome, f64)> {
+fn analyse_full(
+    file: &Path,
+    mut config: PipelineConfig,
+    tokenizer: Option<(Vec<u8>, String)>,
+    evals: &[(String, Vec<u8>)],
+) -> CliResult<(Outcome, f64)> {
+    if !evals.is_empty() && config.contamination.is_none() {
+        config.contamination = Some(Default::default());
+    }
     config.input.file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let started = Instant::now();
     let mut job = Job::new(config).map_err(|e| e.to_string())?;
     if let Some((json, name)) = tokenizer {
         job.set_tokenizer_json(&json, &name).map_err(|e| e.to_string())?;
+    }
+    for (name, bytes) in evals {
+        job.add_eval_set(name, bytes).map_err(|e| e.to_string())?;
     }
     let in_file = |e: datasieve::Error| format!("{}: {e}", file.display());
     loop {
@@ -464,18 +548,25 @@ fn analyse_with(file: &Path, mut config: PipelineConfig, tokenizer: Option<(Vec<
 }
 
 fn run_job(file: &Path, config: PipelineConfig, out_dir: &Path) -> CliResult<ExitCode> {
-    let outcome = run_job_with(file, config, out_dir, None)?;
+    let outcome = run_job_full(file, config, out_dir, None, &[])?;
     Ok(exit_for(outcome.report.rows_removed == 0))
 }
 
-fn run_job_with(
+fn run_job_full(
     file: &Path,
     config: PipelineConfig,
     out_dir: &Path,
     tokenizer: Option<(Vec<u8>, String)>,
+    against: &[PathBuf],
 ) -> CliResult<Outcome> {
     let started = Instant::now();
-    let (mut outcome, analyse_ms) = analyse_with(file, config, tokenizer)?;
+    let mut evals = Vec::new();
+    for path in against {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read eval set {}: {e}", path.display()))?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        evals.push((name, bytes));
+    }
+    let (mut outcome, analyse_ms) = analyse_full(file, config, tokenizer, &evals)?;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let split_started = Instant::now();
     let (kept_name, removed_name) = outcome.output_names();

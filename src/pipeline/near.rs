@@ -1,0 +1,314 @@
+//! The near-duplicate stage: MinHash signatures (datatrove's scheme, bit for bit), LSH band keys
+//! in an index, union-find clusters, optional exact-Jaccard verification of candidate pairs.
+//!
+//! Passes: signatures and band keys in the analyse pass; with `verify`, a verify pass computes
+//! the shingle sets of the rows in candidate pairs and keeps only pairs at or above the
+//! threshold; then a sample pass measures the largest clusters' similarity for the report.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dedup::lsh::{
+    band_keys, optimal_param, shingle_set, CandidatePair, ClusterSampler, ClusterSimilarity, Clusters,
+    EdgeVerifier, KeepPolicy, LshParams, NearDedupIndex,
+};
+use crate::dedup::minhash::{MinHasher, MinhashParams};
+use crate::{Error, Result};
+
+/// Pipeline config key `dedup.near`. With nothing set it is datatrove's default MinHash dedup:
+/// 5-word shingles, 112 permutations as 14 bands × 8 rows, no verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NearConfig {
+    /// Target Jaccard similarity. Without `bands`/`rows` it picks them (datasketch's weighted
+    /// false-positive/false-negative optimum for `perms`); with `verify` it is the cut for
+    /// candidate pairs (0.8 when unset).
+    pub threshold: Option<f64>,
+    /// Words per shingle.
+    pub ngram: usize,
+    /// Permutations (signature length).
+    pub perms: usize,
+    pub bands: Option<usize>,
+    pub rows: Option<usize>,
+    /// Compute the true Jaccard of each candidate pair and keep only edges at or above the
+    /// threshold (needs one more pass over the input).
+    pub verify: bool,
+    /// Which row of a cluster survives.
+    pub keep: KeepPolicy,
+}
+
+impl Default for NearConfig {
+    fn default() -> Self {
+        NearConfig { threshold: None, ngram: 5, perms: 112, bands: None, rows: None, verify: false, keep: KeepPolicy::First }
+    }
+}
+
+impl NearConfig {
+    /// Bands × rows in force.
+    pub fn lsh(&self) -> Result<LshParams> {
+        let params = match (self.bands, self.rows, self.threshold) {
+            (Some(bands), Some(rows), _) => LshParams { bands, rows },
+            (None, None, Some(t)) => optimal_param(t, self.perms),
+            (None, None, None) if self.perms == 112 => LshParams::default(),
+            (None, None, None) => optimal_param(0.8, self.perms),
+            _ => return Err(Error::Config("dedup.near: give both bands and rows, or neither".into())),
+        };
+        if params.bands * params.rows > self.perms {
+            return Err(Error::Config(format!(
+                "dedup.near: {} bands × {} rows need {} permutations, perms is {}",
+                params.bands,
+                params.rows,
+                params.bands * params.rows,
+                self.perms
+            )));
+        }
+        Ok(params)
+    }
+
+    pub fn verify_threshold(&self) -> f64 {
+        self.threshold.unwrap_or(0.8)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if let Some(t) = self.threshold {
+            if !(0.0..=1.0).contains(&t) || t == 0.0 {
+                return Err(Error::Config(format!("dedup.near.threshold must be in (0, 1], not {t}")));
+            }
+        }
+        self.hasher()?;
+        self.lsh()?;
+        Ok(())
+    }
+
+    fn hasher(&self) -> Result<MinHasher> {
+        let params = MinhashParams { ngram: self.ngram, num_perm: self.perms, ..Default::default() };
+        MinHasher::new(&params).map_err(|e| Error::Config(format!("dedup.near: {e:?}")))
+    }
+}
+
+/// The `stats.dedup.near` section of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct NearStats {
+    pub bands: usize,
+    pub rows_per_band: usize,
+    pub perms: usize,
+    pub ngram: usize,
+    pub verify: bool,
+    pub threshold: Option<f64>,
+    pub keep: KeepPolicy,
+    /// Rows with a signature (rows with fewer words than `ngram` have none, as in datatrove).
+    pub rows_hashed: u64,
+    pub clusters: u64,
+    pub rows_in_clusters: u64,
+    pub duplicate_rows: u64,
+    /// Cluster size → number of clusters.
+    pub size_histogram: BTreeMap<u32, u32>,
+    /// With `verify`: candidate pairs checked and how many held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_pairs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_pairs: Option<u64>,
+    /// The largest clusters: representative (kept row), size, estimated and (with verify or in the
+    /// sample) true Jaccard against the representative.
+    pub largest: Vec<ClusterSimilarity>,
+    /// Bytes held by the LSH index at its largest.
+    pub index_bytes: u64,
+}
+
+impl std::fmt::Debug for NearStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NearStage").field("config", &self.config).field("rows_hashed", &self.rows_hashed).finish()
+    }
+}
+
+pub struct NearStage {
+    config: NearConfig,
+    hasher: MinHasher,
+    lsh: LshParams,
+    index: NearDedupIndex,
+    candidates: Vec<CandidatePair>,
+    verifier: Option<EdgeVerifier>,
+    verified: Option<(u64, u64)>,
+    sampler: Option<ClusterSampler>,
+    clusters: Option<Clusters>,
+    largest: Vec<ClusterSimilarity>,
+    /// Text length per row (for `keep: longest`).
+    lengths: Vec<u32>,
+    rows_hashed: u64,
+    index_bytes: u64,
+    signature: Vec<u64>,
+    keys: Vec<u64>,
+}
+
+/// How many of the largest clusters the report describes, and members compared per cluster.
+const LARGEST: usize = 10;
+const MEMBERS_SAMPLED: usize = 5;
+
+impl NearStage {
+    pub fn new(config: NearConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(NearStage {
+            hasher: config.hasher()?,
+            lsh: config.lsh()?,
+            config,
+            index: NearDedupIndex::new(),
+            candidates: Vec::new(),
+            verifier: None,
+            verified: None,
+            sampler: None,
+            clusters: None,
+            largest: Vec::new(),
+            lengths: Vec::new(),
+            rows_hashed: 0,
+            index_bytes: 0,
+            signature: Vec::new(),
+            keys: Vec::new(),
+        })
+    }
+
+    /// Analyse pass: one row's compared text (`None`: no text or removed already; not indexed).
+    pub fn observe(&mut self, row: u64, text: Option<&str>) {
+        let row32 = row as u32;
+        let index = row as usize;
+        if self.lengths.len() <= index {
+            self.lengths.resize(index + 1, 0);
+        }
+        let Some(text) = text else { return };
+        self.lengths[index] = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
+        if !self.hasher.signature(text, &mut self.signature) {
+            return;
+        }
+        self.rows_hashed += 1;
+        band_keys(&self.signature, self.lsh, &mut self.keys);
+        if self.config.verify {
+            for earlier in self.index.candidates(row32, &self.keys) {
+                self.candidates.push(CandidatePair { earlier, row: row32 });
+            }
+        } else {
+            self.index.insert(row32, &self.keys);
+        }
+    }
+
+    /// After the analyse pass: which pass comes next (`true` = the input is needed again).
+    pub fn after_analyse(&mut self, rows: u64) -> bool {
+        self.index_bytes = self.index.heap_bytes() as u64;
+        if self.config.verify {
+            let pairs = std::mem::take(&mut self.candidates);
+            let verifier = EdgeVerifier::new(pairs, self.config.verify_threshold());
+            self.verifier = Some(verifier);
+            return true;
+        }
+        self.cluster(rows)
+    }
+
+    /// Whether the verify pass is under way (candidate pairs wait for their shingle sets).
+    pub fn verifying(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    /// Verify pass: one row. Returns nothing; call [`after_verify`](Self::after_verify) at the end.
+    pub fn verify_row(&mut self, row: u64, text: Option<&str>) {
+        let Some(v) = &mut self.verifier else { return };
+        let row32 = row as u32;
+        if let (true, Some(text)) = (v.needs(row32), text) {
+            let mut shingles = Vec::new();
+            self.hasher.shingles(text, &mut shingles);
+            v.feed(row32, shingle_set(shingles));
+        }
+    }
+
+    pub fn after_verify(&mut self, rows: u64) -> bool {
+        if let Some(v) = self.verifier.take() {
+            let pairs = v.finish();
+            let accepted = pairs.iter().filter(|p| p.accepted).count() as u64;
+            self.verified = Some((pairs.len() as u64, accepted));
+            for p in pairs.iter().filter(|p| p.accepted) {
+                self.index.link(p.earlier, p.row);
+            }
+        }
+        self.cluster(rows)
+    }
+
+    /// Forms the clusters; `true` when a sample pass is wanted for the report's similarity figures.
+    fn cluster(&mut self, rows: u64) -> bool {
+        let lengths = &self.lengths;
+        let clusters = self.index.clusters(rows as u32, self.config.keep, |r| {
+            u64::from(lengths.get(r as usize).copied().unwrap_or(0))
+        });
+        let sample = !clusters.clusters.is_empty();
+        if sample {
+            self.sampler = Some(ClusterSampler::new(&clusters, LARGEST, MEMBERS_SAMPLED));
+        }
+        self.clusters = Some(clusters);
+        sample
+    }
+
+    /// Sample pass: one row.
+    pub fn sample_row(&mut self, row: u64, text: Option<&str>) {
+        let Some(s) = &mut self.sampler else { return };
+        let row32 = row as u32;
+        if let (true, Some(text)) = (s.wants(row32), text) {
+            let mut signature = Vec::new();
+            self.hasher.signature(text, &mut signature);
+            let mut shingles = Vec::new();
+            self.hasher.shingles(text, &mut shingles);
+            s.observe(row32, signature, Some(shingle_set(shingles)));
+        }
+    }
+
+    pub fn after_sample(&mut self) {
+        if let Some(s) = self.sampler.take() {
+            self.largest = s.finish();
+        }
+    }
+
+    /// The cluster and survivor of a row in a cluster of two or more.
+    pub fn row_cluster(&self, row: u64) -> Option<(u64, u64)> {
+        let c = self.clusters.as_ref()?.row(row as u32)?;
+        Some((u64::from(c.cluster), u64::from(c.duplicate_of)))
+    }
+
+    /// Rows of the largest clusters (survivor first), for the page's cluster viewer.
+    pub fn viewer_rows(&self) -> Vec<(u64, Vec<u64>)> {
+        let Some(c) = &self.clusters else { return Vec::new() };
+        c.largest(20)
+            .into_iter()
+            .map(|cl| {
+                let mut members: Vec<u64> = vec![u64::from(cl.kept_row)];
+                members.extend(c.members(cl.id).into_iter().filter(|&r| r != cl.kept_row).take(7).map(u64::from));
+                (u64::from(cl.id), members)
+            })
+            .collect()
+    }
+
+    pub fn stats(&self) -> NearStats {
+        let clusters = self.clusters.as_ref();
+        NearStats {
+            bands: self.lsh.bands,
+            rows_per_band: self.lsh.rows,
+            perms: self.config.perms,
+            ngram: self.config.ngram,
+            verify: self.config.verify,
+            threshold: self.config.threshold,
+            keep: self.config.keep,
+            rows_hashed: self.rows_hashed,
+            clusters: clusters.map_or(0, |c| c.clusters.len() as u64),
+            rows_in_clusters: clusters.map_or(0, |c| c.clusters.iter().map(|x| u64::from(x.size)).sum()),
+            duplicate_rows: clusters.map_or(0, Clusters::removed_rows),
+            size_histogram: clusters.map(Clusters::size_histogram).unwrap_or_default(),
+            candidate_pairs: self.verified.map(|v| v.0),
+            verified_pairs: self.verified.map(|v| v.1),
+            largest: self.largest.clone(),
+            index_bytes: self.index_bytes,
+        }
+    }
+
+    /// Exact Jaccard of two texts' shingle sets (the page's cluster viewer).
+    pub fn jaccard(&self, a: &str, b: &str) -> f64 {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        self.hasher.shingles(a, &mut x);
+        self.hasher.shingles(b, &mut y);
+        crate::dedup::lsh::jaccard(&shingle_set(x), &shingle_set(y))
+    }
+}
