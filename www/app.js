@@ -99,6 +99,13 @@ function controlsToConfig() {
   c.dedup = c.dedup || {};
   if ($('exact').checked) c.dedup.exact = { normalize: $('normalize').checked };
   else delete c.dedup.exact;
+  if ($('near').checked) {
+    const n = c.dedup.near || {};
+    n.threshold = Number($('near-threshold').value) || null;
+    n.verify = $('near-verify').checked;
+    n.keep = $('near-keep').value;
+    c.dedup.near = n;
+  } else delete c.dedup.near;
   const f = c.filter || {};
   for (const input of document.querySelectorAll('[data-rule]')) {
     const rule = input.dataset.rule;
@@ -135,6 +142,13 @@ function configToControls() {
   $('fields-input').value = (c.fields || []).join(', ');
   $('exact').checked = Boolean(c.dedup && c.dedup.exact);
   $('normalize').checked = Boolean(c.dedup && c.dedup.exact && c.dedup.exact.normalize);
+  const near = c.dedup && c.dedup.near;
+  $('near').checked = Boolean(near);
+  if (near) {
+    $('near-threshold').value = near.threshold ?? '';
+    $('near-verify').checked = Boolean(near.verify);
+    $('near-keep').value = near.keep || 'first';
+  }
   const f = c.filter || {};
   for (const input of document.querySelectorAll('[data-rule]')) input.checked = Boolean(f[input.dataset.rule]);
   if (f.pii && f.pii.mode) $('pii-mode').value = f.pii.mode;
@@ -171,7 +185,9 @@ function choosePreset(name) {
 
 /** The config to run: state.config plus the file name (a tie-breaker for format detection). */
 function config() {
-  return { ...structuredClone(state.config), input: { file_name: state.file ? state.file.name : null } };
+  const c = { ...structuredClone(state.config), input: { file_name: state.file ? state.file.name : null } };
+  if ($('eval-files').files.length && !c.contamination) c.contamination = { ngram: 13, min_overlap: 1 };
+  return c;
 }
 
 function choose(file, { autorun = false } = {}) {
@@ -186,7 +202,8 @@ function post(type, cfg) {
   state.job += 1;
   setBusy(true);
   const tokenizer = type === 'run' && cfg.prefs ? $('tokenizer').files[0] || null : null;
-  state.worker.postMessage({ type, id: state.job, file: state.file, config: cfg, tokenizer });
+  const evals = type === 'run' ? [...$('eval-files').files] : [];
+  state.worker.postMessage({ type, id: state.job, file: state.file, config: cfg, tokenizer, evals });
 }
 
 function run() {
@@ -274,6 +291,37 @@ function renderResult(msg) {
   renderRemoved();
   renderTuning(report);
   renderPrefs(report);
+  renderClusters(report, msg.clusters || []);
+}
+
+/** Words of `text` with those absent from `other` wrapped in <ins>. */
+function diffWords(text, other) {
+  const theirs = new Set(other.toLowerCase().split(/\s+/));
+  const box = el('div', { class: 'text' });
+  for (const part of text.split(/(\s+)/)) {
+    if (!part.trim() || theirs.has(part.toLowerCase())) box.append(part);
+    else box.append(el('ins', { text: part }));
+  }
+  return box;
+}
+
+function renderClusters(report, clusters) {
+  const near = report.stats.dedup && report.stats.dedup.near;
+  $('clusters').hidden = !near || clusters.length === 0;
+  if ($('clusters').hidden) return;
+  state.clusters = clusters;
+  $('cluster-facts').textContent = `${near.clusters} clusters, ${near.duplicate_rows} rows removed; ${near.bands} bands × ${near.rows_per_band} rows, ${near.perms} permutations, ${near.ngram}-word shingles${near.verify ? `, verified at ${near.threshold ?? 0.8}` : ''}, keep ${near.keep}`;
+  $('cluster-pick').replaceChildren(...clusters.map((c, i) => el('option', { value: String(i), text: `cluster ${c.cluster} · ${c.members.length} rows shown` })));
+  showCluster(0);
+}
+
+function showCluster(i) {
+  const c = state.clusters[i];
+  if (!c) return;
+  const kept = c.members[0];
+  $('cluster-view').replaceChildren(...c.members.map((m, j) => el('div', { class: `member${j === 0 ? ' kept' : ''}`, 'data-row': String(m.row) },
+    el('div', { class: 'meta', text: `row ${m.row}${j === 0 ? ' · kept' : ` · Jaccard ${m.jaccard.toFixed(3)} with row ${kept.row}`}` }),
+    j === 0 ? el('div', { class: 'text', text: m.text }) : diffWords(m.text, kept.text))));
 }
 
 function bars(title, starts, counts) {
@@ -351,7 +399,8 @@ function pairView(view, details) {
 
 function renderRemoved() {
   const only = $('reason-filter').value;
-  const shown = state.samples.filter(({ decision }) => !only || decision.reasons.includes(only) || decision.warnings.includes(only));
+  const flagged = state.samples.filter(({ decision }) => decision.reasons.length || decision.warnings.length);
+  const shown = flagged.filter(({ decision }) => !only || decision.reasons.includes(only) || decision.warnings.includes(only));
   $('removed-rows').replaceChildren(...shown.map((sample) => {
     const { row, text, decision } = sample;
     const meta = el('div', { class: 'meta' });
@@ -453,7 +502,7 @@ drop.addEventListener('drop', (e) => {
 $('demo').addEventListener('click', () => loadDemo().catch((e) => fail(e.message)));
 $('run').addEventListener('click', run);
 $('cancel').addEventListener('click', cancel);
-for (const id of ['exact', 'normalize', 'fields-input', 'pii-mode', 'lang-codes', 'min-words', 'max-words', 'rewrite', 'prefs', 'prefs-format', 'max-length', 'max-prompt-length', 'export']) {
+for (const id of ['exact', 'normalize', 'near', 'near-threshold', 'near-verify', 'near-keep', 'fields-input', 'pii-mode', 'lang-codes', 'min-words', 'max-words', 'rewrite', 'prefs', 'prefs-format', 'max-length', 'max-prompt-length', 'export']) {
   $(id).addEventListener('input', () => { $('preset').value = ''; controlsToConfig(); });
 }
 for (const input of document.querySelectorAll('[data-rule]')) {
@@ -472,6 +521,7 @@ $('config-json').addEventListener('input', () => {
   }
 });
 $('reason-filter').addEventListener('change', renderRemoved);
+$('cluster-pick').addEventListener('change', (e) => showCluster(Number(e.target.value)));
 $('apply-thresholds').addEventListener('click', applyThresholds);
 showConfig();
 startWorker();

@@ -30,8 +30,9 @@ function throttle(id, phase, total) {
   };
 }
 
-function analyse(id, file, config, phase, tokenizer = null) {
+function analyse(id, file, config, phase, tokenizer = null, evals = []) {
   const engine = new Engine(JSON.stringify(config));
+  for (const e of evals) engine.add_eval_set(e.name, new Uint8Array(new FileReaderSync().readAsArrayBuffer(e)));
   if (tokenizer) engine.set_tokenizer(new Uint8Array(new FileReaderSync().readAsArrayBuffer(tokenizer)), tokenizer.name);
   const started = performance.now();
   let more = true;
@@ -74,9 +75,9 @@ function rejudge({ id, filter }) {
   postMessage({ type: 'rejudged', id, counts: JSON.parse(lastOutcome.rejudge(JSON.stringify(filter))) });
 }
 
-function run({ id, file, config, tokenizer }) {
+function run({ id, file, config, tokenizer, evals }) {
   const started = performance.now();
-  const outcome = analyse(id, file, config, 'analyse', tokenizer);
+  const outcome = analyse(id, file, config, 'analyse', tokenizer, evals);
   const split = outcome.splitter();
   const progress = throttle(id, 'write', file.size);
   const kept = [];
@@ -102,6 +103,20 @@ function run({ id, file, config, tokenizer }) {
     view: config.prefs ? JSON.parse(outcome.prefs_view(text)) : null,
   }));
   const exportName = outcome.export_name();
+  // The cluster viewer: members' compared text and exact Jaccard with the cluster's survivor.
+  const byRow = new Map(samples.map((s) => [s.row, s.text]));
+  const clusters = JSON.parse(outcome.cluster_rows_json()).map(([cluster, rows]) => {
+    const present = rows.filter((r) => byRow.has(r));
+    const keptRaw = byRow.get(present[0]);
+    return {
+      cluster,
+      members: present.map((r) => ({
+        row: r,
+        text: outcome.compared_text(byRow.get(r)) ?? byRow.get(r),
+        jaccard: outcome.near_jaccard(keptRaw, byRow.get(r)),
+      })),
+    };
+  }).filter((c) => c.members.length > 1);
   outcome.set_timing('write_outputs', performance.now() - splitStarted);
   outcome.set_timing('total', performance.now() - started);
   const type = 'application/octet-stream';
@@ -115,12 +130,14 @@ function run({ id, file, config, tokenizer }) {
     keptName: outcome.kept_name(),
     removedName: outcome.removed_name(),
     export: exportName ? new Blob(exported, { type: 'application/x-ndjson' }) : null,
+    clusters,
     exportName,
     samples,
   });
   split.free();
   if (lastOutcome) lastOutcome.free();
   lastOutcome = config.filter ? outcome : (outcome.free(), null);
+  // (near-duplicate similarities are computed above, while the outcome is alive)
 }
 
 onmessage = async ({ data }) => {

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use super::{Format, ReaderOptions, RowReader};
 use crate::Result;
 
-const MAX_SAMPLES: usize = 200;
+const MAX_SAMPLES: usize = 500;
 const MAX_SAMPLE_BYTES: usize = 4096;
 
 /// Where a piece of output goes.

@@ -57,6 +57,11 @@ impl Engine {
         self.job_mut()?.set_tokenizer_json(json, name).map_err(js_error)
     }
 
+    /// Adds an evaluation set (a whole file's bytes) for the contamination check. Returns its rows.
+    pub fn add_eval_set(&mut self, name: &str, bytes: &[u8]) -> Result<f64, JsError> {
+        self.job_mut()?.add_eval_set(name, bytes).map(|n| n as f64).map_err(js_error)
+    }
+
     /// The name of the pass the next bytes belong to (`analyse`, ...).
     pub fn pass(&self) -> String {
         self.job.as_ref().map_or("done", |j| j.pass().name()).to_string()
@@ -133,6 +138,22 @@ impl JobOutcome {
 
     pub fn removed_name(&self) -> String {
         self.inner.output_names().1
+    }
+
+    /// The largest near-duplicate clusters as JSON `[[cluster, [rows, survivor first]], ...]`.
+    pub fn cluster_rows_json(&self) -> String {
+        serde_json::to_string(&self.inner.cluster_rows).expect("serialisable")
+    }
+
+    /// Exact Jaccard of two rows' compared texts under the near-dedup settings (-1 without it).
+    pub fn near_jaccard(&self, row_a: &str, row_b: &str) -> f64 {
+        let text = |raw: &str| self.inner.compared_text(raw.as_bytes()).unwrap_or_default();
+        self.inner.near_jaccard(&text(row_a), &text(row_b)).unwrap_or(-1.0)
+    }
+
+    /// The compared text of a row (its configured fields, or its schema's).
+    pub fn compared_text(&self, row_text: &str) -> Option<String> {
+        self.inner.compared_text(row_text.as_bytes())
     }
 
     /// The export file's name (`export.trl.jsonl`, ...), or `undefined` without export.

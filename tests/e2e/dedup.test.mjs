@@ -1,0 +1,98 @@
+// Near-duplicate dedup and contamination in the page: the same report as the CLI, the cluster
+// viewer with Jaccard and differing words marked, an eval set picked beside the training file.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { cliPath, REPO_ROOT, startHarness } from './harness.mjs';
+
+let harness;
+before(async () => {
+  harness = await startHarness();
+});
+after(async () => {
+  await harness?.close();
+});
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'datasieve-e2e-dedup-'));
+const DEMO = path.join(REPO_ROOT, 'www/demo/demo.jsonl');
+
+function comparable(report) {
+  const { timings_ms: _, ...rest } = report;
+  return rest;
+}
+
+function cli(args) {
+  const out = mkdtempSync(path.join(tmp, 'cli-'));
+  try {
+    execFileSync(cliPath(), [...args, '--out', out], { stdio: 'pipe' });
+  } catch (e) {
+    if (e.status !== 1) throw new Error(`datasieve ${args.join(' ')} exited ${e.status}: ${e.stderr}`);
+  }
+  return JSON.parse(readFileSync(path.join(out, 'report.json')));
+}
+
+async function report(page) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-report]')]);
+  const file = path.join(tmp, `${Date.now()}-report.json`);
+  await dl.saveAs(file);
+  return JSON.parse(readFileSync(file));
+}
+
+test('near duplicates: same clusters as `datasieve dedup --exact --near`, viewer shows Jaccard and differences', async () => {
+  const { page, consoleErrors } = await harness.openPage('/');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.check('[data-testid=near]');
+  await page.setInputFiles('[data-testid=file-input]', DEMO);
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])');
+  const r = await report(page);
+  assert.deepEqual(comparable(r), comparable(cli(['dedup', DEMO, '--exact', '--near'])));
+  assert.ok(r.removed_by.near_duplicate >= 1);
+  assert.ok(r.stats.dedup.near.clusters >= 1);
+
+  await page.waitForSelector('[data-testid=clusters]:not([hidden])');
+  const members = page.locator('#cluster-view .member');
+  assert.ok(await members.count() >= 2);
+  assert.match(await members.nth(1).textContent(), /Jaccard 0\.\d{3} with row \d+/);
+  assert.ok(await page.locator('#cluster-view ins').count() >= 1, 'differing words are marked');
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('contamination: an eval set picked beside the training file flags shared 13-grams', async () => {
+  const rows = readFileSync(DEMO, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // An "eval set" holding a passage of one long training document.
+  const long = rows.find((r) => r.text.split(/\s+/).length > 200).text;
+  const evalPath = path.join(tmp, 'eval.jsonl');
+  writeFileSync(evalPath, `${JSON.stringify({ question: long.split(/\s+/).slice(40, 80).join(' '), answer: 'B' })}\n`);
+  const { page } = await harness.openPage('/');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.uncheck('[data-testid=exact]');
+  await page.setInputFiles('[data-testid=eval-files]', evalPath);
+  await page.setInputFiles('[data-testid=file-input]', DEMO);
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])');
+  const r = await report(page);
+  assert.ok(r.removed_by.contamination >= 1, 'the document and its copies are flagged');
+  assert.deepEqual(r.stats.contamination.eval_sets, [{ name: 'eval.jsonl', rows: 1 }]);
+  const configPath = path.join(tmp, 'config.json');
+  writeFileSync(configPath, JSON.stringify(r.config));
+  const c = (() => {
+    const out = mkdtempSync(path.join(tmp, 'cli-'));
+    try {
+      execFileSync(cliPath(), ['run', DEMO, '--config', configPath, '--against', evalPath, '--out', out], { stdio: 'pipe' });
+    } catch (e) {
+      assert.equal(e.status, 1, String(e.stderr));
+    }
+    return JSON.parse(readFileSync(path.join(out, 'report.json')));
+  })();
+  assert.deepEqual(comparable(r), comparable(c));
+  await page.selectOption('[data-testid=reason-filter]', 'contamination');
+  assert.match(await page.textContent('#removed-rows'), /contamination/);
+  await page.close();
+});
