@@ -874,10 +874,15 @@ impl ClusterSampler {
                 let kept = self.observed.get(&cluster.kept_row);
                 let mut estimated = Vec::new();
                 let mut exact = Vec::new();
-                for (&row, &id) in &self.wanted {
-                    if id != cluster.id || row == cluster.kept_row {
-                        continue;
-                    }
+                // In row order: the means are sums of floats, and the map's order is random.
+                let mut members: Vec<u32> = self
+                    .wanted
+                    .iter()
+                    .filter(|&(&row, &id)| id == cluster.id && row != cluster.kept_row)
+                    .map(|(&row, _)| row)
+                    .collect();
+                members.sort_unstable();
+                for row in members {
                     let (Some((kept_sig, kept_set)), Some((sig, set))) =
                         (kept, self.observed.get(&row))
                     else {

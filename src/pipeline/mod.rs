@@ -140,13 +140,8 @@ impl Stages {
         self.decisions.push(decision);
     }
 
-    /// The compared text of a row: the configured fields, or its schema's.
     fn text_of<'v>(&self, value: &'v Value) -> Option<std::borrow::Cow<'v, str>> {
-        if self.fields.is_empty() {
-            schema::text_of(value, self.defaults.for_row(value))
-        } else {
-            schema::text_of(value, &self.fields)
-        }
+        compared_text(&self.fields, &self.defaults, value)
     }
 
     /// The analyse pass for one parsed row. Filters and preference checks see every row; dedup
@@ -258,14 +253,29 @@ fn all_text(v: &Value) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("\n"))
 }
 
+/// The compared text of a row: the configured `fields`, or (none configured) its own schema's
+/// defaults. The one definition the job and the parallel signer ([`near::RangeSigner`]) share,
+/// so precomputed signatures are of exactly the text the job compares.
+pub(crate) fn compared_text<'v>(
+    fields: &[FieldPath],
+    defaults: &DefaultFields,
+    value: &'v Value,
+) -> Option<std::borrow::Cow<'v, str>> {
+    if fields.is_empty() {
+        schema::text_of(value, defaults.for_row(value))
+    } else {
+        schema::text_of(value, fields)
+    }
+}
+
 /// The fields compared for a row when none are configured: its own schema's defaults, so a
 /// mixed file is handled row by row. Parsed once per job, not per row.
-struct DefaultFields {
+pub(crate) struct DefaultFields {
     by_variant: Vec<(Schema, bool, Vec<FieldPath>)>,
 }
 
 impl DefaultFields {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let parse = |paths: Vec<&str>| paths.into_iter().map(|p| FieldPath::parse(p).expect("built-in paths are valid")).collect();
         let mut by_variant = Vec::new();
         for schema in [Schema::Text, Schema::Alpaca, Schema::Sharegpt, Schema::Messages, Schema::Preference, Schema::Kto] {
@@ -456,6 +466,20 @@ impl Job {
                 self.done = true;
                 Ok(false)
             }
+        }
+    }
+
+    /// Precomputed near-duplicate band keys for rows `first_row .. first_row + rows` of the
+    /// analyse pass (as made by [`near::RangeSigner`] over a byte range of the input, offset by
+    /// the rows before it). `signed` is a bitmap (bit `i % 64` of word `i / 64`: row
+    /// `first_row + i` has a signature); `keys` holds `bands` keys per row, zeros for rows
+    /// without one. The stage uses them instead of hashing those rows itself; everything else
+    /// is unchanged (a row removed before near dedup is still not indexed), so decisions are the
+    /// same as without. Rows not covered are hashed as usual. Call before pushing those rows.
+    pub fn supply_band_keys(&mut self, first_row: u64, rows: u32, signed: &[u64], keys: &[u64]) -> Result<()> {
+        match &mut self.stages.near {
+            Some(near) => near.supply_band_keys(first_row, rows, signed, keys),
+            None => Err(crate::Error::Usage("band keys supplied to a job without dedup.near".into())),
         }
     }
 
@@ -683,14 +707,7 @@ impl Outcome {
     /// The compared text of a row's bytes (the configured fields or its schema's).
     pub fn compared_text(&self, raw: &[u8]) -> Option<String> {
         let value: Value = serde_json::from_slice(raw).ok()?;
-        let defaults;
-        let paths: &[FieldPath] = if self.fields.is_empty() {
-            defaults = DefaultFields::new();
-            defaults.for_row(&value)
-        } else {
-            &self.fields
-        };
-        schema::text_of(&value, paths).map(|t| t.into_owned())
+        compared_text(&self.fields, &DefaultFields::new(), &value).map(|t| t.into_owned())
     }
 
     /// The file the export output goes to, when the config asks for one.

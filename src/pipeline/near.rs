@@ -5,7 +5,7 @@
 //! the shingle sets of the rows in candidate pairs and keeps only pairs at or above the
 //! threshold; then a sample pass measures the largest clusters' similarity for the report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,10 @@ use crate::dedup::lsh::{
     band_keys, optimal_param, shingle_set, CandidatePair, ClusterSampler, ClusterSimilarity, Clusters,
     EdgeVerifier, KeepPolicy, LshParams, NearDedupIndex,
 };
+use crate::config::PipelineConfig;
 use crate::dedup::minhash::{MinHasher, MinhashParams};
+use crate::io::{Format, ReaderOptions, RowContent, RowReader};
+use crate::schema::FieldPath;
 use crate::{Error, Result};
 
 /// Pipeline config key `dedup.near`. With nothing set it is datatrove's default MinHash dedup:
@@ -139,6 +142,8 @@ pub struct NearStage {
     index_bytes: u64,
     signature: Vec<u64>,
     keys: Vec<u64>,
+    /// Band keys computed elsewhere (parallel signers), by first row, waiting for their rows.
+    supplied: VecDeque<SignedRows>,
 }
 
 /// How many of the largest clusters the report describes, and members compared per cluster.
@@ -164,7 +169,38 @@ impl NearStage {
             index_bytes: 0,
             signature: Vec::new(),
             keys: Vec::new(),
+            supplied: VecDeque::new(),
         })
+    }
+
+    /// Queues precomputed band keys for rows `first_row ..` (see
+    /// [`Job::supply_band_keys`](super::Job::supply_band_keys) for the layout).
+    pub fn supply_band_keys(&mut self, first_row: u64, rows: u32, signed: &[u64], keys: &[u64]) -> Result<()> {
+        let bands = self.lsh.bands;
+        if signed.len() != (rows as usize).div_ceil(64) || keys.len() != rows as usize * bands {
+            return Err(Error::Usage(format!(
+                "band keys for {rows} rows need {} bitmap words and {} keys ({bands} bands), got {} and {}",
+                (rows as usize).div_ceil(64),
+                rows as usize * bands,
+                signed.len(),
+                keys.len()
+            )));
+        }
+        let block = SignedRows { first_row, rows, bands, signed: signed.to_vec(), keys: keys.to_vec() };
+        // Kept in row order whatever order they come in; lookups walk from the front.
+        let at = self.supplied.partition_point(|b| b.first_row < first_row);
+        self.supplied.insert(at, block);
+        Ok(())
+    }
+
+    /// The supplied keys of `row`: `None` = not supplied, `Some(None)` = supplied, no signature.
+    fn supplied_keys(supplied: &mut VecDeque<SignedRows>, row: u64) -> Option<Option<&[u64]>> {
+        // Rows arrive in increasing order, so blocks wholly before this row are spent.
+        while supplied.front().is_some_and(|b| b.first_row + u64::from(b.rows) <= row) {
+            supplied.pop_front();
+        }
+        let block = supplied.front().filter(|b| b.first_row <= row)?;
+        Some(block.keys_of((row - block.first_row) as usize))
     }
 
     /// Analyse pass: one row's compared text (`None`: no text or removed already; not indexed).
@@ -176,11 +212,20 @@ impl NearStage {
         }
         let Some(text) = text else { return };
         self.lengths[index] = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
-        if !self.hasher.signature(text, &mut self.signature) {
-            return;
+        match Self::supplied_keys(&mut self.supplied, row) {
+            Some(Some(keys)) => {
+                self.keys.clear();
+                self.keys.extend_from_slice(keys);
+            }
+            Some(None) => return,
+            None => {
+                if !self.hasher.signature(text, &mut self.signature) {
+                    return;
+                }
+                band_keys(&self.signature, self.lsh, &mut self.keys);
+            }
         }
         self.rows_hashed += 1;
-        band_keys(&self.signature, self.lsh, &mut self.keys);
         if self.config.verify {
             for earlier in self.index.candidates(row32, &self.keys) {
                 self.candidates.push(CandidatePair { earlier, row: row32 });
@@ -315,5 +360,144 @@ impl NearStage {
         self.hasher.shingles(a, &mut x);
         self.hasher.shingles(b, &mut y);
         crate::dedup::lsh::jaccard(&shingle_set(x), &shingle_set(y))
+    }
+}
+
+/// Band keys of consecutive rows: for each row whether it has a MinHash signature (rows whose
+/// compared text is missing, unreadable or shorter than `ngram` words have none) and its `bands`
+/// LSH band keys (zeros when it has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRows {
+    /// Row index of the first row (0 from a [`RangeSigner`]: the coordinator offsets).
+    pub first_row: u64,
+    pub rows: u32,
+    pub bands: usize,
+    /// Bit `i % 64` of word `i / 64`: row `first_row + i` has a signature.
+    pub signed: Vec<u64>,
+    /// `rows × bands` keys, row after row.
+    pub keys: Vec<u64>,
+}
+
+impl SignedRows {
+    /// Keys of the `i`-th row of the block, `None` when it has no signature.
+    pub fn keys_of(&self, i: usize) -> Option<&[u64]> {
+        let signed = self.signed.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1);
+        signed.then(|| &self.keys[i * self.bands..(i + 1) * self.bands])
+    }
+
+    /// One flat array for handing across a boundary (the page's workers): the bitmap words,
+    /// then the keys. Split again with [`SignedRows::split_packed`] given the row count.
+    pub fn packed(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(self.signed.len() + self.keys.len());
+        out.extend_from_slice(&self.signed);
+        out.extend_from_slice(&self.keys);
+        out
+    }
+
+    /// `(signed, keys)` of a [`packed`](Self::packed) array of `rows` rows.
+    pub fn split_packed(rows: u32, packed: &[u64]) -> Result<(&[u64], &[u64])> {
+        let words = (rows as usize).div_ceil(64);
+        if packed.len() < words {
+            return Err(Error::Usage(format!("packed band keys of {rows} rows are too short")));
+        }
+        Ok(packed.split_at(words))
+    }
+}
+
+/// Signs one byte range of an uncompressed JSONL input on its own (a parallel worker), so the
+/// job's analyse pass can take the band keys instead of hashing (see
+/// [`Job::supply_band_keys`](super::Job::supply_band_keys)).
+///
+/// The range must start at the input's first byte or just after a `\n`, and end at the input's
+/// end or just after a `\n`: then its rows are exactly the job's rows there, framed by the same
+/// [`RowReader`], and their compared text is taken by the job's own function. Rows are numbered
+/// from 0 within the range. Whether a row was removed before near dedup (filters, exact dups, ...)
+/// is not the signer's business: the job simply does not index such rows.
+pub struct RangeSigner {
+    reader: RowReader,
+    fields: Vec<FieldPath>,
+    defaults: super::DefaultFields,
+    hasher: MinHasher,
+    lsh: LshParams,
+    signature: Vec<u64>,
+    keys: Vec<u64>,
+    out: SignedRows,
+}
+
+impl RangeSigner {
+    /// A signer for `config`'s `dedup.near` settings and compared fields. The range is read as
+    /// JSONL whatever `input.format` says (the coordinator only splits JSONL).
+    pub fn new(config: &PipelineConfig) -> Result<RangeSigner> {
+        let near = config
+            .dedup
+            .near
+            .clone()
+            .ok_or_else(|| Error::Config("a range signer needs dedup.near in the config".into()))?;
+        near.validate()?;
+        let lsh = near.lsh()?;
+        let options = ReaderOptions { format: Some(Format::Jsonl), ..config.input.clone() };
+        Ok(RangeSigner {
+            reader: RowReader::new(options),
+            fields: config.field_paths()?,
+            defaults: super::DefaultFields::new(),
+            hasher: near.hasher()?,
+            lsh,
+            signature: Vec::new(),
+            keys: Vec::new(),
+            out: SignedRows { first_row: 0, rows: 0, bands: lsh.bands, signed: Vec::new(), keys: Vec::new() },
+        })
+    }
+
+    /// Feeds the next bytes of the range (any size, cut anywhere).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        let RangeSigner { reader, fields, defaults, hasher, lsh, signature, keys, out } = self;
+        reader.push(chunk, &mut |r| {
+            sign_row(&r.content, fields, defaults, hasher, *lsh, signature, keys, out);
+            Ok(())
+        })
+    }
+
+    /// Rows signed so far.
+    pub fn rows(&self) -> u32 {
+        self.out.rows
+    }
+
+    /// Ends the range (its last row may lack a newline) and hands out every row's keys.
+    pub fn finish(mut self) -> Result<SignedRows> {
+        let RangeSigner { reader, fields, defaults, hasher, lsh, signature, keys, out } = &mut self;
+        reader.finish(&mut |r| {
+            sign_row(&r.content, fields, defaults, hasher, *lsh, signature, keys, out);
+            Ok(())
+        })?;
+        Ok(self.out)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sign_row(
+    content: &RowContent,
+    fields: &[FieldPath],
+    defaults: &super::DefaultFields,
+    hasher: &MinHasher,
+    lsh: LshParams,
+    signature: &mut Vec<u64>,
+    keys: &mut Vec<u64>,
+    out: &mut SignedRows,
+) {
+    let i = out.rows as usize;
+    out.rows += 1;
+    if out.signed.len() * 64 <= i {
+        out.signed.push(0);
+    }
+    let text = match content {
+        RowContent::Value(v) => super::compared_text(fields, defaults, v),
+        _ => None,
+    };
+    if text.is_some_and(|t| hasher.signature(&t, signature)) {
+        band_keys(signature, lsh, keys);
+        out.signed[i / 64] |= 1 << (i % 64);
+        out.keys.extend_from_slice(keys);
+    } else {
+        out.keys.extend(std::iter::repeat_n(0, out.bands));
     }
 }

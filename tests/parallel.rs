@@ -1,0 +1,188 @@
+//! Parallel signing: band keys computed by `RangeSigner`s over byte ranges of a JSONL input and
+//! supplied to the job give exactly the decisions and report of the job hashing every row itself.
+
+use datasieve::config::PipelineConfig;
+use datasieve::pipeline::near::{RangeSigner, SignedRows};
+use datasieve::pipeline::{Job, Outcome};
+use serde_json::Value;
+
+/// A JSONL input with the awkward parts: a BOM, CRLF lines, blank lines, a broken line, a row
+/// without text, a row shorter than a shingle, exact and near duplicates (the dedup fixture's
+/// 126 rows, which hold clusters of edited copies).
+fn awkward_input() -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dedup/datatrove_clusters.jsonl");
+    let source = std::fs::read(path).expect("the dedup fixture");
+    let rows: Vec<Value> = source
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("fixture row"))
+        .collect();
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    for (i, row) in rows.iter().enumerate() {
+        let line = serde_json::to_string(&serde_json::json!({ "text": row["text"], "id": i })).unwrap();
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+        match i % 17 {
+            4 => out.extend_from_slice(b"\n\r\n"),                           // blank lines
+            8 => out.extend_from_slice(b"{\"text\": \"broken\n"),            // unreadable row
+            11 => out.extend_from_slice(b"{\"id\": \"no text here\"}\n"),     // nothing compared
+            13 => out.extend_from_slice(b"{\"text\": \"four short words\"}\n"), // < 5 words
+            _ => {}
+        }
+        if i % 20 == 7 {
+            out.extend_from_slice(line.as_bytes()); // an exact copy
+            out.push(b'\n');
+        }
+    }
+    // The last row has no final newline.
+    out.extend_from_slice(b"{\"text\": \"the very last row of the file has no newline after it\"}");
+    out
+}
+
+/// Byte offsets cutting `input` into `parts` ranges, each cut just after a `\n`.
+fn cuts(input: &[u8], parts: usize) -> Vec<usize> {
+    let mut at = vec![0];
+    for k in 1..parts {
+        let guess = input.len() * k / parts;
+        let nl = input[guess..].iter().position(|&b| b == b'\n').expect("a newline after the guess");
+        at.push(guess + nl + 1);
+    }
+    at.push(input.len());
+    at
+}
+
+fn plain_job(input: &[u8], config: &PipelineConfig) -> Outcome {
+    let mut job = Job::new(config.clone()).unwrap();
+    loop {
+        for chunk in input.chunks(997) {
+            job.push(chunk).unwrap();
+        }
+        if !job.end_pass().unwrap() {
+            break;
+        }
+    }
+    job.finish().unwrap()
+}
+
+/// Signs each range on its own (in chunks, as a worker reads it).
+fn sign_ranges(input: &[u8], config: &PipelineConfig, cuts: &[usize]) -> Vec<SignedRows> {
+    cuts.windows(2)
+        .map(|w| {
+            let mut signer = RangeSigner::new(config).unwrap();
+            for chunk in input[w[0]..w[1]].chunks(1013) {
+                signer.push(chunk).unwrap();
+            }
+            signer.finish().unwrap()
+        })
+        .collect()
+}
+
+/// The coordinator: supplies each range's keys (offset by the rows before it) before pushing the
+/// range's bytes, in the order given by `supply_order` for the first pass.
+fn parallel_job(input: &[u8], config: &PipelineConfig, cuts: &[usize], signed: &[SignedRows]) -> Outcome {
+    let mut job = Job::new(config.clone()).unwrap();
+    let mut first_rows = vec![0u64];
+    for s in signed {
+        first_rows.push(first_rows.last().unwrap() + u64::from(s.rows));
+    }
+    // Keys may arrive in any order: supply the last range's first.
+    for k in (0..signed.len()).rev() {
+        let packed = signed[k].packed();
+        let (bitmap, keys) = SignedRows::split_packed(signed[k].rows, &packed).unwrap();
+        job.supply_band_keys(first_rows[k], signed[k].rows, bitmap, keys).unwrap();
+    }
+    for w in cuts.windows(2) {
+        for chunk in input[w[0]..w[1]].chunks(997) {
+            job.push(chunk).unwrap();
+        }
+    }
+    while job.end_pass().unwrap() {
+        for chunk in input.chunks(997) {
+            job.push(chunk).unwrap();
+        }
+    }
+    assert_eq!(job.progress().rows, *first_rows.last().unwrap(), "the signers framed the job's rows");
+    job.finish().unwrap()
+}
+
+fn decisions(outcome: &Outcome) -> String {
+    let mut out = Vec::new();
+    outcome.write_decisions(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn config(json: &str) -> PipelineConfig {
+    PipelineConfig::from_json(json).unwrap()
+}
+
+const CONFIGS: &[&str] = &[
+    r#"{"dedup": {"exact": {}, "near": {}}}"#,
+    r#"{"dedup": {"exact": {}, "near": {"verify": true, "threshold": 0.7, "keep": "longest"}}}"#,
+    r#"{"dedup": {"near": {"ngram": 3, "perms": 64, "threshold": 0.5}}, "filter": {"basic": {"min_words": 90}}}"#,
+];
+
+#[test]
+fn supplied_keys_give_the_plain_jobs_decisions_and_report() {
+    let input = awkward_input();
+    for json in CONFIGS {
+        let config = config(json);
+        let plain = plain_job(&input, &config);
+        let near = &plain.report.stats["dedup"]["near"];
+        assert!(near["clusters"].as_u64().unwrap() >= 5, "{json}: the fixture has near-duplicate clusters");
+        assert!(plain.report.removed_by.contains_key("parse_error"), "the broken lines are rows");
+        for parts in [1, 3] {
+            let cuts = cuts(&input, parts);
+            let signed = sign_ranges(&input, &config, &cuts);
+            // Rows without a signature: the no-text rows, the unreadable ones, the short ones.
+            let unsigned: u32 = signed.iter().map(|s| s.rows - s.signed.iter().map(|w| w.count_ones()).sum::<u32>()).sum();
+            // (With 3-word shingles the four-word rows have one.)
+            assert!(unsigned >= 2 * 7, "{json}: unsigned rows are marked ({unsigned})");
+            let parallel = parallel_job(&input, &config, &cuts, &signed);
+            assert_eq!(decisions(&parallel), decisions(&plain), "{json}, {parts} ranges: decisions");
+            assert_eq!(parallel.report.to_json_pretty(), plain.report.to_json_pretty(), "{json}, {parts} ranges: report");
+        }
+    }
+}
+
+#[test]
+fn supplied_keys_are_used_not_recomputed() {
+    let input = awkward_input();
+    let config = config(CONFIGS[0]);
+    let cuts = cuts(&input, 3);
+    let mut signed = sign_ranges(&input, &config, &cuts);
+    let plain = plain_job(&input, &config);
+    // Every signed row of the middle range gets the same keys: they all collide.
+    let middle = &mut signed[1];
+    for i in 0..middle.rows as usize {
+        if middle.keys_of(i).is_some() {
+            middle.keys[i * middle.bands..(i + 1) * middle.bands].fill(42);
+        }
+    }
+    let forged = parallel_job(&input, &config, &cuts, &signed);
+    let plain_near = plain.report.removed_by.get("near_duplicate").copied().unwrap_or(0);
+    let forged_near = forged.report.removed_by.get("near_duplicate").copied().unwrap_or(0);
+    assert!(forged_near > plain_near + 10, "forged keys cluster the middle range: {forged_near} vs {plain_near}");
+}
+
+#[test]
+fn ranges_cover_the_rows_and_wrong_sizes_are_refused() {
+    let input = awkward_input();
+    let config = config(CONFIGS[0]);
+    let whole = sign_ranges(&input, &config, &cuts(&input, 1)).remove(0);
+    let parts = sign_ranges(&input, &config, &cuts(&input, 3));
+    assert_eq!(parts.iter().map(|s| s.rows).sum::<u32>(), whole.rows);
+    // The ranges' rows, laid end to end, are the whole input's rows with the same keys.
+    let mut row = 0;
+    for part in &parts {
+        for i in 0..part.rows as usize {
+            assert_eq!(part.keys_of(i), whole.keys_of(row), "row {row}");
+            row += 1;
+        }
+    }
+    let mut job = Job::new(config.clone()).unwrap();
+    assert!(job.supply_band_keys(0, 10, &[0], &[0; 13]).is_err(), "14 bands per row");
+    assert!(job.supply_band_keys(0, 65, &[0], &[0; 65 * 14]).is_err(), "65 rows need 2 bitmap words");
+    let mut exact_only = Job::new(PipelineConfig::from_json(r#"{"dedup": {"exact": {}}}"#).unwrap()).unwrap();
+    assert!(exact_only.supply_band_keys(0, 1, &[1], &[0; 14]).is_err(), "no near stage");
+    assert!(RangeSigner::new(&PipelineConfig::default()).is_err(), "a signer needs dedup.near");
+}
