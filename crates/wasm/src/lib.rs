@@ -13,6 +13,7 @@
 
 use datasieve::config::PipelineConfig;
 use datasieve::io::{Destination, Splitter};
+use datasieve::pipeline::near::{RangeSigner, SignedRows};
 use datasieve::pipeline::{Job, Outcome};
 use wasm_bindgen::prelude::*;
 
@@ -73,6 +74,13 @@ impl Engine {
         self.job_mut()?.end_pass().map_err(js_error)
     }
 
+    /// Band keys a [`Signer`] computed for rows `first_row .. first_row + rows` (its `finish()`
+    /// output, `first_row` = the rows of the ranges before it). Call before pushing those rows.
+    pub fn supply_band_keys(&mut self, first_row: f64, rows: u32, packed: &[u64]) -> Result<(), JsError> {
+        let (signed, keys) = SignedRows::split_packed(rows, packed).map_err(js_error)?;
+        self.job_mut()?.supply_band_keys(first_row as u64, rows, signed, keys).map_err(js_error)
+    }
+
     /// Rows read so far.
     pub fn rows(&self) -> f64 {
         self.job.as_ref().map_or(0.0, |j| j.progress().rows as f64)
@@ -86,6 +94,48 @@ impl Engine {
 
     fn job_mut(&mut self) -> Result<&mut Job, JsError> {
         self.job.as_mut().ok_or_else(|| JsError::new("push after finish"))
+    }
+}
+
+/// Near-duplicate band keys of one byte range of a JSONL file (a sign worker), for
+/// [`Engine::supply_band_keys`]. The range starts at the file's start or after a `\n` and ends
+/// at its end or after a `\n`.
+#[wasm_bindgen]
+pub struct Signer {
+    inner: Option<RangeSigner>,
+    /// Rows of the range once finished.
+    finished_rows: u32,
+}
+
+#[wasm_bindgen]
+impl Signer {
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str) -> Result<Signer, JsError> {
+        let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
+        Ok(Signer { inner: Some(RangeSigner::new(&config).map_err(js_error)?), finished_rows: 0 })
+    }
+
+    /// Feeds the next chunk of the range (any size, cut anywhere).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        self.signer_mut()?.push(chunk).map_err(js_error)
+    }
+
+    /// Rows framed so far (after `finish`: all the range's rows).
+    pub fn rows(&self) -> u32 {
+        self.inner.as_ref().map_or(self.finished_rows, RangeSigner::rows)
+    }
+
+    /// Ends the range: every row's keys, packed (bitmap words of "has a signature", then
+    /// `bands` keys per row). The signer cannot be pushed to afterwards.
+    pub fn finish(&mut self) -> Result<Vec<u64>, JsError> {
+        let signer = self.inner.take().ok_or_else(|| JsError::new("finish called twice"))?;
+        let signed = signer.finish().map_err(js_error)?;
+        self.finished_rows = signed.rows;
+        Ok(signed.packed())
+    }
+
+    fn signer_mut(&mut self) -> Result<&mut RangeSigner, JsError> {
+        self.inner.as_mut().ok_or_else(|| JsError::new("push after finish"))
     }
 }
 
