@@ -34,7 +34,7 @@ function onWorkerMessage(msg) {
   if (msg.id !== state.job) return; // a message from a job that was cancelled or replaced
   if (msg.type === 'progress') {
     // One bar per pass over the file (inspect; analyse, maybe more; write outputs).
-    const label = { inspect: 'inspecting', analyse: 'analysing', write: 'writing outputs' }[msg.phase] || msg.phase;
+    const label = { inspect: 'inspecting', sign: 'signing in parallel', analyse: 'analysing', write: 'writing outputs' }[msg.phase] || msg.phase;
     $('progress').value = msg.total ? msg.done / msg.total : 1;
     $('status').textContent = `${label}: ${mb(msg.done)} of ${mb(msg.total)}, ${msg.rows.toLocaleString()} rows`;
   } else if (msg.type === 'inspected') {

@@ -1,16 +1,31 @@
 // The engine's worker: reads the File itself, by ranges, and runs the wasm core on it.
 // The main thread only renders what this posts. Cancelling = the main thread terminates us.
 //
-// Messages in:  {type: 'inspect' | 'run', id, file, config}
+// Messages in:  {type: 'inspect' | 'run', id, file, config, workers?}
+//               (workers: sign workers for near dedup; 1 = none; unset = chosen from the file)
 // Messages out: {type: 'ready', version} | {type: 'progress', id, phase, done, total, rows}
 //               | {type: 'inspected', id, report, preview} | {type: 'done', id, report, ...}
 //               | {type: 'error', id, message}
+//
+// Parallel signing (near dedup on a large uncompressed JSONL file): the file is cut into N byte
+// ranges at newlines; N sign workers (sign-worker.js, started from here) compute the MinHash band
+// keys of their range's rows; this worker keeps the one index and union-find: it supplies range
+// k's keys to the engine, then pushes range k's bytes, in order. Same decisions as one worker.
+// Cancelling terminates this worker, and with it the sign workers it started.
 import init, { Engine, version } from './pkg/datasieve_wasm.js';
 
 const CHUNK = 4 << 20;          // bytes read per step
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
+const PARALLEL_MIN_BYTES = 8 << 20; // below this, starting workers costs more than it saves
+const MAX_SIGN_WORKERS = 8;
 
-const ready = init().then(() => postMessage({ type: 'ready', version: version() }));
+// The compiled module is kept to hand to the sign workers (no second download or compile).
+const wasmUrl = new URL('./pkg/datasieve_wasm_bg.wasm', import.meta.url);
+const wasmModule = WebAssembly.compileStreaming(fetch(wasmUrl))
+  .catch(async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()));
+const ready = wasmModule
+  .then((module) => init({ module_or_path: module }))
+  .then(() => postMessage({ type: 'ready', version: version() }));
 
 function* chunks(file) {
   const reader = new FileReaderSync();
@@ -30,27 +45,148 @@ function throttle(id, phase, total) {
   };
 }
 
-function analyse(id, file, config, phase, tokenizer = null, evals = []) {
+async function analyse(id, file, config, phase, tokenizer = null, evals = [], workers = undefined) {
   const engine = new Engine(JSON.stringify(config));
   for (const e of evals) engine.add_eval_set(e.name, new Uint8Array(new FileReaderSync().readAsArrayBuffer(e)));
   if (tokenizer) engine.set_tokenizer(new Uint8Array(new FileReaderSync().readAsArrayBuffer(tokenizer)), tokenizer.name);
   const started = performance.now();
+  const ranges = phase === 'inspect' ? null : parallelRanges(file, config, workers);
+  let signed = null;
   let more = true;
   while (more) {
     // Most jobs read the file once; some stages need it again (engine.end_pass() says so).
-    const progress = throttle(id, phase === 'inspect' ? phase : engine.pass(), file.size);
-    let done = 0;
-    for (const chunk of chunks(file)) {
-      engine.push(chunk);
-      done += chunk.length;
-      progress(done, engine.rows());
+    const pass = engine.pass();
+    const progress = throttle(id, phase === 'inspect' ? phase : pass, file.size);
+    if (ranges && pass === 'analyse' && !signed) {
+      signed = await analyseSigned(id, engine, file, config, ranges, progress);
+    } else {
+      let done = 0;
+      for (const chunk of chunks(file)) {
+        engine.push(chunk);
+        done += chunk.length;
+        progress(done, engine.rows());
+      }
+      progress(done, engine.rows(), true);
     }
-    progress(done, engine.rows(), true);
     more = engine.end_pass();
   }
   const outcome = engine.finish();
   outcome.set_timing('analyse', performance.now() - started);
+  if (signed) {
+    outcome.set_timing('sign', signed.ms);
+    outcome.set_timing('sign_workers', signed.workers);
+  }
   return outcome;
+}
+
+/**
+ * Byte ranges `[start, end)` for parallel signing, each ending just after a newline, or null
+ * when the job is for one worker: no near dedup, not uncompressed JSONL, a small file (unless
+ * `workers` asks for more than one), or one range only.
+ */
+function parallelRanges(file, config, workers) {
+  if (!config.dedup?.near) return null;
+  if (config.input?.format && config.input.format !== 'jsonl') return null;
+  const n = workers ?? (file.size >= PARALLEL_MIN_BYTES
+    ? Math.min(MAX_SIGN_WORKERS, Math.max(2, navigator.hardwareConcurrency || 2)) : 1);
+  if (n < 2) return null;
+  const reader = new FileReaderSync();
+  const head = new Uint8Array(reader.readAsArrayBuffer(file.slice(0, 4096)));
+  if (head[0] === 0x1f && head[1] === 0x8b) return null; // gzip: one stream, read in order
+  let at = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  while (at < head.length && ' \t\r\n'.includes(String.fromCharCode(head[at]))) at++;
+  if (head[at] !== 0x7b) return null; // '{': JSONL (a JSON array or CSV is framed differently)
+  const cuts = [0];
+  for (let k = 1; k < n; k++) {
+    let from = Math.max(Math.floor((file.size * k) / n), cuts[cuts.length - 1]);
+    // The cut goes just after the next newline (a row never spans two ranges).
+    let cut = file.size;
+    while (from < file.size) {
+      const probe = new Uint8Array(reader.readAsArrayBuffer(file.slice(from, from + 65536)));
+      const nl = probe.indexOf(0x0a);
+      if (nl >= 0) { cut = from + nl + 1; break; }
+      from += probe.length;
+    }
+    if (cut > cuts[cuts.length - 1] && cut < file.size) cuts.push(cut);
+  }
+  cuts.push(file.size);
+  const ranges = cuts.slice(1).map((end, k) => [cuts[k], end]);
+  return ranges.length >= 2 ? ranges : null;
+}
+
+let signWorkers = []; // the running sign workers, stopped on error and when the pass is over
+
+function stopSignWorkers() {
+  for (const w of signWorkers) w.terminate();
+  signWorkers = [];
+}
+
+/**
+ * The analyse pass with band keys from sign workers: range k's keys are supplied (offset by the
+ * rows of the ranges before it) just before range k's bytes are pushed; keys arrive in any order.
+ */
+async function analyseSigned(id, engine, file, config, ranges, progress) {
+  const module = await wasmModule;
+  const started = performance.now();
+  const signedBytes = ranges.map(() => 0);
+  const signProgress = throttle(id, 'sign', file.size);
+  const results = ranges.map(([start, end], index) => new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./sign-worker.js', import.meta.url), { type: 'module' });
+    signWorkers.push(w);
+    w.onmessage = ({ data }) => {
+      if (data.type === 'progress') {
+        signedBytes[index] = data.done;
+        signProgress(signedBytes.reduce((a, b) => a + b, 0), engine.rows());
+      } else if (data.type === 'signed') {
+        signedBytes[index] = end - start;
+        signProgress(signedBytes.reduce((a, b) => a + b, 0), engine.rows());
+        resolve(data);
+        w.terminate();
+      } else {
+        reject(new Error(`sign worker ${index}: ${data.message}`));
+      }
+    };
+    w.onerror = (e) => reject(new Error(`sign worker ${index}: ${e.message || 'failed to start'}`));
+    w.postMessage({ module, file, start, end, config, index });
+  }));
+  for (const r of results) r.catch(() => {}); // a failure is handled where the range is awaited
+  let signedAt = 0;
+  try {
+    let firstRow = 0;
+    let supplying = true;
+    let done = 0;
+    for (let k = 0; k < ranges.length; k++) {
+      if (supplying) {
+        try {
+          const { rows, keys, finishedAt } = await results[k];
+          engine.supply_band_keys(firstRow, rows, keys);
+          firstRow += rows;
+          signedAt = Math.max(signedAt, finishedAt);
+        } catch (e) {
+          // The engine hashes rows nobody supplied keys for: slower, same result. Later ranges'
+          // row offsets are unknown without this range's count, so they are hashed here too.
+          console.warn(`parallel signing stopped, the engine signs the rest: ${e.message}`);
+          supplying = false;
+          stopSignWorkers();
+        }
+      }
+      const [start, end] = ranges[k];
+      const reader = new FileReaderSync();
+      for (let at = start; at < end; at += CHUNK) {
+        const chunk = new Uint8Array(reader.readAsArrayBuffer(file.slice(at, Math.min(at + CHUNK, end))));
+        engine.push(chunk);
+        done += chunk.length;
+        progress(done, engine.rows());
+      }
+    }
+    progress(done, engine.rows(), true);
+  } finally {
+    stopSignWorkers();
+  }
+  // Wall time from the start of signing to the last range signed (clocks of other workers are
+  // compared through timeOrigin).
+  const signMs = signedAt ? signedAt - (performance.timeOrigin + started) : 0;
+  return { ms: signMs, workers: ranges.length };
 }
 
 /** The first rows as text, for the preview (lines of the first 64 kB). */
@@ -62,8 +198,8 @@ function preview(file) {
   return text.split('\n').filter((l) => l.trim()).slice(0, 5).map((l) => l.slice(0, 600));
 }
 
-function inspect({ id, file, config }) {
-  const outcome = analyse(id, file, config, 'inspect');
+async function inspect({ id, file, config }) {
+  const outcome = await analyse(id, file, config, 'inspect');
   postMessage({ type: 'inspected', id, report: outcome.report_json(), preview: preview(file) });
   outcome.free();
 }
@@ -75,9 +211,9 @@ function rejudge({ id, filter }) {
   postMessage({ type: 'rejudged', id, counts: JSON.parse(lastOutcome.rejudge(JSON.stringify(filter))) });
 }
 
-function run({ id, file, config, tokenizer, evals }) {
+async function run({ id, file, config, tokenizer, evals, workers }) {
   const started = performance.now();
-  const outcome = analyse(id, file, config, 'analyse', tokenizer, evals);
+  const outcome = await analyse(id, file, config, 'analyse', tokenizer, evals, workers);
   const split = outcome.splitter();
   const progress = throttle(id, 'write', file.size);
   const kept = [];
@@ -143,8 +279,8 @@ function run({ id, file, config, tokenizer, evals }) {
 onmessage = async ({ data }) => {
   await ready;
   try {
-    if (data.type === 'inspect') inspect(data);
-    else if (data.type === 'run') run(data);
+    if (data.type === 'inspect') await inspect(data);
+    else if (data.type === 'run') await run(data);
     else if (data.type === 'rejudge') rejudge(data);
   } catch (e) {
     postMessage({ type: 'error', id: data.id, message: String(e && e.message ? e.message : e) });

@@ -1,0 +1,185 @@
+// Parallel signing in the page: near dedup of a large JSONL file signs its byte ranges in several
+// sign workers (www/sign-worker.js) and gives the same report and decisions as the CLI; cancel
+// stops the sign workers too.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { cliPath, REPO_ROOT, startHarness } from './harness.mjs';
+
+let harness;
+before(async () => {
+  harness = await startHarness();
+});
+after(async () => {
+  await harness?.close();
+});
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'datasieve-e2e-parallel-'));
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * About `mb` MB of JSONL documents of 60–200 words; about one row in eight is an edited copy of
+ * an earlier row (a near duplicate), one in fifty an exact copy; with CRLF lines, blank lines, an
+ * unreadable line, rows without text and rows too short to sign, and a BOM at the start.
+ */
+function generate(file, mb) {
+  const random = rng(7);
+  const vocabulary = Array.from({ length: 5000 }, (_, i) => `w${i.toString(36)}${'aeiou'[i % 5]}`);
+  const lines = [];
+  const docs = [];
+  let bytes = 3;
+  for (let i = 0; bytes < mb * 1e6; i++) {
+    let text;
+    const roll = random();
+    if (docs.length > 10 && roll < 0.12) {
+      const words = docs[Math.floor(random() * docs.length)].split(' ');
+      for (let e = 0; e < 3; e++) words[Math.floor(random() * words.length)] = vocabulary[Math.floor(random() * 5000)];
+      text = words.join(' ');
+    } else if (docs.length > 10 && roll < 0.14) {
+      text = docs[Math.floor(random() * docs.length)];
+    } else {
+      const n = 60 + Math.floor(random() * 140);
+      text = Array.from({ length: n }, () => vocabulary[Math.floor(random() * 5000)]).join(' ');
+      docs.push(text);
+    }
+    let line = JSON.stringify({ id: i, text }) + (i % 7 === 0 ? '\r\n' : '\n');
+    if (i % 997 === 5) line += '\n';
+    if (i % 1999 === 11) line += '{"text": "an unreadable line\n';
+    if (i % 1499 === 3) line += '{"id": "no text"}\n';
+    if (i % 1301 === 9) line += '{"text": "too short"}\n';
+    lines.push(line);
+    bytes += line.length;
+  }
+  writeFileSync(file, '\uFEFF' + lines.join(''));
+}
+
+const BIG = path.join(tmp, 'near-10mb.jsonl');
+generate(BIG, 10);
+
+function cli(args) {
+  const out = mkdtempSync(path.join(tmp, 'cli-'));
+  try {
+    execFileSync(cliPath(), [...args, '--out', out], { stdio: 'pipe' });
+  } catch (e) {
+    if (e.status !== 1) throw new Error(`datasieve ${args.join(' ')} exited ${e.status}: ${e.stderr}`);
+  }
+  return {
+    report: JSON.parse(readFileSync(path.join(out, 'report.json'))),
+    decisions: readFileSync(path.join(out, 'decisions.jsonl'), 'utf8'),
+  };
+}
+
+function comparable(report) {
+  const { timings_ms: _, ...rest } = report;
+  return rest;
+}
+
+async function download(page, testid) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
+  const file = path.join(tmp, `${Date.now()}-${testid}`);
+  await dl.saveAs(file);
+  return readFileSync(file, 'utf8');
+}
+
+async function openReady() {
+  const opened = await harness.openPage('/');
+  await opened.page.waitForSelector('body[data-ready=true]');
+  return opened;
+}
+
+test('near dedup of a 10 MB JSONL signs in several workers: same report and decisions as the CLI', async () => {
+  const { page, consoleErrors } = await openReady();
+  await page.check('[data-testid=near]');
+  await page.setInputFiles('[data-testid=file-input]', BIG);
+  await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 300000 });
+  const phases = new Set();
+  page.on('console', () => {});
+  const watch = setInterval(async () => {
+    const s = await page.textContent('#status').catch(() => '');
+    if (s) phases.add(s.split(':')[0]);
+  }, 50);
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])', { timeout: 600000 });
+  clearInterval(watch);
+  const report = JSON.parse(await download(page, 'download-report'));
+  const decisions = await download(page, 'download-decisions');
+  const expected = cli(['dedup', BIG, '--exact', '--near']);
+  assert.ok(report.timings_ms.sign_workers >= 2, `sign workers: ${report.timings_ms.sign_workers}`);
+  assert.ok(report.timings_ms.sign > 0);
+  assert.deepEqual(comparable(report), comparable(expected.report));
+  assert.equal(decisions, expected.decisions);
+  assert.ok(report.removed_by.near_duplicate > 1000, 'the edited copies are found');
+  assert.ok(report.removed_by.parse_error >= 1);
+  assert.ok(phases.has('signing in parallel'), `progress phases: ${[...phases]}`);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('forced parallel signing of a small file (ranges smaller than format sniffing) matches one worker', async () => {
+  const demo = path.join(REPO_ROOT, 'www/demo/demo.jsonl');
+  const { page, consoleErrors } = await openReady();
+  await page.setInputFiles('[data-testid=file-input]', demo);
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  // Drive a fresh engine worker directly: once forced to 3 sign workers, once to none.
+  const runs = await page.evaluate(async () => {
+    const file = document.querySelector('[data-testid=file-input]').files[0];
+    const config = { dedup: { exact: {}, near: { threshold: 0.7 } } };
+    const once = (workers) => new Promise((resolve, reject) => {
+      const w = new Worker(new URL('./worker.js', location.href), { type: 'module' });
+      w.onmessage = ({ data }) => {
+        if (data.type === 'ready') w.postMessage({ type: 'run', id: 1, file, config, workers });
+        if (data.type === 'error') reject(new Error(data.message));
+        if (data.type === 'done') {
+          data.decisions.text().then((decisions) => {
+            w.terminate();
+            resolve({ report: JSON.parse(data.report), decisions });
+          });
+        }
+      };
+    });
+    return [await once(3), await once(1)];
+  });
+  const [parallel, single] = runs;
+  assert.equal(parallel.report.timings_ms.sign_workers, 3);
+  assert.equal(single.report.timings_ms.sign_workers, undefined);
+  assert.deepEqual(comparable(parallel.report), comparable(single.report));
+  assert.equal(parallel.decisions, single.decisions);
+  assert.ok(parallel.report.stats.dedup.near.clusters >= 1);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('cancel during parallel signing stops the engine worker and its sign workers', async () => {
+  const { page, consoleErrors } = await openReady();
+  await page.check('[data-testid=near]');
+  await page.setInputFiles('[data-testid=file-input]', BIG);
+  await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 300000 });
+  const before = page.workers().length;
+  await page.click('[data-testid=run]');
+  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('signing'), null, { timeout: 120000 });
+  const running = page.workers().length;
+  assert.ok(running >= before + 2, `sign workers are visible: ${before} before, ${running} while signing`);
+  await page.click('[data-testid=cancel]');
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'cancelled');
+  // The engine worker is replaced by a fresh one; the sign workers are gone.
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const deadline = Date.now() + 10000;
+  while (page.workers().length > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(page.workers().length, before, 'no sign worker outlives the cancel');
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
