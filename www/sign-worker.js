@@ -2,7 +2,7 @@
 // by the engine's worker (worker.js) when it signs in parallel. It reads its range itself, by
 // slices of the File; nothing is shared but the compiled wasm module.
 //
-// Message in:   {module, file, start, end, config, index}   (one per worker)
+// Message in:   {module, file, start, end, config, index}   (one per range; signed in turn)
 // Messages out: {type: 'progress', index, done}              (bytes of the range read; throttled)
 //               {type: 'signed', index, rows, keys, finishedAt}
 //                   (keys: BigUint64Array, transferred; finishedAt: timeOrigin-based ms)

@@ -18,6 +18,7 @@ const CHUNK = 4 << 20;          // bytes read per step
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
 const PARALLEL_MIN_BYTES = 8 << 20; // below this, starting workers costs more than it saves
 const MAX_SIGN_WORKERS = 8;
+const RANGES_PER_WORKER = 4;
 
 // The compiled module is kept to hand to the sign workers (no second download or compile).
 const wasmUrl = new URL('./pkg/datasieve_wasm_bg.wasm', import.meta.url);
@@ -50,15 +51,15 @@ async function analyse(id, file, config, phase, tokenizer = null, evals = [], wo
   for (const e of evals) engine.add_eval_set(e.name, new Uint8Array(new FileReaderSync().readAsArrayBuffer(e)));
   if (tokenizer) engine.set_tokenizer(new Uint8Array(new FileReaderSync().readAsArrayBuffer(tokenizer)), tokenizer.name);
   const started = performance.now();
-  const ranges = phase === 'inspect' ? null : parallelRanges(file, config, workers);
+  const plan = phase === 'inspect' ? null : parallelPlan(file, config, workers);
   let signed = null;
   let more = true;
   while (more) {
     // Most jobs read the file once; some stages need it again (engine.end_pass() says so).
     const pass = engine.pass();
     const progress = throttle(id, phase === 'inspect' ? phase : pass, file.size);
-    if (ranges && pass === 'analyse' && !signed) {
-      signed = await analyseSigned(id, engine, file, config, ranges, progress);
+    if (plan && pass === 'analyse' && !signed) {
+      signed = await analyseSigned(id, engine, file, config, plan, progress);
     } else {
       let done = 0;
       for (const chunk of chunks(file)) {
@@ -80,11 +81,12 @@ async function analyse(id, file, config, phase, tokenizer = null, evals = [], wo
 }
 
 /**
- * Byte ranges `[start, end)` for parallel signing, each ending just after a newline, or null
- * when the job is for one worker: no near dedup, not uncompressed JSONL, a small file (unless
- * `workers` asks for more than one), or one range only.
+ * The plan for parallel signing, or null when the job is for one worker: no near dedup, not
+ * uncompressed JSONL, a small file (unless `workers` asks for more than one), or one range only.
+ * `{workers, ranges}`: byte ranges `[start, end)`, each ending just after a newline; several per
+ * worker, so the engine starts on the first range soon and signing and indexing overlap.
  */
-function parallelRanges(file, config, workers) {
+function parallelPlan(file, config, workers) {
   if (!config.dedup?.near) return null;
   if (config.input?.format && config.input.format !== 'jsonl') return null;
   const n = workers ?? (file.size >= PARALLEL_MIN_BYTES
@@ -96,9 +98,10 @@ function parallelRanges(file, config, workers) {
   let at = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   while (at < head.length && ' \t\r\n'.includes(String.fromCharCode(head[at]))) at++;
   if (head[at] !== 0x7b) return null; // '{': JSONL (a JSON array or CSV is framed differently)
+  const pieces = n * RANGES_PER_WORKER;
   const cuts = [0];
-  for (let k = 1; k < n; k++) {
-    let from = Math.max(Math.floor((file.size * k) / n), cuts[cuts.length - 1]);
+  for (let k = 1; k < pieces; k++) {
+    let from = Math.max(Math.floor((file.size * k) / pieces), cuts[cuts.length - 1]);
     // The cut goes just after the next newline (a row never spans two ranges).
     let cut = file.size;
     while (from < file.size) {
@@ -111,7 +114,7 @@ function parallelRanges(file, config, workers) {
   }
   cuts.push(file.size);
   const ranges = cuts.slice(1).map((end, k) => [cuts[k], end]);
-  return ranges.length >= 2 ? ranges : null;
+  return ranges.length >= 2 ? { workers: Math.min(n, ranges.length), ranges } : null;
 }
 
 let signWorkers = []; // the running sign workers, stopped on error and when the pass is over
@@ -124,31 +127,42 @@ function stopSignWorkers() {
 /**
  * The analyse pass with band keys from sign workers: range k's keys are supplied (offset by the
  * rows of the ranges before it) just before range k's bytes are pushed; keys arrive in any order.
+ * Worker i signs ranges i, i + workers, ... in turn.
  */
-async function analyseSigned(id, engine, file, config, ranges, progress) {
+async function analyseSigned(id, engine, file, config, { workers, ranges }, progress) {
   const module = await wasmModule;
   const started = performance.now();
   const signedBytes = ranges.map(() => 0);
   const signProgress = throttle(id, 'sign', file.size);
-  const results = ranges.map(([start, end], index) => new Promise((resolve, reject) => {
+  const report = () => signProgress(signedBytes.reduce((a, b) => a + b, 0), engine.rows());
+  const settle = ranges.map(() => ({}));
+  const results = settle.map((s) => new Promise((resolve, reject) => Object.assign(s, { resolve, reject })));
+  for (let i = 0; i < workers; i++) {
     const w = new Worker(new URL('./sign-worker.js', import.meta.url), { type: 'module' });
     signWorkers.push(w);
+    const mine = ranges.map((_, k) => k).filter((k) => k % workers === i);
     w.onmessage = ({ data }) => {
+      const [start, end] = ranges[data.index];
       if (data.type === 'progress') {
-        signedBytes[index] = data.done;
-        signProgress(signedBytes.reduce((a, b) => a + b, 0), engine.rows());
+        signedBytes[data.index] = data.done;
+        report();
       } else if (data.type === 'signed') {
-        signedBytes[index] = end - start;
-        signProgress(signedBytes.reduce((a, b) => a + b, 0), engine.rows());
-        resolve(data);
-        w.terminate();
+        signedBytes[data.index] = end - start;
+        report();
+        settle[data.index].resolve(data);
+        if (data.index === mine[mine.length - 1]) w.terminate();
       } else {
-        reject(new Error(`sign worker ${index}: ${data.message}`));
+        settle[data.index].reject(new Error(`sign worker ${i}, range ${data.index}: ${data.message}`));
       }
     };
-    w.onerror = (e) => reject(new Error(`sign worker ${index}: ${e.message || 'failed to start'}`));
-    w.postMessage({ module, file, start, end, config, index });
-  }));
+    w.onerror = (e) => {
+      for (const k of mine) settle[k].reject(new Error(`sign worker ${i}: ${e.message || 'failed to start'}`));
+    };
+    for (const index of mine) {
+      const [start, end] = ranges[index];
+      w.postMessage({ module, file, start, end, config, index });
+    }
+  }
   for (const r of results) r.catch(() => {}); // a failure is handled where the range is awaited
   let signedAt = 0;
   try {
@@ -186,7 +200,7 @@ async function analyseSigned(id, engine, file, config, ranges, progress) {
   // Wall time from the start of signing to the last range signed (clocks of other workers are
   // compared through timeOrigin).
   const signMs = signedAt ? signedAt - (performance.timeOrigin + started) : 0;
-  return { ms: signMs, workers: ranges.length };
+  return { ms: signMs, workers };
 }
 
 /** The first rows as text, for the preview (lines of the first 64 kB). */
