@@ -4,22 +4,23 @@
 //   python3 bench/gen_corpus.py /tmp/corpus50.jsonl --mb 50
 //   bash scripts/build-wasm.sh            # release wasm: timings of a --dev build mean little
 //   node bench/parallel_sign.mjs /tmp/corpus50.jsonl [N=hardwareConcurrency clamped to 2..8] [rounds=2]
+// CONFIG='{"dedup":{}}' (a pipeline config as JSON) replaces the default near-dedup config.
 import assert from 'node:assert/strict';
 import { startHarness } from '../tests/e2e/harness.mjs';
 
 const [file, workersArg, roundsArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: node bench/parallel_sign.mjs FILE.jsonl [workers] [rounds]');
 const rounds = Number(roundsArg ?? 2);
+const config = JSON.parse(process.env.CONFIG ?? '{"dedup": {"near": {}}}');
 const harness = await startHarness();
 try {
   const { page } = await harness.openPage('/');
   await page.waitForSelector('body[data-ready=true]');
   await page.setInputFiles('[data-testid=file-input]', file);
   await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 900000 });
-  const results = await page.evaluate(async ({ workersArg, rounds }) => {
+  const results = await page.evaluate(async ({ workersArg, rounds, config }) => {
     const file = document.querySelector('[data-testid=file-input]').files[0];
     const n = workersArg ? Number(workersArg) : Math.min(8, Math.max(2, navigator.hardwareConcurrency || 2));
-    const config = { dedup: { near: {} } };
     const once = (workers) => new Promise((resolve, reject) => {
       const w = new Worker(new URL('./worker.js', location.href), { type: 'module' });
       let started;
@@ -43,7 +44,7 @@ try {
       out.push(await once(n));
     }
     return { hardwareConcurrency: navigator.hardwareConcurrency, runs: out };
-  }, { workersArg, rounds });
+  }, { workersArg, rounds, config });
   const strip = ({ timings_ms: _, ...rest }) => rest;
   for (const r of results.runs) assert.deepEqual(strip(r.report), strip(results.runs[0].report), 'same report');
   console.log(JSON.stringify({
