@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::PipelineConfig;
 use crate::dedup::lsh::{
     band_keys, optimal_param, shingle_set, CandidatePair, ClusterSampler, ClusterSimilarity, Clusters,
     EdgeVerifier, KeepPolicy, LshParams, NearDedupIndex,
 };
-use crate::config::PipelineConfig;
 use crate::dedup::minhash::{MinHasher, MinhashParams};
 use crate::io::{Format, ReaderOptions, RowContent, RowReader};
 use crate::schema::FieldPath;
