@@ -107,7 +107,6 @@ test('near dedup of a 10 MB JSONL signs in several workers: same report and deci
   await page.setInputFiles('[data-testid=file-input]', BIG);
   await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 300000 });
   const phases = new Set();
-  page.on('console', () => {});
   const watch = setInterval(async () => {
     const s = await page.textContent('#status').catch(() => '');
     if (s) phases.add(s.split(':')[0]);
@@ -189,10 +188,19 @@ test('cancel during parallel signing stops the engine worker and its sign worker
   await page.click('[data-testid=cancel]');
   const cancelledAt = Date.now();
   await page.waitForFunction(() => document.getElementById('status').textContent === 'cancelled');
-  // Stopped, not finished: closed at once, while more than half of the file was left to sign.
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('a sign worker outlived the cancel')), 1500));
-  await Promise.race([Promise.all(signers.map((w) => w.done)), timeout]);
-  assert.ok(Date.now() - cancelledAt < 1500);
+  // Terminating the engine worker ends its sign workers too (Chromium forcibly stops a worker
+  // busy in wasm about 2 s after its owner goes). With the --dev wasm build, signing this file
+  // takes some 20 s, so closing within 5 s is the cancel, not the work running out.
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('a sign worker outlived the cancel')), 5000);
+  });
+  try {
+    await Promise.race([Promise.all(signers.map((w) => w.done)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.ok(Date.now() - cancelledAt < 5000);
   // The page starts a fresh engine worker and stays usable.
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
   assert.deepEqual(consoleErrors, []);
