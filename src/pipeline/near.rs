@@ -4,6 +4,11 @@
 //! Passes: signatures and band keys in the analyse pass; with `verify`, a verify pass computes
 //! the shingle sets of the rows in candidate pairs and keeps only pairs at or above the
 //! threshold; then a sample pass measures the largest clusters' similarity for the report.
+//!
+//! Parallel signing: the signatures are the costly part, and they need nothing but the row's
+//! text. A [`RangeSigner`] computes the band keys of one byte range of a JSONL input (in a worker
+//! of its own); [`NearStage::supply_band_keys`] takes them, and the analyse pass then only looks
+//! them up. The index and the union-find stay in the one job, so the decisions do not change.
 
 use std::collections::{BTreeMap, VecDeque};
 

@@ -9,6 +9,9 @@
 //! for (const chunk of chunks) { split.push(chunk); keptParts.push(split.take_kept()); ... }
 //! split.finish();
 //! ```
+//! For near dedup of a large JSONL file the worker may first start sign workers, each running a
+//! [`Signer`] over one byte range, and hand their keys to `engine.supply_band_keys` before
+//! pushing that range (see www/worker.js).
 //! Every error is the core's one error type, turned into a JS `Error` with its message.
 
 use datasieve::config::PipelineConfig;
