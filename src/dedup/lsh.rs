@@ -873,10 +873,15 @@ impl ClusterSampler {
                 let kept = self.observed.get(&cluster.kept_row);
                 let mut estimated = Vec::new();
                 let mut exact = Vec::new();
-                for (&row, &id) in &self.wanted {
-                    if id != cluster.id || row == cluster.kept_row {
-                        continue;
-                    }
+                // Ascending rows, so the sums (and thus the reported means) are reproducible.
+                let mut rows: Vec<u32> = self
+                    .wanted
+                    .iter()
+                    .filter(|&(&row, &id)| id == cluster.id && row != cluster.kept_row)
+                    .map(|(&row, _)| row)
+                    .collect();
+                rows.sort_unstable();
+                for row in rows {
                     let (Some((kept_sig, kept_set)), Some((sig, set))) =
                         (kept, self.observed.get(&row))
                     else {
