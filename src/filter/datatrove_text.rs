@@ -116,10 +116,21 @@ fn is_enclosed_alphabetic_symbol(c: char) -> bool {
 pub(crate) fn is_datatrove_punctuation(c: char) -> bool {
     if c.is_ascii() {
         // ASCII members: controls except \t and \n, plus most printable punctuation.
-        return PUNCTUATION_CHARS[..ASCII_PUNCTUATION_COUNT].binary_search(&c).is_ok();
+        return ASCII_PUNCTUATION_MASK & (1u128 << c as u32) != 0;
     }
     PUNCTUATION_CHARS.binary_search(&c).is_ok()
 }
+
+/// Bit `c` is set for each ASCII character `c` of [`PUNCTUATION_CHARS`].
+const ASCII_PUNCTUATION_MASK: u128 = {
+    let mut mask = 0u128;
+    let mut i = 0;
+    while i < ASCII_PUNCTUATION_COUNT {
+        mask |= 1u128 << (PUNCTUATION_CHARS[i] as u32);
+        i += 1;
+    }
+    mask
+};
 
 /// Membership in datatrove's `TERMINAL_PUNCTUATION` (FineWeb's default stop characters).
 #[inline]
