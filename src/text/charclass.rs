@@ -32,3 +32,75 @@ pub fn is_py_space(c: char) -> bool {
 pub fn py_strip(s: &str) -> &str {
     s.trim_matches(is_py_space)
 }
+
+/// Python's `str.split()` with no argument: the non-empty runs between white space.
+pub fn py_split_whitespace(s: &str) -> impl Iterator<Item = &str> {
+    s.split(is_py_space).filter(|w| !w.is_empty())
+}
+
+/// Whether Python's `str.splitlines()` breaks a line at `c` ("\r\n" counts as one break).
+#[inline]
+fn is_py_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r'
+            | '\u{B}'
+            | '\u{C}'
+            | '\u{1C}'
+            | '\u{1D}'
+            | '\u{1E}'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// Python's `str.splitlines()` (without `keepends`), which datatrove's C4 and FineWeb filters use:
+/// besides "\n", "\r\n" and "\r" it breaks at \v, \f, U+001C..U+001E, U+0085, U+2028 and
+/// U+2029; a final line break does not start an empty last line; "" has no lines.
+pub fn py_splitlines(s: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0usize;
+    let mut iter = s.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        if is_py_line_break(c) {
+            lines.push(&s[start..i]);
+            let mut next = i + c.len_utf8();
+            if c == '\r' && iter.peek().is_some_and(|&(_, d)| d == '\n') {
+                iter.next();
+                next += 1;
+            }
+            start = next;
+        }
+    }
+    if start < s.len() {
+        lines.push(&s[start..]);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_string_helpers() {
+        // Expected values from CPython 3.11.
+        assert_eq!(py_splitlines(""), Vec::<&str>::new());
+        assert_eq!(py_splitlines("a\n"), ["a"]);
+        assert_eq!(py_splitlines("a\n\nb"), ["a", "", "b"]);
+        assert_eq!(
+            py_splitlines("a\r\nb\rc\u{2028}d\u{85}e\u{c}f\u{1c}g"),
+            ["a", "b", "c", "d", "e", "f", "g"]
+        );
+        assert_eq!(py_splitlines("\n"), [""]);
+        assert_eq!(py_splitlines("a\r\n\r\n"), ["a", ""]);
+        assert_eq!(
+            py_split_whitespace(" a\u{1f}b\u{a0} c ").collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
+        assert_eq!(py_strip("\u{1c} x \u{3000}"), "x");
+        assert!(is_py_space('\u{1f}') && !'\u{1f}'.is_whitespace());
+        assert!(!is_py_space('\u{200b}'));
+    }
+}

@@ -12,4 +12,4 @@ pub mod simplify;
 mod tables;
 pub mod tokenizer;
 
-pub use charclass::{is_py_space, py_strip};
+pub use charclass::{is_py_space, py_split_whitespace, py_splitlines, py_strip};

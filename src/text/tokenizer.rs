@@ -55,6 +55,32 @@ pub(crate) enum PrefixRule {
 const ASCII_PY_SPACE: u128 =
     (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (0xF << 28) | (1 << 32);
 
+const BYTE_SPACE: u8 = 1;
+const BYTE_ALPHA: u8 = 2;
+const BYTE_DIGIT: u8 = 4;
+const BYTE_NON_ASCII: u8 = 8;
+
+/// Per-byte classes for the chunking scan.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        table[b] = if b >= 0x80 {
+            BYTE_NON_ASCII
+        } else if (ASCII_PY_SPACE >> b) & 1 == 1 {
+            BYTE_SPACE
+        } else if (b as u8).is_ascii_alphabetic() {
+            BYTE_ALPHA
+        } else if (b as u8).is_ascii_digit() {
+            BYTE_DIGIT
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
 /// All tokens of `text` as spaCy's English tokenizer produces them, including the tokens made of
 /// white space (any run of white space other than the single ASCII space that follows a token).
 ///
@@ -69,11 +95,18 @@ pub fn spacy_tokens(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut in_ws = is_py_space(first);
     let mut start = 0usize;
+    // For the current non-space run: BYTE_ALPHA / BYTE_DIGIT if every byte so far is one.
+    let mut run_kind = BYTE_ALPHA | BYTE_DIGIT;
     let mut i = 0usize;
     while i < bytes.len() {
         // Tight scan over the common case: ASCII non-space bytes inside a non-space run.
         if !in_ws {
-            while i < bytes.len() && bytes[i] < 0x80 && (ASCII_PY_SPACE >> bytes[i]) & 1 == 0 {
+            while i < bytes.len() {
+                let class = BYTE_CLASS[usize::from(bytes[i])];
+                if class & (BYTE_SPACE | BYTE_NON_ASCII) != 0 {
+                    break;
+                }
+                run_kind &= class;
                 i += 1;
             }
             if i == bytes.len() {
@@ -89,15 +122,26 @@ pub fn spacy_tokens(text: &str) -> Vec<Range<usize>> {
         };
         if is_space != in_ws {
             if start < i {
-                tokenize_chunk(text, start, i, &mut tokens);
+                tokenize_chunk(text, start, i, !in_ws && run_kind != 0, &mut tokens);
             }
             start = if b == b' ' { i + 1 } else { i };
             in_ws = !in_ws;
+            run_kind = BYTE_ALPHA | BYTE_DIGIT;
+        }
+        if !is_space {
+            // The first character of a run, or a non-ASCII one inside it.
+            run_kind &= BYTE_CLASS[usize::from(b)];
         }
         i += width;
     }
     if start < text.len() {
-        tokenize_chunk(text, start, text.len(), &mut tokens);
+        tokenize_chunk(
+            text,
+            start,
+            text.len(),
+            !in_ws && run_kind != 0,
+            &mut tokens,
+        );
     }
     apply_matched_special_cases(text, &mut tokens);
     tokens
@@ -240,7 +284,15 @@ fn push_pieces(pieces: &[&str], mut start: usize, tokens: &mut Vec<Range<usize>>
 
 /// Tokenizes one chunk `text[start..end]` (a run of white space or of non-space characters):
 /// spaCy's `_try_specials_and_cache` + `_tokenize` (affix splitting, then `_attach_tokens`).
-fn tokenize_chunk(text: &str, start: usize, end: usize, tokens: &mut Vec<Range<usize>>) {
+///
+/// `letters_or_digits_only` tells that the chunk is only ASCII letters or only ASCII digits.
+fn tokenize_chunk(
+    text: &str,
+    start: usize,
+    end: usize,
+    letters_or_digits_only: bool,
+    tokens: &mut Vec<Range<usize>>,
+) {
     let chunk = &text[start..end];
     if let Some(pieces) = special_case(chunk) {
         push_pieces(pieces, start, tokens);
@@ -250,8 +302,11 @@ fn tokenize_chunk(text: &str, start: usize, end: usize, tokens: &mut Vec<Range<u
     // starts with a letter or digit unless followed by '$'), no suffix (letter/digit-final
     // suffixes need an apostrophe or a digit-then-unit), no infix and no '.' for a URL, so it is
     // one token.
-    let b = chunk.as_bytes();
-    if b.iter().all(u8::is_ascii_alphabetic) || b.iter().all(u8::is_ascii_digit) {
+    if letters_or_digits_only {
+        debug_assert!(
+            chunk.bytes().all(|b| b.is_ascii_alphabetic())
+                || chunk.bytes().all(|b| b.is_ascii_digit())
+        );
         tokens.push(start..end);
         return;
     }
@@ -259,8 +314,10 @@ fn tokenize_chunk(text: &str, start: usize, end: usize, tokens: &mut Vec<Range<u
     // remains. `lo..hi` is the remaining middle, as byte offsets into `text`.
     let mut lo = start;
     let mut hi = end;
-    let mut prefixes: Vec<Range<usize>> = Vec::new();
-    let mut suffixes: Vec<Range<usize>> = Vec::new();
+    // Prefixes come out first and in order, so they go straight into `tokens`. Suffixes come
+    // out last and innermost first; they always tile the end of the chunk, so their start
+    // offsets are enough.
+    let mut suffix_starts = SuffixStarts::default();
     let mut last_size = usize::MAX;
     while lo < hi && hi - lo != last_size {
         let s = &text[lo..hi];
@@ -272,7 +329,7 @@ fn tokenize_chunk(text: &str, start: usize, end: usize, tokens: &mut Vec<Range<u
         if pre_len != 0 {
             let minus_pre = &s[pre_len..];
             if !minus_pre.is_empty() && special_case(minus_pre).is_some() {
-                prefixes.push(lo..lo + pre_len);
+                tokens.push(lo..lo + pre_len);
                 lo += pre_len;
                 break;
             }
@@ -281,26 +338,25 @@ fn tokenize_chunk(text: &str, start: usize, end: usize, tokens: &mut Vec<Range<u
         if suf_len != 0 {
             let minus_suf = &s[..s.len() - suf_len];
             if !minus_suf.is_empty() && special_case(minus_suf).is_some() {
-                suffixes.push(hi - suf_len..hi);
+                suffix_starts.push(hi - suf_len);
                 hi -= suf_len;
                 break;
             }
         }
         if pre_len != 0 && suf_len != 0 && pre_len + suf_len <= s.len() {
-            prefixes.push(lo..lo + pre_len);
-            suffixes.push(hi - suf_len..hi);
+            tokens.push(lo..lo + pre_len);
+            suffix_starts.push(hi - suf_len);
             lo += pre_len;
             hi -= suf_len;
         } else if pre_len != 0 {
-            prefixes.push(lo..lo + pre_len);
+            tokens.push(lo..lo + pre_len);
             lo += pre_len;
         } else if suf_len != 0 {
-            suffixes.push(hi - suf_len..hi);
+            suffix_starts.push(hi - suf_len);
             hi -= suf_len;
         }
     }
-    // _attach_tokens
-    tokens.extend(prefixes);
+    // _attach_tokens (prefixes already pushed)
     if lo < hi {
         let s = &text[lo..hi];
         if let Some(pieces) = special_case(s) {
@@ -311,7 +367,40 @@ fn tokenize_chunk(text: &str, start: usize, end: usize, tokens: &mut Vec<Range<u
             attach_infixes(s, lo, tokens);
         }
     }
-    tokens.extend(suffixes.into_iter().rev());
+    suffix_starts.emit(end, tokens);
+}
+
+/// Start offsets of the suffixes peeled off a chunk, outermost first; a few inline, the rest
+/// (a run of many closing brackets, say) on the heap.
+#[derive(Default)]
+struct SuffixStarts {
+    inline: [usize; 8],
+    len: usize,
+    overflow: Vec<usize>,
+}
+
+impl SuffixStarts {
+    fn push(&mut self, start: usize) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = start;
+            self.len += 1;
+        } else {
+            self.overflow.push(start);
+        }
+    }
+
+    /// Pushes the suffix tokens innermost first; the outermost one ends at `chunk_end`.
+    fn emit(&self, chunk_end: usize, tokens: &mut Vec<Range<usize>>) {
+        let starts: std::borrow::Cow<[usize]> = if self.overflow.is_empty() {
+            std::borrow::Cow::Borrowed(&self.inline[..self.len])
+        } else {
+            std::borrow::Cow::Owned([&self.inline[..self.len], &self.overflow[..]].concat())
+        };
+        for j in (0..starts.len()).rev() {
+            let end = if j == 0 { chunk_end } else { starts[j - 1] };
+            tokens.push(starts[j]..end);
+        }
+    }
 }
 
 /// Splits `s` (starting at byte `base` of the text) on infixes the way `_attach_tokens` does,
@@ -888,6 +977,17 @@ mod tests {
         assert!(url_match("https://x.org/a?b=c"));
         assert!(!url_match("10.0.0.1"));
         assert!(!url_match("example.Com"));
+    }
+
+    #[test]
+    fn many_suffixes_keep_their_order() {
+        let text = format!("word{}", ")".repeat(20) + ".");
+        let expected: Vec<&str> = std::iter::once("word")
+            .chain(std::iter::repeat_n(")", 20))
+            .chain(["."])
+            .collect();
+        assert_eq!(words(&text), expected);
+        assert_eq!(words("(((x)))."), ["(", "(", "(", "x", ")", ")", ")", "."]);
     }
 
     #[test]
