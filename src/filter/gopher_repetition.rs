@@ -235,10 +235,9 @@ impl GopherRepetition {
         let word_chars: Vec<u32> = words.iter().map(|w| saturate(py_len(w))).collect();
         let concatenated = Concatenation::new(words, &word_chars);
         if !self.config.top_n_grams.is_empty() {
-            let ids = concatenated.word_ids();
-            let id_hashes = PrefixHashes::new(ids.iter().map(|id| *id as u64 + 1));
+            let word_hashes = PrefixHashes::new(concatenated.word_hashes());
             for (n, _) in &self.config.top_n_grams {
-                let chars = top_n_gram_chars(&ids, &id_hashes, &word_chars, *n as usize);
+                let chars = top_n_gram_chars(words, &word_hashes, &word_chars, *n as usize);
                 metrics.top_n_gram_chars.push((*n, chars));
             }
         }
@@ -384,30 +383,74 @@ impl Hasher for PassThroughHasher {
 
 type WindowBuildHasher = BuildHasherDefault<PassThroughHasher>;
 
+/// Which window hashes occur more than once, up to false positives: two bitsets indexed by the
+/// hash. A window whose hash is not flagged has content found nowhere else in the document, so it
+/// can neither repeat nor be repeated and needs no place in an exact hash set; skipping those
+/// (most windows of ordinary prose) is what keeps the n-gram rules cheap.
+struct RepeatFilter {
+    once: Vec<u64>,
+    twice: Vec<u64>,
+    mask: usize,
+}
+
+impl RepeatFilter {
+    /// A filter for `hashes`, sized at 16 bits per window (about 6 % false positives).
+    fn new(hashes: &[u64]) -> Self {
+        let bits = (hashes.len() * 16).next_power_of_two().max(64);
+        let mut filter = RepeatFilter { once: vec![0; bits / 64], twice: vec![0; bits / 64], mask: bits - 1 };
+        for hash in hashes {
+            let (word, bit) = filter.slot(*hash);
+            if filter.once[word] & bit != 0 {
+                filter.twice[word] |= bit;
+            } else {
+                filter.once[word] |= bit;
+            }
+        }
+        filter
+    }
+
+    #[inline]
+    fn slot(&self, hash: u64) -> (usize, u64) {
+        let index = (hash >> 7) as usize & self.mask;
+        (index >> 6, 1u64 << (index & 63))
+    }
+
+    /// Whether another window may have the same content.
+    #[inline]
+    fn may_repeat(&self, hash: u64) -> bool {
+        let (word, bit) = self.slot(hash);
+        self.twice[word] & bit != 0
+    }
+}
+
 /// datatrove's `find_top_duplicate` over the space-joined n-grams: length × count of the most
 /// frequent n-gram, ties going to the one seen first (`Counter.most_common(1)` keeps insertion
 /// order among equal counts). `None` with fewer than `n` words.
 ///
 /// Space-joined n-grams are equal exactly when their word sequences are (tokens never contain a
-/// space), so windows of word ids stand in for the joined strings.
-fn top_n_gram_chars(ids: &[u32], id_hashes: &PrefixHashes, word_chars: &[u32], n: usize) -> Option<u32> {
-    if n == 0 || ids.len() < n {
+/// space), so windows of words stand in for the joined strings. Only windows that may repeat are
+/// counted: if none occurs twice, every count is 1 and the first window wins.
+fn top_n_gram_chars(words: &[&str], word_hashes: &PrefixHashes, word_chars: &[u32], n: usize) -> Option<u32> {
+    if n == 0 || words.len() < n {
         return None;
     }
-    let windows = ids.len() - n + 1;
     let pow = base_pow(n);
+    let hashes: Vec<u64> = (0..words.len() - n + 1).map(|start| word_hashes.window(start, start + n, pow)).collect();
+    let filter = RepeatFilter::new(&hashes);
     // Value: (count, first window index).
-    let mut counts: HashMap<Window<u32>, (u32, u32), WindowBuildHasher> =
-        HashMap::with_capacity_and_hasher(windows, WindowBuildHasher::default());
-    for start in 0..windows {
-        let key = Window { hash: id_hashes.window(start, start + n, pow), items: &ids[start..start + n] };
-        counts.entry(key).or_insert((0, start as u32)).0 += 1;
+    let mut counts: HashMap<Window<&str>, (u32, u32), WindowBuildHasher> = HashMap::default();
+    for (start, hash) in hashes.iter().enumerate() {
+        if filter.may_repeat(*hash) {
+            let key = Window { hash: *hash, items: &words[start..start + n] };
+            counts.entry(key).or_insert((0, start as u32)).0 += 1;
+        }
     }
     let (count, first) = counts
         .values()
         .copied()
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
-        .expect("at least one window");
+        .filter(|(count, _)| *count >= 2)
+        .unwrap_or((1, 0));
     let first = first as usize;
     let joined_len: u64 = word_chars[first..first + n].iter().map(|c| *c as u64).sum::<u64>() + (n as u64 - 1);
     Some(u32::try_from(joined_len * count as u64).unwrap_or(u32::MAX))
@@ -465,17 +508,9 @@ impl Concatenation {
         Window { hash: self.hashes.window(a, b, pow), items: &self.bytes[a..b] }
     }
 
-    /// Word ids: equal words get equal ids, in order of first appearance.
-    fn word_ids(&self) -> Vec<u32> {
-        let words = self.words();
-        let mut ids: HashMap<Window<u8>, u32, WindowBuildHasher> =
-            HashMap::with_capacity_and_hasher(words, WindowBuildHasher::default());
-        (0..words)
-            .map(|i| {
-                let next = ids.len() as u32;
-                *ids.entry(self.key(i, i + 1)).or_insert(next)
-            })
-            .collect()
+    /// The hash of each word's bytes.
+    fn word_hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.words()).map(|i| self.key(i, i + 1).hash)
     }
 
     /// datatrove's `find_all_duplicate`: scan windows left to right; a window equal to an earlier
@@ -486,12 +521,14 @@ impl Concatenation {
         if n == 0 || words < n {
             return 0;
         }
-        let mut seen: HashSet<Window<u8>, WindowBuildHasher> =
-            HashSet::with_capacity_and_hasher(words - n + 1, WindowBuildHasher::default());
+        let hashes: Vec<u64> = (0..words - n + 1).map(|start| self.key(start, start + n).hash).collect();
+        let filter = RepeatFilter::new(&hashes);
+        let mut seen: HashSet<Window<u8>, WindowBuildHasher> = HashSet::default();
         let mut repeated = 0u64;
         let mut start = 0;
         while start + n <= words {
-            if seen.insert(self.key(start, start + n)) {
+            // A window with unique content is never found again: recording it changes nothing.
+            if !filter.may_repeat(hashes[start]) || seen.insert(self.key(start, start + n)) {
                 start += 1;
             } else {
                 repeated += self.char_offsets[start + n] - self.char_offsets[start];
@@ -600,11 +637,14 @@ mod tests {
         // the tie at count 2 goes to "a b" (length 3), as Counter.most_common(1) does.
         let words = ["a", "b", "a", "b", "xx", "yy", "xx", "yy"];
         let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
-        let ids = Concatenation::new(&words, &chars).word_ids();
-        assert_eq!(ids, vec![0, 1, 0, 1, 2, 3, 2, 3]);
-        let hashes = PrefixHashes::new(ids.iter().map(|id| *id as u64 + 1));
-        assert_eq!(top_n_gram_chars(&ids, &hashes, &chars, 2), Some(3 * 2));
-        assert_eq!(top_n_gram_chars(&ids, &hashes, &chars, 9), None);
+        let hashes = PrefixHashes::new(Concatenation::new(&words, &chars).word_hashes());
+        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 2), Some(3 * 2));
+        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 9), None);
+        // No bigram repeats: every count is 1 and the first bigram ("a b", 3 chars) wins.
+        let words = ["a", "b", "ccc", "dddd"];
+        let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
+        let hashes = PrefixHashes::new(Concatenation::new(&words, &chars).word_hashes());
+        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 2), Some(3));
     }
 
     #[test]
@@ -638,6 +678,64 @@ mod tests {
         let words = [long_a.as_str(), long_b.as_str(), "x", long_a.as_str(), long_b.as_str()];
         let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
         assert_eq!(Concatenation::new(&words, &chars).repeated_n_gram_chars(2), 600);
+    }
+
+    /// datatrove's `find_all_duplicate`, transcribed naively with joined strings.
+    fn naive_all_duplicate(words: &[&str], n: usize) -> u32 {
+        let mut unique = HashSet::new();
+        let (mut repeated, mut idx) = (0, 0);
+        while words.len() >= n && idx < words.len() - n + 1 {
+            let gram: String = words[idx..idx + n].concat();
+            if unique.contains(&gram) {
+                repeated += gram.chars().count() as u32;
+                idx += n;
+            } else {
+                unique.insert(gram);
+                idx += 1;
+            }
+        }
+        repeated
+    }
+
+    /// datatrove's `find_top_duplicate` (Counter.most_common(1): first-inserted among the most
+    /// frequent), transcribed naively.
+    fn naive_top_duplicate(words: &[&str], n: usize) -> Option<u32> {
+        if words.len() < n {
+            return None;
+        }
+        let mut order: Vec<String> = Vec::new();
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        for start in 0..words.len() - n + 1 {
+            let gram = words[start..start + n].join(" ");
+            if !counts.contains_key(&gram) {
+                order.push(gram.clone());
+            }
+            *counts.entry(gram).or_default() += 1;
+        }
+        let best = order.iter().fold(None::<&String>, |best, g| match best {
+            Some(b) if counts[b] >= counts[g] => Some(b),
+            _ => Some(g),
+        })?;
+        Some(best.chars().count() as u32 * counts[best])
+    }
+
+    #[test]
+    fn matches_naive_transcription_on_random_repetitive_text() {
+        use rand::{rngs::SmallRng, Rng, SeedableRng};
+        // A tiny vocabulary whose words concatenate ambiguously ("ab"+"c" = "a"+"bc").
+        let vocabulary = ["a", "b", "c", "ab", "bc", "abc", "é", "ü", "the"];
+        let mut rng = SmallRng::seed_from_u64(7);
+        for _ in 0..400 {
+            let len = rng.gen_range(0..80);
+            let words: Vec<&str> = (0..len).map(|_| vocabulary[rng.gen_range(0..vocabulary.len())]).collect();
+            let chars: Vec<u32> = words.iter().map(|w| w.chars().count() as u32).collect();
+            let concatenated = Concatenation::new(&words, &chars);
+            let hashes = PrefixHashes::new(concatenated.word_hashes());
+            for n in 1..=10 {
+                assert_eq!(concatenated.repeated_n_gram_chars(n), naive_all_duplicate(&words, n), "{words:?} n={n}");
+                assert_eq!(top_n_gram_chars(&words, &hashes, &chars, n), naive_top_duplicate(&words, n), "{words:?} n={n}");
+            }
+        }
     }
 
     #[test]
