@@ -689,6 +689,8 @@ fn config_errors_name_the_offending_key() {
         (json!({"filter": {"lang": {"allowed": ["english"]}}}), "english"),
         (json!({"export": "trl"}), "prefs"),
         (json!({"contamination": {"ngram": 0}}), "contamination"),
+        (json!({"input": {"format": "csv"}, "filter": {"c4": {}, "rewrite": true}}), "filter.rewrite"),
+        (json!({"fields": ["messages[*"]}), "messages[*"),
     ];
     for (json, key) in cases {
         let e = PipelineConfig::from_json(&json.to_string()).expect_err(&json.to_string());
@@ -698,4 +700,36 @@ fn config_errors_name_the_offending_key() {
             assert!(Job::new(c).is_err(), "{json}");
         }
     }
+}
+
+#[test]
+fn the_report_says_rewrite_only_when_kept_rows_are_rewritten() {
+    // Detected CSV keeps its bytes even under PII redaction (see `Outcome::splitter`), and the
+    // report must not claim otherwise.
+    let csv = b"id,text\n1,Write to jane.doe@example.com today please\n2,A clean row about the weather\n";
+    let outcome = run(csv, config(json!({"filter": {"pii": {"mode": "redact"}}}), "x.csv")).outcome;
+    assert_eq!(outcome.decisions[0].warnings, ["pii_email"]);
+    let s = split(&outcome, csv, &mut fixed(9));
+    assert_eq!(s.kept, csv.to_vec(), "CSV rows are copied, not rewritten");
+    assert_eq!(outcome.report.stats["filter"]["rewrite"], false);
+    // Drop mode rewrites nothing either.
+    let input = text_rows(&["Write to jane.doe@example.com today please".into()]);
+    let outcome = run(&input, config(json!({"filter": {"pii": {}}}), "x.jsonl")).outcome;
+    assert_eq!(outcome.report.stats["filter"]["rewrite"], false);
+    assert_eq!(outcome.decisions[0].reasons, ["pii_email"]);
+}
+
+#[test]
+fn the_job_refuses_to_finish_early_or_take_bytes_late() {
+    let input = stages_fixture("demo.jsonl");
+    let mut job = Job::new(config(json!({"dedup": {"near": {}}}), "demo.jsonl")).unwrap();
+    job.push(&input).unwrap();
+    let e = job.finish().expect_err("the sample pass is still wanted");
+    assert!(e.to_string().contains("sample"), "{e}");
+    let mut job = Job::new(config(json!({"dedup": {"exact": {}}}), "demo.jsonl")).unwrap();
+    job.push(&input).unwrap();
+    assert!(!job.end_pass().unwrap());
+    assert!(job.push(b"{\"text\": \"late\"}\n").is_err(), "no bytes after the last pass");
+    assert!(!job.end_pass().unwrap(), "ending again is harmless");
+    assert_eq!(job.finish().unwrap().report.rows_in, 24);
 }

@@ -559,7 +559,10 @@ impl Job {
             );
         }
         if let Some(f) = &stages.filters {
-            stats.insert("filter", serde_json::to_value(f.stats()).expect("serialisable"));
+            let mut filter_stats = f.stats();
+            // Detected CSV/TSV rows are copied as they are (see `Outcome::rewriter`).
+            filter_stats.rewrite &= !matches!(detected.format, crate::io::Format::Csv | crate::io::Format::Tsv);
+            stats.insert("filter", serde_json::to_value(filter_stats).expect("serialisable"));
         }
         let mut prefs_family = None;
         if let Some(p) = stages.prefs {
