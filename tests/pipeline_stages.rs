@@ -516,6 +516,23 @@ fn rejudging_with_the_same_config_reproduces_the_counts_and_thresholds_move_them
     let m = outcome.rejudge(&more_langs).unwrap();
     assert!(m.removed_by["wrong_language"] < l.removed_by["wrong_language"], "{m:?} vs {l:?}");
     assert_eq!((m.rows_kept, m.rows_removed), rerun(&more_langs));
+    // Rows removed by dedup stay removed in the recount: with a low minimum both copies of the
+    // repeated sentence (rows 6 and 11) pass the filter and dedup removes row 11.
+    let c = config(json!({"dedup": {"exact": {}, "near": {}}, "filter": {"basic": {"min_words": 5}}}), "demo.jsonl");
+    let outcome = run(&input, c.clone()).outcome;
+    assert_eq!(outcome.decisions[11].reasons, ["exact_duplicate"]);
+    assert!(removed_by(&outcome, "near_duplicate") > 0);
+    let filters = c.filter.clone().unwrap();
+    let same = outcome.rejudge(&filters).unwrap();
+    assert_eq!((same.rows_kept, same.rows_removed), (outcome.report.rows_kept, outcome.report.rows_removed));
+    let mut stricter = filters.clone();
+    stricter.basic.as_mut().unwrap().min_words = Some(8);
+    let s = outcome.rejudge(&stricter).unwrap();
+    assert!(s.rows_kept < same.rows_kept, "{s:?} vs {same:?}");
+    let mut c2 = c.clone();
+    c2.filter = Some(stricter);
+    let fresh = run(&input, c2).outcome;
+    assert_eq!((s.rows_kept, s.rows_removed), (fresh.report.rows_kept, fresh.report.rows_removed));
     // A job without filters cannot re-judge.
     let plain = run(&input, config(json!({"dedup": {"exact": {}}}), "demo.jsonl")).outcome;
     assert!(plain.rejudge(&filters).is_err());
