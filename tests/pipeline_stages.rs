@@ -750,3 +750,45 @@ fn the_job_refuses_to_finish_early_or_take_bytes_late() {
     assert!(!job.end_pass().unwrap(), "ending again is harmless");
     assert_eq!(job.finish().unwrap().report.rows_in, 24);
 }
+
+#[test]
+fn later_passes_reread_every_input_format() {
+    // The same rows as JSONL, a JSON array, gzip-compressed JSONL and CSV: every pass starts a
+    // fresh reader, so the near-duplicate decisions must not depend on the container.
+    let jsonl = stages_fixture("demo.jsonl");
+    let values: Vec<Value> = lines(&jsonl).iter().map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let array = serde_json::to_vec_pretty(&values).unwrap();
+    let gzip = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&jsonl).unwrap();
+        e.finish().unwrap()
+    };
+    let csv = {
+        let mut out = b"id,text\n".to_vec();
+        for (i, v) in values.iter().enumerate() {
+            let text = v["text"].as_str().unwrap().replace('"', "\"\"");
+            out.extend(format!("{i},\"{text}\"\n").into_bytes());
+        }
+        out
+    };
+    let json = json!({"dedup": {"near": {"verify": true, "threshold": 0.7}}});
+    let expected = run(&jsonl, config(json.clone(), "demo.jsonl"));
+    assert_eq!(expected.passes, [Pass::Analyse, Pass::Verify, Pass::Sample]);
+    let near_rows = |o: &Outcome| rows_of(&with_code(o, "near_duplicate"));
+    assert!(!near_rows(&expected.outcome).is_empty());
+    for (name, input) in [("demo.json", &array), ("demo.jsonl.gz", &gzip), ("demo.csv", &csv)] {
+        for seed in 0..2 {
+            let r = run_with(input, config(json.clone(), name), &mut random_sizes(seed, 500), |_| {});
+            assert_eq!(r.passes, expected.passes, "{name}");
+            assert_eq!(near_rows(&r.outcome), near_rows(&expected.outcome), "{name} (seed {seed})");
+            let pairs = |o: &Outcome| o.decisions.iter().map(|d| (d.kept, d.cluster, d.duplicate_of)).collect::<Vec<_>>();
+            assert_eq!(pairs(&r.outcome), pairs(&expected.outcome), "{name} (seed {seed})");
+            assert_eq!(
+                r.outcome.report.stats["dedup"]["near"],
+                expected.outcome.report.stats["dedup"]["near"],
+                "{name}: the verify and sample passes saw the same rows"
+            );
+        }
+    }
+}

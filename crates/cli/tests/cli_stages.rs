@@ -426,3 +426,27 @@ fn run_with_a_config_and_eval_sets() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(prefs_out.join("export.trl.jsonl").exists());
 }
+
+#[test]
+fn prefs_against_eval_sets_warns_and_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("pairs.jsonl");
+    let leaked = json!({
+        "prompt": "Athlone Community Radio will be broadcasting live for 4 hours from Golden Island Shopping Centre in Athlone today",
+        "chosen": "Yes, it will.",
+        "rejected": "No."
+    });
+    let fine = json!({"prompt": "Name a colour.", "chosen": "Blue is a colour.", "rejected": "A chair."});
+    std::fs::write(&input, format!("{leaked}\n{fine}\n")).unwrap();
+    let out = dir.path().join("out");
+    let a = core_fixture("stages", "eval_a.jsonl");
+    let o = datasieve(&["prefs", path_str(&input), "--against", path_str(&a), "--out", path_str(&out)]);
+    assert_eq!(code(&o), 0, "a warning keeps the row: {}", stderr(&o));
+    let r = report(&out);
+    assert_eq!(r["warned_by"], json!({"contamination": 1}));
+    assert_eq!(r["rows_kept"], 2);
+    assert_eq!(r["stats"]["contamination"]["eval_sets"], json!([{"name": "eval_a.jsonl", "rows": 2}]));
+    assert_eq!(decisions(&out)[0]["details"][0]["eval_source"], "eval_a.jsonl");
+    let o = datasieve(&["prefs", path_str(&input), "--against", path_str(&a), "--fail-on", "warning", "--out", path_str(&out)]);
+    assert_eq!(code(&o), 1);
+}
