@@ -792,3 +792,40 @@ fn later_passes_reread_every_input_format() {
         }
     }
 }
+
+#[test]
+fn csv_rows_are_read_with_their_header_for_export_views_and_the_cluster_viewer() {
+    // Preference pairs as CSV: the export, the normalised view and the compared text read each
+    // row's bytes with the header, as the analyse pass did.
+    let csv = b"prompt,chosen,rejected\n\
+        \"What is two plus two?\",\"Two plus two is four.\",\"It is five.\"\n\
+        \"Name a colour.\",\"Blue is a colour.\",\"A chair.\"\n\
+        \"Say one.\",\"\",\"Two.\"\n";
+    let outcome = run(csv, config(json!({"prefs": {}, "export": "trl-standard"}), "pairs.csv")).outcome;
+    assert_eq!(outcome.report.input.format, "csv");
+    assert_eq!(outcome.decisions[2].reasons, ["empty_chosen"]);
+    let s = split(&outcome, csv, &mut fixed(11));
+    let exported: Vec<Value> = lines(&s.export).iter().map(|l| serde_json::from_slice(l).unwrap()).collect();
+    assert_eq!(
+        exported,
+        [
+            json!({"prompt": "What is two plus two?", "chosen": "Two plus two is four.", "rejected": "It is five."}),
+            json!({"prompt": "Name a colour.", "chosen": "Blue is a colour.", "rejected": "A chair."}),
+        ],
+        "one export line per kept CSV row"
+    );
+    let row0 = lines(csv)[1].strip_suffix(b"\n").unwrap();
+    let view = outcome.prefs_view(row0).expect("a view of a CSV row");
+    assert!(view.to_string().contains("Two plus two is four."), "{view}");
+    assert_eq!(outcome.compared_text(row0).as_deref(), Some("What is two plus two?"));
+
+    // Near duplicates in a CSV: the cluster viewer's text and Jaccard.
+    let base = paragraph(5);
+    let csv = format!("id,text\n1,\"{base}\"\n2,\"{base} plus\"\n3,\"{}\"\n", paragraph(6));
+    let outcome = run(csv.as_bytes(), config(json!({"dedup": {"near": {}}}), "x.csv")).outcome;
+    assert_eq!(outcome.decisions[1].duplicate_of, Some(0));
+    let rows: Vec<&[u8]> = lines(csv.as_bytes()).iter().map(|l| l.strip_suffix(b"\n").unwrap()).collect();
+    let (a, b) = (outcome.compared_text(rows[1]).expect("CSV row text"), outcome.compared_text(rows[2]).unwrap());
+    assert_eq!(a, base);
+    assert!(outcome.near_jaccard(&a, &b).unwrap() > 0.9);
+}

@@ -450,3 +450,24 @@ fn prefs_against_eval_sets_warns_and_keeps() {
     let o = datasieve(&["prefs", path_str(&input), "--against", path_str(&a), "--fail-on", "warning", "--out", path_str(&out)]);
     assert_eq!(code(&o), 1);
 }
+
+#[test]
+fn prefs_export_from_a_csv_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("pairs.csv");
+    std::fs::write(&input, "prompt,chosen,rejected\n\"Say hi.\",\"Hi there.\",\"Go away.\"\n\"Say one.\",\"\",\"Two.\"\n").unwrap();
+    let out = dir.path().join("out");
+    let o = datasieve(&["prefs", path_str(&input), "--export", "trl", "--out", path_str(&out)]);
+    assert_eq!(code(&o), 1, "the empty answer is an error: {}", stderr(&o));
+    let exported = std::fs::read_to_string(out.join("export.trl.jsonl")).unwrap();
+    let lines: Vec<Value> = exported.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        lines,
+        [json!({
+            "prompt": [{"role": "user", "content": "Say hi."}],
+            "chosen": [{"role": "assistant", "content": "Hi there."}],
+            "rejected": [{"role": "assistant", "content": "Go away."}]
+        })]
+    );
+    assert_eq!(std::fs::read_to_string(out.join("kept.csv")).unwrap(), "prompt,chosen,rejected\n\"Say hi.\",\"Hi there.\",\"Go away.\"\n");
+}
