@@ -342,6 +342,15 @@ fn an_exact_duplicate_is_not_also_a_near_duplicate() {
         removed_by(&near_only, "near_duplicate")
     );
     assert_eq!(both.report.stats["dedup"]["near"]["duplicate_rows"], removed_by(&both, "near_duplicate"));
+    // Row 2 repeats row 1 exactly; row 1 is then a near duplicate of row 0: row 2 names row 0,
+    // the row that is kept.
+    let base = paragraph(7);
+    let input = text_rows(&[base.clone(), format!("{base} plus"), format!("{base} plus")]);
+    let r = run(&input, config(json!({"dedup": {"exact": {}, "near": {}}}), "x.jsonl")).outcome;
+    let d = &r.decisions;
+    assert_eq!((d[1].reasons.as_slice(), d[1].duplicate_of), (&["near_duplicate"][..], Some(0)));
+    assert_eq!((d[2].reasons.as_slice(), d[2].duplicate_of), (&["exact_duplicate"][..], Some(0)));
+    assert!(d[0].kept);
 }
 
 #[test]
@@ -828,4 +837,73 @@ fn csv_rows_are_read_with_their_header_for_export_views_and_the_cluster_viewer()
     let (a, b) = (outcome.compared_text(rows[1]).expect("CSV row text"), outcome.compared_text(rows[2]).unwrap());
     assert_eq!(a, base);
     assert!(outcome.near_jaccard(&a, &b).unwrap() > 0.9);
+}
+
+#[test]
+fn random_stage_combinations_keep_the_output_invariant() {
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+    let demo = stages_fixture("demo.jsonl");
+    let prefs = prefs_fixture("checks_standard.jsonl");
+    let mut rng = SmallRng::seed_from_u64(7);
+    for case in 0..24 {
+        let mut json = json!({"dedup": {}});
+        if rng.gen_bool(0.5) {
+            json["dedup"]["exact"] = json!({"normalize": rng.gen_bool(0.5)});
+        }
+        if rng.gen_bool(0.6) {
+            json["dedup"]["near"] = json!({
+                "verify": rng.gen_bool(0.5),
+                "keep": if rng.gen_bool(0.5) { "first" } else { "longest" },
+                "ngram": rng.gen_range(2..6),
+            });
+        }
+        let mut filter = json!({});
+        if rng.gen_bool(0.4) {
+            filter["gopher_quality"] = json!({});
+        }
+        if rng.gen_bool(0.4) {
+            filter["basic"] = json!({"min_words": rng.gen_range(1..40)});
+        }
+        if rng.gen_bool(0.3) {
+            filter["pii"] = json!({"mode": if rng.gen_bool(0.5) { "drop" } else { "redact" }});
+        }
+        if filter.as_object().unwrap().len() > 0 {
+            json["filter"] = filter;
+        }
+        let use_prefs = rng.gen_bool(0.3);
+        if use_prefs {
+            json["prefs"] = json!({});
+        }
+        let contamination = rng.gen_bool(0.3);
+        if contamination {
+            json["contamination"] = json!({});
+        }
+        let input: &[u8] = if use_prefs { &prefs } else { &demo };
+        let what = format!("case {case}: {json}");
+        let setup = |job: &mut Job| {
+            if contamination {
+                with_evals(job);
+            }
+        };
+        let whole = run_with(input, config(json.clone(), "in.jsonl"), &mut fixed(input.len()), setup).outcome;
+        let chunked = run_with(input, config(json.clone(), "in.jsonl"), &mut random_sizes(case, 300), setup).outcome;
+        assert_eq!(chunked.decisions, whole.decisions, "{what}");
+        assert_eq!(chunked.report.comparable(), whole.report.comparable(), "{what}");
+        let s = split(&whole, input, &mut random_sizes(case + 99, 200));
+        let changed = assert_partition(&what, input, &whole, &s);
+        let redacting = json["filter"]["pii"]["mode"] == "redact";
+        assert!(redacting || changed.is_empty(), "{what}: rewritten rows {changed:?}");
+        for row in &changed {
+            assert!(!whole.decisions[*row].warnings.is_empty(), "{what}: row {row} rewritten without a PII finding");
+        }
+        // A row removed as a duplicate names a kept row (with exact and near dedup together
+        // too, where the exact survivor may itself be a near duplicate).
+        for d in &whole.decisions {
+            if d.reasons.iter().any(|r| *r == "exact_duplicate" || *r == "near_duplicate") {
+                let of = d.duplicate_of.expect("a duplicate names its survivor");
+                assert!(whole.decisions[of as usize].kept, "{what}: row {} duplicates removed row {of}", d.row);
+            }
+        }
+    }
 }

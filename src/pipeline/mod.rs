@@ -541,6 +541,16 @@ impl Job {
                     }
                 }
             }
+            // A row that duplicates a row near dedup then removed (an exact duplicate of it, a
+            // repeated preference pair) points at that row's survivor, so `duplicate_of` names a
+            // kept row.
+            for d in decisions.iter_mut() {
+                if let Some((_, survivor)) = d.duplicate_of.and_then(|of| near.row_cluster(of)) {
+                    if survivor != d.row {
+                        d.duplicate_of = Some(survivor);
+                    }
+                }
+            }
             dedup.insert("near".into(), serde_json::to_value(near.stats()).expect("serialisable"));
             viewer = near.viewer_rows();
         }
