@@ -541,6 +541,16 @@ impl Job {
                     }
                 }
             }
+            // A row that duplicates a row near dedup then removed (an exact duplicate of it, a
+            // repeated preference pair) points at that row's survivor, so `duplicate_of` names a
+            // kept row.
+            for d in decisions.iter_mut() {
+                if let Some((_, survivor)) = d.duplicate_of.and_then(|of| near.row_cluster(of)) {
+                    if survivor != d.row {
+                        d.duplicate_of = Some(survivor);
+                    }
+                }
+            }
             dedup.insert("near".into(), serde_json::to_value(near.stats()).expect("serialisable"));
             viewer = near.viewer_rows();
         }
@@ -559,7 +569,10 @@ impl Job {
             );
         }
         if let Some(f) = &stages.filters {
-            stats.insert("filter", serde_json::to_value(f.stats()).expect("serialisable"));
+            let mut filter_stats = f.stats();
+            // Detected CSV/TSV rows are copied as they are (see `Outcome::rewriter`).
+            filter_stats.rewrite &= !matches!(detected.format, crate::io::Format::Csv | crate::io::Format::Tsv);
+            stats.insert("filter", serde_json::to_value(filter_stats).expect("serialisable"));
         }
         let mut prefs_family = None;
         if let Some(p) = stages.prefs {
@@ -616,6 +629,39 @@ impl Job {
             cluster_rows: viewer,
             fields: stages.fields,
         })
+    }
+}
+
+/// Parses one row's bytes as the analyse pass did: JSON, or a CSV/TSV line read with the
+/// input's header (so export, views and the cluster viewer work on every format).
+#[derive(Debug, Clone)]
+struct RowParser {
+    format: crate::io::Format,
+    header: Option<Vec<u8>>,
+    options: crate::io::ReaderOptions,
+}
+
+impl RowParser {
+    fn value(&self, raw: &[u8]) -> Option<Value> {
+        use crate::io::Format;
+        if !matches!(self.format, Format::Csv | Format::Tsv) {
+            return serde_json::from_slice(raw).ok();
+        }
+        let options = crate::io::ReaderOptions { format: Some(self.format), ..self.options.clone() };
+        let mut reader = RowReader::new(options);
+        let mut value = None;
+        let mut take = |r: Record<'_>| {
+            if let RowContent::Value(v) = r.content {
+                value.get_or_insert(v);
+            }
+            Ok(())
+        };
+        if let Some(header) = &self.header {
+            reader.push(header, &mut take).ok()?;
+        }
+        reader.push(raw, &mut take).ok()?;
+        reader.finish(&mut take).ok()?;
+        value
     }
 }
 
@@ -680,9 +726,14 @@ impl Outcome {
         self.near.as_ref().map(|n| n.jaccard(a, b))
     }
 
+    /// Reads one row's bytes (as the splitter hands them out) back into a value.
+    fn row_parser(&self) -> RowParser {
+        RowParser { format: self.detected.format, header: self.header.clone(), options: self.report.config.input.clone() }
+    }
+
     /// The compared text of a row's bytes (the configured fields or its schema's).
     pub fn compared_text(&self, raw: &[u8]) -> Option<String> {
-        let value: Value = serde_json::from_slice(raw).ok()?;
+        let value = self.row_parser().value(raw)?;
         let defaults;
         let paths: &[FieldPath] = if self.fields.is_empty() {
             defaults = DefaultFields::new();
@@ -702,12 +753,14 @@ impl Outcome {
         let form = self.report.config.export?;
         let family = self.prefs_family?;
         let config = self.report.config.prefs.clone()?;
-        Some(Box::new(move |raw: &[u8]| prefs::export_row(raw, family, &config, form)))
+        let parser = self.row_parser();
+        Some(Box::new(move |raw: &[u8]| prefs::export_row(&parser.value(raw)?, family, &config, form)))
     }
 
     /// The normalised preference pair of a row's bytes, for display (`None` without prefs).
     pub fn prefs_view(&self, raw: &[u8]) -> Option<Value> {
-        prefs::normalized_view(raw, self.prefs_family?, self.report.config.prefs.as_ref()?)
+        let value = self.row_parser().value(raw)?;
+        prefs::normalized_view(&value, self.prefs_family?, self.report.config.prefs.as_ref()?)
     }
 
     fn rewriter(&self) -> Option<crate::io::split::Rewriter> {
