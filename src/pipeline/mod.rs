@@ -343,6 +343,8 @@ pub struct Job {
     detected: Option<Detected>,
     /// Evaluation sets for the contamination check: (name, rows).
     eval_sets: Vec<(String, u64)>,
+    /// Input bytes have been pushed: set-up calls (tokenizer, eval sets) are too late.
+    started: bool,
 }
 
 impl Job {
@@ -375,6 +377,7 @@ impl Job {
             header: None,
             detected: None,
             eval_sets: Vec::new(),
+            started: false,
         })
     }
 
@@ -388,6 +391,7 @@ impl Job {
         if self.done {
             return Err(crate::Error::Usage("push after the last pass ended".into()));
         }
+        self.started = true;
         let Job { reader, stages, pass, .. } = self;
         reader.push(chunk, &mut |r| {
             match pass {
@@ -462,6 +466,7 @@ impl Job {
     /// Adds an evaluation set for the contamination check (`contamination` in the config):
     /// the whole file's bytes, any supported format. Call before the first `push`.
     pub fn add_eval_set(&mut self, name: &str, bytes: &[u8]) -> Result<u64> {
+        self.before_input("add_eval_set")?;
         let ngram = self.config.contamination.as_ref().map_or(13, |c| c.ngram);
         let index = self
             .stages
@@ -488,9 +493,17 @@ impl Job {
         Ok(rows)
     }
 
+    fn before_input(&self, what: &str) -> Result<()> {
+        if self.started {
+            return Err(crate::Error::Usage(format!("{what} must come before the first push")));
+        }
+        Ok(())
+    }
+
     /// Exact token counts for the preference checks, from a Hugging Face `tokenizer.json`.
     #[cfg(feature = "hf-tokenizer")]
     pub fn set_tokenizer_json(&mut self, json: &[u8], name: &str) -> Result<()> {
+        self.before_input("set_tokenizer_json")?;
         let counter = crate::prefs::tokens::TokenizerJsonCounter::from_bytes(json, name)
             .map_err(|e| crate::Error::Config(format!("tokenizer: {e}")))?;
         match &mut self.stages.prefs {
