@@ -40,6 +40,7 @@ fn split(outcome: &Outcome, input: &[u8], sizes: &mut dyn FnMut() -> usize) -> (
     let mut out = |dest: Destination, bytes: &[u8]| match dest {
         Destination::Kept => kept.extend_from_slice(bytes),
         Destination::Removed => removed.extend_from_slice(bytes),
+        Destination::Export => panic!("no export configured in these tests"),
     };
     let mut rest = input;
     while !rest.is_empty() {

@@ -324,8 +324,10 @@ pub struct CandidatePair {
     pub row: u32,
 }
 
-/// Streaming near-duplicate index: feed rows in increasing row order with their band keys; it finds
-/// the earlier rows they collide with and maintains clusters by union-find.
+/// Streaming near-duplicate index: feed rows with their band keys; it finds the previously inserted
+/// rows they collide with and maintains clusters by union-find. Rows may arrive in any order (e.g.
+/// from parallel workers), each at most once; the clusters do not depend on the order, and each
+/// cluster's root is its lowest row.
 ///
 /// Two ways to use it:
 /// - without verification (datatrove's behaviour): [`NearDedupIndex::insert`] — every collision
@@ -339,7 +341,6 @@ pub struct NearDedupIndex {
     table: FirstRowTable,
     clusters: UnionFind,
     rows_inserted: u64,
-    last_row: Option<u32>,
 }
 
 impl NearDedupIndex {
@@ -357,14 +358,10 @@ impl NearDedupIndex {
         }
     }
 
-    /// Records `row`'s band keys and returns the distinct earlier rows it collides with (ascending),
-    /// without joining any cluster. Rows must come in strictly increasing order.
+    /// Records `row`'s band keys and returns the distinct previously inserted rows it collides with
+    /// (ascending), without joining any cluster. Each band key remembers the first row inserted
+    /// with it.
     pub fn candidates(&mut self, row: u32, band_keys: &[u64]) -> Vec<u32> {
-        assert!(
-            self.last_row.is_none_or(|last| row > last),
-            "rows must be inserted in increasing order"
-        );
-        self.last_row = Some(row);
         self.rows_inserted += 1;
         let mut earlier: Vec<u32> = band_keys
             .iter()
@@ -741,6 +738,9 @@ impl EdgeVerifier {
         let mut earlier_of: HashMap<u32, Vec<u32>> = HashMap::new();
         let mut pending_later: HashMap<u32, u32> = HashMap::new();
         for pair in pairs {
+            // Rows are fed in ascending order, so the lower row of each pair is the one kept open.
+            let (earlier, row) = (pair.earlier.min(pair.row), pair.earlier.max(pair.row));
+            let pair = CandidatePair { earlier, row };
             let partners = earlier_of.entry(pair.row).or_default();
             if !partners.contains(&pair.earlier) {
                 partners.push(pair.earlier);
@@ -761,7 +761,8 @@ impl EdgeVerifier {
         self.earlier_of.contains_key(&row) || self.pending_later.contains_key(&row)
     }
 
-    /// Feeds one row's shingle set; rows must come in increasing order.
+    /// Feeds one row's shingle set; rows must come in ascending order (pairs were normalised so the
+    /// lower row is the earlier one).
     pub fn feed(&mut self, row: u32, shingle_set: Vec<u64>) {
         if let Some(earlier) = self.earlier_of.remove(&row) {
             for e in earlier {
@@ -836,15 +837,19 @@ impl ClusterSampler {
     pub fn new(clusters: &Clusters, k: usize, members_per_cluster: usize) -> Self {
         let summaries: Vec<Cluster> = clusters.largest(k).into_iter().cloned().collect();
         let mut wanted = HashMap::new();
+        let mut taken: HashMap<u32, usize> = HashMap::new();
         for cluster in &summaries {
             wanted.insert(cluster.kept_row, cluster.id);
-            for row in clusters
-                .members(cluster.id)
-                .into_iter()
-                .filter(|&r| r != cluster.kept_row)
-                .take(members_per_cluster)
-            {
-                wanted.insert(row, cluster.id);
+            taken.insert(cluster.id, 0);
+        }
+        // One pass over the rows picks the lowest `members_per_cluster` other members of each.
+        for (row, &id) in clusters.cluster_of_row.iter().enumerate() {
+            let row = row as u32;
+            if let Some(count) = taken.get_mut(&id) {
+                if *count < members_per_cluster && !wanted.contains_key(&row) {
+                    wanted.insert(row, id);
+                    *count += 1;
+                }
             }
         }
         ClusterSampler {
@@ -874,15 +879,15 @@ impl ClusterSampler {
                 let kept = self.observed.get(&cluster.kept_row);
                 let mut estimated = Vec::new();
                 let mut exact = Vec::new();
-                // In row order: the means are sums of floats, and the map's order is random.
-                let mut members: Vec<u32> = self
+                // Ascending rows, so the sums (and thus the reported means) are reproducible.
+                let mut rows: Vec<u32> = self
                     .wanted
                     .iter()
                     .filter(|&(&row, &id)| id == cluster.id && row != cluster.kept_row)
                     .map(|(&row, _)| row)
                     .collect();
-                members.sort_unstable();
-                for row in members {
+                rows.sort_unstable();
+                for row in rows {
                     let (Some((kept_sig, kept_set)), Some((sig, set))) =
                         (kept, self.observed.get(&row))
                     else {
@@ -1054,6 +1059,31 @@ mod tests {
             "longest, ties to the lowest row"
         );
         assert_eq!(longest.row(1).unwrap().duplicate_of, 1);
+    }
+
+    #[test]
+    fn insertion_order_does_not_change_clusters() {
+        let keys: [&[u64]; 5] = [&[1, 2], &[3, 4], &[1, 5], &[6, 4], &[7, 8]];
+        let mut forward = NearDedupIndex::new();
+        for (row, k) in keys.iter().enumerate() {
+            forward.insert(row as u32, k);
+        }
+        let mut backward = NearDedupIndex::new();
+        for (row, k) in keys.iter().enumerate().rev() {
+            backward.insert(row as u32, k);
+        }
+        let (a, b) = (
+            forward.clusters(5, KeepPolicy::First, |_| 0),
+            backward.clusters(5, KeepPolicy::First, |_| 0),
+        );
+        assert_eq!(a.clusters, b.clusters);
+        assert_eq!(a.members(0), vec![0, 2]);
+        assert_eq!(a.members(1), vec![1, 3]);
+        // A verifier given a pair in either orientation keeps the lower row open.
+        let mut verifier = EdgeVerifier::new([CandidatePair { earlier: 3, row: 1 }], 0.5);
+        verifier.feed(1, vec![1, 2]);
+        verifier.feed(3, vec![1, 2]);
+        assert_eq!(verifier.finish()[0].jaccard, 1.0);
     }
 
     #[test]

@@ -110,8 +110,11 @@ pub fn datatrove_permutations(num_perm: usize) -> Option<(Vec<u64>, Vec<u64>)> {
 #[inline(always)]
 fn mod_mersenne_61(x: u64) -> u64 {
     let folded = (x & MERSENNE_PRIME_61) + (x >> 61);
-    // Branch-free so the permutation loop vectorises.
-    folded - (MERSENNE_PRIME_61 & 0u64.wrapping_sub((folded >= MERSENNE_PRIME_61) as u64))
+    // Branch-free so the permutation loop vectorises. `folded` < 2^62, so comparing it as i64 gives
+    // the same answer as unsigned, and signed 64-bit compares are what SSE4.2/AVX2 and wasm SIMD
+    // have (unsigned ones must be emulated).
+    let reduce = ((folded as i64) >= (MERSENNE_PRIME_61 as i64)) as u64;
+    folded - (MERSENNE_PRIME_61 & 0u64.wrapping_sub(reduce))
 }
 
 /// Computes datatrove-compatible shingles and MinHash signatures. Cheap to share: immutable.
@@ -361,7 +364,10 @@ fn permute_min_blocks<const LOW_32_BITS: bool>(
     for start in (0..full).step_by(LANES) {
         let a_block: [u64; LANES] = a[start..start + LANES].try_into().unwrap();
         let b_block: [u64; LANES] = b[start..start + LANES].try_into().unwrap();
-        let mut minima = [u64::MAX; LANES];
+        // Every permuted value is below 2^61 − 1, so starting from it loses nothing (there is at
+        // least one shingle), and the minimum can be taken as i64 — identical for values below
+        // 2^63, and a native instruction on more targets than the unsigned minimum.
+        let mut minima = [MERSENNE_PRIME_61 as i64; LANES];
         for &h in shingles {
             for k in 0..LANES {
                 let permuted = mod_mersenne_61(h.wrapping_mul(a_block[k]).wrapping_add(b_block[k]));
@@ -370,9 +376,10 @@ fn permute_min_blocks<const LOW_32_BITS: bool>(
                 } else {
                     permuted
                 };
-                minima[k] = minima[k].min(value);
+                minima[k] = minima[k].min(value as i64);
             }
         }
+        let minima = minima.map(|m| m as u64);
         out[start..start + LANES].copy_from_slice(&minima);
     }
     for i in full..a.len() {

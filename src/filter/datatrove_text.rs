@@ -4,72 +4,22 @@
 //! Python counts lengths in code points (not bytes), strips with `str.isspace` (which, unlike
 //! Rust's `char::is_whitespace`, includes the information separators U+001C..U+001F), and
 //! `str.splitlines` breaks on more characters than `\n`. Getting any of these wrong flips verdicts
-//! on real web text, which is full of `\r`, NBSP and form feeds.
+//! on real web text, which is full of `\r`, NBSP and form feeds. The white-space and line helpers
+//! come from [`crate::text`]; the character classes datatrove's filters add are here.
 
-/// Python's `str.isspace` for one character: Rust's `White_Space` plus U+001C..U+001F.
-#[inline]
-pub(crate) fn py_isspace(c: char) -> bool {
-    if c.is_ascii() {
-        matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f' | ' ')
-    } else {
-        c.is_whitespace()
-    }
-}
-
-/// Python's `str.strip()` with no argument.
-#[inline]
-pub(crate) fn py_strip(s: &str) -> &str {
-    s.trim_matches(py_isspace)
-}
+// Python's `str.isspace`, `strip`, `split()` and `splitlines` are shared with the text layer.
+pub(crate) use crate::text::{is_py_space, py_split_whitespace, py_splitlines, py_strip};
 
 /// Python's `str.lstrip()` with no argument.
 #[inline]
 pub(crate) fn py_lstrip(s: &str) -> &str {
-    s.trim_start_matches(py_isspace)
+    s.trim_start_matches(is_py_space)
 }
 
 /// Python's `str.rstrip()` with no argument.
 #[inline]
 pub(crate) fn py_rstrip(s: &str) -> &str {
-    s.trim_end_matches(py_isspace)
-}
-
-/// Python's `str.split()` with no argument: maximal runs of non-whitespace.
-pub(crate) fn py_split_whitespace(s: &str) -> impl Iterator<Item = &str> {
-    s.split(py_isspace).filter(|part| !part.is_empty())
-}
-
-/// Whether `c` ends a line for Python's `str.splitlines`.
-#[inline]
-fn is_py_line_boundary(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
-    )
-}
-
-/// Python's `str.splitlines()` (without `keepends`): `\r\n` is one boundary, and a trailing
-/// boundary does not produce a final empty line. An empty string has no lines.
-pub(crate) fn py_splitlines(s: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut chars = s.char_indices();
-    while let Some((i, c)) = chars.next() {
-        if is_py_line_boundary(c) {
-            lines.push(&s[start..i]);
-            let mut end = i + c.len_utf8();
-            if c == '\r' && bytes.get(end) == Some(&b'\n') {
-                chars.next();
-                end += 1;
-            }
-            start = end;
-        }
-    }
-    if start < s.len() {
-        lines.push(&s[start..]);
-    }
-    lines
+    s.trim_end_matches(is_py_space)
 }
 
 /// Number of code points, Python's `len(str)`.
@@ -116,10 +66,21 @@ fn is_enclosed_alphabetic_symbol(c: char) -> bool {
 pub(crate) fn is_datatrove_punctuation(c: char) -> bool {
     if c.is_ascii() {
         // ASCII members: controls except \t and \n, plus most printable punctuation.
-        return PUNCTUATION_CHARS[..ASCII_PUNCTUATION_COUNT].binary_search(&c).is_ok();
+        return ASCII_PUNCTUATION_MASK & (1u128 << c as u32) != 0;
     }
     PUNCTUATION_CHARS.binary_search(&c).is_ok()
 }
+
+/// Bit `c` is set for each ASCII character `c` of [`PUNCTUATION_CHARS`].
+const ASCII_PUNCTUATION_MASK: u128 = {
+    let mut mask = 0u128;
+    let mut i = 0;
+    while i < ASCII_PUNCTUATION_COUNT {
+        mask |= 1u128 << (PUNCTUATION_CHARS[i] as u32);
+        i += 1;
+    }
+    mask
+};
 
 /// Membership in datatrove's `TERMINAL_PUNCTUATION` (FineWeb's default stop characters).
 #[inline]
@@ -206,23 +167,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splitlines_matches_python() {
-        // Python: "a\r\nb\rc\n\nd\x0ce\u2028f\n".splitlines() == ['a','b','c','','d','e','f']
-        assert_eq!(
-            py_splitlines("a\r\nb\rc\n\nd\x0ce\u{2028}f\n"),
-            vec!["a", "b", "c", "", "d", "e", "f"]
-        );
-        assert!(py_splitlines("").is_empty());
-        assert_eq!(py_splitlines("\n"), vec![""]);
-        assert_eq!(py_splitlines("x\r"), vec!["x"]);
-    }
-
-    #[test]
     fn strip_uses_python_whitespace() {
-        assert_eq!(py_strip("\x1c\u{a0} hi \x1f\u{3000}"), "hi");
-        assert_eq!(py_split_whitespace(" a\x1db  c ").collect::<Vec<_>>(), vec!["a", "b", "c"]);
+        assert_eq!(py_lstrip("\x1c\u{a0} hi \x1f"), "hi \x1f");
+        assert_eq!(py_rstrip("\x1c hi \x1f\u{3000}"), "\x1c hi");
         // U+200B ZERO WIDTH SPACE is not whitespace in Python.
-        assert_eq!(py_strip("\u{200b}x"), "\u{200b}x");
+        assert_eq!(py_lstrip("\u{200b}x"), "\u{200b}x");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! repeated 5..10-grams. Same order of checks and reason codes as datatrove.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -232,18 +233,16 @@ impl GopherRepetition {
         (metrics.lines, metrics.dup_lines, metrics.dup_line_chars) = (count, dups, chars);
 
         let word_chars: Vec<u32> = words.iter().map(|w| saturate(py_len(w))).collect();
+        let concatenated = Concatenation::new(words, &word_chars);
         if !self.config.top_n_grams.is_empty() {
-            let ids = intern(words);
+            let word_hashes = PrefixHashes::new(concatenated.word_hashes());
             for (n, _) in &self.config.top_n_grams {
-                let chars = top_n_gram_chars(&ids, &word_chars, *n as usize);
+                let chars = top_n_gram_chars(words, &word_hashes, &word_chars, *n as usize);
                 metrics.top_n_gram_chars.push((*n, chars));
             }
         }
-        if !self.config.dup_n_grams.is_empty() {
-            let concatenated = Concatenation::new(words, &word_chars);
-            for (n, _) in &self.config.dup_n_grams {
-                metrics.dup_n_gram_chars.push((*n, concatenated.repeated_n_gram_chars(*n as usize)));
-            }
+        for (n, _) in &self.config.dup_n_grams {
+            metrics.dup_n_gram_chars.push((*n, concatenated.repeated_n_gram_chars(*n as usize)));
         }
         metrics
     }
@@ -290,52 +289,186 @@ fn find_duplicates(elements: &[&str]) -> (u32, u32, u32) {
     (saturate(elements.len()), dups, u32::try_from(chars).unwrap_or(u32::MAX))
 }
 
-/// Word ids: equal words get equal ids. Space-joined n-grams are equal exactly when their word
-/// sequences are (tokens never contain a space), so id slices stand in for the joined strings.
-fn intern(words: &[&str]) -> Vec<u32> {
-    let mut ids: HashMap<&str, u32, FoldBuildHasher> = HashMap::with_capacity_and_hasher(words.len(), FoldBuildHasher::default());
-    words
-        .iter()
-        .map(|w| {
-            let next = ids.len() as u32;
-            *ids.entry(w).or_insert(next)
-        })
-        .collect()
+/// Multiplier of the polynomial prefix hashes (odd, so its powers never vanish mod 2^64).
+const HASH_BASE: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// `HASH_BASE^exp` mod 2^64.
+fn base_pow(mut exp: usize) -> u64 {
+    let (mut result, mut base) = (1u64, HASH_BASE);
+    while exp > 0 {
+        if exp & 1 == 1 {
+            result = result.wrapping_mul(base);
+        }
+        base = base.wrapping_mul(base);
+        exp >>= 1;
+    }
+    result
+}
+
+/// MurmurHash3's 64-bit finaliser: spreads a polynomial hash over all bits (hash tables index
+/// by the low bits, which a polynomial hash mod 2^64 mixes poorly).
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// Polynomial prefix hashes of a sequence, so that any window hashes in O(1):
+/// `hash(a..b) = prefix[b] - prefix[a] · BASE^(b-a)`.
+struct PrefixHashes {
+    prefix: Vec<u64>,
+}
+
+impl PrefixHashes {
+    fn new(items: impl Iterator<Item = u64>) -> Self {
+        let mut prefix = vec![0u64];
+        let mut h = 0u64;
+        for item in items {
+            h = h.wrapping_mul(HASH_BASE).wrapping_add(item);
+            prefix.push(h);
+        }
+        PrefixHashes { prefix }
+    }
+
+    /// The mixed hash of window `start..end`, given `BASE^(end - start)`.
+    #[inline]
+    fn window(&self, start: usize, end: usize, base_pow: u64) -> u64 {
+        mix(self.prefix[end].wrapping_sub(self.prefix[start].wrapping_mul(base_pow)))
+    }
+}
+
+/// A window of a sequence keyed by its precomputed hash: hashing a key costs nothing, and
+/// equality still compares the contents, so a hash collision can never merge two different
+/// windows.
+#[derive(Clone, Copy)]
+struct Window<'a, T> {
+    hash: u64,
+    items: &'a [T],
+}
+
+impl<T: PartialEq> PartialEq for Window<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.items == other.items
+    }
+}
+
+impl<T: Eq> Eq for Window<'_, T> {}
+
+impl<T> Hash for Window<'_, T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Hasher for [`Window`] keys: their hash is already mixed, so it is passed through.
+#[derive(Default)]
+struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached for keys other than `Window`; fold the bytes in so it stays a hash.
+        for b in bytes {
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(HASH_BASE);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type WindowBuildHasher = BuildHasherDefault<PassThroughHasher>;
+
+/// Which window hashes occur more than once, up to false positives: two bitsets indexed by the
+/// hash. A window whose hash is not flagged has content found nowhere else in the document, so it
+/// can neither repeat nor be repeated and needs no place in an exact hash set; skipping those
+/// (most windows of ordinary prose) is what keeps the n-gram rules cheap.
+struct RepeatFilter {
+    once: Vec<u64>,
+    twice: Vec<u64>,
+    mask: usize,
+}
+
+impl RepeatFilter {
+    /// A filter for `hashes`, sized at 16 bits per window (about 6 % false positives).
+    fn new(hashes: &[u64]) -> Self {
+        let bits = (hashes.len() * 16).next_power_of_two().max(64);
+        let mut filter = RepeatFilter { once: vec![0; bits / 64], twice: vec![0; bits / 64], mask: bits - 1 };
+        for hash in hashes {
+            let (word, bit) = filter.slot(*hash);
+            if filter.once[word] & bit != 0 {
+                filter.twice[word] |= bit;
+            } else {
+                filter.once[word] |= bit;
+            }
+        }
+        filter
+    }
+
+    #[inline]
+    fn slot(&self, hash: u64) -> (usize, u64) {
+        let index = (hash >> 7) as usize & self.mask;
+        (index >> 6, 1u64 << (index & 63))
+    }
+
+    /// Whether another window may have the same content.
+    #[inline]
+    fn may_repeat(&self, hash: u64) -> bool {
+        let (word, bit) = self.slot(hash);
+        self.twice[word] & bit != 0
+    }
 }
 
 /// datatrove's `find_top_duplicate` over the space-joined n-grams: length × count of the most
 /// frequent n-gram, ties going to the one seen first (`Counter.most_common(1)` keeps insertion
 /// order among equal counts). `None` with fewer than `n` words.
-fn top_n_gram_chars(ids: &[u32], word_chars: &[u32], n: usize) -> Option<u32> {
-    if n == 0 || ids.len() < n {
+///
+/// Space-joined n-grams are equal exactly when their word sequences are (tokens never contain a
+/// space), so windows of words stand in for the joined strings. Only windows that may repeat are
+/// counted: if none occurs twice, every count is 1 and the first window wins.
+fn top_n_gram_chars(words: &[&str], word_hashes: &PrefixHashes, word_chars: &[u32], n: usize) -> Option<u32> {
+    if n == 0 || words.len() < n {
         return None;
     }
-    let windows = ids.len() - n + 1;
+    let pow = base_pow(n);
+    let hashes: Vec<u64> = (0..words.len() - n + 1).map(|start| word_hashes.window(start, start + n, pow)).collect();
+    let filter = RepeatFilter::new(&hashes);
     // Value: (count, first window index).
-    let mut counts: HashMap<&[u32], (u32, u32), FoldBuildHasher> = HashMap::with_capacity_and_hasher(windows, FoldBuildHasher::default());
-    for start in 0..windows {
-        counts.entry(&ids[start..start + n]).or_insert((0, start as u32)).0 += 1;
+    let mut counts: HashMap<Window<&str>, (u32, u32), WindowBuildHasher> = HashMap::default();
+    for (start, hash) in hashes.iter().enumerate() {
+        if filter.may_repeat(*hash) {
+            let key = Window { hash: *hash, items: &words[start..start + n] };
+            counts.entry(key).or_insert((0, start as u32)).0 += 1;
+        }
     }
     let (count, first) = counts
         .values()
         .copied()
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
-        .expect("at least one window");
+        .filter(|(count, _)| *count >= 2)
+        .unwrap_or((1, 0));
     let first = first as usize;
     let joined_len: u64 = word_chars[first..first + n].iter().map(|c| *c as u64).sum::<u64>() + (n as u64 - 1);
     Some(u32::try_from(joined_len * count as u64).unwrap_or(u32::MAX))
 }
 
-/// All words concatenated without separators, with each word's byte offset and cumulative code
-/// point count, so that any run of words is one byte slice. datatrove joins the duplicated
-/// n-grams with `""`, so ["ab", "c"] and ["a", "bc"] are the same n-gram: comparing the
-/// concatenated bytes reproduces that exactly.
+/// All words concatenated without separators, with each word's byte offset, cumulative code
+/// point count and the prefix hashes of the bytes, so that any run of words is one byte slice
+/// with an O(1) hash. datatrove joins the duplicated n-grams with `""`, so ["ab", "c"] and
+/// ["a", "bc"] are the same n-gram: comparing the concatenated bytes reproduces that exactly.
 struct Concatenation {
     bytes: Vec<u8>,
     /// `byte_offsets[i]` = start of word i; one extra entry at the end.
     byte_offsets: Vec<usize>,
     /// `char_offsets[i]` = code points before word i; one extra entry at the end.
     char_offsets: Vec<u64>,
+    hashes: PrefixHashes,
+    /// `BASE^k` for short lengths k (most windows); longer ones are computed.
+    pows: Vec<u64>,
 }
 
 impl Concatenation {
@@ -353,11 +486,31 @@ impl Concatenation {
         }
         byte_offsets.push(bytes.len());
         char_offsets.push(chars);
-        Concatenation { bytes, byte_offsets, char_offsets }
+        let hashes = PrefixHashes::new(bytes.iter().map(|b| *b as u64 + 1));
+        let mut pows = Vec::with_capacity(257);
+        let mut p = 1u64;
+        for _ in 0..=256 {
+            pows.push(p);
+            p = p.wrapping_mul(HASH_BASE);
+        }
+        Concatenation { bytes, byte_offsets, char_offsets, hashes, pows }
     }
 
     fn words(&self) -> usize {
         self.byte_offsets.len() - 1
+    }
+
+    /// The key of words `start..end`: their concatenated bytes.
+    #[inline]
+    fn key(&self, start: usize, end: usize) -> Window<'_, u8> {
+        let (a, b) = (self.byte_offsets[start], self.byte_offsets[end]);
+        let pow = self.pows.get(b - a).copied().unwrap_or_else(|| base_pow(b - a));
+        Window { hash: self.hashes.window(a, b, pow), items: &self.bytes[a..b] }
+    }
+
+    /// The hash of each word's bytes.
+    fn word_hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.words()).map(|i| self.key(i, i + 1).hash)
     }
 
     /// datatrove's `find_all_duplicate`: scan windows left to right; a window equal to an earlier
@@ -368,17 +521,18 @@ impl Concatenation {
         if n == 0 || words < n {
             return 0;
         }
-        let mut seen: HashSet<&[u8], FoldBuildHasher> = HashSet::with_capacity_and_hasher(words - n + 1, FoldBuildHasher::default());
+        let hashes: Vec<u64> = (0..words - n + 1).map(|start| self.key(start, start + n).hash).collect();
+        let filter = RepeatFilter::new(&hashes);
+        let mut seen: HashSet<Window<u8>, WindowBuildHasher> = HashSet::default();
         let mut repeated = 0u64;
         let mut start = 0;
         while start + n <= words {
-            let gram = &self.bytes[self.byte_offsets[start]..self.byte_offsets[start + n]];
-            if seen.contains(gram) {
+            // A window with unique content is never found again: recording it changes nothing.
+            if !filter.may_repeat(hashes[start]) || seen.insert(self.key(start, start + n)) {
+                start += 1;
+            } else {
                 repeated += self.char_offsets[start + n] - self.char_offsets[start];
                 start += n;
-            } else {
-                seen.insert(gram);
-                start += 1;
             }
         }
         u32::try_from(repeated).unwrap_or(u32::MAX)
@@ -482,10 +636,15 @@ mod tests {
         // Bigrams: "a b" ×2, "b c" ×1, "c a"... ; "xx yy" ×2 appears later with a longer length:
         // the tie at count 2 goes to "a b" (length 3), as Counter.most_common(1) does.
         let words = ["a", "b", "a", "b", "xx", "yy", "xx", "yy"];
-        let ids = intern(&words);
         let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
-        assert_eq!(top_n_gram_chars(&ids, &chars, 2), Some(3 * 2));
-        assert_eq!(top_n_gram_chars(&ids, &chars, 9), None);
+        let hashes = PrefixHashes::new(Concatenation::new(&words, &chars).word_hashes());
+        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 2), Some(3 * 2));
+        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 9), None);
+        // No bigram repeats: every count is 1 and the first bigram ("a b", 3 chars) wins.
+        let words = ["a", "b", "ccc", "dddd"];
+        let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
+        let hashes = PrefixHashes::new(Concatenation::new(&words, &chars).word_hashes());
+        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 2), Some(3));
     }
 
     #[test]
@@ -500,6 +659,83 @@ mod tests {
         let words = ["x", "y", "x", "y", "x", "y"];
         let chars = vec![1; 6];
         assert_eq!(Concatenation::new(&words, &chars).repeated_n_gram_chars(2), 4);
+    }
+
+    #[test]
+    fn windows_with_equal_hashes_but_different_content_stay_distinct() {
+        let (a, b) = (Window { hash: 7, items: &b"ab"[..] }, Window { hash: 7, items: &b"ba"[..] });
+        assert!(a != b);
+        let mut set: HashSet<Window<u8>, WindowBuildHasher> = HashSet::default();
+        assert!(set.insert(a) && set.insert(b));
+        assert!(!set.insert(Window { hash: 7, items: &b"ab"[..] }));
+    }
+
+    #[test]
+    fn long_words_hash_consistently() {
+        // 300-byte words exceed the precomputed powers; the repeated pair must still be found.
+        let long_a = "a".repeat(300);
+        let long_b = "b".repeat(300);
+        let words = [long_a.as_str(), long_b.as_str(), "x", long_a.as_str(), long_b.as_str()];
+        let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
+        assert_eq!(Concatenation::new(&words, &chars).repeated_n_gram_chars(2), 600);
+    }
+
+    /// datatrove's `find_all_duplicate`, transcribed naively with joined strings.
+    fn naive_all_duplicate(words: &[&str], n: usize) -> u32 {
+        let mut unique = HashSet::new();
+        let (mut repeated, mut idx) = (0, 0);
+        while words.len() >= n && idx < words.len() - n + 1 {
+            let gram: String = words[idx..idx + n].concat();
+            if unique.contains(&gram) {
+                repeated += gram.chars().count() as u32;
+                idx += n;
+            } else {
+                unique.insert(gram);
+                idx += 1;
+            }
+        }
+        repeated
+    }
+
+    /// datatrove's `find_top_duplicate` (Counter.most_common(1): first-inserted among the most
+    /// frequent), transcribed naively.
+    fn naive_top_duplicate(words: &[&str], n: usize) -> Option<u32> {
+        if words.len() < n {
+            return None;
+        }
+        let mut order: Vec<String> = Vec::new();
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        for start in 0..words.len() - n + 1 {
+            let gram = words[start..start + n].join(" ");
+            if !counts.contains_key(&gram) {
+                order.push(gram.clone());
+            }
+            *counts.entry(gram).or_default() += 1;
+        }
+        let best = order.iter().fold(None::<&String>, |best, g| match best {
+            Some(b) if counts[b] >= counts[g] => Some(b),
+            _ => Some(g),
+        })?;
+        Some(best.chars().count() as u32 * counts[best])
+    }
+
+    #[test]
+    fn matches_naive_transcription_on_random_repetitive_text() {
+        use rand::{rngs::SmallRng, Rng, SeedableRng};
+        // A tiny vocabulary whose words concatenate ambiguously ("ab"+"c" = "a"+"bc").
+        let vocabulary = ["a", "b", "c", "ab", "bc", "abc", "é", "ü", "the"];
+        let mut rng = SmallRng::seed_from_u64(7);
+        for _ in 0..400 {
+            let len = rng.gen_range(0..80);
+            let words: Vec<&str> = (0..len).map(|_| vocabulary[rng.gen_range(0..vocabulary.len())]).collect();
+            let chars: Vec<u32> = words.iter().map(|w| w.chars().count() as u32).collect();
+            let concatenated = Concatenation::new(&words, &chars);
+            let hashes = PrefixHashes::new(concatenated.word_hashes());
+            for n in 1..=10 {
+                assert_eq!(concatenated.repeated_n_gram_chars(n), naive_all_duplicate(&words, n), "{words:?} n={n}");
+                assert_eq!(top_n_gram_chars(&words, &hashes, &chars, n), naive_top_duplicate(&words, n), "{words:?} n={n}");
+            }
+        }
     }
 
     #[test]

@@ -29,8 +29,8 @@ pub struct FiltersConfig {
     pub c4: Option<C4Config>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fineweb: Option<FineWebConfig>,
-    /// Personal data: `drop` rows (codes `pii_*`) or `redact` them (warnings, and with `rewrite`
-    /// the kept output holds the redacted text).
+    /// Personal data: `drop` rows (codes `pii_*`) or `redact` them (warnings; the kept output
+    /// holds the redacted text, with or without `rewrite`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pii: Option<PiiConfig>,
     /// Language identification (`wrong_language`).
@@ -347,7 +347,9 @@ impl FilterStage {
             histograms: self.histograms.clone(),
             languages: self.lang.as_ref().map(|_| self.languages.clone()),
             pii_rows: self.pii_found.clone(),
-            rewrite: self.config.rewrite,
+            // PII redaction rewrites kept rows even without `rewrite` (see `Outcome::splitter`).
+            rewrite: self.config.rewrite
+                || self.config.pii.as_ref().is_some_and(|p| p.mode == PiiMode::Redact),
             thresholds: self
                 .config
                 .quality()

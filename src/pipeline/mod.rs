@@ -353,6 +353,8 @@ pub struct Job {
     detected: Option<Detected>,
     /// Evaluation sets for the contamination check: (name, rows).
     eval_sets: Vec<(String, u64)>,
+    /// Input bytes have been pushed: set-up calls (tokenizer, eval sets) are too late.
+    started: bool,
 }
 
 impl Job {
@@ -385,6 +387,7 @@ impl Job {
             header: None,
             detected: None,
             eval_sets: Vec::new(),
+            started: false,
         })
     }
 
@@ -398,6 +401,7 @@ impl Job {
         if self.done {
             return Err(crate::Error::Usage("push after the last pass ended".into()));
         }
+        self.started = true;
         let Job { reader, stages, pass, .. } = self;
         reader.push(chunk, &mut |r| {
             match pass {
@@ -486,6 +490,7 @@ impl Job {
     /// Adds an evaluation set for the contamination check (`contamination` in the config):
     /// the whole file's bytes, any supported format. Call before the first `push`.
     pub fn add_eval_set(&mut self, name: &str, bytes: &[u8]) -> Result<u64> {
+        self.before_input("add_eval_set")?;
         let ngram = self.config.contamination.as_ref().map_or(13, |c| c.ngram);
         let index = self
             .stages
@@ -512,9 +517,17 @@ impl Job {
         Ok(rows)
     }
 
+    fn before_input(&self, what: &str) -> Result<()> {
+        if self.started {
+            return Err(crate::Error::Usage(format!("{what} must come before the first push")));
+        }
+        Ok(())
+    }
+
     /// Exact token counts for the preference checks, from a Hugging Face `tokenizer.json`.
     #[cfg(feature = "hf-tokenizer")]
     pub fn set_tokenizer_json(&mut self, json: &[u8], name: &str) -> Result<()> {
+        self.before_input("set_tokenizer_json")?;
         let counter = crate::prefs::tokens::TokenizerJsonCounter::from_bytes(json, name)
             .map_err(|e| crate::Error::Config(format!("tokenizer: {e}")))?;
         match &mut self.stages.prefs {
@@ -565,6 +578,16 @@ impl Job {
                     }
                 }
             }
+            // A row that duplicates a row near dedup then removed (an exact duplicate of it, a
+            // repeated preference pair) points at that row's survivor, so `duplicate_of` names a
+            // kept row.
+            for d in decisions.iter_mut() {
+                if let Some((_, survivor)) = d.duplicate_of.and_then(|of| near.row_cluster(of)) {
+                    if survivor != d.row {
+                        d.duplicate_of = Some(survivor);
+                    }
+                }
+            }
             dedup.insert("near".into(), serde_json::to_value(near.stats()).expect("serialisable"));
             viewer = near.viewer_rows();
         }
@@ -583,7 +606,10 @@ impl Job {
             );
         }
         if let Some(f) = &stages.filters {
-            stats.insert("filter", serde_json::to_value(f.stats()).expect("serialisable"));
+            let mut filter_stats = f.stats();
+            // Detected CSV/TSV rows are copied as they are (see `Outcome::rewriter`).
+            filter_stats.rewrite &= !matches!(detected.format, crate::io::Format::Csv | crate::io::Format::Tsv);
+            stats.insert("filter", serde_json::to_value(filter_stats).expect("serialisable"));
         }
         let mut prefs_family = None;
         if let Some(p) = stages.prefs {
@@ -640,6 +666,39 @@ impl Job {
             cluster_rows: viewer,
             fields: stages.fields,
         })
+    }
+}
+
+/// Parses one row's bytes as the analyse pass did: JSON, or a CSV/TSV line read with the
+/// input's header (so export, views and the cluster viewer work on every format).
+#[derive(Debug, Clone)]
+struct RowParser {
+    format: crate::io::Format,
+    header: Option<Vec<u8>>,
+    options: crate::io::ReaderOptions,
+}
+
+impl RowParser {
+    fn value(&self, raw: &[u8]) -> Option<Value> {
+        use crate::io::Format;
+        if !matches!(self.format, Format::Csv | Format::Tsv) {
+            return serde_json::from_slice(raw).ok();
+        }
+        let options = crate::io::ReaderOptions { format: Some(self.format), ..self.options.clone() };
+        let mut reader = RowReader::new(options);
+        let mut value = None;
+        let mut take = |r: Record<'_>| {
+            if let RowContent::Value(v) = r.content {
+                value.get_or_insert(v);
+            }
+            Ok(())
+        };
+        if let Some(header) = &self.header {
+            reader.push(header, &mut take).ok()?;
+        }
+        reader.push(raw, &mut take).ok()?;
+        reader.finish(&mut take).ok()?;
+        value
     }
 }
 
@@ -704,9 +763,14 @@ impl Outcome {
         self.near.as_ref().map(|n| n.jaccard(a, b))
     }
 
+    /// Reads one row's bytes (as the splitter hands them out) back into a value.
+    fn row_parser(&self) -> RowParser {
+        RowParser { format: self.detected.format, header: self.header.clone(), options: self.report.config.input.clone() }
+    }
+
     /// The compared text of a row's bytes (the configured fields or its schema's).
     pub fn compared_text(&self, raw: &[u8]) -> Option<String> {
-        let value: Value = serde_json::from_slice(raw).ok()?;
+        let value = self.row_parser().value(raw)?;
         compared_text(&self.fields, &DefaultFields::new(), &value).map(|t| t.into_owned())
     }
 
@@ -719,12 +783,14 @@ impl Outcome {
         let form = self.report.config.export?;
         let family = self.prefs_family?;
         let config = self.report.config.prefs.clone()?;
-        Some(Box::new(move |raw: &[u8]| prefs::export_row(raw, family, &config, form)))
+        let parser = self.row_parser();
+        Some(Box::new(move |raw: &[u8]| prefs::export_row(&parser.value(raw)?, family, &config, form)))
     }
 
     /// The normalised preference pair of a row's bytes, for display (`None` without prefs).
     pub fn prefs_view(&self, raw: &[u8]) -> Option<Value> {
-        prefs::normalized_view(raw, self.prefs_family?, self.report.config.prefs.as_ref()?)
+        let value = self.row_parser().value(raw)?;
+        prefs::normalized_view(&value, self.prefs_family?, self.report.config.prefs.as_ref()?)
     }
 
     fn rewriter(&self) -> Option<crate::io::split::Rewriter> {

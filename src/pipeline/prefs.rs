@@ -121,18 +121,16 @@ impl PrefsStage {
 }
 
 /// Converts one kept row to its TRL form (one JSON line), or `None` when it does not convert.
-pub fn export_row(raw: &[u8], family: Family, config: &PrefsConfig, form: ExportForm) -> Option<Vec<u8>> {
-    let value: Value = serde_json::from_slice(raw).ok()?;
-    let converted = normalize_row(&value, family, config).ok()?;
+pub fn export_row(value: &Value, family: Family, config: &PrefsConfig, form: ExportForm) -> Option<Vec<u8>> {
+    let converted = normalize_row(value, family, config).ok()?;
     let mut line = serde_json::to_vec(&export_trl(&converted.row, form == ExportForm::Trl)).ok()?;
     line.push(b'\n');
     Some(line)
 }
 
 /// The normalised view of a row (prompt, chosen, rejected messages) for the page's row viewer.
-pub fn normalized_view(raw: &[u8], family: Family, config: &PrefsConfig) -> Option<Value> {
-    let value: Value = serde_json::from_slice(raw).ok()?;
-    match normalize_row(&value, family, config) {
+pub fn normalized_view(value: &Value, family: Family, config: &PrefsConfig) -> Option<Value> {
+    match normalize_row(value, family, config) {
         Ok(c) => serde_json::to_value(&c.row).ok(),
         Err(findings) => Some(serde_json::json!({ "unconvertible": findings })),
     }

@@ -105,8 +105,8 @@ Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.
         /// A named preset instead of (or before) --rules: fineweb-style, sft-sanity.
         #[arg(long)]
         preset: Option<String>,
-        /// PII handling: drop rows (default) or redact them (with --rewrite the kept output holds
-        /// the redacted text).
+        /// PII handling: drop rows (default), or redact them: rows are kept and the kept output
+        /// holds the redacted text.
         #[arg(long, value_name = "drop|redact")]
         pii_mode: Option<String>,
         /// Write cleaned text for kept rows (C4 line removal, PII redaction) instead of their bytes.
