@@ -320,7 +320,7 @@ function showCluster(i) {
   if (!c) return;
   const kept = c.members[0];
   $('cluster-view').replaceChildren(...c.members.map((m, j) => el('div', { class: `member${j === 0 ? ' kept' : ''}`, 'data-row': String(m.row) },
-    el('div', { class: 'meta', text: `row ${m.row}${j === 0 ? ' · kept' : ` · Jaccard ${m.jaccard.toFixed(3)} with row ${kept.row}`}` }),
+    el('div', { class: 'meta', text: `row ${m.row}${j === 0 ? ' · kept' : m.jaccard >= 0 ? ` · Jaccard ${m.jaccard.toFixed(3)} with row ${kept.row}` : ' · (row too long to show whole)'}` }),
     j === 0 ? el('div', { class: 'text', text: m.text }) : diffWords(m.text, kept.text))));
 }
 
@@ -483,6 +483,10 @@ function applyThresholds() {
 }
 
 async function loadDemo() {
+  // The demo shows both kinds of dedup: its sample holds exact and near duplicates.
+  $('exact').checked = true;
+  $('near').checked = true;
+  controlsToConfig();
   const response = await fetch(new URL('./demo/demo.jsonl', import.meta.url));
   const blob = await response.blob();
   choose(new File([blob], 'demo.jsonl', { type: 'application/jsonl' }), { autorun: true });

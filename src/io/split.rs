@@ -6,7 +6,7 @@ use super::{Format, ReaderOptions, RowReader};
 use crate::Result;
 
 const MAX_SAMPLES: usize = 500;
-const MAX_SAMPLE_BYTES: usize = 4096;
+const MAX_SAMPLE_BYTES: usize = 32 * 1024;
 
 /// Where a piece of output goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +197,7 @@ impl Splitter {
     }
 
     /// The first sampled rows (removed, or as the sample mask says) as (row, text), each cut at
-    /// 4 kB: what the page lists.
+    /// 32 kB: what the page lists.
     pub fn removed_samples(&self) -> &[(u64, String)] {
         &self.router.samples
     }

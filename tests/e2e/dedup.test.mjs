@@ -57,7 +57,11 @@ test('near duplicates: same clusters as `datasieve dedup --exact --near`, viewer
   await page.waitForSelector('[data-testid=clusters]:not([hidden])');
   const members = page.locator('#cluster-view .member');
   assert.ok(await members.count() >= 2);
-  assert.match(await members.nth(1).textContent(), /Jaccard 0\.\d{3} with row \d+/);
+  const meta = await members.nth(1).locator('.meta').textContent();
+  const jaccard = Number(meta.match(/Jaccard (\d\.\d{3}) with row \d+/)[1]);
+  assert.ok(jaccard > 0.7 && jaccard < 1, `a near duplicate's exact Jaccard is shown (${jaccard})`);
+  // The viewer shows the compared text, not the raw JSON row.
+  assert.doesNotMatch(await members.nth(0).locator('.text').textContent(), /^\{"text"/);
   assert.ok(await page.locator('#cluster-view ins').count() >= 1, 'differing words are marked');
   assert.deepEqual(consoleErrors, []);
   await page.close();

@@ -104,10 +104,12 @@ test('the demo button runs on the bundled sample and matches the CLI', async () 
   await page.click('[data-testid=demo]');
   await page.waitForSelector('#results:not([hidden])');
   const report = JSON.parse((await download(page, 'download-report')).bytes);
-  const cliReport = JSON.parse(readFileSync(path.join(cli(['dedup', path.join(REPO_ROOT, 'www/demo/demo.jsonl'), '--exact']), 'report.json')));
+  const cliReport = JSON.parse(readFileSync(path.join(cli(['dedup', path.join(REPO_ROOT, 'www/demo/demo.jsonl'), '--exact', '--near']), 'report.json')));
   assert.deepEqual(comparable(report), comparable(cliReport));
   assert.ok(report.rows_in > 20);
   assert.ok(report.removed_by.exact_duplicate >= 1);
+  assert.ok(report.removed_by.near_duplicate >= 1);
+  await page.waitForSelector('[data-testid=clusters]:not([hidden])');
   if (process.env.UPDATE_SCREENSHOT) {
     await page.screenshot({ path: path.join(REPO_ROOT, 'docs/screenshot.png'), fullPage: true });
   }

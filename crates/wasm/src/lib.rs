@@ -198,10 +198,14 @@ impl JobOutcome {
         serde_json::to_string(&self.inner.cluster_rows).expect("serialisable")
     }
 
-    /// Exact Jaccard of two rows' compared texts under the near-dedup settings (-1 without it).
+    /// Exact Jaccard of two rows' compared texts under the near-dedup settings; -1 without near
+    /// dedup or when a row cannot be read (e.g. cut for display).
     pub fn near_jaccard(&self, row_a: &str, row_b: &str) -> f64 {
-        let text = |raw: &str| self.inner.compared_text(raw.as_bytes()).unwrap_or_default();
-        self.inner.near_jaccard(&text(row_a), &text(row_b)).unwrap_or(-1.0)
+        let text = |raw: &str| self.inner.compared_text(raw.as_bytes());
+        match (text(row_a), text(row_b)) {
+            (Some(a), Some(b)) => self.inner.near_jaccard(&a, &b).unwrap_or(-1.0),
+            _ => -1.0,
+        }
     }
 
     /// The compared text of a row (its configured fields, or its schema's).
@@ -262,7 +266,7 @@ impl Split {
         std::mem::take(&mut self.export)
     }
 
-    /// The first removed rows as JSON `[[row, text], ...]` (text cut at 4 kB).
+    /// The first removed rows as JSON `[[row, text], ...]` (text cut at 32 kB).
     pub fn removed_samples_json(&self) -> String {
         serde_json::to_string(self.inner.removed_samples()).expect("serialisable")
     }
