@@ -261,6 +261,7 @@ function renderResult(msg) {
   state.urls = [];
   const report = JSON.parse(msg.report);
   $('results').hidden = false;
+  $('summary').dataset.wasmMemoryBytes = String(msg.wasmMemoryBytes || 0);
   const summary = $('summary');
   summary.replaceChildren(
     el('div', { class: 'summary-counts' },

@@ -24,9 +24,13 @@ const RANGES_PER_WORKER = 4;
 const wasmUrl = new URL('./pkg/datasieve_wasm_bg.wasm', import.meta.url);
 const wasmModule = WebAssembly.compileStreaming(fetch(wasmUrl))
   .catch(async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()));
+let wasmExports = null; // for the size of the engine's linear memory (benchmarks, big files)
 const ready = wasmModule
   .then((module) => init({ module_or_path: module }))
-  .then(() => postMessage({ type: 'ready', version: version() }));
+  .then((exports) => {
+    wasmExports = exports;
+    postMessage({ type: 'ready', version: version() });
+  });
 
 function* chunks(file) {
   const reader = new FileReaderSync();
@@ -273,6 +277,7 @@ async function run({ id, file, config, tokenizer, evals, workers }) {
   postMessage({
     type: 'done',
     id,
+    wasmMemoryBytes: wasmExports ? wasmExports.memory.buffer.byteLength : 0,
     report: outcome.report_json(),
     kept: new Blob(kept, { type }),
     removed: new Blob(removed, { type }),
