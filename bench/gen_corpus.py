@@ -41,12 +41,18 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--mb", type=float, default=100)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--max-chars", type=int, default=0,
+                    help="cut every text to at most this many characters (many small rows)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     texts = real_texts()
     source = "shared data" if texts else "synthetic"
     if not texts:
         texts = synthetic_texts(rng)
+    if args.max_chars:
+        # Many short rows: every window of max_chars of every text becomes a text of its own.
+        texts = [t[i:i + args.max_chars] for t in texts for i in range(0, len(t), args.max_chars)
+                 if len(t[i:i + args.max_chars]) > args.max_chars // 3]
     target = int(args.mb * 1e6)
     written = rows = 0
     with open(args.out, "w", encoding="utf-8") as out:
