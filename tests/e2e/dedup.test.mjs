@@ -6,7 +6,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { cliPath, REPO_ROOT, startHarness } from './harness.mjs';
+import { cliPath, comparable, REPO_ROOT, runCli, saveDownload, startHarness } from './harness.mjs';
+
+const cli = (args) => JSON.parse(readFileSync(path.join(runCli(args), 'report.json')));
+const report = async (page) => JSON.parse((await saveDownload(page, 'download-report')).bytes);
 
 let harness;
 before(async () => {
@@ -18,28 +21,6 @@ after(async () => {
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'datasieve-e2e-dedup-'));
 const DEMO = path.join(REPO_ROOT, 'www/demo/demo.jsonl');
-
-function comparable(report) {
-  const { timings_ms: _, ...rest } = report;
-  return rest;
-}
-
-function cli(args) {
-  const out = mkdtempSync(path.join(tmp, 'cli-'));
-  try {
-    execFileSync(cliPath(), [...args, '--out', out], { stdio: 'pipe' });
-  } catch (e) {
-    if (e.status !== 1) throw new Error(`datasieve ${args.join(' ')} exited ${e.status}: ${e.stderr}`);
-  }
-  return JSON.parse(readFileSync(path.join(out, 'report.json')));
-}
-
-async function report(page) {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-report]')]);
-  const file = path.join(tmp, `${Date.now()}-report.json`);
-  await dl.saveAs(file);
-  return JSON.parse(readFileSync(file));
-}
 
 test('near duplicates: same clusters as `datasieve dedup --exact --near`, viewer shows Jaccard and differences', async () => {
   const { page, consoleErrors } = await harness.openPage('/');

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { cliPath, fixturePath, startHarness } from './harness.mjs';
+import { cliPath, comparable, fixturePath, startHarness } from './harness.mjs';
 
 let harness;
 before(async () => {
@@ -18,11 +18,6 @@ after(async () => {
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'datasieve-e2e-filters-'));
 const WEB_TEXT = fixturePath('filter', 'datatrove_verdicts.jsonl');
-
-function comparable(report) {
-  const { timings_ms: _, ...rest } = report;
-  return rest;
-}
 
 test('FineWeb-style preset: same report as `datasieve run --config`, thresholds recounted live', async () => {
   const { page, consoleErrors } = await harness.openPage('/');

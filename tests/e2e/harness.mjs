@@ -15,7 +15,8 @@
 //     assert.deepEqual(harness.network.afterLoad(), []);
 //     assert.deepEqual(consoleErrors, []);
 //   });
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -172,4 +173,32 @@ export async function startHarness({ root = DEFAULT_ROOT } = {}) {
       await rm(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A scratch folder for one test file's downloads and CLI outputs. */
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'datasieve-e2e-'));
+
+/** A report without what legitimately differs between two runs of the same job: timings. */
+export function comparable(report) {
+  const { timings_ms: _, ...rest } = report;
+  return rest;
+}
+
+/** Runs the CLI with `--out DIR` appended and returns DIR. Exit 1 (findings) is expected. */
+export function runCli(args) {
+  const out = mkdtempSync(path.join(scratch, 'cli-'));
+  try {
+    execFileSync(cliPath(), [...args, '--out', out], { stdio: 'pipe' });
+  } catch (e) {
+    if (e.status !== 1) throw new Error(`datasieve ${args.join(' ')} exited ${e.status}: ${e.stderr}`);
+  }
+  return out;
+}
+
+/** Clicks a download link of the page and returns the file's name and bytes. */
+export async function saveDownload(page, testid) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
+  const file = path.join(scratch, `${Date.now()}-${Math.random().toString(36).slice(2)}-${dl.suggestedFilename()}`);
+  await dl.saveAs(file);
+  return { name: dl.suggestedFilename(), bytes: readFileSync(file) };
 }

@@ -1,12 +1,11 @@
 // The page end to end, in Chromium: a user's file, the demo, downloads compared with the CLI's
 // outputs, cancel, bad input, user text shown as text, and no network use after load.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { cliPath, fixturePath, REPO_ROOT, startHarness } from './harness.mjs';
+import { comparable, fixturePath, REPO_ROOT, runCli as cli, saveDownload as download, startHarness } from './harness.mjs';
 
 let harness;
 before(async () => {
@@ -18,34 +17,10 @@ after(async () => {
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'datasieve-e2e-'));
 
-/** Runs the CLI; returns its output folder. Exit 1 (findings) is expected. */
-function cli(args) {
-  const out = mkdtempSync(path.join(tmp, 'cli-'));
-  try {
-    execFileSync(cliPath(), [...args, '--out', out], { stdio: 'pipe' });
-  } catch (e) {
-    if (e.status !== 1) throw new Error(`datasieve ${args.join(' ')} exited ${e.status}: ${e.stderr}`);
-  }
-  return out;
-}
-
-/** A report without what legitimately differs between runs (timings). */
-function comparable(report) {
-  const { timings_ms: _, ...rest } = report;
-  return rest;
-}
-
 async function openReady() {
   const { page, consoleErrors } = await harness.openPage('/');
   await page.waitForSelector('body[data-ready=true]');
   return { page, consoleErrors };
-}
-
-async function download(page, testid) {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
-  const file = path.join(tmp, `${Date.now()}-${dl.suggestedFilename()}`);
-  await dl.saveAs(file);
-  return { name: dl.suggestedFilename(), bytes: readFileSync(file) };
 }
 
 async function runOn(page, file) {

@@ -7,7 +7,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { cliPath, REPO_ROOT, startHarness } from './harness.mjs';
+import { comparable, REPO_ROOT, runCli, saveDownload, startHarness } from './harness.mjs';
+
+function cli(args) {
+  const out = runCli(args);
+  return {
+    report: JSON.parse(readFileSync(path.join(out, 'report.json'))),
+    decisions: readFileSync(path.join(out, 'decisions.jsonl'), 'utf8'),
+  };
+}
+
+const download = async (page, testid) => (await saveDownload(page, testid)).bytes.toString('utf8');
 
 let harness;
 before(async () => {
@@ -69,31 +79,6 @@ function generate(file, mb) {
 
 const BIG = path.join(tmp, 'near-10mb.jsonl');
 generate(BIG, 10);
-
-function cli(args) {
-  const out = mkdtempSync(path.join(tmp, 'cli-'));
-  try {
-    execFileSync(cliPath(), [...args, '--out', out], { stdio: 'pipe' });
-  } catch (e) {
-    if (e.status !== 1) throw new Error(`datasieve ${args.join(' ')} exited ${e.status}: ${e.stderr}`);
-  }
-  return {
-    report: JSON.parse(readFileSync(path.join(out, 'report.json'))),
-    decisions: readFileSync(path.join(out, 'decisions.jsonl'), 'utf8'),
-  };
-}
-
-function comparable(report) {
-  const { timings_ms: _, ...rest } = report;
-  return rest;
-}
-
-async function download(page, testid) {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
-  const file = path.join(tmp, `${Date.now()}-${testid}`);
-  await dl.saveAs(file);
-  return readFileSync(file, 'utf8');
-}
 
 async function openReady() {
   const opened = await harness.openPage('/');

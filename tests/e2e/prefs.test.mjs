@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { cliPath, fixturePath, startHarness } from './harness.mjs';
+import { cliPath, comparable, fixturePath, saveDownload as save, startHarness } from './harness.mjs';
 
 let harness;
 before(async () => {
@@ -18,24 +18,12 @@ after(async () => {
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'datasieve-e2e-prefs-'));
 
-function comparable(report) {
-  const { timings_ms: _, ...rest } = report;
-  return rest;
-}
-
 async function runPreflight(page, file) {
   await page.selectOption('[data-testid=preset]', 'dpo-preflight');
   await page.setInputFiles('[data-testid=file-input]', file);
   await page.waitForSelector('[data-testid=run]:not([disabled])');
   await page.click('[data-testid=run]');
   await page.waitForSelector('#results:not([hidden])');
-}
-
-async function save(page, testid) {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
-  const file = path.join(tmp, `${Date.now()}-${dl.suggestedFilename()}`);
-  await dl.saveAs(file);
-  return { name: dl.suggestedFilename(), bytes: readFileSync(file) };
 }
 
 test('DPO pre-flight: same findings as `datasieve prefs`, divergence highlighted, TRL export', async () => {
