@@ -431,7 +431,8 @@ function setPath(obj, key, value) {
   parent[last] = value;
 }
 
-function histogramChart(metric) {
+/** A histogram of one score with a red line where the threshold `cut()` falls. */
+function histogramChart(metric, cut) {
   const edges = metric.edges;
   const xs = edges.slice(0, -1);
   const opts = {
@@ -439,6 +440,23 @@ function histogramChart(metric) {
     scales: { x: { time: false } },
     axes: [{ size: 18, ticks: { show: false } }, { show: false }],
     series: [{}, { stroke: '#3b5bdb', fill: 'rgba(59,91,219,.35)', paths: uPlot.paths.bars({ size: [0.9] }), points: { show: false } }],
+    hooks: {
+      draw: [(u) => {
+        const value = cut();
+        if (!Number.isFinite(value)) return;
+        const x = u.valToPos(value, 'x', true);
+        if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+        const { ctx } = u;
+        ctx.save();
+        ctx.strokeStyle = '#c92a2a';
+        ctx.lineWidth = 2 * devicePixelRatio;
+        ctx.beginPath();
+        ctx.moveTo(x, u.bbox.top);
+        ctx.lineTo(x, u.bbox.top + u.bbox.height);
+        ctx.stroke();
+        ctx.restore();
+      }],
+    },
   };
   const box = el('div');
   const plot = new uPlot(opts, [xs, metric.counts], box);
@@ -456,17 +474,19 @@ function renderTuning(report) {
   for (const t of stats.thresholds.filter((x) => x.key)) {
     const value = getPath(state.tuned, t.key);
     const input = el('input', { type: 'number', step: 'any', value: String(value), 'data-key': t.key, 'aria-label': `${t.reason} threshold` });
+    const metric = histograms.get(t.metric);
+    // The line follows the input; for Gopher's alpha rule the config holds the threshold as is.
+    const chart = metric ? histogramChart(metric, () => Number(input.value)) : null;
     input.addEventListener('input', () => {
       const v = Number(input.value);
       if (!Number.isFinite(v)) return;
       setPath(state.tuned, t.key, Number.isInteger(getPath(report.config.filter, t.key)) ? Math.round(v) : v);
+      if (chart) chart.plot.redraw(false, false);
       rejudge();
     });
-    const metric = histograms.get(t.metric);
-    const chart = metric ? histogramChart(metric).box : el('div');
     list.append(el('div', { class: 'threshold', 'data-reason': t.reason },
       el('div', { class: 'name' }, el('b', { text: t.reason }), `${t.metric} ${t.bound === 'min' ? '≥' : '≤'}`),
-      chart, input));
+      chart ? chart.box : el('div'), input));
   }
   const langs = stats.languages;
   $('languages').replaceChildren(...(langs ? [el('p', { class: 'muted', text: `languages: ${Object.entries(langs.languages).map(([k, v]) => `${k} ${v.rows}`).join(', ')}${langs.undetected ? `, undetected ${langs.undetected}` : ''}` })] : []));
