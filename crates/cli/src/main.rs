@@ -49,7 +49,7 @@ enum Command {
         #[command(flatten)]
         fields: FieldArgs,
     },
-    /// Remove duplicate rows, keeping the first occurrence.
+    /// Remove exact and near-duplicate rows (MinHash-LSH, datatrove's scheme), one kept per group.
     Dedup {
         /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
         file: PathBuf,
