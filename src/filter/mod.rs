@@ -49,7 +49,7 @@ pub(crate) fn word_tokens(text: &str) -> Vec<&str> {
 
 /// datatrove's `len(split_into_sentences(line))` (at least 1, even for text without a sentence).
 pub(crate) fn sentence_count(text: &str) -> usize {
-    crate::text::sentences::split_into_sentences(text).len()
+    crate::text::sentences::count_sentences(text)
 }
 
 /// `numerator / denominator` in f64, as Python computes it; 0/0 is NaN (an undefined score,

@@ -22,6 +22,11 @@ fn is_sentence_punct(token: &str) -> bool {
     let (Some(c), None) = (chars.next(), chars.next()) else {
         return false;
     };
+    is_sentence_punct_char(c)
+}
+
+/// Whether `c` is one of the sentencizer's punctuation characters.
+fn is_sentence_punct_char(c: char) -> bool {
     if c.is_ascii() {
         return matches!(c, '!' | '.' | '?');
     }
@@ -69,6 +74,43 @@ pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
     }
     spans.push(tokens[start].start..tokens[tokens.len() - 1].end);
     spans
+}
+
+/// `split_into_sentences(text).len()` (at least 1), without building the pieces.
+///
+/// A new sentence can only start at a token after a sentence-punctuation token, and such a token
+/// is exactly one sentence-punctuation character of `text`. So when `text` has no such character,
+/// or when every character after the first one is punctuation (P*, hence never white space, and
+/// every later token is made only of them and so is punctuation), there is one piece and the text
+/// need not be tokenized. Otherwise the sentencizer runs over the tokens and only counts.
+pub fn count_sentences(text: &str) -> usize {
+    let first_terminal = if text.is_ascii() {
+        text.bytes().position(|b| matches!(b, b'!' | b'.' | b'?'))
+    } else {
+        text.char_indices()
+            .find(|&(_, c)| is_sentence_punct_char(c))
+            .map(|(i, _)| i)
+    };
+    let Some(first_terminal) = first_terminal else {
+        return 1;
+    };
+    if text[first_terminal..].chars().all(|c| GC_P.contains(c)) {
+        return 1;
+    }
+    let tokens = spacy_tokens(text);
+    let mut boundaries = 0usize;
+    let mut seen_period = false;
+    for range in tokens {
+        let token = &text[range];
+        let in_punct_chars = is_sentence_punct(token);
+        if seen_period && !in_punct_chars && !is_punct(token) {
+            boundaries += 1;
+            seen_period = false;
+        } else if in_punct_chars {
+            seen_period = true;
+        }
+    }
+    boundaries + 1
 }
 
 /// datatrove's `SpaCyTokenizer("en").sent_tokenize`: the sentence texts, `strip()`ped, without
@@ -133,6 +175,34 @@ mod tests {
             sent_tokenize("Mr. Smith went home. Dr. Who"),
             ["Mr. Smith went home.", "Dr. Who"]
         );
+    }
+
+    #[test]
+    fn count_sentences_equals_the_number_of_pieces() {
+        let cases = [
+            "",
+            "  \n ",
+            "No terminal punctuation here",
+            "One sentence.",
+            "One sentence.\")]",
+            "Ends with punctuation then space. ",
+            "Two.  Spaces",
+            "Hello world. \n\nNew one!  Yes",
+            "He said \"stop.\" Then left?! Ok",
+            "Mr. Smith went home. Dr. Who",
+            "U.S. policy is set. It changes.",
+            "Zahl 3.14 ist Pi. Ja",
+            "Fin。次の文。",
+            "¿Qué? ¡Sí! Bueno.",
+            "a.b.c",
+            "...",
+            ". a",
+            "Hi!!! \u{3000}",
+            "Wait\u{2026} what?\u{201d} yes",
+        ];
+        for text in cases {
+            assert_eq!(count_sentences(text), split_into_sentences(text).len(), "{text:?}");
+        }
     }
 
     #[test]
