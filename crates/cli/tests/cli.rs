@@ -2,10 +2,12 @@
 //! `inspect --json`, and the output folder of `dedup` / `run` on every reader fixture.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use datasieve::io::{Format, ReaderOptions, RowReader};
 use serde_json::{json, Value};
+
+mod common;
+use common::{datasieve, code, stdout, stderr, path_str};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/io")
@@ -28,25 +30,10 @@ fn text_fixtures() -> Vec<String> {
     names
 }
 
-fn datasieve(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datasieve")).args(args).output().expect("run datasieve")
-}
 
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited, not killed")
-}
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
 
 // ---------------------------------------------------------------------------------------------
 // Help.

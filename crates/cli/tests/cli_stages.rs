@@ -4,9 +4,11 @@
 //! tests/fixtures/prefs of the core crate.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::{json, Value};
+
+mod common;
+use common::{datasieve, code, stdout, stderr, path_str};
 
 fn core_fixture(folder: &str, name: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(folder).join(name);
@@ -24,25 +26,10 @@ fn preset(name: &str) -> PathBuf {
     path
 }
 
-fn datasieve(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datasieve")).args(args).output().expect("run datasieve")
-}
 
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited, not killed")
-}
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
 
 fn report(out: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report.json")).expect("report is JSON")
