@@ -91,14 +91,17 @@ test('near dedup of a 10 MB JSONL signs in several workers: same report and deci
   await page.check('[data-testid=near]');
   await page.setInputFiles('[data-testid=file-input]', BIG);
   await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 300000 });
-  const phases = new Set();
-  const watch = setInterval(async () => {
-    const s = await page.textContent('#status').catch(() => '');
-    if (s) phases.add(s.split(':')[0]);
-  }, 50);
+  // Every status the page shows, recorded in the page as it changes (polling from here can miss a
+  // phase that lasts less than one round trip on a loaded machine).
+  await page.evaluate(() => {
+    window.seenPhases = [];
+    const status = document.getElementById('status');
+    new MutationObserver(() => window.seenPhases.push(status.textContent.split(':')[0]))
+      .observe(status, { childList: true, characterData: true, subtree: true });
+  });
   await page.click('[data-testid=run]');
   await page.waitForSelector('#results:not([hidden])', { timeout: 600000 });
-  clearInterval(watch);
+  const phases = new Set(await page.evaluate(() => window.seenPhases));
   const report = JSON.parse(await download(page, 'download-report'));
   const decisions = await download(page, 'download-decisions');
   const expected = cli(['dedup', BIG, '--exact', '--near']);
