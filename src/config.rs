@@ -59,7 +59,10 @@ pub struct ContaminationConfig {
 
 impl Default for ContaminationConfig {
     fn default() -> Self {
-        ContaminationConfig { ngram: 13, min_overlap: 1 }
+        ContaminationConfig {
+            ngram: 13,
+            min_overlap: 1,
+        }
     }
 }
 
@@ -76,8 +79,15 @@ impl PipelineConfig {
         self.field_paths()?;
         if let Some(f) = &self.filter {
             f.validate()?;
-            if f.rewrite && matches!(self.input.format, Some(crate::io::Format::Csv | crate::io::Format::Tsv)) {
-                return Err(Error::Config("filter.rewrite works on JSON and JSONL inputs, not CSV/TSV".into()));
+            if f.rewrite
+                && matches!(
+                    self.input.format,
+                    Some(crate::io::Format::Csv | crate::io::Format::Tsv)
+                )
+            {
+                return Err(Error::Config(
+                    "filter.rewrite works on JSON and JSONL inputs, not CSV/TSV".into(),
+                ));
             }
         }
         if let Some(n) = &self.dedup.near {
@@ -85,11 +95,15 @@ impl PipelineConfig {
         }
         if let Some(c) = &self.contamination {
             if c.ngram == 0 || c.min_overlap == 0 {
-                return Err(Error::Config("contamination.ngram and min_overlap must be at least 1".into()));
+                return Err(Error::Config(
+                    "contamination.ngram and min_overlap must be at least 1".into(),
+                ));
             }
         }
         if self.export.is_some() && self.prefs.is_none() {
-            return Err(Error::Config("export needs the preference checks (prefs)".into()));
+            return Err(Error::Config(
+                "export needs the preference checks (prefs)".into(),
+            ));
         }
         if self.input.max_row_bytes == 0 {
             return Err(Error::Config("input.max_row_bytes must be above 0".into()));
@@ -114,8 +128,10 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let c = PipelineConfig::from_json(r#"{"fields": ["text"], "dedup": {"exact": {"normalize": true}}}"#)
-            .unwrap();
+        let c = PipelineConfig::from_json(
+            r#"{"fields": ["text"], "dedup": {"exact": {"normalize": true}}}"#,
+        )
+        .unwrap();
         assert_eq!(c.dedup.exact, Some(ExactConfig { normalize: true }));
         let again = PipelineConfig::from_json(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(again, c);

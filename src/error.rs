@@ -11,7 +11,10 @@ pub enum Error {
     /// The input cannot be read as any supported format (binary data, unknown compression, ...).
     Format(String),
     /// An operating-system I/O error, with what was being done.
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     /// The caller used the API out of order (push after finish, ...). A bug in the caller.
     Usage(String),
 }
@@ -40,6 +43,9 @@ impl std::error::Error for Error {
 
 impl Error {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }

@@ -15,7 +15,9 @@ pub const CONTAMINATION: &str = "contamination";
 
 /// Every code a decision can carry, each once, grouped by stage.
 pub fn all_codes() -> Vec<&'static str> {
-    use crate::filter::{basic, c4, fineweb, gopher_quality as gq, gopher_repetition as gr, lang, pii};
+    use crate::filter::{
+        basic, c4, fineweb, gopher_quality as gq, gopher_repetition as gr, lang, pii,
+    };
     let mut codes = vec![PARSE_ERROR, EXACT_DUPLICATE, NEAR_DUPLICATE, CONTAMINATION];
     codes.extend([
         gq::GOPHER_SHORT_DOC,
@@ -34,9 +36,20 @@ pub fn all_codes() -> Vec<&'static str> {
         gr::DUP_LINE_FRAC,
         gr::DUP_LINE_CHAR_FRAC,
     ]);
-    codes.extend(gr::TOP_N_GRAM_CODES.iter().chain(gr::DUPLICATED_N_GRAMS_CODES.iter()).filter(|c| !c.is_empty()));
+    codes.extend(
+        gr::TOP_N_GRAM_CODES
+            .iter()
+            .chain(gr::DUPLICATED_N_GRAMS_CODES.iter())
+            .filter(|c| !c.is_empty()),
+    );
     codes.extend([c4::LOREM_IPSUM, c4::CURLY_BRACKET, c4::TOO_FEW_SENTENCES]);
-    codes.extend([fineweb::EMPTY, fineweb::LINE_PUNCT_RATIO, fineweb::SHORT_LINE_RATIO, fineweb::CHAR_DUP_RATIO, fineweb::LIST_RATIO]);
+    codes.extend([
+        fineweb::EMPTY,
+        fineweb::LINE_PUNCT_RATIO,
+        fineweb::SHORT_LINE_RATIO,
+        fineweb::CHAR_DUP_RATIO,
+        fineweb::LIST_RATIO,
+    ]);
     codes.extend([
         pii::PII_EMAIL,
         pii::PII_PHONE,
@@ -51,7 +64,11 @@ pub fn all_codes() -> Vec<&'static str> {
         basic::REGEX_MATCH,
         basic::BLOCKLIST,
     ]);
-    codes.extend(crate::prefs::codes::ERROR_CODES.iter().chain(crate::prefs::codes::WARNING_CODES));
+    codes.extend(
+        crate::prefs::codes::ERROR_CODES
+            .iter()
+            .chain(crate::prefs::codes::WARNING_CODES),
+    );
     let mut seen = std::collections::BTreeSet::new();
     codes.retain(|c| seen.insert(*c));
     codes

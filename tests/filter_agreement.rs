@@ -10,10 +10,18 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use datasieve::filter::{c4, fineweb, gopher_quality, gopher_repetition, C4Config, FilterConfig, C4};
+use datasieve::filter::{
+    c4, fineweb, gopher_quality, gopher_repetition, C4Config, FilterConfig, C4,
+};
 
 /// The verdict columns of the TSV, in order.
-const FILTERS: [&str; 5] = ["gopher_quality", "gopher_repetition", "c4", "c4_fineweb_style", "fineweb"];
+const FILTERS: [&str; 5] = [
+    "gopher_quality",
+    "gopher_repetition",
+    "c4",
+    "c4_fineweb_style",
+    "fineweb",
+];
 /// The target: at least this share of identical verdicts (keep/drop and reason) per filter.
 const MIN_AGREEMENT: f64 = 0.99;
 
@@ -22,7 +30,9 @@ fn shared_dir() -> Option<PathBuf> {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
     };
-    dir.join("dclm-human-quality-labels").is_dir().then_some(dir)
+    dir.join("dclm-human-quality-labels")
+        .is_dir()
+        .then_some(dir)
 }
 
 /// The lines of a shared file, split on `\n` exactly as the generator split them.
@@ -31,7 +41,9 @@ fn file_lines(dir: &Path, rel: &str) -> Vec<String> {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let text = if rel.ends_with(".gz") {
         let mut out = String::new();
-        flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut out).expect("gzip");
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut out)
+            .expect("gzip");
         out
     } else {
         String::from_utf8(bytes).expect("utf-8")
@@ -52,14 +64,21 @@ fn our_verdicts(text: &str) -> [String; 5] {
     let defaults = FilterConfig::datatrove_defaults();
     let words = datasieve_words(text);
     let gq = gopher_quality::GopherQuality::new(defaults.gopher_quality.clone().unwrap());
-    let gr = gopher_repetition::GopherRepetition::new(defaults.gopher_repetition.clone().unwrap()).unwrap();
+    let gr = gopher_repetition::GopherRepetition::new(defaults.gopher_repetition.clone().unwrap())
+        .unwrap();
     let fw = fineweb::FineWeb::new(defaults.fineweb.clone().unwrap());
     let c4_default = C4::new(C4Config::default());
     let c4_fineweb = C4::new(FilterConfig::fineweb_style().c4.unwrap());
     let show = |code: Option<&str>| code.unwrap_or("keep").to_string();
     [
-        show(gopher_quality::judge(&gq.measure_words(text, &words), gq.config())),
-        show(gopher_repetition::judge(&gr.measure_words(text, &words), gr.config())),
+        show(gopher_quality::judge(
+            &gq.measure_words(text, &words),
+            gq.config(),
+        )),
+        show(gopher_repetition::judge(
+            &gr.measure_words(text, &words),
+            gr.config(),
+        )),
         show(c4::judge(&c4_default.measure(text), c4_default.config())),
         show(c4::judge(&c4_fineweb.measure(text), c4_fineweb.config())),
         show(fineweb::judge(&fw.measure_words(text, &words), fw.config())),
@@ -84,17 +103,28 @@ fn agreement_with_datatrove_on_shared_real_text() {
     for row in tsv.lines().skip(1) {
         let fields: Vec<&str> = row.split('\t').collect();
         let (rel, index, digest) = (fields[0], fields[1].parse::<usize>().unwrap(), fields[2]);
-        let lines = files.entry(rel.to_string()).or_insert_with(|| file_lines(&dir, rel));
+        let lines = files
+            .entry(rel.to_string())
+            .or_insert_with(|| file_lines(&dir, rel));
         let text = document_text(&lines[index], rel);
-        assert_eq!(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes())), digest, "{rel}#{index} changed");
+        assert_eq!(
+            format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes())),
+            digest,
+            "{rel}#{index} changed"
+        );
         total += 1;
         let ours = our_verdicts(&text);
         for (i, expected) in fields[3..8].iter().enumerate() {
             if ours[i] == *expected {
                 agree[i] += 1;
             } else {
-                println!("{}: {rel}#{index}: datatrove {expected}, datasieve {}", FILTERS[i], ours[i]);
-                *confusion.entry((i, expected.to_string(), ours[i].clone())).or_default() += 1;
+                println!(
+                    "{}: {rel}#{index}: datatrove {expected}, datasieve {}",
+                    FILTERS[i], ours[i]
+                );
+                *confusion
+                    .entry((i, expected.to_string(), ours[i].clone()))
+                    .or_default() += 1;
             }
         }
     }
@@ -102,7 +132,11 @@ fn agreement_with_datatrove_on_shared_real_text() {
     let mut failures = Vec::new();
     for (i, name) in FILTERS.iter().enumerate() {
         let share = agree[i] as f64 / total as f64;
-        println!("{name}: {}/{total} identical verdicts ({:.2} %)", agree[i], 100.0 * share);
+        println!(
+            "{name}: {}/{total} identical verdicts ({:.2} %)",
+            agree[i],
+            100.0 * share
+        );
         let mut pairs: Vec<_> = confusion.iter().filter(|((j, _, _), _)| *j == i).collect();
         pairs.sort_by(|a, b| b.1.cmp(a.1));
         for ((_, expected, ours), n) in pairs {
@@ -112,7 +146,11 @@ fn agreement_with_datatrove_on_shared_real_text() {
             failures.push(format!("{name} {:.2} %", 100.0 * share));
         }
     }
-    assert!(failures.is_empty(), "below {} % agreement: {failures:?}", 100.0 * MIN_AGREEMENT);
+    assert!(
+        failures.is_empty(),
+        "below {} % agreement: {failures:?}",
+        100.0 * MIN_AGREEMENT
+    );
 }
 
 /// Checks the filter logic alone: the same comparison, but with spaCy's own tokens and sentence
@@ -121,7 +159,9 @@ fn agreement_with_datatrove_on_shared_real_text() {
 /// disagreement here is a bug in the rules, not in tokenization. Skipped without the dump.
 #[test]
 fn filter_logic_agrees_with_datatrove_given_spacy_tokens() {
-    let (Some(dir), Some(reference)) = (shared_dir(), std::env::var_os("DATASIEVE_FILTER_REFERENCE")) else {
+    let (Some(dir), Some(reference)) =
+        (shared_dir(), std::env::var_os("DATASIEVE_FILTER_REFERENCE"))
+    else {
         println!("skipping: needs ../shared/data and $DATASIEVE_FILTER_REFERENCE (a --dump-reference file)");
         return;
     };
@@ -129,7 +169,8 @@ fn filter_logic_agrees_with_datatrove_given_spacy_tokens() {
     let tsv = include_str!("fixtures/filter/datatrove_verdicts_shared.tsv");
     let defaults = FilterConfig::datatrove_defaults();
     let gq = gopher_quality::GopherQuality::new(defaults.gopher_quality.clone().unwrap());
-    let gr = gopher_repetition::GopherRepetition::new(defaults.gopher_repetition.clone().unwrap()).unwrap();
+    let gr = gopher_repetition::GopherRepetition::new(defaults.gopher_repetition.clone().unwrap())
+        .unwrap();
     let fw = fineweb::FineWeb::new(defaults.fineweb.clone().unwrap());
     let c4_default = C4::new(C4Config::default());
     let c4_fineweb = C4::new(FilterConfig::fineweb_style().c4.unwrap());
@@ -139,27 +180,62 @@ fn filter_logic_agrees_with_datatrove_given_spacy_tokens() {
     for (row, reference) in tsv.lines().skip(1).zip(dump.lines()) {
         let fields: Vec<&str> = row.split('\t').collect();
         let (rel, index) = (fields[0], fields[1].parse::<usize>().unwrap());
-        let lines = files.entry(rel.to_string()).or_insert_with(|| file_lines(&dir, rel));
+        let lines = files
+            .entry(rel.to_string())
+            .or_insert_with(|| file_lines(&dir, rel));
         let text = document_text(&lines[index], rel);
         let reference: serde_json::Value = serde_json::from_str(reference).unwrap();
-        assert_eq!((reference["file"].as_str().unwrap(), reference["line"].as_u64().unwrap() as usize), (rel, index));
-        let words: Vec<&str> = reference["words"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+        assert_eq!(
+            (
+                reference["file"].as_str().unwrap(),
+                reference["line"].as_u64().unwrap() as usize
+            ),
+            (rel, index)
+        );
+        let words: Vec<&str> = reference["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
         let sentences = reference["sentences"].as_object().unwrap();
         let count = |line: &str| {
-            sentences.get(line).and_then(|v| v.as_u64()).unwrap_or_else(|| panic!("{rel}#{index}: no count for {line:?}")) as usize
+            sentences
+                .get(line)
+                .and_then(|v| v.as_u64())
+                .unwrap_or_else(|| panic!("{rel}#{index}: no count for {line:?}"))
+                as usize
         };
         let show = |code: Option<&str>| code.unwrap_or("keep").to_string();
         let ours = [
-            show(gopher_quality::judge(&gq.measure_words(&text, &words), gq.config())),
-            show(gopher_repetition::judge(&gr.measure_words(&text, &words), gr.config())),
-            show(c4::judge(&c4_default.measure_with(&text, count), c4_default.config())),
-            show(c4::judge(&c4_fineweb.measure_with(&text, count), c4_fineweb.config())),
-            show(fineweb::judge(&fw.measure_words(&text, &words), fw.config())),
+            show(gopher_quality::judge(
+                &gq.measure_words(&text, &words),
+                gq.config(),
+            )),
+            show(gopher_repetition::judge(
+                &gr.measure_words(&text, &words),
+                gr.config(),
+            )),
+            show(c4::judge(
+                &c4_default.measure_with(&text, count),
+                c4_default.config(),
+            )),
+            show(c4::judge(
+                &c4_fineweb.measure_with(&text, count),
+                c4_fineweb.config(),
+            )),
+            show(fineweb::judge(
+                &fw.measure_words(&text, &words),
+                fw.config(),
+            )),
         ];
         total += 1;
         for (i, expected) in fields[3..8].iter().enumerate() {
             if ours[i] != *expected {
-                disagreements.push(format!("{}: {rel}#{index}: datatrove {expected}, datasieve {}", FILTERS[i], ours[i]));
+                disagreements.push(format!(
+                    "{}: {rel}#{index}: datatrove {expected}, datasieve {}",
+                    FILTERS[i], ours[i]
+                ));
             }
         }
     }
@@ -167,6 +243,9 @@ fn filter_logic_agrees_with_datatrove_given_spacy_tokens() {
     for d in &disagreements {
         println!("{d}");
     }
-    assert!(total > 1000, "reference dump and verdict table do not match");
+    assert!(
+        total > 1000,
+        "reference dump and verdict table do not match"
+    );
     assert!(disagreements.is_empty());
 }

@@ -2,8 +2,8 @@
 //! rule with its offending value, and re-judging stored lengths.
 
 use datasieve::filter::basic::{
-    parse_blocklist, BasicConfig, BasicFailure, BasicFilter, TextLength, BLOCKLIST, REGEX_MATCH, TOO_LONG,
-    TOO_SHORT,
+    parse_blocklist, BasicConfig, BasicFailure, BasicFilter, TextLength, BLOCKLIST, REGEX_MATCH,
+    TOO_LONG, TOO_SHORT,
 };
 
 fn from_json(json: &str) -> BasicFilter {
@@ -13,7 +13,8 @@ fn from_json(json: &str) -> BasicFilter {
 
 #[test]
 fn config_from_json_with_unknown_keys_rejected() {
-    let filter = from_json(r#"{"min_words": 3, "max_chars": 40, "regex_exclude": ["(?i)lorem ipsum"]}"#);
+    let filter =
+        from_json(r#"{"min_words": 3, "max_chars": 40, "regex_exclude": ["(?i)lorem ipsum"]}"#);
     assert_eq!(filter.config().min_words, Some(3));
     assert!(serde_json::from_str::<BasicConfig>(r#"{"min_word": 3}"#).is_err());
     // An empty configuration passes everything.
@@ -40,7 +41,10 @@ fn every_failing_rule_is_reported_with_its_value() {
         ]
     );
     let too_long = filter.check("the answer is forty-two, as everyone knows");
-    assert_eq!(too_long, [BasicFailure::TooManyChars { chars: 42, max: 20 }]);
+    assert_eq!(
+        too_long,
+        [BasicFailure::TooManyChars { chars: 42, max: 20 }]
+    );
     assert_eq!(too_long[0].code(), TOO_LONG);
     assert!(filter.check("an answer is 42 ok").is_empty());
 }
@@ -56,7 +60,13 @@ fn failures_serialise_for_the_page() {
 fn stored_lengths_rejudge_like_the_text() {
     let strict = from_json(r#"{"min_words": 4, "min_chars": 10}"#);
     let loose = from_json(r#"{"min_words": 2}"#);
-    for text in ["a b c", "hello there world again", "x", "  ", "ünïcödé wörds here now"] {
+    for text in [
+        "a b c",
+        "hello there world again",
+        "x",
+        "  ",
+        "ünïcödé wörds here now",
+    ] {
         let length = TextLength::of(text);
         assert_eq!(strict.judge_length(length), strict.check(text), "{text:?}");
         assert_eq!(loose.judge_length(length), loose.check(text), "{text:?}");
@@ -66,12 +76,21 @@ fn stored_lengths_rejudge_like_the_text() {
 #[test]
 fn large_blocklist_compiles_and_matches_whole_words_only() {
     let words: String = (0..5_000).map(|i| format!("blockedword{i}\n")).collect();
-    let filter =
-        BasicFilter::new(&BasicConfig { blocklist: parse_blocklist(&words), ..Default::default() }).unwrap();
+    let filter = BasicFilter::new(&BasicConfig {
+        blocklist: parse_blocklist(&words),
+        ..Default::default()
+    })
+    .unwrap();
     let failures = filter.check("this mentions BlockedWord4999 once");
     assert_eq!(
         failures,
-        [BasicFailure::Blocklisted { word: "blockedword4999".into(), byte_range: 14..29, occurrences: 1 }]
+        [BasicFailure::Blocklisted {
+            word: "blockedword4999".into(),
+            byte_range: 14..29,
+            occurrences: 1
+        }]
     );
-    assert!(filter.check("blockedword50000 is not listed; xblockedword1 is glued").is_empty());
+    assert!(filter
+        .check("blockedword50000 is not listed; xblockedword1 is glued")
+        .is_empty());
 }

@@ -3,7 +3,9 @@
 //! keep/drop and the reason code, for each of the four filters and for C4 as the FineWeb
 //! pipeline configures it.
 
-use datasieve::filter::{c4, fineweb, gopher_quality, gopher_repetition, judge_all, FilterConfig, QualityFilters};
+use datasieve::filter::{
+    c4, fineweb, gopher_quality, gopher_repetition, judge_all, FilterConfig, QualityFilters,
+};
 
 const FIXTURE: &str = include_str!("fixtures/filter/datatrove_verdicts.jsonl");
 
@@ -26,17 +28,49 @@ fn identical_verdicts_on_real_documents() {
         let c4_fineweb_row = fineweb_style.measure_all(text);
         let config = defaults.config();
         let ours = [
-            ("gopher_quality", show(gopher_quality::judge(row.gopher_quality.as_ref().unwrap(), config.gopher_quality.as_ref().unwrap()))),
-            ("gopher_repetition", show(gopher_repetition::judge(row.gopher_repetition.as_ref().unwrap(), config.gopher_repetition.as_ref().unwrap()))),
-            ("c4", show(c4::judge(row.c4.as_ref().unwrap(), config.c4.as_ref().unwrap()))),
-            ("c4_fineweb_style", show(c4::judge(c4_fineweb_row.c4.as_ref().unwrap(), fineweb_style.config().c4.as_ref().unwrap()))),
-            ("fineweb", show(fineweb::judge(row.fineweb.as_ref().unwrap(), config.fineweb.as_ref().unwrap()))),
+            (
+                "gopher_quality",
+                show(gopher_quality::judge(
+                    row.gopher_quality.as_ref().unwrap(),
+                    config.gopher_quality.as_ref().unwrap(),
+                )),
+            ),
+            (
+                "gopher_repetition",
+                show(gopher_repetition::judge(
+                    row.gopher_repetition.as_ref().unwrap(),
+                    config.gopher_repetition.as_ref().unwrap(),
+                )),
+            ),
+            (
+                "c4",
+                show(c4::judge(
+                    row.c4.as_ref().unwrap(),
+                    config.c4.as_ref().unwrap(),
+                )),
+            ),
+            (
+                "c4_fineweb_style",
+                show(c4::judge(
+                    c4_fineweb_row.c4.as_ref().unwrap(),
+                    fineweb_style.config().c4.as_ref().unwrap(),
+                )),
+            ),
+            (
+                "fineweb",
+                show(fineweb::judge(
+                    row.fineweb.as_ref().unwrap(),
+                    config.fineweb.as_ref().unwrap(),
+                )),
+            ),
         ];
         for (name, verdict) in &ours {
             let expected = record[*name].as_str().unwrap();
             reasons_seen.insert(expected.to_string());
             if verdict != expected {
-                mismatches.push(format!("{source} {name}: datatrove {expected}, datasieve {verdict}"));
+                mismatches.push(format!(
+                    "{source} {name}: datatrove {expected}, datasieve {verdict}"
+                ));
             }
         }
         // judge_all reports exactly the failing filters' codes, in filter order.
@@ -48,15 +82,35 @@ fn identical_verdicts_on_real_documents() {
         if judge_all(&row, config) == expected_all {
             documents += 1;
         } else {
-            mismatches.push(format!("{source} judge_all: {:?} vs {expected_all:?}", judge_all(&row, config)));
+            mismatches.push(format!(
+                "{source} judge_all: {:?} vs {expected_all:?}",
+                judge_all(&row, config)
+            ));
         }
     }
     assert!(documents >= 150, "fixture too small: {documents}");
     // The fixture covers keeps and a spread of reasons from every filter.
-    for code in ["keep", "gopher_short_doc", "gopher_below_alpha_threshold", "dup_line_frac", "top_2_gram", "duplicated_5_n_grams", "too_few_sentences", "curly_bracket", "line_punct_ratio", "char_dup_ratio", "short_line_ratio"] {
+    for code in [
+        "keep",
+        "gopher_short_doc",
+        "gopher_below_alpha_threshold",
+        "dup_line_frac",
+        "top_2_gram",
+        "duplicated_5_n_grams",
+        "too_few_sentences",
+        "curly_bracket",
+        "line_punct_ratio",
+        "char_dup_ratio",
+        "short_line_ratio",
+    ] {
         assert!(reasons_seen.contains(code), "fixture lacks {code}");
     }
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
@@ -67,6 +121,10 @@ fn c4_rewrite_keeps_only_surviving_lines() {
         filters.c4_rewrite(text).as_deref(),
         Some("The river floods every spring, and the town has learned to live with it.")
     );
-    let without_c4 = QualityFilters::new(FilterConfig { c4: None, ..FilterConfig::datatrove_defaults() }).unwrap();
+    let without_c4 = QualityFilters::new(FilterConfig {
+        c4: None,
+        ..FilterConfig::datatrove_defaults()
+    })
+    .unwrap();
     assert_eq!(without_c4.c4_rewrite(text), None);
 }

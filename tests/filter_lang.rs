@@ -18,14 +18,17 @@ fn string_values(value: &serde_json::Value, out: &mut Vec<String>) {
 
 /// (expected language, text) rows of the bundled fixture.
 fn bundled_rows() -> Vec<(String, String)> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/llamafactory_dpo_prompts.jsonl");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lang/llamafactory_dpo_prompts.jsonl");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            (v["lang"].as_str().unwrap().to_string(), v["text"].as_str().unwrap().to_string())
+            (
+                v["lang"].as_str().unwrap().to_string(),
+                v["text"].as_str().unwrap().to_string(),
+            )
         })
         .collect()
 }
@@ -69,36 +72,56 @@ fn bundled_dpo_prompts_are_identified() {
 
 #[test]
 fn filter_keeps_allowed_languages_and_explains_the_rest() {
-    let filter = LangFilter::new(&LangConfig { allowed: vec!["en".into()], min_confidence: 0.5 }).unwrap();
+    let filter = LangFilter::new(&LangConfig {
+        allowed: vec!["en".into()],
+        min_confidence: 0.5,
+    })
+    .unwrap();
     let rows = bundled_rows();
     let english = &rows.iter().find(|(l, _)| l == "en").unwrap().1;
-    let chinese = &rows.iter().find(|(l, t)| l == "zh" && detect(t).map(|d| d.0) == Some("zh")).unwrap().1;
+    let chinese = &rows
+        .iter()
+        .find(|(l, t)| l == "zh" && detect(t).map(|d| d.0) == Some("zh"))
+        .unwrap()
+        .1;
     assert_eq!(filter.check(english).failure, None);
     let verdict = filter.check(chinese);
     let failure = verdict.failure.expect("Chinese row fails lang=en");
     assert_eq!(failure.code(), WRONG_LANGUAGE);
-    assert!(matches!(failure, LangFailure::NotAllowed { detected: "zh", .. }));
+    assert!(matches!(
+        failure,
+        LangFailure::NotAllowed { detected: "zh", .. }
+    ));
     assert!(
-        failure.describe(filter.allowed()).starts_with("language zh (confidence "),
+        failure
+            .describe(filter.allowed())
+            .starts_with("language zh (confidence "),
         "{}",
         failure.describe(filter.allowed())
     );
-    assert_eq!(filter.check("1234 5678 !!!").failure, Some(LangFailure::Undetected));
+    assert_eq!(
+        filter.check("1234 5678 !!!").failure,
+        Some(LangFailure::Undetected)
+    );
 }
 
 /// Whole records (prompt, chosen and rejected answers joined) of the two demo files.
 #[test]
 fn shared_llamafactory_dpo_demo_when_present() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/llamafactory-demos");
-    let dir =
-        if dir.is_dir() { dir } else { Path::new("/work/shared/data/llamafactory-demos").to_path_buf() };
+    let dir = if dir.is_dir() {
+        dir
+    } else {
+        Path::new("/work/shared/data/llamafactory-demos").to_path_buf()
+    };
     if !dir.is_dir() {
         println!("skipping: ../shared/data/llamafactory-demos is not present");
         return;
     }
-    for (file, expected, minimum_share) in
-        [("dpo_en_demo.json", "en", 0.98), ("dpo_zh_demo.json", "zh", 0.98)]
-    {
+    for (file, expected, minimum_share) in [
+        ("dpo_en_demo.json", "en", 0.98),
+        ("dpo_zh_demo.json", "zh", 0.98),
+    ] {
         let records: Vec<serde_json::Value> =
             serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
         let mut distribution = LangDistribution::default();
@@ -115,6 +138,10 @@ fn shared_llamafactory_dpo_demo_when_present() {
             share * 100.0,
             distribution.ranked()
         );
-        assert!(share >= minimum_share, "{file}: only {:.1} % {expected}", share * 100.0);
+        assert!(
+            share >= minimum_share,
+            "{file}: only {:.1} % {expected}",
+            share * 100.0
+        );
     }
 }

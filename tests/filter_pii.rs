@@ -102,7 +102,10 @@ fn evaluate(lines: &[Labelled]) -> (BTreeMap<PiiKind, Score>, Vec<String>) {
     for line in lines {
         let found = find_pii(&line.text);
         for m in &found {
-            let hit = line.expected.iter().any(|(k, r)| *k == Some(m.kind) && *r == m.byte_range);
+            let hit = line
+                .expected
+                .iter()
+                .any(|(k, r)| *k == Some(m.kind) && *r == m.byte_range);
             let score = scores.entry(m.kind).or_default();
             if hit {
                 score.true_positives += 1;
@@ -118,9 +121,17 @@ fn evaluate(lines: &[Labelled]) -> (BTreeMap<PiiKind, Score>, Vec<String>) {
         }
         for (kind, range) in &line.expected {
             let Some(kind) = kind else { continue };
-            if !found.iter().any(|m| m.kind == *kind && m.byte_range == *range) {
+            if !found
+                .iter()
+                .any(|m| m.kind == *kind && m.byte_range == *range)
+            {
                 scores.entry(*kind).or_default().false_negatives += 1;
-                problems.push(format!("missed {:?} {:?} in: {}", kind, &line.text[range.clone()], line.text));
+                problems.push(format!(
+                    "missed {:?} {:?} in: {}",
+                    kind,
+                    &line.text[range.clone()],
+                    line.text
+                ));
             }
         }
     }
@@ -129,7 +140,10 @@ fn evaluate(lines: &[Labelled]) -> (BTreeMap<PiiKind, Score>, Vec<String>) {
 
 fn print_scores(title: &str, scores: &BTreeMap<PiiKind, Score>) {
     println!("{title}");
-    println!("  {:<12} {:>4} {:>4} {:>4} {:>9} {:>7}", "kind", "tp", "fp", "fn", "precision", "recall");
+    println!(
+        "  {:<12} {:>4} {:>4} {:>4} {:>9} {:>7}",
+        "kind", "tp", "fp", "fn", "precision", "recall"
+    );
     for (kind, s) in scores {
         println!(
             "  {:<12} {:>4} {:>4} {:>4} {:>9.3} {:>7.3}",
@@ -153,10 +167,18 @@ fn own_cases_match_exactly_with_no_false_positives_on_near_misses() {
     assert!(lines.len() > 50, "fixture lost its cases");
     let (scores, problems) = evaluate(&lines);
     print_scores("datasieve cases.txt", &scores);
-    assert!(problems.is_empty(), "{} disagreement(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} disagreement(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     // Every kind is exercised by at least one positive.
     for kind in PiiKind::ALL {
-        assert!(scores.get(&kind).is_some_and(|s| s.true_positives > 0), "no positive case for {kind:?}");
+        assert!(
+            scores.get(&kind).is_some_and(|s| s.true_positives > 0),
+            "no positive case for {kind:?}"
+        );
     }
 }
 
@@ -171,16 +193,29 @@ fn check_nemo(dir: &Path) {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
-            p.extension().is_some_and(|e| e == "txt") && p.file_name().is_some_and(|n| n != "SOURCE.txt")
+            p.extension().is_some_and(|e| e == "txt")
+                && p.file_name().is_some_and(|n| n != "SOURCE.txt")
         })
         .collect();
     files.sort();
-    assert_eq!(files.len(), 9, "expected the nine NeMo-Curator fixture files in {}", dir.display());
+    assert_eq!(
+        files.len(),
+        9,
+        "expected the nine NeMo-Curator fixture files in {}",
+        dir.display()
+    );
     for file in &files {
         lines.extend(read_labelled_lines(file));
     }
     let (scores, problems) = evaluate(&lines);
-    print_scores(&format!("NeMo-Curator fixtures ({}, {} lines)", dir.display(), lines.len()), &scores);
+    print_scores(
+        &format!(
+            "NeMo-Curator fixtures ({}, {} lines)",
+            dir.display(),
+            lines.len()
+        ),
+        &scores,
+    );
     for p in &problems {
         println!("  {p}");
     }
@@ -194,7 +229,8 @@ fn bundled_nemo_curator_fixtures() {
 
 #[test]
 fn shared_nemo_curator_fixtures_when_present() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nemo-curator-pii-fixtures");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nemo-curator-pii-fixtures");
     let dir = if dir.is_dir() {
         dir
     } else {
@@ -220,7 +256,10 @@ fn private_key_blocks_are_secrets_whole_or_truncated() {
     let truncated = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAAAAAB\n\nafter the blank line";
     let found = find_pii(truncated);
     assert_eq!(found.len(), 1);
-    assert_eq!(redact(truncated, &found), "<SECRET>\n\nafter the blank line");
+    assert_eq!(
+        redact(truncated, &found),
+        "<SECRET>\n\nafter the blank line"
+    );
 
     assert!(find_pii(
         "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----"
@@ -230,8 +269,10 @@ fn private_key_blocks_are_secrets_whole_or_truncated() {
 
 #[test]
 fn matches_are_ordered_non_overlapping_and_on_char_boundaries() {
-    let mut texts: Vec<String> =
-        read_labelled_lines(&fixture_dir().join("cases.txt")).into_iter().map(|l| l.text).collect();
+    let mut texts: Vec<String> = read_labelled_lines(&fixture_dir().join("cases.txt"))
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
     texts.push(
         "Ünïcödé ☎ +49 (0)30 1234 5678 — 📧 jürgen@example.de? nein: juergen@example.de · 10.0.0.1"
             .to_string(),
@@ -240,10 +281,16 @@ fn matches_are_ordered_non_overlapping_and_on_char_boundaries() {
     for text in &texts {
         let found = find_pii(text);
         for pair in found.windows(2) {
-            assert!(pair[0].byte_range.end <= pair[1].byte_range.start, "overlap in {text}");
+            assert!(
+                pair[0].byte_range.end <= pair[1].byte_range.start,
+                "overlap in {text}"
+            );
         }
         for m in &found {
-            assert!(text.is_char_boundary(m.byte_range.start) && text.is_char_boundary(m.byte_range.end));
+            assert!(
+                text.is_char_boundary(m.byte_range.start)
+                    && text.is_char_boundary(m.byte_range.end)
+            );
             assert!(m.byte_range.start < m.byte_range.end);
         }
     }
@@ -252,7 +299,10 @@ fn matches_are_ordered_non_overlapping_and_on_char_boundaries() {
 #[test]
 fn kind_selection_and_modes() {
     let text = "Mail bob@example.com, card 4111-1111-1111-1111, from 192.168.0.12.";
-    let only_email = PiiConfig { kinds: vec![PiiKind::Email], ..PiiConfig::default() };
+    let only_email = PiiConfig {
+        kinds: vec![PiiKind::Email],
+        ..PiiConfig::default()
+    };
     let out = pii::apply(&only_email, text);
     assert_eq!(out.reasons, vec![pii::PII_EMAIL]);
     assert_eq!(out.matches.len(), 1);
@@ -260,7 +310,10 @@ fn kind_selection_and_modes() {
     let all = pii::apply(&PiiConfig::default(), text);
     assert_eq!(all.reasons, vec!["pii_email", "pii_ip", "pii_credit_card"]);
     assert_eq!(
-        all.matches.iter().map(|m| m.describe(text)).collect::<Vec<_>>(),
+        all.matches
+            .iter()
+            .map(|m| m.describe(text))
+            .collect::<Vec<_>>(),
         vec![
             "email 'bob@example.com' at bytes 5..20",
             "credit_card '4111-1111-1111-1111' at bytes 27..46",
@@ -268,9 +321,15 @@ fn kind_selection_and_modes() {
         ]
     );
 
-    let redacting = PiiConfig { mode: PiiMode::Redact, ..PiiConfig::default() };
+    let redacting = PiiConfig {
+        mode: PiiMode::Redact,
+        ..PiiConfig::default()
+    };
     let out = pii::apply(&redacting, text);
-    assert_eq!(out.redacted.as_deref(), Some("Mail <EMAIL>, card <CREDIT_CARD>, from <IP_ADDRESS>."));
+    assert_eq!(
+        out.redacted.as_deref(),
+        Some("Mail <EMAIL>, card <CREDIT_CARD>, from <IP_ADDRESS>.")
+    );
     assert!(pii::apply(&redacting, "nothing here").redacted.is_none());
 }
 
@@ -279,18 +338,40 @@ fn reason_codes_and_placeholders_are_the_published_vocabulary() {
     let codes: Vec<&str> = PiiKind::ALL.iter().map(|k| k.reason_code()).collect();
     assert_eq!(
         codes,
-        ["pii_email", "pii_phone", "pii_ip", "pii_credit_card", "pii_iban", "pii_ssn", "pii_secret"]
+        [
+            "pii_email",
+            "pii_phone",
+            "pii_ip",
+            "pii_credit_card",
+            "pii_iban",
+            "pii_ssn",
+            "pii_secret"
+        ]
     );
     let placeholders: Vec<&str> = PiiKind::ALL.iter().map(|k| k.placeholder()).collect();
     assert_eq!(
         placeholders,
-        ["<EMAIL>", "<PHONE>", "<IP_ADDRESS>", "<CREDIT_CARD>", "<IBAN>", "<SSN>", "<SECRET>"]
+        [
+            "<EMAIL>",
+            "<PHONE>",
+            "<IP_ADDRESS>",
+            "<CREDIT_CARD>",
+            "<IBAN>",
+            "<SSN>",
+            "<SECRET>"
+        ]
     );
     // Redacting with hand-made ranges that overlap skips the later one instead of panicking.
     let text = "abcdef";
     let overlapping = [
-        PiiMatch { kind: PiiKind::Email, byte_range: 1..4 },
-        PiiMatch { kind: PiiKind::Phone, byte_range: 2..5 },
+        PiiMatch {
+            kind: PiiKind::Email,
+            byte_range: 1..4,
+        },
+        PiiMatch {
+            kind: PiiKind::Phone,
+            byte_range: 2..5,
+        },
     ];
     assert_eq!(redact(text, &overlapping), "a<EMAIL>ef");
 }

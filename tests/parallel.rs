@@ -10,7 +10,10 @@ use serde_json::Value;
 /// without text, a row shorter than a shingle, exact and near duplicates (the dedup fixture's
 /// 126 rows, which hold clusters of edited copies).
 fn awkward_input() -> Vec<u8> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dedup/datatrove_clusters.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dedup/datatrove_clusters.jsonl"
+    );
     let source = std::fs::read(path).expect("the dedup fixture");
     let rows: Vec<Value> = source
         .split(|&b| b == b'\n')
@@ -19,13 +22,14 @@ fn awkward_input() -> Vec<u8> {
         .collect();
     let mut out = b"\xEF\xBB\xBF".to_vec();
     for (i, row) in rows.iter().enumerate() {
-        let line = serde_json::to_string(&serde_json::json!({ "text": row["text"], "id": i })).unwrap();
+        let line =
+            serde_json::to_string(&serde_json::json!({ "text": row["text"], "id": i })).unwrap();
         out.extend_from_slice(line.as_bytes());
         out.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
         match i % 17 {
-            4 => out.extend_from_slice(b"\n\r\n"),                           // blank lines
-            8 => out.extend_from_slice(b"{\"text\": \"broken\n"),            // unreadable row
-            11 => out.extend_from_slice(b"{\"id\": \"no text here\"}\n"),     // nothing compared
+            4 => out.extend_from_slice(b"\n\r\n"), // blank lines
+            8 => out.extend_from_slice(b"{\"text\": \"broken\n"), // unreadable row
+            11 => out.extend_from_slice(b"{\"id\": \"no text here\"}\n"), // nothing compared
             13 => out.extend_from_slice(b"{\"text\": \"four short words\"}\n"), // < 5 words
             _ => {}
         }
@@ -44,7 +48,10 @@ fn cuts(input: &[u8], parts: usize) -> Vec<usize> {
     let mut at = vec![0];
     for k in 1..parts {
         let guess = input.len() * k / parts;
-        let nl = input[guess..].iter().position(|&b| b == b'\n').expect("a newline after the guess");
+        let nl = input[guess..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("a newline after the guess");
         at.push(guess + nl + 1);
     }
     at.push(input.len());
@@ -79,7 +86,12 @@ fn sign_ranges(input: &[u8], config: &PipelineConfig, cuts: &[usize]) -> Vec<Sig
 
 /// The coordinator: supplies each range's keys (offset by the rows before it) before pushing the
 /// range's bytes, in the order given by `supply_order` for the first pass.
-fn parallel_job(input: &[u8], config: &PipelineConfig, cuts: &[usize], signed: &[SignedRows]) -> Outcome {
+fn parallel_job(
+    input: &[u8],
+    config: &PipelineConfig,
+    cuts: &[usize],
+    signed: &[SignedRows],
+) -> Outcome {
     let mut job = Job::new(config.clone()).unwrap();
     let mut first_rows = vec![0u64];
     for s in signed {
@@ -89,7 +101,8 @@ fn parallel_job(input: &[u8], config: &PipelineConfig, cuts: &[usize], signed: &
     for k in (0..signed.len()).rev() {
         let packed = signed[k].packed();
         let (bitmap, keys) = SignedRows::split_packed(signed[k].rows, &packed).unwrap();
-        job.supply_band_keys(first_rows[k], signed[k].rows, bitmap, keys).unwrap();
+        job.supply_band_keys(first_rows[k], signed[k].rows, bitmap, keys)
+            .unwrap();
     }
     for w in cuts.windows(2) {
         for chunk in input[w[0]..w[1]].chunks(997) {
@@ -101,7 +114,11 @@ fn parallel_job(input: &[u8], config: &PipelineConfig, cuts: &[usize], signed: &
             job.push(chunk).unwrap();
         }
     }
-    assert_eq!(job.progress().rows, *first_rows.last().unwrap(), "the signers framed the job's rows");
+    assert_eq!(
+        job.progress().rows,
+        *first_rows.last().unwrap(),
+        "the signers framed the job's rows"
+    );
     job.finish().unwrap()
 }
 
@@ -128,18 +145,38 @@ fn supplied_keys_give_the_plain_jobs_decisions_and_report() {
         let config = config(json);
         let plain = plain_job(&input, &config);
         let near = &plain.report.stats["dedup"]["near"];
-        assert!(near["clusters"].as_u64().unwrap() >= 5, "{json}: the fixture has near-duplicate clusters");
-        assert!(plain.report.removed_by.contains_key("parse_error"), "the broken lines are rows");
+        assert!(
+            near["clusters"].as_u64().unwrap() >= 5,
+            "{json}: the fixture has near-duplicate clusters"
+        );
+        assert!(
+            plain.report.removed_by.contains_key("parse_error"),
+            "the broken lines are rows"
+        );
         for parts in [1, 3] {
             let cuts = cuts(&input, parts);
             let signed = sign_ranges(&input, &config, &cuts);
             // Rows without a signature: the no-text rows, the unreadable ones, the short ones.
-            let unsigned: u32 = signed.iter().map(|s| s.rows - s.signed.iter().map(|w| w.count_ones()).sum::<u32>()).sum();
+            let unsigned: u32 = signed
+                .iter()
+                .map(|s| s.rows - s.signed.iter().map(|w| w.count_ones()).sum::<u32>())
+                .sum();
             // (With 3-word shingles the four-word rows have one.)
-            assert!(unsigned >= 2 * 7, "{json}: unsigned rows are marked ({unsigned})");
+            assert!(
+                unsigned >= 2 * 7,
+                "{json}: unsigned rows are marked ({unsigned})"
+            );
             let parallel = parallel_job(&input, &config, &cuts, &signed);
-            assert_eq!(decisions(&parallel), decisions(&plain), "{json}, {parts} ranges: decisions");
-            assert_eq!(parallel.report.to_json_pretty(), plain.report.to_json_pretty(), "{json}, {parts} ranges: report");
+            assert_eq!(
+                decisions(&parallel),
+                decisions(&plain),
+                "{json}, {parts} ranges: decisions"
+            );
+            assert_eq!(
+                parallel.report.to_json_pretty(),
+                plain.report.to_json_pretty(),
+                "{json}, {parts} ranges: report"
+            );
         }
     }
 }
@@ -159,9 +196,22 @@ fn supplied_keys_are_used_not_recomputed() {
         }
     }
     let forged = parallel_job(&input, &config, &cuts, &signed);
-    let plain_near = plain.report.removed_by.get("near_duplicate").copied().unwrap_or(0);
-    let forged_near = forged.report.removed_by.get("near_duplicate").copied().unwrap_or(0);
-    assert!(forged_near > plain_near + 10, "forged keys cluster the middle range: {forged_near} vs {plain_near}");
+    let plain_near = plain
+        .report
+        .removed_by
+        .get("near_duplicate")
+        .copied()
+        .unwrap_or(0);
+    let forged_near = forged
+        .report
+        .removed_by
+        .get("near_duplicate")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        forged_near > plain_near + 10,
+        "forged keys cluster the middle range: {forged_near} vs {plain_near}"
+    );
 }
 
 #[test]
@@ -180,9 +230,22 @@ fn ranges_cover_the_rows_and_wrong_sizes_are_refused() {
         }
     }
     let mut job = Job::new(config.clone()).unwrap();
-    assert!(job.supply_band_keys(0, 10, &[0], &[0; 13]).is_err(), "14 bands per row");
-    assert!(job.supply_band_keys(0, 65, &[0], &[0; 65 * 14]).is_err(), "65 rows need 2 bitmap words");
-    let mut exact_only = Job::new(PipelineConfig::from_json(r#"{"dedup": {"exact": {}}}"#).unwrap()).unwrap();
-    assert!(exact_only.supply_band_keys(0, 1, &[1], &[0; 14]).is_err(), "no near stage");
-    assert!(RangeSigner::new(&PipelineConfig::default()).is_err(), "a signer needs dedup.near");
+    assert!(
+        job.supply_band_keys(0, 10, &[0], &[0; 13]).is_err(),
+        "14 bands per row"
+    );
+    assert!(
+        job.supply_band_keys(0, 65, &[0], &[0; 65 * 14]).is_err(),
+        "65 rows need 2 bitmap words"
+    );
+    let mut exact_only =
+        Job::new(PipelineConfig::from_json(r#"{"dedup": {"exact": {}}}"#).unwrap()).unwrap();
+    assert!(
+        exact_only.supply_band_keys(0, 1, &[1], &[0; 14]).is_err(),
+        "no near stage"
+    );
+    assert!(
+        RangeSigner::new(&PipelineConfig::default()).is_err(),
+        "a signer needs dedup.near"
+    );
 }

@@ -19,7 +19,11 @@ fn native_decisions_match_the_recorded_ones_at_any_chunk_size() {
         let outcome = job.finish().unwrap();
         let mut out = Vec::new();
         outcome.write_decisions(&mut out).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), EXPECTED, "chunk size {chunk}");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            EXPECTED,
+            "chunk size {chunk}"
+        );
         assert_eq!(outcome.report.rows_removed, 4);
     }
 }

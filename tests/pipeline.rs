@@ -11,7 +11,10 @@ use datasieve::pipeline::{Decision, Job, Outcome};
 use serde_json::{json, Value};
 
 fn exact_config(name: &str) -> PipelineConfig {
-    let mut config = PipelineConfig { input: named(name), ..Default::default() };
+    let mut config = PipelineConfig {
+        input: named(name),
+        ..Default::default()
+    };
     config.dedup.exact = Some(ExactConfig::default());
     config
 }
@@ -50,7 +53,11 @@ fn split(outcome: &Outcome, input: &[u8], sizes: &mut dyn FnMut() -> usize) -> (
     }
     let (k, r) = splitter.finish(&mut out).expect("split finish");
     let kept_rows = outcome.decisions.iter().filter(|d| d.kept).count() as u64;
-    assert_eq!((k, r), (kept_rows, outcome.decisions.len() as u64 - kept_rows), "rows written per output");
+    assert_eq!(
+        (k, r),
+        (kept_rows, outcome.decisions.len() as u64 - kept_rows),
+        "rows written per output"
+    );
     (kept, removed)
 }
 
@@ -64,7 +71,14 @@ fn kept_flags_from_decisions_jsonl(outcome: &Outcome) -> Vec<bool> {
         .map(|(i, line)| {
             let d: Value = serde_json::from_str(line).unwrap();
             assert_eq!(d["row"], i as u64);
-            for key in ["line", "kept", "reasons", "warnings", "cluster", "duplicate_of"] {
+            for key in [
+                "line",
+                "kept",
+                "reasons",
+                "warnings",
+                "cluster",
+                "duplicate_of",
+            ] {
                 assert!(d.get(key).is_some(), "decision {i} lacks `{key}`: {line}");
             }
             d["kept"].as_bool().unwrap()
@@ -74,7 +88,10 @@ fn kept_flags_from_decisions_jsonl(outcome: &Outcome) -> Vec<bool> {
 
 /// The rows of an output file, each with its terminator (as the reader frames them).
 fn output_rows(output: &[u8], format: Format) -> Vec<Vec<u8>> {
-    let options = ReaderOptions { format: Some(format), ..ReaderOptions::default() };
+    let options = ReaderOptions {
+        format: Some(format),
+        ..ReaderOptions::default()
+    };
     let mut reader = RowReader::framing_only(options);
     let mut rows = Vec::new();
     let mut on = |r: datasieve::io::Record<'_>| {
@@ -108,22 +125,48 @@ fn input_without_blank_lines(input: &[u8]) -> Vec<u8> {
 }
 
 /// Checks the output-folder invariant for one run.
-fn assert_outputs_partition_the_input(name: &str, fixture_name: &str, input: &[u8], outcome: &Outcome, kept: &[u8], removed: &[u8]) {
+fn assert_outputs_partition_the_input(
+    name: &str,
+    fixture_name: &str,
+    input: &[u8],
+    outcome: &Outcome,
+    kept: &[u8],
+    removed: &[u8],
+) {
     let flags = kept_flags_from_decisions_jsonl(outcome);
     let format = outcome.detected.format;
     match format {
         Format::Json => {
             for (what, out) in [("kept", kept), ("removed", removed)] {
-                let v: Value = serde_json::from_slice(out)
-                    .unwrap_or_else(|e| panic!("{name}: {what} output is not JSON ({e}): {}", String::from_utf8_lossy(out)));
+                let v: Value = serde_json::from_slice(out).unwrap_or_else(|e| {
+                    panic!(
+                        "{name}: {what} output is not JSON ({e}): {}",
+                        String::from_utf8_lossy(out)
+                    )
+                });
                 assert!(v.is_array(), "{name}: {what} output is a JSON array");
             }
-            let input_elements: Vec<Vec<u8>> = read_fixture(fixture_name).records.into_iter().map(|r| r.raw).collect();
-            let (mut k, mut r) = (output_rows(kept, format).into_iter(), output_rows(removed, format).into_iter());
-            let merged: Vec<Vec<u8>> =
-                flags.iter().map(|&keep| if keep { k.next() } else { r.next() }.expect("a row per decision")).collect();
-            assert!(k.next().is_none() && r.next().is_none(), "{name}: no extra rows");
-            assert_eq!(merged, input_elements, "{name}: the elements' bytes are the input's");
+            let input_elements: Vec<Vec<u8>> = read_fixture(fixture_name)
+                .records
+                .into_iter()
+                .map(|r| r.raw)
+                .collect();
+            let (mut k, mut r) = (
+                output_rows(kept, format).into_iter(),
+                output_rows(removed, format).into_iter(),
+            );
+            let merged: Vec<Vec<u8>> = flags
+                .iter()
+                .map(|&keep| if keep { k.next() } else { r.next() }.expect("a row per decision"))
+                .collect();
+            assert!(
+                k.next().is_none() && r.next().is_none(),
+                "{name}: no extra rows"
+            );
+            assert_eq!(
+                merged, input_elements,
+                "{name}: the elements' bytes are the input's"
+            );
         }
         Format::Jsonl | Format::Csv | Format::Tsv => {
             let mut expected = input_without_blank_lines(input);
@@ -131,14 +174,23 @@ fn assert_outputs_partition_the_input(name: &str, fixture_name: &str, input: &[u
             if matches!(format, Format::Csv | Format::Tsv) {
                 // The outputs are read back with their header, which the reader takes as such.
                 let header = outcome.header.clone().expect("a CSV header");
-                assert!(expected.starts_with(&header), "{name}: the header is the first line");
+                assert!(
+                    expected.starts_with(&header),
+                    "{name}: the header is the first line"
+                );
                 expected.drain(..header.len());
                 header_len = header.len();
                 for (what, out) in [("kept", kept), ("removed", removed)] {
-                    assert!(out.starts_with(&header), "{name}: {what} starts with the header");
+                    assert!(
+                        out.starts_with(&header),
+                        "{name}: {what} starts with the header"
+                    );
                 }
             }
-            let (mut k, mut r) = (output_rows(kept, format).into_iter(), output_rows(removed, format).into_iter());
+            let (mut k, mut r) = (
+                output_rows(kept, format).into_iter(),
+                output_rows(removed, format).into_iter(),
+            );
             let mut merged = Vec::new();
             for &keep in &flags {
                 let row = if keep { k.next() } else { r.next() };
@@ -148,7 +200,10 @@ fn assert_outputs_partition_the_input(name: &str, fixture_name: &str, input: &[u
                 }
                 merged.extend(row);
             }
-            assert!(k.next().is_none() && r.next().is_none(), "{name}: no extra rows");
+            assert!(
+                k.next().is_none() && r.next().is_none(),
+                "{name}: no extra rows"
+            );
             assert_eq!(
                 String::from_utf8_lossy(&merged),
                 String::from_utf8_lossy(&expected),
@@ -156,7 +211,11 @@ fn assert_outputs_partition_the_input(name: &str, fixture_name: &str, input: &[u
             );
             assert_eq!(merged, expected, "{name}: byte for byte");
             let rows_in_outputs = kept.len() + removed.len() - 2 * header_len;
-            assert_eq!(rows_in_outputs, expected.len(), "{name}: nothing but rows in the outputs");
+            assert_eq!(
+                rows_in_outputs,
+                expected.len(),
+                "{name}: nothing but rows in the outputs"
+            );
         }
     }
 }
@@ -176,13 +235,29 @@ fn kept_and_removed_reproduce_every_fixture_byte_for_byte() {
             // The same at odd chunk boundaries, in both passes.
             for seed in 0..3 {
                 let chunked = run_job(&input, config.clone(), &mut random_sizes(seed, 32));
-                assert_eq!(chunked.decisions, outcome.decisions, "{what}: decisions at random chunks");
-                assert_eq!(chunked.report.comparable(), outcome.report.comparable(), "{what}: report at random chunks");
+                assert_eq!(
+                    chunked.decisions, outcome.decisions,
+                    "{what}: decisions at random chunks"
+                );
+                assert_eq!(
+                    chunked.report.comparable(),
+                    outcome.report.comparable(),
+                    "{what}: report at random chunks"
+                );
                 let again = split(&outcome, &input, &mut random_sizes(seed + 100, 32));
-                assert_eq!(again, (kept.clone(), removed.clone()), "{what}: outputs at random chunks");
+                assert_eq!(
+                    again,
+                    (kept.clone(), removed.clone()),
+                    "{what}: outputs at random chunks"
+                );
             }
-            if max_row_bytes == 60 && ["lf.jsonl", "array.json", "alpaca.jsonl"].contains(&name.as_str()) {
-                assert!(outcome.report.removed_by["parse_error"] > 0, "{what}: some rows are over the limit");
+            if max_row_bytes == 60
+                && ["lf.jsonl", "array.json", "alpaca.jsonl"].contains(&name.as_str())
+            {
+                assert!(
+                    outcome.report.removed_by["parse_error"] > 0,
+                    "{what}: some rows are over the limit"
+                );
             }
         }
     }
@@ -209,9 +284,18 @@ fn over_long_rows_are_copied_to_removed_byte_for_byte() {
         if !expected.ends_with(b"\n") {
             expected.push(b'\n');
         }
-        assert_eq!(String::from_utf8_lossy(&whole.1), String::from_utf8_lossy(&expected), "{:?}", &input[input.len() - 4..]);
+        assert_eq!(
+            String::from_utf8_lossy(&whole.1),
+            String::from_utf8_lossy(&expected),
+            "{:?}",
+            &input[input.len() - 4..]
+        );
         for sizes in [1, 2, 3, 999, 1000, 1001, 1002, 4096] {
-            assert_eq!(split(&outcome, input.as_bytes(), &mut fixed(sizes)), whole, "chunks of {sizes}");
+            assert_eq!(
+                split(&outcome, input.as_bytes(), &mut fixed(sizes)),
+                whole,
+                "chunks of {sizes}"
+            );
         }
     }
     // The page's sample of removed rows shows the start of an over-long row too.
@@ -228,7 +312,11 @@ fn over_long_rows_are_copied_to_removed_byte_for_byte() {
     let samples = splitter.removed_samples();
     assert_eq!(samples.len(), 1);
     assert_eq!(samples[0].0, 1);
-    assert!(long.starts_with(&samples[0].1) && !samples[0].1.is_empty(), "{:?}", &samples[0].1[..20]);
+    assert!(
+        long.starts_with(&samples[0].1) && !samples[0].1.is_empty(),
+        "{:?}",
+        &samples[0].1[..20]
+    );
 
     // A JSON array: the removed output is still a JSON array holding the element's bytes.
     let array = format!("[{{\"text\": \"a\"}}, {long}, {{\"text\": \"b\"}}]");
@@ -237,8 +325,15 @@ fn over_long_rows_are_copied_to_removed_byte_for_byte() {
     let outcome = run_job(array.as_bytes(), config, &mut fixed(100));
     for sizes in [1, 999, 5000, array.len()] {
         let (kept, removed) = split(&outcome, array.as_bytes(), &mut fixed(sizes));
-        assert_eq!(serde_json::from_slice::<Value>(&kept).unwrap(), json!([{"text": "a"}, {"text": "b"}]));
-        assert_eq!(removed, format!("[\n{long}\n]\n").as_bytes(), "chunks of {sizes}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&kept).unwrap(),
+            json!([{"text": "a"}, {"text": "b"}])
+        );
+        assert_eq!(
+            removed,
+            format!("[\n{long}\n]\n").as_bytes(),
+            "chunks of {sizes}"
+        );
     }
 }
 
@@ -248,7 +343,10 @@ fn an_output_with_no_rows_still_has_its_header_or_brackets() {
     let input = fixture("data.tsv");
     let (kept, removed) = split(&outcome, &input, &mut fixed(5));
     assert!(kept.starts_with(b"id\ttext\tlang\n"));
-    assert_eq!(removed, b"id\ttext\tlang\n3\tThe quick brown fox jumps over the lazy dog.\ten\n");
+    assert_eq!(
+        removed,
+        b"id\ttext\tlang\n3\tThe quick brown fox jumps over the lazy dog.\ten\n"
+    );
     // A TSV where nothing is removed: the removed output is the header alone.
     let unique = b"id\ttext\n1\tone\n2\ttwo";
     let outcome = run_job(unique, exact_config("x.tsv"), &mut fixed(3));
@@ -259,13 +357,22 @@ fn an_output_with_no_rows_still_has_its_header_or_brackets() {
     let array = b"[{\"text\": \"a\"}, {\"text\": \"b\"}]";
     let outcome = run_job(array, exact_config("x.json"), &mut fixed(100));
     let (kept, removed) = split(&outcome, array, &mut fixed(100));
-    assert_eq!(serde_json::from_slice::<Value>(&kept).unwrap(), json!([{"text": "a"}, {"text": "b"}]));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&kept).unwrap(),
+        json!([{"text": "a"}, {"text": "b"}])
+    );
     assert_eq!(removed, b"[\n]\n");
-    assert_eq!(serde_json::from_slice::<Value>(&removed).unwrap(), json!([]));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&removed).unwrap(),
+        json!([])
+    );
 }
 
 fn dup_pairs(decisions: &[Decision]) -> Vec<(u64, u64)> {
-    decisions.iter().filter_map(|d| d.duplicate_of.map(|first| (d.row, first))).collect()
+    decisions
+        .iter()
+        .filter_map(|d| d.duplicate_of.map(|first| (d.row, first)))
+        .collect()
 }
 
 #[test]
@@ -290,14 +397,34 @@ fn exact_dedup_decisions_on_each_fixture() {
         assert_eq!(dup_pairs(&outcome.decisions), expected, "{name}");
         for d in &outcome.decisions {
             if d.duplicate_of.is_some() {
-                assert_eq!((d.kept, d.reasons.as_slice()), (false, &["exact_duplicate"][..]), "{name} row {}", d.row);
+                assert_eq!(
+                    (d.kept, d.reasons.as_slice()),
+                    (false, &["exact_duplicate"][..]),
+                    "{name} row {}",
+                    d.row
+                );
             }
         }
         let dups = expected.len() as u64;
-        assert_eq!(outcome.report.removed_by.get("exact_duplicate").copied().unwrap_or(0), dups, "{name}");
+        assert_eq!(
+            outcome
+                .report
+                .removed_by
+                .get("exact_duplicate")
+                .copied()
+                .unwrap_or(0),
+            dups,
+            "{name}"
+        );
         assert_eq!(outcome.report.rows_in, outcome.decisions.len() as u64);
-        assert_eq!(outcome.report.rows_kept + outcome.report.rows_removed, outcome.report.rows_in);
-        assert_eq!(outcome.report.stats["dedup"]["exact"]["duplicate_rows"], dups, "{name}");
+        assert_eq!(
+            outcome.report.rows_kept + outcome.report.rows_removed,
+            outcome.report.rows_in
+        );
+        assert_eq!(
+            outcome.report.stats["dedup"]["exact"]["duplicate_rows"], dups,
+            "{name}"
+        );
     }
     let lf = run_fixture("lf.jsonl");
     let first = &lf.decisions[2];
@@ -331,12 +458,20 @@ fn dedup_on_a_chosen_field_and_normalised() {
 #[test]
 fn parse_errors_become_decisions_with_line_numbers() {
     let outcome = run_fixture("broken_line.jsonl");
-    let removed: Vec<(u64, u64)> = outcome.decisions.iter().filter(|d| !d.kept).map(|d| (d.row, d.line)).collect();
+    let removed: Vec<(u64, u64)> = outcome
+        .decisions
+        .iter()
+        .filter(|d| !d.kept)
+        .map(|d| (d.row, d.line))
+        .collect();
     assert_eq!(removed, [(1, 2), (3, 4)]);
     for d in outcome.decisions.iter().filter(|d| !d.kept) {
         assert_eq!(d.reasons, ["parse_error"]);
         let message = d.message.as_deref().unwrap();
-        assert!(message.starts_with(&format!("line {}: not valid JSON", d.line)), "{message}");
+        assert!(
+            message.starts_with(&format!("line {}: not valid JSON", d.line)),
+            "{message}"
+        );
     }
     assert_eq!(outcome.report.removed_by["parse_error"], 2);
     let listed: Vec<u64> = outcome.report.parse_errors.iter().map(|p| p.line).collect();
@@ -344,10 +479,19 @@ fn parse_errors_become_decisions_with_line_numbers() {
 
     let utf8 = run_fixture("invalid_utf8.jsonl");
     assert_eq!(utf8.decisions[1].reasons, ["parse_error"]);
-    assert!(utf8.decisions[1].message.as_deref().unwrap().contains("not valid UTF-8"));
+    assert!(utf8.decisions[1]
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("not valid UTF-8"));
 
     let csv = run_fixture("quoted.csv");
-    let bad: Vec<u64> = csv.decisions.iter().filter(|d| d.reasons.contains(&"parse_error")).map(|d| d.line).collect();
+    let bad: Vec<u64> = csv
+        .decisions
+        .iter()
+        .filter(|d| d.reasons.contains(&"parse_error"))
+        .map(|d| d.line)
+        .collect();
     assert_eq!(bad, [11], "the row with too many fields");
 }
 
@@ -359,8 +503,18 @@ fn over_long_rows_are_parse_errors_and_later_rows_are_deduplicated() {
     config.input.max_row_bytes = 1000;
     let outcome = run_job(input.as_bytes(), config, &mut fixed(100));
     let d = &outcome.decisions[1];
-    assert_eq!((d.kept, d.reasons.as_slice(), d.line), (false, &["parse_error"][..], 2));
-    assert!(d.message.as_deref().unwrap().contains("line 2 is 3.0 kB, over the 1.0 kB limit"), "{:?}", d.message);
+    assert_eq!(
+        (d.kept, d.reasons.as_slice(), d.line),
+        (false, &["parse_error"][..], 2)
+    );
+    assert!(
+        d.message
+            .as_deref()
+            .unwrap()
+            .contains("line 2 is 3.0 kB, over the 1.0 kB limit"),
+        "{:?}",
+        d.message
+    );
     assert_eq!(dup_pairs(&outcome.decisions), [(2, 0)]);
 }
 
@@ -370,7 +524,11 @@ fn schema_detection_over_all_rows_for_each_family() {
         ("lf.jsonl", "text", vec!["text"]),
         ("array.json", "text", vec!["text"]),
         ("quoted.csv", "text", vec!["text"]),
-        ("alpaca.jsonl", "alpaca", vec!["instruction", "input", "output"]),
+        (
+            "alpaca.jsonl",
+            "alpaca",
+            vec!["instruction", "input", "output"],
+        ),
         ("sharegpt.jsonl", "sharegpt", vec!["conversations[*].value"]),
         ("messages.jsonl", "messages", vec!["messages[*].content"]),
         ("preference.jsonl", "preference", vec!["prompt"]),
@@ -386,25 +544,47 @@ fn schema_detection_over_all_rows_for_each_family() {
     }
     // messages.jsonl starts with a row that is not a chat: all rows are counted.
     let m = run_fixture("messages.jsonl");
-    assert_eq!(m.report.stats["schema"]["rows_by_schema"], json!({"messages": 3, "unknown": 1}));
+    assert_eq!(
+        m.report.stats["schema"]["rows_by_schema"],
+        json!({"messages": 3, "unknown": 1})
+    );
     // Mixed: a minority of rows does not decide.
     let mixed = b"{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"text\": \"t1\"}\n{\"text\": \"t2\"}\n";
     let outcome = run_job(mixed, exact_config("x.jsonl"), &mut fixed(10));
     assert_eq!(outcome.report.input.schema, "text");
-    assert_eq!(outcome.report.stats["schema"]["rows_by_schema"], json!({"text": 2, "preference": 1}));
+    assert_eq!(
+        outcome.report.stats["schema"]["rows_by_schema"],
+        json!({"text": 2, "preference": 1})
+    );
 }
 
 #[test]
 fn the_report_describes_the_input() {
     let outcome = run_fixture("bom_crlf.jsonl.gz");
     let input = &outcome.report.input;
-    assert_eq!((input.format, input.compression, input.bom), ("jsonl", "gzip", true));
+    assert_eq!(
+        (input.format, input.compression, input.bom),
+        ("jsonl", "gzip", true)
+    );
     assert_eq!(input.bytes, fixture("bom_crlf.jsonl.gz").len() as u64);
     assert_eq!(outcome.report.rows_in, 7);
-    assert_eq!(outcome.output_names(), ("kept.jsonl".to_string(), "removed.jsonl".to_string()));
+    assert_eq!(
+        outcome.output_names(),
+        ("kept.jsonl".to_string(), "removed.jsonl".to_string())
+    );
     assert_eq!(run_fixture("quoted.csv.gz").output_names().0, "kept.csv");
     let v = serde_json::to_value(&outcome.report).unwrap();
-    for key in ["rows_in", "rows_kept", "rows_removed", "removed_by", "warned_by", "stats", "timings_ms", "config", "version"] {
+    for key in [
+        "rows_in",
+        "rows_kept",
+        "rows_removed",
+        "removed_by",
+        "warned_by",
+        "stats",
+        "timings_ms",
+        "config",
+        "version",
+    ] {
         assert!(v.get(key).is_some(), "report.json lacks `{key}`");
     }
 }
@@ -424,7 +604,9 @@ fn random_jsonl_inputs_keep_the_output_invariant() {
                 0 => b"".to_vec(),
                 1 => b" \t ".to_vec(),
                 2 => b"{\"text\": not json".to_vec(),
-                3 => format!("{{\"text\": \"{}\"}}", "x".repeat(rng.gen_range(20..80))).into_bytes(),
+                3 => {
+                    format!("{{\"text\": \"{}\"}}", "x".repeat(rng.gen_range(20..80))).into_bytes()
+                }
                 4 => b"{\"text\": \"caf\xe9\"}".to_vec(),
                 _ => format!("{{\"text\": \"t{}\"}}", rng.gen_range(0..4)).into_bytes(),
             };

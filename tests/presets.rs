@@ -21,12 +21,26 @@ fn check(name: &str, expected: PipelineConfig, keep: &[&str]) {
 
 #[test]
 fn fineweb_style_preset_file_equals_the_core_preset() {
-    check("fineweb-style", PipelineConfig { filter: Some(FiltersConfig::fineweb_style()), ..Default::default() }, &["filter"]);
+    check(
+        "fineweb-style",
+        PipelineConfig {
+            filter: Some(FiltersConfig::fineweb_style()),
+            ..Default::default()
+        },
+        &["filter"],
+    );
 }
 
 #[test]
 fn sft_sanity_preset_file_equals_the_core_preset() {
-    check("sft-sanity", PipelineConfig { filter: Some(FiltersConfig::sft_sanity()), ..Default::default() }, &["filter"]);
+    check(
+        "sft-sanity",
+        PipelineConfig {
+            filter: Some(FiltersConfig::sft_sanity()),
+            ..Default::default()
+        },
+        &["filter"],
+    );
 }
 
 #[test]

@@ -20,13 +20,21 @@ fn assert_records_index_input(name: &str, input: &[u8], result: &ReadResult) {
     for (i, r) in result.records.iter().enumerate() {
         assert_eq!(r.row, i as u64, "{name}: rows are numbered in order");
         let (start, end) = (r.span.0 as usize, r.span.1 as usize);
-        assert!(start <= end && end <= plain.len(), "{name} row {i}: span {:?} out of the input", r.span);
+        assert!(
+            start <= end && end <= plain.len(),
+            "{name} row {i}: span {:?} out of the input",
+            r.span
+        );
         // An over-long row's bytes are not held: its raw is empty (a truncated over-long JSON
         // element reports the truncation, not the length).
         let oversize = matches!(&r.content, RowContent::Invalid(m) if m.contains("over the"))
             || (r.raw.is_empty() && matches!(r.content, RowContent::Invalid(_)));
         if !oversize {
-            assert_eq!(&plain[start..end], &r.raw[..], "{name} row {i}: input[span] == raw");
+            assert_eq!(
+                &plain[start..end],
+                &r.raw[..],
+                "{name} row {i}: input[span] == raw"
+            );
             assert_eq!(
                 &plain[end..end + r.terminator.len()],
                 &r.terminator[..],
@@ -34,7 +42,11 @@ fn assert_records_index_input(name: &str, input: &[u8], result: &ReadResult) {
             );
         }
         let newlines_before = plain[..start].iter().filter(|&&b| b == b'\n').count() as u64;
-        assert_eq!(r.line, newlines_before + 1, "{name} row {i}: line number of the row's first byte");
+        assert_eq!(
+            r.line,
+            newlines_before + 1,
+            "{name} row {i}: line number of the row's first byte"
+        );
     }
 }
 
@@ -43,8 +55,12 @@ fn every_fixture_reads_the_same_at_any_chunk_boundaries() {
     for name in text_fixtures() {
         let input = fixture(&name);
         for max_row_bytes in [ReaderOptions::default().max_row_bytes, 60] {
-            let options = ReaderOptions { max_row_bytes, ..named(&name) };
-            let whole = read_whole(&input, options.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let options = ReaderOptions {
+                max_row_bytes,
+                ..named(&name)
+            };
+            let whole =
+                read_whole(&input, options.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_records_index_input(&name, &input, &whole);
             let mut runs: Vec<(String, Box<dyn FnMut() -> usize>)> = vec![
                 ("1-byte".into(), Box::new(fixed(1))),
@@ -52,12 +68,18 @@ fn every_fixture_reads_the_same_at_any_chunk_boundaries() {
                 ("7-byte".into(), Box::new(fixed(7))),
             ];
             for seed in 0..12 {
-                runs.push((format!("random seed {seed}"), Box::new(random_sizes(seed, 64))));
+                runs.push((
+                    format!("random seed {seed}"),
+                    Box::new(random_sizes(seed, 64)),
+                ));
             }
             for (what, mut sizes) in runs {
                 let chunked = read_with_chunks(&input, options.clone(), &mut *sizes)
                     .unwrap_or_else(|e| panic!("{name} ({what}): {e}"));
-                assert_eq!(chunked, whole, "{name}: {what} chunks, max_row_bytes {max_row_bytes}");
+                assert_eq!(
+                    chunked, whole,
+                    "{name}: {what} chunks, max_row_bytes {max_row_bytes}"
+                );
             }
         }
     }
@@ -65,7 +87,11 @@ fn every_fixture_reads_the_same_at_any_chunk_boundaries() {
 
 #[test]
 fn plain_and_gzip_fixtures_give_the_same_records() {
-    for (plain, gz) in [("lf.jsonl", "lf.jsonl.gz"), ("array.json", "array.json.gz"), ("quoted.csv", "quoted.csv.gz")] {
+    for (plain, gz) in [
+        ("lf.jsonl", "lf.jsonl.gz"),
+        ("array.json", "array.json.gz"),
+        ("quoted.csv", "quoted.csv.gz"),
+    ] {
         let a = read_fixture(plain);
         let b = read_fixture(gz);
         assert_eq!(a.records, b.records, "{plain} vs {gz}");
@@ -76,14 +102,22 @@ fn plain_and_gzip_fixtures_give_the_same_records() {
     let lf = read_fixture("lf.jsonl");
     let crlf_gz = read_fixture("bom_crlf.jsonl.gz");
     assert!(crlf_gz.detected.unwrap().bom);
-    let values = |r: &ReadResult| r.records.iter().map(|r| r.value().clone()).collect::<Vec<_>>();
+    let values = |r: &ReadResult| {
+        r.records
+            .iter()
+            .map(|r| r.value().clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(values(&lf), values(&crlf_gz));
 }
 
 #[test]
 fn a_multi_member_gzip_stream_is_read_to_its_end() {
     let mut input = Vec::new();
-    for part in [&b"{\"text\": \"first member\"}\n"[..], b"{\"text\": \"second member\"}\n"] {
+    for part in [
+        &b"{\"text\": \"first member\"}\n"[..],
+        b"{\"text\": \"second member\"}\n",
+    ] {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         std::io::Write::write_all(&mut gz, part).unwrap();
         input.extend(gz.finish().unwrap());
@@ -92,7 +126,10 @@ fn a_multi_member_gzip_stream_is_read_to_its_end() {
     assert_eq!(whole.records.len(), 2);
     assert_eq!(whole.records[1].value()["text"], "second member");
     assert_eq!(whole.records[1].line, 2);
-    assert_eq!(read_with_chunks(&input, ReaderOptions::default(), &mut fixed(3)).unwrap(), whole);
+    assert_eq!(
+        read_with_chunks(&input, ReaderOptions::default(), &mut fixed(3)).unwrap(),
+        whole
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,33 +155,67 @@ fn format_and_compression_come_from_content_not_the_name() {
     for (name, format, compression) in cases {
         let input = fixture(name);
         for options in [named(name), ReaderOptions::default(), named("data.txt")] {
-            let d = read_whole(&input, options).unwrap().detected.unwrap_or_else(|| panic!("{name}: nothing detected"));
+            let d = read_whole(&input, options)
+                .unwrap()
+                .detected
+                .unwrap_or_else(|| panic!("{name}: nothing detected"));
             assert_eq!((d.format, d.compression), (format, compression), "{name}");
         }
     }
     // Names only break ties: CSV content named .tsv is still CSV.
     let csv = fixture("quoted.csv");
-    assert_eq!(read_whole(&csv, named("x.tsv")).unwrap().detected.unwrap().format, Format::Csv);
+    assert_eq!(
+        read_whole(&csv, named("x.tsv"))
+            .unwrap()
+            .detected
+            .unwrap()
+            .format,
+        Format::Csv
+    );
 }
 
 #[test]
 fn a_one_line_array_is_a_json_array_and_array_rows_are_jsonl() {
-    assert_eq!(detect_format(b"[{\"a\": 1}, {\"a\": 2}]\n", None).unwrap(), Format::Json);
-    assert_eq!(detect_format(b"[{\"a\": 1}, {\"a\": 2}]", None).unwrap(), Format::Json);
-    assert_eq!(detect_format(b"[1, 2]\n[3, 4]\n", Some("rows.json")).unwrap(), Format::Jsonl);
-    assert_eq!(detect_format(b"[1, 2]\n", Some("rows.jsonl")).unwrap(), Format::Jsonl);
-    assert_eq!(detect_format(b"[\n  {\"a\": 1}\n]\n", Some("rows.jsonl")).unwrap(), Format::Json);
-    assert_eq!(detect_format(b"text\nhello\n", Some("x.tsv")).unwrap(), Format::Tsv);
+    assert_eq!(
+        detect_format(b"[{\"a\": 1}, {\"a\": 2}]\n", None).unwrap(),
+        Format::Json
+    );
+    assert_eq!(
+        detect_format(b"[{\"a\": 1}, {\"a\": 2}]", None).unwrap(),
+        Format::Json
+    );
+    assert_eq!(
+        detect_format(b"[1, 2]\n[3, 4]\n", Some("rows.json")).unwrap(),
+        Format::Jsonl
+    );
+    assert_eq!(
+        detect_format(b"[1, 2]\n", Some("rows.jsonl")).unwrap(),
+        Format::Jsonl
+    );
+    assert_eq!(
+        detect_format(b"[\n  {\"a\": 1}\n]\n", Some("rows.jsonl")).unwrap(),
+        Format::Json
+    );
+    assert_eq!(
+        detect_format(b"text\nhello\n", Some("x.tsv")).unwrap(),
+        Format::Tsv
+    );
     assert_eq!(detect_format(b"text\nhello\n", None).unwrap(), Format::Csv);
 }
 
 #[test]
 fn the_format_can_be_forced() {
     let input = fixture("jsonl_named.csv");
-    let options = ReaderOptions { format: Some(Format::Jsonl), ..named("jsonl_named.csv") };
+    let options = ReaderOptions {
+        format: Some(Format::Jsonl),
+        ..named("jsonl_named.csv")
+    };
     let r = read_whole(&input, options).unwrap();
     assert_eq!(r.records.len(), 3);
-    assert!(r.records.iter().all(|r| matches!(r.content, RowContent::Value(_))));
+    assert!(r
+        .records
+        .iter()
+        .all(|r| matches!(r.content, RowContent::Value(_))));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,13 +242,22 @@ fn crlf_rows_equal_lf_rows_and_keep_their_terminator() {
     assert_eq!(crlf.records.len(), 7);
     for (a, b) in lf.records.iter().zip(&crlf.records) {
         assert_eq!(a.value(), b.value());
-        assert_eq!(a.raw, b.raw, "the \\r is part of the terminator, not the row");
+        assert_eq!(
+            a.raw, b.raw,
+            "the \\r is part of the terminator, not the row"
+        );
         assert_eq!(a.line, b.line);
         assert_eq!(a.terminator, b"\n");
         assert_eq!(b.terminator, b"\r\n");
     }
-    assert_eq!(lf.records[3].value()["text"], "Ünïcödé is fine: 東京, Zürich, naïve café — and an emoji 🙂.");
-    assert_eq!(lf.records[4].value()["text"], "A line with \"quotes\", a tab\there, and a backslash \\ too.");
+    assert_eq!(
+        lf.records[3].value()["text"],
+        "Ünïcödé is fine: 東京, Zürich, naïve café — and an emoji 🙂."
+    );
+    assert_eq!(
+        lf.records[4].value()["text"],
+        "A line with \"quotes\", a tab\there, and a backslash \\ too."
+    );
 }
 
 #[test]
@@ -207,11 +287,21 @@ fn csv_quoted_fields_keep_commas_newlines_and_quotes() {
     let r = read_fixture("quoted.csv");
     assert_eq!(r.header.as_deref(), Some(&b"id,text,source\r\n"[..]));
     let lines: Vec<u64> = r.records.iter().map(|r| r.line).collect();
-    assert_eq!(lines, [2, 3, 4, 6, 7, 10, 11, 12], "a quoted newline continues the record");
+    assert_eq!(
+        lines,
+        [2, 3, 4, 6, 7, 10, 11, 12],
+        "a quoted newline continues the record"
+    );
     let rows = &r.records;
-    assert_eq!(rows[0].value(), &json!({"id": "1", "text": "plain text without quotes", "source": "web"}));
+    assert_eq!(
+        rows[0].value(),
+        &json!({"id": "1", "text": "plain text without quotes", "source": "web"})
+    );
     assert_eq!(rows[1].value()["text"], "a field, with commas, inside");
-    assert_eq!(rows[2].value()["text"], "a field with\r\na newline inside, and \"escaped\" quotes");
+    assert_eq!(
+        rows[2].value()["text"],
+        "a field with\r\na newline inside, and \"escaped\" quotes"
+    );
     assert_eq!(rows[2].value()["source"], "book");
     assert_eq!(rows[4].value()["text"], "multi\nline\nwith LF only");
     assert_eq!(rows[5].value()["text"], "");
@@ -226,10 +316,19 @@ fn tsv_splits_on_tabs_only() {
     let r = read_fixture("data.tsv");
     assert_eq!(r.header.as_deref(), Some(&b"id\ttext\tlang\n"[..]));
     assert_eq!(r.records.len(), 6);
-    assert_eq!(r.records[4].value()["text"], "A 12\" vinyl record: a quote inside a field is a literal character");
+    assert_eq!(
+        r.records[4].value()["text"],
+        "A 12\" vinyl record: a quote inside a field is a literal character"
+    );
     assert_eq!(r.records[5].line, 7);
-    assert_eq!(r.records[1].value()["text"], "Der schnelle braune Fuchs springt über den faulen Hund.");
-    assert_eq!(r.records[3].value(), &json!({"id": "4", "text": "commas, do not, split TSV", "lang": "en"}));
+    assert_eq!(
+        r.records[1].value()["text"],
+        "Der schnelle braune Fuchs springt über den faulen Hund."
+    );
+    assert_eq!(
+        r.records[3].value(),
+        &json!({"id": "4", "text": "commas, do not, split TSV", "lang": "en"})
+    );
 }
 
 #[test]
@@ -239,12 +338,22 @@ fn a_quote_opens_a_quoted_field_only_at_the_start_of_a_field() {
     let texts: Vec<&Value> = whole.records.iter().map(|r| &r.value()["text"]).collect();
     assert_eq!(
         texts,
-        [&json!("a 5\" screen"), &json!("quoted, \"with\" escapes\n and a newline"), &json!("closedthen text"), &json!("x\"\"y"), &json!("last")]
+        [
+            &json!("a 5\" screen"),
+            &json!("quoted, \"with\" escapes\n and a newline"),
+            &json!("closedthen text"),
+            &json!("x\"\"y"),
+            &json!("last")
+        ]
     );
     let lines: Vec<u64> = whole.records.iter().map(|r| r.line).collect();
     assert_eq!(lines, [2, 3, 5, 6, 7]);
     for sizes in 1..=9 {
-        assert_eq!(read_with_chunks(input, ReaderOptions::default(), &mut fixed(sizes)).unwrap(), whole, "{sizes}");
+        assert_eq!(
+            read_with_chunks(input, ReaderOptions::default(), &mut fixed(sizes)).unwrap(),
+            whole,
+            "{sizes}"
+        );
     }
 }
 
@@ -265,36 +374,61 @@ fn csv_rows_wider_than_64_columns_keep_every_field() {
 #[test]
 fn json_array_elements_are_streamed_with_their_bytes_and_lines() {
     let input = fixture("array.json");
-    let whole: Vec<Value> = serde_json::from_slice::<Value>(&input).unwrap().as_array().unwrap().clone();
+    let whole: Vec<Value> = serde_json::from_slice::<Value>(&input)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone();
     let r = read_fixture("array.json");
     let values: Vec<Value> = r.records.iter().map(|r| r.value().clone()).collect();
     assert_eq!(values, whole);
-    assert!(r.records.iter().all(|r| r.raw.starts_with(b"{") && r.raw.ends_with(b"}")));
+    assert!(r
+        .records
+        .iter()
+        .all(|r| r.raw.starts_with(b"{") && r.raw.ends_with(b"}")));
     assert_eq!(r.records[0].line, 2);
     assert_eq!(values[3]["meta"]["tags"], json!(["a", "]", "[", "\\\""]));
     // The one-line array holds the same elements.
-    let one_line: Vec<Value> = read_fixture("array_one_line.json").records.iter().map(|r| r.value().clone()).collect();
+    let one_line: Vec<Value> = read_fixture("array_one_line.json")
+        .records
+        .iter()
+        .map(|r| r.value().clone())
+        .collect();
     assert_eq!(one_line, whole);
-    assert!(read_fixture("array_one_line.json").records.iter().all(|r| r.line == 1));
+    assert!(read_fixture("array_one_line.json")
+        .records
+        .iter()
+        .all(|r| r.line == 1));
 }
 
 #[test]
 fn json_arrays_of_scalars_and_broken_arrays() {
     let r = read_whole(b"[\"a\", 12, true, null, \"x]\"]", ReaderOptions::default()).unwrap();
     let values: Vec<Value> = r.records.iter().map(|r| r.value().clone()).collect();
-    assert_eq!(values, [json!("a"), json!(12), json!(true), json!(null), json!("x]")]);
+    assert_eq!(
+        values,
+        [json!("a"), json!(12), json!(true), json!(null), json!("x]")]
+    );
 
     let truncated = read_whole(b"[\n{\"a\": 1},\n{\"a\": 2", ReaderOptions::default()).unwrap();
     assert_eq!(truncated.records.len(), 2);
     assert_eq!(truncated.records[0].value(), &json!({"a": 1}));
-    assert!(truncated.records[1].invalid().contains("truncated"), "{:?}", truncated.records[1]);
+    assert!(
+        truncated.records[1].invalid().contains("truncated"),
+        "{:?}",
+        truncated.records[1]
+    );
     assert_eq!(truncated.records[1].line, 3);
 
     let unclosed = read_whole(b"[{\"a\": 1},\n", ReaderOptions::default()).unwrap();
     assert_eq!(unclosed.records.len(), 2);
     assert!(unclosed.records[1].invalid().contains("no closing `]`"));
 
-    let bad_element = read_whole(b"[{\"a\": 1}, {\"a\": }, {\"a\": 3}]", ReaderOptions::default()).unwrap();
+    let bad_element = read_whole(
+        b"[{\"a\": 1}, {\"a\": }, {\"a\": 3}]",
+        ReaderOptions::default(),
+    )
+    .unwrap();
     assert_eq!(bad_element.records.len(), 3);
     assert!(bad_element.records[1].invalid().contains("not valid JSON"));
     assert_eq!(bad_element.records[2].value(), &json!({"a": 3}));
@@ -309,13 +443,30 @@ fn a_broken_json_line_is_reported_with_its_line_and_the_rest_is_read() {
     assert_eq!(r.records.len(), 5);
     assert_eq!(r.records[0].value()["id"], 1);
     assert_eq!(r.records[1].line, 2);
-    assert!(r.records[1].invalid().starts_with("not valid JSON at column"), "{}", r.records[1].invalid());
-    assert!(r.records[1].invalid().contains("EOF"), "{}", r.records[1].invalid());
+    assert!(
+        r.records[1]
+            .invalid()
+            .starts_with("not valid JSON at column"),
+        "{}",
+        r.records[1].invalid()
+    );
+    assert!(
+        r.records[1].invalid().contains("EOF"),
+        "{}",
+        r.records[1].invalid()
+    );
     assert_eq!(r.records[2].value()["id"], 4);
     assert_eq!(r.records[3].line, 4);
-    assert!(r.records[3].invalid().contains("key must be a string"), "{}", r.records[3].invalid());
+    assert!(
+        r.records[3].invalid().contains("key must be a string"),
+        "{}",
+        r.records[3].invalid()
+    );
     assert_eq!(r.records[4].value()["id"], 7);
-    assert_eq!(r.records[1].raw, b"{\"id\": 2, \"text\": \"an unterminated string}");
+    assert_eq!(
+        r.records[1].raw,
+        b"{\"id\": 2, \"text\": \"an unterminated string}"
+    );
 }
 
 #[test]
@@ -325,11 +476,20 @@ fn invalid_utf8_is_reported_not_panicked_on() {
     assert_eq!(r.records[1].line, 2);
     let message = r.records[1].invalid();
     assert!(message.contains("not valid UTF-8"), "{message}");
-    assert!(message.contains("byte 22"), "the first bad byte is named: {message}");
+    assert!(
+        message.contains("byte 22"),
+        "the first bad byte is named: {message}"
+    );
     assert_eq!(r.records[2].value()["id"], 2);
 
     let csv = read_whole(b"id,text\n1,caf\xe9\n2,ok\n", ReaderOptions::default()).unwrap();
-    assert!(csv.records[0].invalid().contains("`text` is not valid UTF-8"), "{:?}", csv.records[0]);
+    assert!(
+        csv.records[0]
+            .invalid()
+            .contains("`text` is not valid UTF-8"),
+        "{:?}",
+        csv.records[0]
+    );
     assert_eq!(csv.records[1].value()["text"], "ok");
 }
 
@@ -338,15 +498,23 @@ fn a_binary_file_is_a_format_error_with_a_clear_message() {
     let input = fixture("image.png");
     for sizes in [input.len(), 1, 5] {
         let err = read_with_chunks(&input, named("image.png"), &mut fixed(sizes)).unwrap_err();
-        let Error::Format(message) = &err else { panic!("expected a format error, got {err:?}") };
+        let Error::Format(message) = &err else {
+            panic!("expected a format error, got {err:?}")
+        };
         assert!(message.contains("binary file"), "{message}");
         assert!(message.contains("NUL byte at offset 8"), "{message}");
         assert!(err.to_string().starts_with("unreadable input:"), "{err}");
     }
     // Even when named like data.
-    assert!(matches!(read_whole(&input, named("data.jsonl")), Err(Error::Format(_))));
+    assert!(matches!(
+        read_whole(&input, named("data.jsonl")),
+        Err(Error::Format(_))
+    ));
     // UTF-16 gets a hint.
-    let utf16: Vec<u8> = "\u{feff}{\"a\":1}\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16: Vec<u8> = "\u{feff}{\"a\":1}\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
     let err = read_whole(&utf16, ReaderOptions::default()).unwrap_err();
     assert!(err.to_string().contains("UTF-16"), "{err}");
 }
@@ -354,9 +522,25 @@ fn a_binary_file_is_a_format_error_with_a_clear_message() {
 #[test]
 fn text_outside_the_array_is_one_malformed_row_per_line() {
     let input = b")]}'\n[{\"a\": 1}, {\"a\": 2}]\ntrailing junk  \r\nmore\n";
-    let whole = read_whole(input, ReaderOptions { format: Some(Format::Json), ..ReaderOptions::default() }).unwrap();
-    let rows: Vec<(u64, &[u8], bool)> =
-        whole.records.iter().map(|r| (r.line, &r.raw[..], matches!(r.content, RowContent::Invalid(_)))).collect();
+    let whole = read_whole(
+        input,
+        ReaderOptions {
+            format: Some(Format::Json),
+            ..ReaderOptions::default()
+        },
+    )
+    .unwrap();
+    let rows: Vec<(u64, &[u8], bool)> = whole
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.line,
+                &r.raw[..],
+                matches!(r.content, RowContent::Invalid(_)),
+            )
+        })
+        .collect();
     assert_eq!(
         rows,
         [
@@ -367,11 +551,21 @@ fn text_outside_the_array_is_one_malformed_row_per_line() {
             (4, b"more", true),
         ]
     );
-    assert_eq!(whole.records[0].invalid(), "text outside the top-level JSON array");
+    assert_eq!(
+        whole.records[0].invalid(),
+        "text outside the top-level JSON array"
+    );
     assert_records_index_input("stray", input, &whole);
-    let options = ReaderOptions { format: Some(Format::Json), ..ReaderOptions::default() };
+    let options = ReaderOptions {
+        format: Some(Format::Json),
+        ..ReaderOptions::default()
+    };
     for sizes in 1..=12 {
-        assert_eq!(read_with_chunks(input, options.clone(), &mut fixed(sizes)).unwrap(), whole, "{sizes}");
+        assert_eq!(
+            read_with_chunks(input, options.clone(), &mut fixed(sizes)).unwrap(),
+            whole,
+            "{sizes}"
+        );
     }
     // Text right before the opening bracket ends at it; at the very end, at the end of input.
     let r = read_whole(b"junk[1]tail", options).unwrap();
@@ -385,7 +579,10 @@ fn an_error_inside_a_multi_line_element_names_the_input_line() {
     let r = read_whole(input, ReaderOptions::default()).unwrap();
     assert_eq!(r.records[0].line, 2);
     let message = r.records[0].invalid();
-    assert!(message.starts_with("not valid JSON at line 4, column "), "{message}");
+    assert!(
+        message.starts_with("not valid JSON at line 4, column "),
+        "{message}"
+    );
     assert!(message.contains("expected value"), "{message}");
     assert_eq!(r.records[1].value(), &json!({"a": 2}));
 }
@@ -394,9 +591,18 @@ fn an_error_inside_a_multi_line_element_names_the_input_line() {
 fn a_pretty_printed_json_object_is_a_format_error() {
     let input = b"{\n  \"data\": [\n    {\"text\": \"a\"}\n  ]\n}\n";
     let err = read_whole(input, named("dataset.json")).unwrap_err();
-    assert!(matches!(&err, Error::Format(m) if m.contains("pretty-printed")), "{err:?}");
+    assert!(
+        matches!(&err, Error::Format(m) if m.contains("pretty-printed")),
+        "{err:?}"
+    );
     // A JSONL row is never a lone `{`, but it can be `{}`.
-    assert_eq!(read_whole(b"{}\n{\"a\": 1}\n", ReaderOptions::default()).unwrap().records.len(), 2);
+    assert_eq!(
+        read_whole(b"{}\n{\"a\": 1}\n", ReaderOptions::default())
+            .unwrap()
+            .records
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -404,7 +610,10 @@ fn a_corrupt_or_truncated_gzip_stream_is_a_format_error() {
     let gz = fixture("lf.jsonl.gz");
     let truncated = &gz[..gz.len() / 2];
     let err = read_whole(truncated, ReaderOptions::default()).unwrap_err();
-    assert!(matches!(&err, Error::Format(m) if m.contains("gzip")), "{err:?}");
+    assert!(
+        matches!(&err, Error::Format(m) if m.contains("gzip")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -419,42 +628,77 @@ fn an_empty_file_has_no_rows() {
     // A reader that is only finished.
     let mut reader = RowReader::new(ReaderOptions::default());
     let mut n = 0;
-    reader.finish(&mut |_| {
-        n += 1;
-        Ok(())
-    })
-    .unwrap();
+    reader
+        .finish(&mut |_| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
     assert_eq!(n, 0);
     // And one header-only CSV.
-    assert!(read_whole(b"id,text\n", ReaderOptions::default()).unwrap().records.is_empty());
+    assert!(read_whole(b"id,text\n", ReaderOptions::default())
+        .unwrap()
+        .records
+        .is_empty());
 }
 
 #[test]
 fn an_over_long_line_is_reported_by_line_and_limit_and_reading_goes_on() {
     let long = format!("{{\"text\": \"{}\"}}", "x".repeat(5000));
-    let input = format!("{{\"text\": \"a\"}}\n{long}\n{{\"text\": \"b\"}}\r\n{long}\r\n{{\"text\": \"c\"}}");
-    let options = ReaderOptions { max_row_bytes: 1000, ..ReaderOptions::default() };
+    let input = format!(
+        "{{\"text\": \"a\"}}\n{long}\n{{\"text\": \"b\"}}\r\n{long}\r\n{{\"text\": \"c\"}}"
+    );
+    let options = ReaderOptions {
+        max_row_bytes: 1000,
+        ..ReaderOptions::default()
+    };
     let whole = read_whole(input.as_bytes(), options.clone()).unwrap();
     assert_eq!(whole.records.len(), 5);
-    assert_eq!(whole.records[1].invalid(), "line 2 is 5.0 kB, over the 1.0 kB limit (input.max_row_bytes)");
-    assert_eq!(whole.records[3].invalid(), "line 4 is 5.0 kB, over the 1.0 kB limit (input.max_row_bytes)");
-    assert_eq!(whole.records[1].raw, b"", "an over-long row is not kept in memory");
-    assert_eq!(whole.records[1].span.1 - whole.records[1].span.0, long.len() as u64);
-    assert_eq!(whole.records[3].span.1 - whole.records[3].span.0, long.len() as u64, "CR not counted");
+    assert_eq!(
+        whole.records[1].invalid(),
+        "line 2 is 5.0 kB, over the 1.0 kB limit (input.max_row_bytes)"
+    );
+    assert_eq!(
+        whole.records[3].invalid(),
+        "line 4 is 5.0 kB, over the 1.0 kB limit (input.max_row_bytes)"
+    );
+    assert_eq!(
+        whole.records[1].raw, b"",
+        "an over-long row is not kept in memory"
+    );
+    assert_eq!(
+        whole.records[1].span.1 - whole.records[1].span.0,
+        long.len() as u64
+    );
+    assert_eq!(
+        whole.records[3].span.1 - whole.records[3].span.0,
+        long.len() as u64,
+        "CR not counted"
+    );
     for (i, text) in [(0, "a"), (2, "b"), (4, "c")] {
         assert_eq!(whole.records[i].value()["text"], text);
     }
     for sizes in [1, 3, 999, 1000, 1001, 4096] {
-        let chunked = read_with_chunks(input.as_bytes(), options.clone(), &mut fixed(sizes)).unwrap();
+        let chunked =
+            read_with_chunks(input.as_bytes(), options.clone(), &mut fixed(sizes)).unwrap();
         assert_eq!(chunked, whole, "chunks of {sizes}");
     }
     // In a JSON array too.
     let array = format!("[{{\"text\": \"a\"}},\n{long},\n{{\"text\": \"b\"}}]");
     let r = read_whole(array.as_bytes(), options.clone()).unwrap();
     assert_eq!(r.records.len(), 3);
-    assert!(r.records[1].invalid().starts_with("line 2 is 5.0 kB, over the"), "{}", r.records[1].invalid());
+    assert!(
+        r.records[1]
+            .invalid()
+            .starts_with("line 2 is 5.0 kB, over the"),
+        "{}",
+        r.records[1].invalid()
+    );
     assert_eq!(r.records[2].value()["text"], "b");
-    assert_eq!(read_with_chunks(array.as_bytes(), options, &mut fixed(7)).unwrap(), r);
+    assert_eq!(
+        read_with_chunks(array.as_bytes(), options, &mut fixed(7)).unwrap(),
+        r
+    );
 }
 
 #[test]
@@ -462,19 +706,38 @@ fn a_row_of_exactly_the_limit_is_read_at_any_chunk_boundary() {
     let row = format!("{{\"text\": \"{}\"}}", "y".repeat(88));
     assert_eq!(row.len(), 100);
     let input = format!("{row}\r\n{row}\n{row}");
-    let options = ReaderOptions { max_row_bytes: 100, ..ReaderOptions::default() };
+    let options = ReaderOptions {
+        max_row_bytes: 100,
+        ..ReaderOptions::default()
+    };
     let whole = read_whole(input.as_bytes(), options.clone()).unwrap();
     assert_eq!(whole.records.len(), 3);
-    assert!(whole.records.iter().all(|r| matches!(r.content, RowContent::Value(_))));
+    assert!(whole
+        .records
+        .iter()
+        .all(|r| matches!(r.content, RowContent::Value(_))));
     for sizes in 1..=110 {
-        assert_eq!(read_with_chunks(input.as_bytes(), options.clone(), &mut fixed(sizes)).unwrap(), whole, "{sizes}");
+        assert_eq!(
+            read_with_chunks(input.as_bytes(), options.clone(), &mut fixed(sizes)).unwrap(),
+            whole,
+            "{sizes}"
+        );
     }
     // One byte more is over.
-    let options = ReaderOptions { max_row_bytes: 99, ..ReaderOptions::default() };
+    let options = ReaderOptions {
+        max_row_bytes: 99,
+        ..ReaderOptions::default()
+    };
     let over = read_whole(input.as_bytes(), options.clone()).unwrap();
-    assert!(over.records.iter().all(|r| r.invalid().contains("over the 99 bytes limit")));
+    assert!(over
+        .records
+        .iter()
+        .all(|r| r.invalid().contains("over the 99 bytes limit")));
     for sizes in [1, 50, 101, 102] {
-        assert_eq!(read_with_chunks(input.as_bytes(), options.clone(), &mut fixed(sizes)).unwrap(), over);
+        assert_eq!(
+            read_with_chunks(input.as_bytes(), options.clone(), &mut fixed(sizes)).unwrap(),
+            over
+        );
     }
 }
 
@@ -483,13 +746,22 @@ fn an_over_long_run_of_white_space_is_an_over_long_row_at_any_chunk_boundary() {
     // Its bytes are copied out as they stream past, before it could be known to be blank, so it
     // is a row (a parse error) however it is cut; a short blank line is still skipped.
     let input = format!("{{\"a\": 1}}\n{}\n  \n{{\"a\": 2}}\n", " ".repeat(500));
-    let options = ReaderOptions { max_row_bytes: 100, ..ReaderOptions::default() };
+    let options = ReaderOptions {
+        max_row_bytes: 100,
+        ..ReaderOptions::default()
+    };
     let whole = read_whole(input.as_bytes(), options.clone()).unwrap();
     assert_eq!(whole.records.len(), 3);
-    assert_eq!(whole.records[1].invalid(), "line 2 is 500 bytes, over the 100 bytes limit (input.max_row_bytes)");
+    assert_eq!(
+        whole.records[1].invalid(),
+        "line 2 is 500 bytes, over the 100 bytes limit (input.max_row_bytes)"
+    );
     assert_eq!(whole.records[2].line, 4);
     for sizes in [1, 7, 64, 101] {
-        assert_eq!(read_with_chunks(input.as_bytes(), options.clone(), &mut fixed(sizes)).unwrap(), whole);
+        assert_eq!(
+            read_with_chunks(input.as_bytes(), options.clone(), &mut fixed(sizes)).unwrap(),
+            whole
+        );
     }
 }
 
@@ -545,7 +817,11 @@ fn an_over_long_line_is_never_buffered() {
     const LIMIT: usize = 4096;
     const LINE: usize = 32 * 1024 * 1024;
     let cases = [
-        (&b"{\"text\": \""[..], &b"\"}\n{\"text\": \"after\"}\n"[..], json!({"text": "after"})),
+        (
+            &b"{\"text\": \""[..],
+            &b"\"}\n{\"text\": \"after\"}\n"[..],
+            json!({"text": "after"}),
+        ),
         (b"[\"", b"\", \"after\"]", json!("after")),
     ];
     for (opening, closing, expected_last) in cases {
@@ -553,7 +829,10 @@ fn an_over_long_line_is_never_buffered() {
         let mut last = Value::Null;
         let mut invalid = String::new();
         let peak = peak_allocation_during(|| {
-            let mut reader = RowReader::new(ReaderOptions { max_row_bytes: LIMIT, ..ReaderOptions::default() });
+            let mut reader = RowReader::new(ReaderOptions {
+                max_row_bytes: LIMIT,
+                ..ReaderOptions::default()
+            });
             let mut on_record = |r: datasieve::io::Record<'_>| {
                 match r.content {
                     RowContent::Invalid(m) => invalid = m,
@@ -569,10 +848,16 @@ fn an_over_long_line_is_never_buffered() {
             reader.push(closing, &mut on_record).unwrap();
             reader.finish(&mut on_record).unwrap();
         });
-        assert!(invalid.contains("line 1 is 33.6 MB, over the 4.1 kB limit"), "{invalid}");
+        assert!(
+            invalid.contains("line 1 is 33.6 MB, over the 4.1 kB limit"),
+            "{invalid}"
+        );
         assert_eq!(last, expected_last, "the row after the long line is read");
         // The format sniffer holds 64 KiB; the framer must add no more than the limit to that.
-        assert!(peak < 256 * 1024, "peak allocation {peak} bytes while reading a {LINE}-byte line");
+        assert!(
+            peak < 256 * 1024,
+            "peak allocation {peak} bytes while reading a {LINE}-byte line"
+        );
     }
 }
 
@@ -598,7 +883,10 @@ fn a_gzip_bomb_is_decompressed_in_bounded_pieces() {
     assert!(input.len() < 100_000, "{}", input.len());
     let mut rows = Vec::new();
     let peak = peak_allocation_during(|| {
-        let mut reader = RowReader::new(ReaderOptions { max_row_bytes: 4096, ..ReaderOptions::default() });
+        let mut reader = RowReader::new(ReaderOptions {
+            max_row_bytes: 4096,
+            ..ReaderOptions::default()
+        });
         let mut on = |r: datasieve::io::Record<'_>| {
             rows.push((r.line, r.content));
             Ok(())
@@ -608,8 +896,19 @@ fn a_gzip_bomb_is_decompressed_in_bounded_pieces() {
     });
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0], (1, RowContent::Value(json!({"text": "before"}))));
-    assert_eq!(rows[1], (2, RowContent::Invalid("line 2 is 48 MiB, over the 4.1 kB limit (input.max_row_bytes)".into())));
-    assert!(peak < 1024 * 1024, "peak allocation {peak} bytes while inflating 48 MiB");
+    assert_eq!(
+        rows[1],
+        (
+            2,
+            RowContent::Invalid(
+                "line 2 is 48 MiB, over the 4.1 kB limit (input.max_row_bytes)".into()
+            )
+        )
+    );
+    assert!(
+        peak < 1024 * 1024,
+        "peak allocation {peak} bytes while inflating 48 MiB"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -623,21 +922,32 @@ fn random_inputs_read_the_same_at_any_chunk_boundaries() {
     let mut rng = SmallRng::seed_from_u64(7);
     for case in 0..300 {
         let len = rng.gen_range(0..120);
-        let input: Vec<u8> = (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())]).collect();
+        let input: Vec<u8> = (0..len)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())])
+            .collect();
         for format in [Format::Jsonl, Format::Json, Format::Csv, Format::Tsv] {
             for max_row_bytes in [6, 1000] {
-                let options = ReaderOptions { format: Some(format), max_row_bytes, ..ReaderOptions::default() };
-                let what = format!("case {case} {format:?} max {max_row_bytes}: {:?}", String::from_utf8_lossy(&input));
+                let options = ReaderOptions {
+                    format: Some(format),
+                    max_row_bytes,
+                    ..ReaderOptions::default()
+                };
+                let what = format!(
+                    "case {case} {format:?} max {max_row_bytes}: {:?}",
+                    String::from_utf8_lossy(&input)
+                );
                 // An error (a CSV header that is not UTF-8) must be the same error at any chunking.
                 let whole = read_whole(&input, options.clone()).map_err(|e| e.to_string());
                 if let Ok(whole) = &whole {
                     assert_records_index_input(&what, &input, whole);
                 }
                 for sizes in [1, 2, 5] {
-                    let chunked = read_with_chunks(&input, options.clone(), &mut fixed(sizes)).map_err(|e| e.to_string());
+                    let chunked = read_with_chunks(&input, options.clone(), &mut fixed(sizes))
+                        .map_err(|e| e.to_string());
                     assert_eq!(chunked, whole, "{what}: chunks of {sizes}");
                 }
-                let chunked = read_with_chunks(&input, options, &mut random_sizes(case, 16)).map_err(|e| e.to_string());
+                let chunked = read_with_chunks(&input, options, &mut random_sizes(case, 16))
+                    .map_err(|e| e.to_string());
                 assert_eq!(chunked, whole, "{what}: random chunks");
             }
         }

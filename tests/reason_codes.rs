@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 
 fn documented() -> BTreeSet<String> {
     let readme = include_str!("../README.md");
-    let table = readme.split("### Reason codes").nth(1).expect("README has the section");
+    let table = readme
+        .split("### Reason codes")
+        .nth(1)
+        .expect("README has the section");
     let table = table.split("\n## ").next().unwrap();
     let mut codes = BTreeSet::new();
     for line in table.lines().filter(|l| l.starts_with("| `")) {
@@ -22,7 +25,9 @@ fn matches(code: &str, documented: &BTreeSet<String>) -> bool {
         return true;
     }
     let pattern = |prefix: &str, suffix: &str| {
-        code.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix)).is_some_and(|n| n.parse::<u32>().is_ok())
+        code.strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(suffix))
+            .is_some_and(|n| n.parse::<u32>().is_ok())
     };
     (pattern("top_", "_gram") && documented.contains("top_{n}_gram"))
         || (pattern("duplicated_", "_n_grams") && documented.contains("duplicated_{n}_n_grams"))
@@ -31,8 +36,14 @@ fn matches(code: &str, documented: &BTreeSet<String>) -> bool {
 #[test]
 fn every_code_is_documented() {
     let documented = documented();
-    let missing: Vec<_> = datasieve::reasons::all_codes().into_iter().filter(|c| !matches(c, &documented)).collect();
-    assert!(missing.is_empty(), "codes missing from README's table: {missing:?}");
+    let missing: Vec<_> = datasieve::reasons::all_codes()
+        .into_iter()
+        .filter(|c| !matches(c, &documented))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes missing from README's table: {missing:?}"
+    );
 }
 
 #[test]
@@ -42,5 +53,8 @@ fn every_documented_code_exists() {
         .into_iter()
         .filter(|c| !c.contains('{') && !all.contains(c.as_str()))
         .collect();
-    assert!(stale.is_empty(), "README documents codes the code never emits: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "README documents codes the code never emits: {stale:?}"
+    );
 }

@@ -14,7 +14,10 @@ fn locked_version(lock: &str, name: &str) -> Option<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == format!("name = \"{name}\"") {
-            let version = lines.next()?.strip_prefix("version = \"")?.strip_suffix('"')?;
+            let version = lines
+                .next()?
+                .strip_prefix("version = \"")?
+                .strip_suffix('"')?;
             return Some(version.to_owned());
         }
     }
@@ -32,7 +35,8 @@ fn wasm_bindgen_is_pinned_exactly_to_the_locked_version() {
         .find_map(|line| line.trim().strip_prefix("wasm-bindgen = \"="))
         .and_then(|rest| rest.strip_suffix('"'))
         .expect("crates/wasm/Cargo.toml must pin wasm-bindgen as `wasm-bindgen = \"=x.y.z\"`");
-    let locked = locked_version(&read("Cargo.lock"), "wasm-bindgen").expect("wasm-bindgen in Cargo.lock");
+    let locked =
+        locked_version(&read("Cargo.lock"), "wasm-bindgen").expect("wasm-bindgen in Cargo.lock");
     assert_eq!(pin, locked, "the wasm-bindgen pin and Cargo.lock disagree");
 }
 
@@ -40,14 +44,23 @@ fn wasm_bindgen_is_pinned_exactly_to_the_locked_version() {
 /// background-networking switches keep its own traffic out of the "no network" checks.
 #[test]
 fn webdriver_config_runs_chromium_headless_without_sandbox_or_background_traffic() {
-    let config: serde_json::Value = serde_json::from_str(&read("crates/wasm/webdriver.json")).expect("valid JSON");
+    let config: serde_json::Value =
+        serde_json::from_str(&read("crates/wasm/webdriver.json")).expect("valid JSON");
     let args: Vec<&str> = config["goog:chromeOptions"]["args"]
         .as_array()
         .expect("goog:chromeOptions.args")
         .iter()
         .map(|arg| arg.as_str().expect("string arg"))
         .collect();
-    for required in ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update"] {
-        assert!(args.contains(&required), "webdriver.json lacks {required}: {args:?}");
+    for required in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-component-update",
+    ] {
+        assert!(
+            args.contains(&required),
+            "webdriver.json lacks {required}: {args:?}"
+        );
     }
 }

@@ -11,12 +11,18 @@ use std::time::Instant;
 use datasieve::filter::{judge_all, FilterConfig, QualityFilters};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let Some(path) = args.first() else {
         eprintln!("usage: cargo bench --bench filters -- CORPUS.jsonl [MIN_SECONDS]");
         std::process::exit(2);
     };
-    let min_seconds: f64 = args.get(1).map(|s| s.parse().expect("seconds")).unwrap_or(3.0);
+    let min_seconds: f64 = args
+        .get(1)
+        .map(|s| s.parse().expect("seconds"))
+        .unwrap_or(3.0);
     let corpus = std::fs::read_to_string(path).expect("read corpus");
     let texts: Vec<String> = corpus
         .lines()

@@ -79,7 +79,10 @@ pub struct GroupSummary {
 
 impl ExactDeduper {
     pub fn new(config: ExactConfig) -> Self {
-        ExactDeduper { config, ..Default::default() }
+        ExactDeduper {
+            config,
+            ..Default::default()
+        }
     }
 
     /// Records `row`'s text; returns the earlier row it duplicates, if any.
@@ -89,7 +92,10 @@ impl ExactDeduper {
         } else {
             text_key(text)
         };
-        let group = self.groups.entry(key).or_insert(Group { first_row: row, rows: 0 });
+        let group = self.groups.entry(key).or_insert(Group {
+            first_row: row,
+            rows: 0,
+        });
         group.rows += 1;
         if group.rows > 1 {
             self.duplicates += 1;
@@ -104,7 +110,10 @@ impl ExactDeduper {
             .groups
             .values()
             .filter(|g| g.rows > 1)
-            .map(|g| GroupSummary { kept_row: g.first_row, rows: u64::from(g.rows) })
+            .map(|g| GroupSummary {
+                kept_row: g.first_row,
+                rows: u64::from(g.rows),
+            })
             .collect();
         // Largest first; ties by row so the report is the same on every run.
         groups.sort_unstable_by(|a, b| b.rows.cmp(&a.rows).then(a.kept_row.cmp(&b.kept_row)));
@@ -134,7 +143,13 @@ mod tests {
         let s = d.finish();
         assert_eq!(s.duplicate_rows, 2);
         assert_eq!(s.distinct_texts, 3);
-        assert_eq!(s.largest_groups, vec![GroupSummary { kept_row: 0, rows: 3 }]);
+        assert_eq!(
+            s.largest_groups,
+            vec![GroupSummary {
+                kept_row: 0,
+                rows: 3
+            }]
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! (native with or without AVX2, wasm32 with or without SIMD).
 
 use super::minhash_params::{DATATROVE_SEED, RANDOM_STATE_1_MASKED_DRAWS};
+use crate::text::simplified::{simplified_words, SimplifiedWords};
 use xxhash_rust::{xxh32::xxh32, xxh64::xxh64};
 
 /// The Mersenne prime 2^61 − 1 that bounds datatrove's permuted hash values.
@@ -203,9 +204,55 @@ impl MinHasher {
     /// the simplified, tokenized text, duplicates kept. Empty when the text has fewer than `ngram`
     /// words.
     pub fn shingles(&self, text: &str, out: &mut Vec<u64>) {
-        let simplified = crate::text::simplify::simplify_text(text);
-        let words = crate::text::tokenizer::word_tokenize(&simplified);
-        self.hash_ngrams(&simplified, &words, out);
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<SimplifiedWords> = Default::default();
+        }
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            simplified_words(text, &mut scratch);
+            self.hash_word_ranges(scratch.text.as_bytes(), &scratch.words, out);
+        })
+    }
+
+    /// The n-gram hashes of `words`, byte ranges into `text` (simplified text, where words are
+    /// separated by one space or by nothing, when the tokenizer split a chunk): an n-gram whose
+    /// words are one space apart is hashed straight from `text`, others are joined first.
+    fn hash_word_ranges(&self, text: &[u8], words: &[std::ops::Range<usize>], out: &mut Vec<u64>) {
+        let n = self.params.ngram;
+        if words.len() < n {
+            return;
+        }
+        out.reserve(words.len() + 1 - n);
+        let single_space_gap = |i: usize| {
+            let end = words[i].end;
+            words[i + 1].start == end + 1 && text[end] == b' '
+        };
+        // A running count of bad gaps over the window decides in O(1) per window.
+        let mut bad_gaps = (0..n - 1).filter(|&i| !single_space_gap(i)).count();
+        let mut joined = Vec::new();
+        let width = self.params.width;
+        for first in 0..=words.len() - n {
+            if first > 0 && n > 1 {
+                bad_gaps -= !single_space_gap(first - 1) as usize;
+                bad_gaps += !single_space_gap(first + n - 2) as usize;
+            }
+            let bytes = if bad_gaps == 0 {
+                &text[words[first].start..words[first + n - 1].end]
+            } else {
+                joined.clear();
+                for (i, word) in words[first..first + n].iter().enumerate() {
+                    if i > 0 {
+                        joined.push(b' ');
+                    }
+                    joined.extend_from_slice(&text[word.clone()]);
+                }
+                &joined[..]
+            };
+            out.push(match width {
+                HashWidth::Bits64 => xxh64(bytes, 0),
+                HashWidth::Bits32 => xxh32(bytes, 0) as u64,
+            });
+        }
     }
 
     /// Appends to `out` the hashes of the word n-grams of `words` (already simplified and

@@ -33,8 +33,14 @@ pub const METRIC_CURLY_BRACKET: &str = "c4.curly_bracket";
 pub const METRIC_KEPT_LINE_RATIO: &str = "c4.kept_line_ratio";
 
 /// Lines mentioning any of these (lowercased) are dropped when `filter_policy` is on.
-pub const POLICY_SUBSTRINGS: [&str; 6] =
-    ["terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies"];
+pub const POLICY_SUBSTRINGS: [&str; 6] = [
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+];
 
 /// Endings that count as terminal punctuation for the line rule (an ellipsis does not).
 const END_PUNCTUATION: [char; 5] = ['.', '?', '!', '"', '\''];
@@ -122,7 +128,10 @@ impl C4Metrics {
             (METRIC_SENTENCES, self.sentences as f64),
             (METRIC_LOREM_IPSUM, flag(self.first_lorem_ipsum_line)),
             (METRIC_CURLY_BRACKET, flag(self.first_curly_bracket_line)),
-            (METRIC_KEPT_LINE_RATIO, super::ratio(self.kept_lines as u64, self.lines as u64)),
+            (
+                METRIC_KEPT_LINE_RATIO,
+                super::ratio(self.kept_lines as u64, self.lines as u64),
+            ),
         ]
     }
 }
@@ -155,7 +164,8 @@ struct LineVisit<'a> {
 
 fn citation_regex() -> &'static Regex {
     static CITATION: OnceLock<Regex> = OnceLock::new();
-    CITATION.get_or_init(|| Regex::new(r"\[\d*\]|\[edit\]|\[citation needed\]").expect("valid regex"))
+    CITATION
+        .get_or_init(|| Regex::new(r"\[\d*\]|\[edit\]|\[citation needed\]").expect("valid regex"))
 }
 
 impl C4 {
@@ -173,7 +183,12 @@ impl C4 {
     fn visit<'a>(&self, raw_line: &'a str) -> LineVisit<'a> {
         let config = &self.config;
         let stripped = py_strip(raw_line);
-        let mut visit = LineVisit { text: Cow::Borrowed(stripped), fate: LineFate::Kept, lorem_ipsum: false, curly_bracket: false };
+        let mut visit = LineVisit {
+            text: Cow::Borrowed(stripped),
+            fate: LineFate::Kept,
+            lorem_ipsum: false,
+            curly_bracket: false,
+        };
         let mut words = 0i64;
         let mut longest = 0usize;
         for word in py_split_whitespace(stripped) {
@@ -190,7 +205,9 @@ impl C4 {
             visit.text = citation_regex().replace_all(stripped, "");
         }
         let line: &str = &visit.text;
-        if config.filter_no_terminal_punct && (!line.ends_with(END_PUNCTUATION) || line.ends_with("...")) {
+        if config.filter_no_terminal_punct
+            && (!line.ends_with(END_PUNCTUATION) || line.ends_with("..."))
+        {
             visit.fate = LineFate::NoTerminalPunct;
             return visit;
         }
@@ -198,7 +215,8 @@ impl C4 {
             visit.fate = LineFate::TooFewWords;
             return visit;
         }
-        let lower = if config.filter_lorem_ipsum || config.filter_javascript || config.filter_policy {
+        let lower = if config.filter_lorem_ipsum || config.filter_javascript || config.filter_policy
+        {
             line.to_lowercase()
         } else {
             String::new()
@@ -223,7 +241,11 @@ impl C4 {
 
     /// Measures `text`, counting the sentences of each surviving line with `count_sentences`
     /// (datatrove: `len(split_into_sentences(line))`).
-    pub fn measure_with(&self, text: &str, mut count_sentences: impl FnMut(&str) -> usize) -> C4Metrics {
+    pub fn measure_with(
+        &self,
+        text: &str,
+        mut count_sentences: impl FnMut(&str) -> usize,
+    ) -> C4Metrics {
         let mut metrics = C4Metrics::default();
         let mut sentences = 0u64;
         for (index, raw_line) in py_splitlines(text).into_iter().enumerate() {
@@ -269,8 +291,12 @@ impl C4 {
 
 /// The first failing rule in datatrove's order, or `None` if the document passes.
 pub fn judge(metrics: &C4Metrics, config: &C4Config) -> Option<&'static str> {
-    let lorem = metrics.first_lorem_ipsum_line.filter(|_| config.filter_lorem_ipsum);
-    let curly = metrics.first_curly_bracket_line.filter(|_| config.filter_curly_bracket);
+    let lorem = metrics
+        .first_lorem_ipsum_line
+        .filter(|_| config.filter_lorem_ipsum);
+    let curly = metrics
+        .first_curly_bracket_line
+        .filter(|_| config.filter_curly_bracket);
     match (lorem, curly) {
         // On the same line the lorem-ipsum check comes first.
         (Some(l), Some(c)) => return Some(if l <= c { LOREM_IPSUM } else { CURLY_BRACKET }),
@@ -288,14 +314,29 @@ pub fn judge(metrics: &C4Metrics, config: &C4Config) -> Option<&'static str> {
 pub fn thresholds(config: &C4Config) -> Vec<Threshold> {
     let mut out = Vec::new();
     if config.min_num_sentences != -1 {
-        out.push(Threshold { metric: METRIC_SENTENCES, reason: TOO_FEW_SENTENCES, bound: Bound::Min, value: config.min_num_sentences as f64 });
+        out.push(Threshold {
+            metric: METRIC_SENTENCES,
+            reason: TOO_FEW_SENTENCES,
+            bound: Bound::Min,
+            value: config.min_num_sentences as f64,
+        });
     }
     // The flags fail at 1: "at most 0.5" keeps 0 and drops 1.
     if config.filter_lorem_ipsum {
-        out.push(Threshold { metric: METRIC_LOREM_IPSUM, reason: LOREM_IPSUM, bound: Bound::Max, value: 0.5 });
+        out.push(Threshold {
+            metric: METRIC_LOREM_IPSUM,
+            reason: LOREM_IPSUM,
+            bound: Bound::Max,
+            value: 0.5,
+        });
     }
     if config.filter_curly_bracket {
-        out.push(Threshold { metric: METRIC_CURLY_BRACKET, reason: CURLY_BRACKET, bound: Bound::Max, value: 0.5 });
+        out.push(Threshold {
+            metric: METRIC_CURLY_BRACKET,
+            reason: CURLY_BRACKET,
+            bound: Bound::Max,
+            value: 0.5,
+        });
     }
     out
 }
@@ -306,7 +347,10 @@ mod tests {
 
     /// A stand-in sentence counter for unit tests: sentences end at '.', '!' or '?'.
     fn count_by_stops(line: &str) -> usize {
-        line.split_inclusive(['.', '!', '?']).filter(|s| !s.trim().is_empty()).count().max(1)
+        line.split_inclusive(['.', '!', '?'])
+            .filter(|s| !s.trim().is_empty())
+            .count()
+            .max(1)
     }
 
     fn measure(config: C4Config, text: &str) -> C4Metrics {
@@ -332,7 +376,10 @@ mod tests {
         assert_eq!(m.kept_lines, 2);
         assert_eq!(m.sentences, 3);
         assert_eq!(judge(&m, &C4Config::default()), Some(TOO_FEW_SENTENCES));
-        let lenient = C4Config { min_num_sentences: 3, ..Default::default() };
+        let lenient = C4Config {
+            min_num_sentences: 3,
+            ..Default::default()
+        };
         assert_eq!(judge(&m, &lenient), None);
         assert_eq!(
             C4::new(C4Config::default()).rewrite(text),
@@ -347,13 +394,22 @@ mod tests {
         assert_eq!(m.first_curly_bracket_line, Some(0));
         assert_eq!(m.first_lorem_ipsum_line, Some(1));
         assert_eq!(judge(&m, &C4Config::default()), Some(CURLY_BRACKET));
-        let no_curly = C4Config { filter_curly_bracket: false, ..Default::default() };
+        let no_curly = C4Config {
+            filter_curly_bracket: false,
+            ..Default::default()
+        };
         assert_eq!(judge(&m, &no_curly), Some(LOREM_IPSUM));
         // A javascript line is removed before the bracket check sees it.
-        let m = measure(C4Config::default(), "function javascript() { return 1; }.\n");
+        let m = measure(
+            C4Config::default(),
+            "function javascript() { return 1; }.\n",
+        );
         assert_eq!(m.first_curly_bracket_line, None);
         // Without the terminal punctuation rule, unpunctuated lines reach the bracket check.
-        let fineweb_style = C4Config { filter_no_terminal_punct: false, ..Default::default() };
+        let fineweb_style = C4Config {
+            filter_no_terminal_punct: false,
+            ..Default::default()
+        };
         let m = measure(fineweb_style, "var x = { a: 1 }\n");
         assert_eq!(m.first_curly_bracket_line, Some(0));
     }
@@ -363,7 +419,11 @@ mod tests {
         let long = "x".repeat(1001);
         let text = format!("A line with {long} in it.\n");
         assert_eq!(measure(C4Config::default(), &text).too_long_word_lines, 1);
-        let off = C4Config { max_word_length: -1, min_num_sentences: -1, ..Default::default() };
+        let off = C4Config {
+            max_word_length: -1,
+            min_num_sentences: -1,
+            ..Default::default()
+        };
         let m = measure(off.clone(), &text);
         assert_eq!((m.kept_lines, m.sentences), (1, 0));
         assert_eq!(judge(&m, &off), None);

@@ -144,19 +144,26 @@ impl FineWeb {
 
     /// Measures `text` whose word tokens (datatrove's `split_into_words`) are already known.
     pub fn measure_words(&self, text: &str, words: &[&str]) -> FineWebMetrics {
-        FineWebMetrics { words: saturate(words.len()), ..self.measure_lines(text) }
+        FineWebMetrics {
+            words: saturate(words.len()),
+            ..self.measure_lines(text)
+        }
     }
 
     fn ends_with_stop_char(&self, line: &str) -> bool {
         match &self.config.stop_chars {
-            None => line.chars().next_back().is_some_and(is_terminal_punctuation),
+            None => line
+                .chars()
+                .next_back()
+                .is_some_and(is_terminal_punctuation),
             Some(stops) => stops.iter().any(|s| line.ends_with(s.as_str())),
         }
     }
 
     fn measure_lines(&self, text: &str) -> FineWebMetrics {
         let mut metrics = FineWebMetrics::default();
-        let mut seen: HashSet<&str, FoldBuildHasher> = HashSet::with_hasher(FoldBuildHasher::default());
+        let mut seen: HashSet<&str, FoldBuildHasher> =
+            HashSet::with_hasher(FoldBuildHasher::default());
         let mut dup_chars = 0u64;
         for line in text.split('\n') {
             if py_strip(line).is_empty() {
@@ -209,10 +216,30 @@ pub fn judge(metrics: &FineWebMetrics, config: &FineWebConfig) -> Option<&'stati
 /// The thresholds of `config` against the metrics of [`FineWebMetrics::scores`].
 pub fn thresholds(config: &FineWebConfig) -> Vec<Threshold> {
     vec![
-        Threshold { metric: METRIC_LINE_PUNCT_RATIO, reason: LINE_PUNCT_RATIO, bound: Bound::Min, value: config.line_punct_thr },
-        Threshold { metric: METRIC_SHORT_LINE_RATIO, reason: SHORT_LINE_RATIO, bound: Bound::Max, value: config.short_line_thr },
-        Threshold { metric: METRIC_CHAR_DUP_RATIO, reason: CHAR_DUP_RATIO, bound: Bound::Max, value: config.char_duplicates_ratio },
-        Threshold { metric: METRIC_LIST_RATIO, reason: LIST_RATIO, bound: Bound::Max, value: config.new_line_ratio },
+        Threshold {
+            metric: METRIC_LINE_PUNCT_RATIO,
+            reason: LINE_PUNCT_RATIO,
+            bound: Bound::Min,
+            value: config.line_punct_thr,
+        },
+        Threshold {
+            metric: METRIC_SHORT_LINE_RATIO,
+            reason: SHORT_LINE_RATIO,
+            bound: Bound::Max,
+            value: config.short_line_thr,
+        },
+        Threshold {
+            metric: METRIC_CHAR_DUP_RATIO,
+            reason: CHAR_DUP_RATIO,
+            bound: Bound::Max,
+            value: config.char_duplicates_ratio,
+        },
+        Threshold {
+            metric: METRIC_LIST_RATIO,
+            reason: LIST_RATIO,
+            bound: Bound::Max,
+            value: config.new_line_ratio,
+        },
     ]
 }
 
@@ -241,21 +268,44 @@ mod tests {
     #[test]
     fn judge_order_and_exclude_zero() {
         let config = FineWebConfig::default();
-        let m = FineWebMetrics { lines: 10, punct_lines: 0, short_lines: 0, non_newline_chars: 1000, newlines: 9, words: 100, dup_line_chars: 0 };
+        let m = FineWebMetrics {
+            lines: 10,
+            punct_lines: 0,
+            short_lines: 0,
+            non_newline_chars: 1000,
+            newlines: 9,
+            words: 100,
+            dup_line_chars: 0,
+        };
         assert_eq!(judge(&m, &config), Some(LINE_PUNCT_RATIO));
-        let exclude = FineWebConfig { line_punct_exclude_zero: true, ..config.clone() };
+        let exclude = FineWebConfig {
+            line_punct_exclude_zero: true,
+            ..config.clone()
+        };
         assert_eq!(judge(&m, &exclude), None);
-        let m = FineWebMetrics { punct_lines: 10, dup_line_chars: 11, ..m };
+        let m = FineWebMetrics {
+            punct_lines: 10,
+            dup_line_chars: 11,
+            ..m
+        };
         assert_eq!(judge(&m, &config), Some(CHAR_DUP_RATIO));
-        let m = FineWebMetrics { dup_line_chars: 10, newlines: 31, ..m };
+        let m = FineWebMetrics {
+            dup_line_chars: 10,
+            newlines: 31,
+            ..m
+        };
         assert_eq!(judge(&m, &config), Some(LIST_RATIO));
         assert_eq!(judge(&FineWebMetrics::default(), &config), Some(EMPTY));
     }
 
     #[test]
     fn custom_stop_chars() {
-        let config = FineWebConfig { stop_chars: Some(vec![";".into(), "!!".into()]), ..Default::default() };
-        let m = FineWeb::new(config).measure_words("a;\nb!\nc!!\n", &["a", ";", "b", "!", "c", "!!"]);
+        let config = FineWebConfig {
+            stop_chars: Some(vec![";".into(), "!!".into()]),
+            ..Default::default()
+        };
+        let m =
+            FineWeb::new(config).measure_words("a;\nb!\nc!!\n", &["a", ";", "b", "!", "c", "!!"]);
         assert_eq!(m.punct_lines, 2);
     }
 }

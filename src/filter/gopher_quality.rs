@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::datatrove_text::{is_datatrove_punctuation, py_isalpha, py_len, py_lstrip, py_rstrip, py_splitlines};
+use super::datatrove_text::{
+    is_datatrove_punctuation, py_isalpha, py_len, py_lstrip, py_rstrip, py_splitlines,
+};
 use super::{ratio, Bound, Threshold};
 
 /// Fewer non-symbol words than `min_doc_words`.
@@ -145,7 +147,10 @@ impl GopherQualityMetrics {
             (METRIC_HASH_WORD_RATIO, self.hash_word_ratio()),
             (METRIC_ELLIPSIS_WORD_RATIO, self.ellipsis_word_ratio()),
             (METRIC_BULLET_LINE_RATIO, self.bullet_line_ratio()),
-            (METRIC_END_ELLIPSIS_LINE_RATIO, self.end_ellipsis_line_ratio()),
+            (
+                METRIC_END_ELLIPSIS_LINE_RATIO,
+                self.end_ellipsis_line_ratio(),
+            ),
             (METRIC_ALPHA_WORD_RATIO, self.alpha_word_ratio()),
             (METRIC_STOP_WORDS, self.stop_words as f64),
         ]
@@ -200,7 +205,10 @@ impl GopherQuality {
     /// Measures `text` whose word tokens (datatrove's `split_into_words`: spaCy tokens, stripped,
     /// empty ones dropped) are already known.
     pub fn measure_words(&self, text: &str, words: &[&str]) -> GopherQualityMetrics {
-        let mut metrics = GopherQualityMetrics { words: saturate(words.len()), ..Default::default() };
+        let mut metrics = GopherQualityMetrics {
+            words: saturate(words.len()),
+            ..Default::default()
+        };
         let mut stop_word_seen = vec![false; self.stop_words.len()];
         for word in words {
             if word.chars().any(|c| !is_datatrove_punctuation(c)) {
@@ -271,10 +279,13 @@ pub fn judge(metrics: &GopherQualityMetrics, config: &GopherQualityConfig) -> Op
     if active(config.max_bullet_lines_ratio).is_some_and(|max| metrics.bullet_line_ratio() > max) {
         return Some(GOPHER_TOO_MANY_BULLETS);
     }
-    if active(config.max_ellipsis_lines_ratio).is_some_and(|max| metrics.end_ellipsis_line_ratio() > max) {
+    if active(config.max_ellipsis_lines_ratio)
+        .is_some_and(|max| metrics.end_ellipsis_line_ratio() > max)
+    {
         return Some(GOPHER_TOO_MANY_END_ELLIPSIS);
     }
-    if active(config.max_non_alpha_words_ratio).is_some_and(|min| metrics.alpha_word_ratio() < min) {
+    if active(config.max_non_alpha_words_ratio).is_some_and(|min| metrics.alpha_word_ratio() < min)
+    {
         return Some(GOPHER_BELOW_ALPHA_THRESHOLD);
     }
     if active(config.min_stop_words).is_some_and(|min| (metrics.stop_words as u64) < min) {
@@ -289,19 +300,74 @@ pub fn thresholds(config: &GopherQualityConfig) -> Vec<Threshold> {
     let mut out = Vec::new();
     let mut push = |metric, reason, bound, value: Option<f64>| {
         if let Some(value) = value.filter(|v| *v != 0.0) {
-            out.push(Threshold { metric, reason, bound, value });
+            out.push(Threshold {
+                metric,
+                reason,
+                bound,
+                value,
+            });
         }
     };
-    push(METRIC_WORDS, GOPHER_SHORT_DOC, Bound::Min, config.min_doc_words.map(|v| v as f64));
-    push(METRIC_WORDS, GOPHER_LONG_DOC, Bound::Max, config.max_doc_words.map(|v| v as f64));
-    push(METRIC_AVG_WORD_LENGTH, GOPHER_BELOW_AVG_THRESHOLD, Bound::Min, config.min_avg_word_length);
-    push(METRIC_AVG_WORD_LENGTH, GOPHER_ABOVE_AVG_THRESHOLD, Bound::Max, config.max_avg_word_length);
-    push(METRIC_HASH_WORD_RATIO, GOPHER_TOO_MANY_HASHES, Bound::Max, config.max_symbol_word_ratio);
-    push(METRIC_ELLIPSIS_WORD_RATIO, GOPHER_TOO_MANY_ELLIPSIS, Bound::Max, config.max_symbol_word_ratio);
-    push(METRIC_BULLET_LINE_RATIO, GOPHER_TOO_MANY_BULLETS, Bound::Max, config.max_bullet_lines_ratio);
-    push(METRIC_END_ELLIPSIS_LINE_RATIO, GOPHER_TOO_MANY_END_ELLIPSIS, Bound::Max, config.max_ellipsis_lines_ratio);
-    push(METRIC_ALPHA_WORD_RATIO, GOPHER_BELOW_ALPHA_THRESHOLD, Bound::Min, config.max_non_alpha_words_ratio);
-    push(METRIC_STOP_WORDS, GOPHER_ENOUGH_STOP_WORDS, Bound::Min, config.min_stop_words.map(|v| v as f64));
+    push(
+        METRIC_WORDS,
+        GOPHER_SHORT_DOC,
+        Bound::Min,
+        config.min_doc_words.map(|v| v as f64),
+    );
+    push(
+        METRIC_WORDS,
+        GOPHER_LONG_DOC,
+        Bound::Max,
+        config.max_doc_words.map(|v| v as f64),
+    );
+    push(
+        METRIC_AVG_WORD_LENGTH,
+        GOPHER_BELOW_AVG_THRESHOLD,
+        Bound::Min,
+        config.min_avg_word_length,
+    );
+    push(
+        METRIC_AVG_WORD_LENGTH,
+        GOPHER_ABOVE_AVG_THRESHOLD,
+        Bound::Max,
+        config.max_avg_word_length,
+    );
+    push(
+        METRIC_HASH_WORD_RATIO,
+        GOPHER_TOO_MANY_HASHES,
+        Bound::Max,
+        config.max_symbol_word_ratio,
+    );
+    push(
+        METRIC_ELLIPSIS_WORD_RATIO,
+        GOPHER_TOO_MANY_ELLIPSIS,
+        Bound::Max,
+        config.max_symbol_word_ratio,
+    );
+    push(
+        METRIC_BULLET_LINE_RATIO,
+        GOPHER_TOO_MANY_BULLETS,
+        Bound::Max,
+        config.max_bullet_lines_ratio,
+    );
+    push(
+        METRIC_END_ELLIPSIS_LINE_RATIO,
+        GOPHER_TOO_MANY_END_ELLIPSIS,
+        Bound::Max,
+        config.max_ellipsis_lines_ratio,
+    );
+    push(
+        METRIC_ALPHA_WORD_RATIO,
+        GOPHER_BELOW_ALPHA_THRESHOLD,
+        Bound::Min,
+        config.max_non_alpha_words_ratio,
+    );
+    push(
+        METRIC_STOP_WORDS,
+        GOPHER_ENOUGH_STOP_WORDS,
+        Bound::Min,
+        config.min_stop_words.map(|v| v as f64),
+    );
     out
 }
 
@@ -316,7 +382,9 @@ mod tests {
     #[test]
     fn counts_symbols_lines_and_stop_words() {
         let text = "# The cat ... sat\n  - with the hat…\n\r\n• end...  ";
-        let words = ["#", "The", "cat", "...", "sat", "-", "with", "the", "hat", "…", "•", "end", "..."];
+        let words = [
+            "#", "The", "cat", "...", "sat", "-", "with", "the", "hat", "…", "•", "end", "...",
+        ];
         let m = measure(text, &words);
         assert_eq!(m.words, 13);
         assert_eq!(m.non_symbol_words, 8); // '#', '...', '-', '…', '...' are punctuation; '•' is not
@@ -354,7 +422,10 @@ mod tests {
         m.non_symbol_words = 49;
         assert_eq!(judge(&m, &config), Some(GOPHER_SHORT_DOC));
         // Zero disables a rule, as datatrove's truthiness test does.
-        let lenient = GopherQualityConfig { min_doc_words: Some(0), ..config.clone() };
+        let lenient = GopherQualityConfig {
+            min_doc_words: Some(0),
+            ..config.clone()
+        };
         assert_eq!(judge(&m, &lenient), Some(GOPHER_ABOVE_AVG_THRESHOLD));
     }
 

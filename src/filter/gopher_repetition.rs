@@ -27,45 +27,95 @@ pub const MAX_N: u32 = 20;
 
 /// Reason codes `top_{n}_gram` for n = 1..=20, indexed by n - 1.
 pub const TOP_N_GRAM_CODES: [&str; MAX_N as usize] = [
-    "top_1_gram", "top_2_gram", "top_3_gram", "top_4_gram", "top_5_gram", "top_6_gram", "top_7_gram",
-    "top_8_gram", "top_9_gram", "top_10_gram", "top_11_gram", "top_12_gram", "top_13_gram",
-    "top_14_gram", "top_15_gram", "top_16_gram", "top_17_gram", "top_18_gram", "top_19_gram",
+    "top_1_gram",
+    "top_2_gram",
+    "top_3_gram",
+    "top_4_gram",
+    "top_5_gram",
+    "top_6_gram",
+    "top_7_gram",
+    "top_8_gram",
+    "top_9_gram",
+    "top_10_gram",
+    "top_11_gram",
+    "top_12_gram",
+    "top_13_gram",
+    "top_14_gram",
+    "top_15_gram",
+    "top_16_gram",
+    "top_17_gram",
+    "top_18_gram",
+    "top_19_gram",
     "top_20_gram",
 ];
 /// Reason codes `duplicated_{n}_n_grams` for n = 1..=20, indexed by n - 1.
 pub const DUPLICATED_N_GRAMS_CODES: [&str; MAX_N as usize] = [
-    "duplicated_1_n_grams", "duplicated_2_n_grams", "duplicated_3_n_grams", "duplicated_4_n_grams",
-    "duplicated_5_n_grams", "duplicated_6_n_grams", "duplicated_7_n_grams", "duplicated_8_n_grams",
-    "duplicated_9_n_grams", "duplicated_10_n_grams", "duplicated_11_n_grams", "duplicated_12_n_grams",
-    "duplicated_13_n_grams", "duplicated_14_n_grams", "duplicated_15_n_grams",
-    "duplicated_16_n_grams", "duplicated_17_n_grams", "duplicated_18_n_grams",
-    "duplicated_19_n_grams", "duplicated_20_n_grams",
+    "duplicated_1_n_grams",
+    "duplicated_2_n_grams",
+    "duplicated_3_n_grams",
+    "duplicated_4_n_grams",
+    "duplicated_5_n_grams",
+    "duplicated_6_n_grams",
+    "duplicated_7_n_grams",
+    "duplicated_8_n_grams",
+    "duplicated_9_n_grams",
+    "duplicated_10_n_grams",
+    "duplicated_11_n_grams",
+    "duplicated_12_n_grams",
+    "duplicated_13_n_grams",
+    "duplicated_14_n_grams",
+    "duplicated_15_n_grams",
+    "duplicated_16_n_grams",
+    "duplicated_17_n_grams",
+    "duplicated_18_n_grams",
+    "duplicated_19_n_grams",
+    "duplicated_20_n_grams",
 ];
 /// Metric names `gopher_repetition.top_{n}_gram_char_frac`, indexed by n - 1.
 pub const TOP_N_GRAM_METRICS: [&str; MAX_N as usize] = [
-    "gopher_repetition.top_1_gram_char_frac", "gopher_repetition.top_2_gram_char_frac",
-    "gopher_repetition.top_3_gram_char_frac", "gopher_repetition.top_4_gram_char_frac",
-    "gopher_repetition.top_5_gram_char_frac", "gopher_repetition.top_6_gram_char_frac",
-    "gopher_repetition.top_7_gram_char_frac", "gopher_repetition.top_8_gram_char_frac",
-    "gopher_repetition.top_9_gram_char_frac", "gopher_repetition.top_10_gram_char_frac",
-    "gopher_repetition.top_11_gram_char_frac", "gopher_repetition.top_12_gram_char_frac",
-    "gopher_repetition.top_13_gram_char_frac", "gopher_repetition.top_14_gram_char_frac",
-    "gopher_repetition.top_15_gram_char_frac", "gopher_repetition.top_16_gram_char_frac",
-    "gopher_repetition.top_17_gram_char_frac", "gopher_repetition.top_18_gram_char_frac",
-    "gopher_repetition.top_19_gram_char_frac", "gopher_repetition.top_20_gram_char_frac",
+    "gopher_repetition.top_1_gram_char_frac",
+    "gopher_repetition.top_2_gram_char_frac",
+    "gopher_repetition.top_3_gram_char_frac",
+    "gopher_repetition.top_4_gram_char_frac",
+    "gopher_repetition.top_5_gram_char_frac",
+    "gopher_repetition.top_6_gram_char_frac",
+    "gopher_repetition.top_7_gram_char_frac",
+    "gopher_repetition.top_8_gram_char_frac",
+    "gopher_repetition.top_9_gram_char_frac",
+    "gopher_repetition.top_10_gram_char_frac",
+    "gopher_repetition.top_11_gram_char_frac",
+    "gopher_repetition.top_12_gram_char_frac",
+    "gopher_repetition.top_13_gram_char_frac",
+    "gopher_repetition.top_14_gram_char_frac",
+    "gopher_repetition.top_15_gram_char_frac",
+    "gopher_repetition.top_16_gram_char_frac",
+    "gopher_repetition.top_17_gram_char_frac",
+    "gopher_repetition.top_18_gram_char_frac",
+    "gopher_repetition.top_19_gram_char_frac",
+    "gopher_repetition.top_20_gram_char_frac",
 ];
 /// Metric names `gopher_repetition.duplicated_{n}_n_grams_char_frac`, indexed by n - 1.
 pub const DUPLICATED_N_GRAMS_METRICS: [&str; MAX_N as usize] = [
-    "gopher_repetition.duplicated_1_n_grams_char_frac", "gopher_repetition.duplicated_2_n_grams_char_frac",
-    "gopher_repetition.duplicated_3_n_grams_char_frac", "gopher_repetition.duplicated_4_n_grams_char_frac",
-    "gopher_repetition.duplicated_5_n_grams_char_frac", "gopher_repetition.duplicated_6_n_grams_char_frac",
-    "gopher_repetition.duplicated_7_n_grams_char_frac", "gopher_repetition.duplicated_8_n_grams_char_frac",
-    "gopher_repetition.duplicated_9_n_grams_char_frac", "gopher_repetition.duplicated_10_n_grams_char_frac",
-    "gopher_repetition.duplicated_11_n_grams_char_frac", "gopher_repetition.duplicated_12_n_grams_char_frac",
-    "gopher_repetition.duplicated_13_n_grams_char_frac", "gopher_repetition.duplicated_14_n_grams_char_frac",
-    "gopher_repetition.duplicated_15_n_grams_char_frac", "gopher_repetition.duplicated_16_n_grams_char_frac",
-    "gopher_repetition.duplicated_17_n_grams_char_frac", "gopher_repetition.duplicated_18_n_grams_char_frac",
-    "gopher_repetition.duplicated_19_n_grams_char_frac", "gopher_repetition.duplicated_20_n_grams_char_frac",
+    "gopher_repetition.duplicated_1_n_grams_char_frac",
+    "gopher_repetition.duplicated_2_n_grams_char_frac",
+    "gopher_repetition.duplicated_3_n_grams_char_frac",
+    "gopher_repetition.duplicated_4_n_grams_char_frac",
+    "gopher_repetition.duplicated_5_n_grams_char_frac",
+    "gopher_repetition.duplicated_6_n_grams_char_frac",
+    "gopher_repetition.duplicated_7_n_grams_char_frac",
+    "gopher_repetition.duplicated_8_n_grams_char_frac",
+    "gopher_repetition.duplicated_9_n_grams_char_frac",
+    "gopher_repetition.duplicated_10_n_grams_char_frac",
+    "gopher_repetition.duplicated_11_n_grams_char_frac",
+    "gopher_repetition.duplicated_12_n_grams_char_frac",
+    "gopher_repetition.duplicated_13_n_grams_char_frac",
+    "gopher_repetition.duplicated_14_n_grams_char_frac",
+    "gopher_repetition.duplicated_15_n_grams_char_frac",
+    "gopher_repetition.duplicated_16_n_grams_char_frac",
+    "gopher_repetition.duplicated_17_n_grams_char_frac",
+    "gopher_repetition.duplicated_18_n_grams_char_frac",
+    "gopher_repetition.duplicated_19_n_grams_char_frac",
+    "gopher_repetition.duplicated_20_n_grams_char_frac",
 ];
 /// Metric: duplicate paragraphs / paragraphs.
 pub const METRIC_DUP_PARA_FRAC: &str = "gopher_repetition.dup_para_frac";
@@ -109,7 +159,14 @@ impl Default for GopherRepetitionConfig {
             dup_line_char_frac: Some(0.2),
             dup_para_char_frac: Some(0.2),
             top_n_grams: vec![(2, 0.2), (3, 0.18), (4, 0.16)],
-            dup_n_grams: vec![(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)],
+            dup_n_grams: vec![
+                (5, 0.15),
+                (6, 0.14),
+                (7, 0.13),
+                (8, 0.12),
+                (9, 0.11),
+                (10, 0.10),
+            ],
         }
     }
 }
@@ -119,7 +176,9 @@ impl GopherRepetitionConfig {
     pub fn validate(&self) -> Result<(), String> {
         for (n, _) in self.top_n_grams.iter().chain(&self.dup_n_grams) {
             if *n == 0 || *n > MAX_N {
-                return Err(format!("gopher_repetition: n-gram size {n} is outside 1..={MAX_N}"));
+                return Err(format!(
+                    "gopher_repetition: n-gram size {n} is outside 1..={MAX_N}"
+                ));
             }
         }
         Ok(())
@@ -186,10 +245,16 @@ impl GopherRepetitionMetrics {
             (METRIC_DUP_LINE_CHAR_FRAC, self.dup_line_char_frac()),
         ];
         for (n, _) in &self.top_n_gram_chars {
-            out.push((TOP_N_GRAM_METRICS[*n as usize - 1], self.top_frac(*n).unwrap_or(f64::NAN)));
+            out.push((
+                TOP_N_GRAM_METRICS[*n as usize - 1],
+                self.top_frac(*n).unwrap_or(f64::NAN),
+            ));
         }
         for (n, _) in &self.dup_n_gram_chars {
-            out.push((DUPLICATED_N_GRAMS_METRICS[*n as usize - 1], self.dup_frac(*n).unwrap_or(f64::NAN)));
+            out.push((
+                DUPLICATED_N_GRAMS_METRICS[*n as usize - 1],
+                self.dup_frac(*n).unwrap_or(f64::NAN),
+            ));
         }
         out
     }
@@ -224,10 +289,17 @@ impl GopherRepetition {
         // datatrove stops at an empty text ("empty"); the counts below are still well defined
         // for it (one empty paragraph, one empty line, no n-grams), so every row has every
         // metric, its character fractions being 0/0 = NaN.
-        let mut metrics = GopherRepetitionMetrics { text_chars: saturate(py_len(text)), ..Default::default() };
+        let mut metrics = GopherRepetitionMetrics {
+            text_chars: saturate(py_len(text)),
+            ..Default::default()
+        };
         let paragraphs = split_newline_runs(py_strip(text), 2);
         let (count, dups, chars) = find_duplicates(&paragraphs);
-        (metrics.paragraphs, metrics.dup_paragraphs, metrics.dup_paragraph_chars) = (count, dups, chars);
+        (
+            metrics.paragraphs,
+            metrics.dup_paragraphs,
+            metrics.dup_paragraph_chars,
+        ) = (count, dups, chars);
         let lines = split_newline_runs(text, 1);
         let (count, dups, chars) = find_duplicates(&lines);
         (metrics.lines, metrics.dup_lines, metrics.dup_line_chars) = (count, dups, chars);
@@ -242,7 +314,9 @@ impl GopherRepetition {
             }
         }
         for (n, _) in &self.config.dup_n_grams {
-            metrics.dup_n_gram_chars.push((*n, concatenated.repeated_n_gram_chars(*n as usize)));
+            metrics
+                .dup_n_gram_chars
+                .push((*n, concatenated.repeated_n_gram_chars(*n as usize)));
         }
         metrics
     }
@@ -278,7 +352,8 @@ fn split_newline_runs(text: &str, min_run: usize) -> Vec<&str> {
 /// datatrove's `find_duplicates`: `(elements, repeated elements, characters in repeated
 /// elements)`, where an element is repeated if it equals an earlier one.
 fn find_duplicates(elements: &[&str]) -> (u32, u32, u32) {
-    let mut seen: HashSet<&str, FoldBuildHasher> = HashSet::with_capacity_and_hasher(elements.len(), FoldBuildHasher::default());
+    let mut seen: HashSet<&str, FoldBuildHasher> =
+        HashSet::with_capacity_and_hasher(elements.len(), FoldBuildHasher::default());
     let (mut dups, mut chars) = (0u32, 0u64);
     for element in elements {
         if !seen.insert(element) {
@@ -286,7 +361,11 @@ fn find_duplicates(elements: &[&str]) -> (u32, u32, u32) {
             chars += py_len(element) as u64;
         }
     }
-    (saturate(elements.len()), dups, u32::try_from(chars).unwrap_or(u32::MAX))
+    (
+        saturate(elements.len()),
+        dups,
+        u32::try_from(chars).unwrap_or(u32::MAX),
+    )
 }
 
 /// Multiplier of the polynomial prefix hashes (odd, so its powers never vanish mod 2^64).
@@ -397,7 +476,11 @@ impl RepeatFilter {
     /// A filter for `hashes`, sized at 16 bits per window (about 6 % false positives).
     fn new(hashes: &[u64]) -> Self {
         let bits = (hashes.len() * 16).next_power_of_two().max(64);
-        let mut filter = RepeatFilter { once: vec![0; bits / 64], twice: vec![0; bits / 64], mask: bits - 1 };
+        let mut filter = RepeatFilter {
+            once: vec![0; bits / 64],
+            twice: vec![0; bits / 64],
+            mask: bits - 1,
+        };
         for hash in hashes {
             let (word, bit) = filter.slot(*hash);
             if filter.once[word] & bit != 0 {
@@ -430,18 +513,28 @@ impl RepeatFilter {
 /// Space-joined n-grams are equal exactly when their word sequences are (tokens never contain a
 /// space), so windows of words stand in for the joined strings. Only windows that may repeat are
 /// counted: if none occurs twice, every count is 1 and the first window wins.
-fn top_n_gram_chars(words: &[&str], word_hashes: &PrefixHashes, word_chars: &[u32], n: usize) -> Option<u32> {
+fn top_n_gram_chars(
+    words: &[&str],
+    word_hashes: &PrefixHashes,
+    word_chars: &[u32],
+    n: usize,
+) -> Option<u32> {
     if n == 0 || words.len() < n {
         return None;
     }
     let pow = base_pow(n);
-    let hashes: Vec<u64> = (0..words.len() - n + 1).map(|start| word_hashes.window(start, start + n, pow)).collect();
+    let hashes: Vec<u64> = (0..words.len() - n + 1)
+        .map(|start| word_hashes.window(start, start + n, pow))
+        .collect();
     let filter = RepeatFilter::new(&hashes);
     // Value: (count, first window index).
     let mut counts: HashMap<Window<&str>, (u32, u32), WindowBuildHasher> = HashMap::default();
     for (start, hash) in hashes.iter().enumerate() {
         if filter.may_repeat(*hash) {
-            let key = Window { hash: *hash, items: &words[start..start + n] };
+            let key = Window {
+                hash: *hash,
+                items: &words[start..start + n],
+            };
             counts.entry(key).or_insert((0, start as u32)).0 += 1;
         }
     }
@@ -452,7 +545,11 @@ fn top_n_gram_chars(words: &[&str], word_hashes: &PrefixHashes, word_chars: &[u3
         .filter(|(count, _)| *count >= 2)
         .unwrap_or((1, 0));
     let first = first as usize;
-    let joined_len: u64 = word_chars[first..first + n].iter().map(|c| *c as u64).sum::<u64>() + (n as u64 - 1);
+    let joined_len: u64 = word_chars[first..first + n]
+        .iter()
+        .map(|c| *c as u64)
+        .sum::<u64>()
+        + (n as u64 - 1);
     Some(u32::try_from(joined_len * count as u64).unwrap_or(u32::MAX))
 }
 
@@ -493,7 +590,13 @@ impl Concatenation {
             pows.push(p);
             p = p.wrapping_mul(HASH_BASE);
         }
-        Concatenation { bytes, byte_offsets, char_offsets, hashes, pows }
+        Concatenation {
+            bytes,
+            byte_offsets,
+            char_offsets,
+            hashes,
+            pows,
+        }
     }
 
     fn words(&self) -> usize {
@@ -504,8 +607,15 @@ impl Concatenation {
     #[inline]
     fn key(&self, start: usize, end: usize) -> Window<'_, u8> {
         let (a, b) = (self.byte_offsets[start], self.byte_offsets[end]);
-        let pow = self.pows.get(b - a).copied().unwrap_or_else(|| base_pow(b - a));
-        Window { hash: self.hashes.window(a, b, pow), items: &self.bytes[a..b] }
+        let pow = self
+            .pows
+            .get(b - a)
+            .copied()
+            .unwrap_or_else(|| base_pow(b - a));
+        Window {
+            hash: self.hashes.window(a, b, pow),
+            items: &self.bytes[a..b],
+        }
     }
 
     /// The hash of each word's bytes.
@@ -521,7 +631,9 @@ impl Concatenation {
         if n == 0 || words < n {
             return 0;
         }
-        let hashes: Vec<u64> = (0..words - n + 1).map(|start| self.key(start, start + n).hash).collect();
+        let hashes: Vec<u64> = (0..words - n + 1)
+            .map(|start| self.key(start, start + n).hash)
+            .collect();
         let filter = RepeatFilter::new(&hashes);
         let mut seen: HashSet<Window<u8>, WindowBuildHasher> = HashSet::default();
         let mut repeated = 0u64;
@@ -546,7 +658,10 @@ fn active(threshold: Option<f64>) -> Option<f64> {
 
 /// The first failing rule in datatrove's order, or `None` if the document passes. N-gram rules
 /// whose `n` was not measured are skipped.
-pub fn judge(metrics: &GopherRepetitionMetrics, config: &GopherRepetitionConfig) -> Option<&'static str> {
+pub fn judge(
+    metrics: &GopherRepetitionMetrics,
+    config: &GopherRepetitionConfig,
+) -> Option<&'static str> {
     if metrics.text_chars == 0 {
         return Some(EMPTY);
     }
@@ -580,19 +695,37 @@ pub fn thresholds(config: &GopherRepetitionConfig) -> Vec<Threshold> {
     let mut out = Vec::new();
     let fixed = [
         (METRIC_DUP_PARA_FRAC, DUP_PARA_FRAC, config.dup_para_frac),
-        (METRIC_DUP_PARA_CHAR_FRAC, DUP_PARA_CHAR_FRAC, config.dup_para_char_frac),
+        (
+            METRIC_DUP_PARA_CHAR_FRAC,
+            DUP_PARA_CHAR_FRAC,
+            config.dup_para_char_frac,
+        ),
         (METRIC_DUP_LINE_FRAC, DUP_LINE_FRAC, config.dup_line_frac),
-        (METRIC_DUP_LINE_CHAR_FRAC, DUP_LINE_CHAR_FRAC, config.dup_line_char_frac),
+        (
+            METRIC_DUP_LINE_CHAR_FRAC,
+            DUP_LINE_CHAR_FRAC,
+            config.dup_line_char_frac,
+        ),
     ];
     for (metric, reason, value) in fixed {
         if let Some(value) = active(value) {
-            out.push(Threshold { metric, reason, bound: Bound::Max, value });
+            out.push(Threshold {
+                metric,
+                reason,
+                bound: Bound::Max,
+                value,
+            });
         }
     }
     for (n, value) in &config.top_n_grams {
         if (1..=MAX_N).contains(n) {
             let i = *n as usize - 1;
-            out.push(Threshold { metric: TOP_N_GRAM_METRICS[i], reason: TOP_N_GRAM_CODES[i], bound: Bound::Max, value: *value });
+            out.push(Threshold {
+                metric: TOP_N_GRAM_METRICS[i],
+                reason: TOP_N_GRAM_CODES[i],
+                bound: Bound::Max,
+                value: *value,
+            });
         }
     }
     for (n, value) in &config.dup_n_grams {
@@ -620,7 +753,10 @@ mod tests {
     #[test]
     fn splits_like_python_re_split() {
         // re.split(r"\n{2,}", "a\n\nb\nc\n\n\nd") == ['a', 'b\nc', 'd']
-        assert_eq!(split_newline_runs("a\n\nb\nc\n\n\nd", 2), vec!["a", "b\nc", "d"]);
+        assert_eq!(
+            split_newline_runs("a\n\nb\nc\n\n\nd", 2),
+            vec!["a", "b\nc", "d"]
+        );
         // re.split("\n+", "\na\n\nb\n") == ['', 'a', 'b', '']
         assert_eq!(split_newline_runs("\na\n\nb\n", 1), vec!["", "a", "b", ""]);
         assert_eq!(split_newline_runs("abc", 1), vec!["abc"]);
@@ -628,7 +764,10 @@ mod tests {
 
     #[test]
     fn duplicate_counts() {
-        assert_eq!(find_duplicates(&["a", "bb", "a", "bb", "bb", ""]), (6, 3, 5));
+        assert_eq!(
+            find_duplicates(&["a", "bb", "a", "bb", "bb", ""]),
+            (6, 3, 5)
+        );
     }
 
     #[test]
@@ -653,21 +792,39 @@ mod tests {
         // "abc" repeated (+3).
         let words = ["ab", "c", "a", "bc"];
         let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
-        assert_eq!(Concatenation::new(&words, &chars).repeated_n_gram_chars(2), 3);
+        assert_eq!(
+            Concatenation::new(&words, &chars).repeated_n_gram_chars(2),
+            3
+        );
         // x y x y x y with n=2: "xy","yx" recorded, then "xy" repeated at 2 (+2, jump to 4),
         // "xy" repeated at 4 (+2).
         let words = ["x", "y", "x", "y", "x", "y"];
         let chars = vec![1; 6];
-        assert_eq!(Concatenation::new(&words, &chars).repeated_n_gram_chars(2), 4);
+        assert_eq!(
+            Concatenation::new(&words, &chars).repeated_n_gram_chars(2),
+            4
+        );
     }
 
     #[test]
     fn windows_with_equal_hashes_but_different_content_stay_distinct() {
-        let (a, b) = (Window { hash: 7, items: &b"ab"[..] }, Window { hash: 7, items: &b"ba"[..] });
+        let (a, b) = (
+            Window {
+                hash: 7,
+                items: &b"ab"[..],
+            },
+            Window {
+                hash: 7,
+                items: &b"ba"[..],
+            },
+        );
         assert!(a != b);
         let mut set: HashSet<Window<u8>, WindowBuildHasher> = HashSet::default();
         assert!(set.insert(a) && set.insert(b));
-        assert!(!set.insert(Window { hash: 7, items: &b"ab"[..] }));
+        assert!(!set.insert(Window {
+            hash: 7,
+            items: &b"ab"[..]
+        }));
     }
 
     #[test]
@@ -675,9 +832,18 @@ mod tests {
         // 300-byte words exceed the precomputed powers; the repeated pair must still be found.
         let long_a = "a".repeat(300);
         let long_b = "b".repeat(300);
-        let words = [long_a.as_str(), long_b.as_str(), "x", long_a.as_str(), long_b.as_str()];
+        let words = [
+            long_a.as_str(),
+            long_b.as_str(),
+            "x",
+            long_a.as_str(),
+            long_b.as_str(),
+        ];
         let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
-        assert_eq!(Concatenation::new(&words, &chars).repeated_n_gram_chars(2), 600);
+        assert_eq!(
+            Concatenation::new(&words, &chars).repeated_n_gram_chars(2),
+            600
+        );
     }
 
     /// datatrove's `find_all_duplicate`, transcribed naively with joined strings.
@@ -727,13 +893,23 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(7);
         for _ in 0..400 {
             let len = rng.gen_range(0..80);
-            let words: Vec<&str> = (0..len).map(|_| vocabulary[rng.gen_range(0..vocabulary.len())]).collect();
+            let words: Vec<&str> = (0..len)
+                .map(|_| vocabulary[rng.gen_range(0..vocabulary.len())])
+                .collect();
             let chars: Vec<u32> = words.iter().map(|w| w.chars().count() as u32).collect();
             let concatenated = Concatenation::new(&words, &chars);
             let hashes = PrefixHashes::new(concatenated.word_hashes());
             for n in 1..=10 {
-                assert_eq!(concatenated.repeated_n_gram_chars(n), naive_all_duplicate(&words, n), "{words:?} n={n}");
-                assert_eq!(top_n_gram_chars(&words, &hashes, &chars, n), naive_top_duplicate(&words, n), "{words:?} n={n}");
+                assert_eq!(
+                    concatenated.repeated_n_gram_chars(n),
+                    naive_all_duplicate(&words, n),
+                    "{words:?} n={n}"
+                );
+                assert_eq!(
+                    top_n_gram_chars(&words, &hashes, &chars, n),
+                    naive_top_duplicate(&words, n),
+                    "{words:?} n={n}"
+                );
             }
         }
     }
@@ -745,8 +921,14 @@ mod tests {
         let m = filter().measure_words(text, &words);
         assert_eq!((m.lines, m.dup_lines, m.dup_line_chars), (4, 2, 28));
         assert_eq!((m.paragraphs, m.dup_paragraphs), (1, 0));
-        assert_eq!(judge(&m, &GopherRepetitionConfig::default()), Some(DUP_LINE_FRAC));
-        let lenient = GopherRepetitionConfig { dup_line_frac: None, ..Default::default() };
+        assert_eq!(
+            judge(&m, &GopherRepetitionConfig::default()),
+            Some(DUP_LINE_FRAC)
+        );
+        let lenient = GopherRepetitionConfig {
+            dup_line_frac: None,
+            ..Default::default()
+        };
         assert_eq!(judge(&m, &lenient), Some(DUP_LINE_CHAR_FRAC));
     }
 
@@ -760,9 +942,13 @@ mod tests {
 
     #[test]
     fn rejects_out_of_range_n() {
-        let config = GopherRepetitionConfig { top_n_grams: vec![(21, 0.1)], ..Default::default() };
+        let config = GopherRepetitionConfig {
+            top_n_grams: vec![(21, 0.1)],
+            ..Default::default()
+        };
         assert!(GopherRepetition::new(config).is_err());
-        let parsed: GopherRepetitionConfig = serde_json::from_str(r#"{"top_n_grams": [[2, 0.5]]}"#).unwrap();
+        let parsed: GopherRepetitionConfig =
+            serde_json::from_str(r#"{"top_n_grams": [[2, 0.5]]}"#).unwrap();
         assert_eq!(parsed.top_n_grams, vec![(2, 0.5)]);
         assert_eq!(parsed.dup_n_grams.len(), 6);
     }

@@ -36,7 +36,10 @@ pub struct LangConfig {
 
 impl Default for LangConfig {
     fn default() -> Self {
-        LangConfig { allowed: Vec::new(), min_confidence: DEFAULT_MIN_CONFIDENCE }
+        LangConfig {
+            allowed: Vec::new(),
+            min_confidence: DEFAULT_MIN_CONFIDENCE,
+        }
     }
 }
 
@@ -134,7 +137,10 @@ pub fn supported_codes() -> impl Iterator<Item = &'static str> {
 
 /// The English name of a supported language code (`"de"` → `"German"`).
 pub fn language_name(code: &str) -> Option<&'static str> {
-    ISO_639_1.iter().find(|(_, c)| *c == code).map(|(lang, _)| lang.eng_name())
+    ISO_639_1
+        .iter()
+        .find(|(_, c)| *c == code)
+        .map(|(lang, _)| lang.eng_name())
 }
 
 /// Maps a configured code to the canonical ISO 639-1 code, accepting 639-1 (`"de"`), whatlang's
@@ -167,12 +173,22 @@ fn canonical_code(configured: &str) -> Option<&'static str> {
 /// when they win, only the CJK characters are judged.
 pub fn detect(text: &str) -> Option<(&'static str, f64)> {
     let prose = without_fenced_code(text);
-    let judged = if prose.chars().any(char::is_alphabetic) { prose.as_ref() } else { text };
+    let judged = if prose.chars().any(char::is_alphabetic) {
+        prose.as_ref()
+    } else {
+        text
+    };
     let judged = leading_sample(judged);
     let cjk = judged.chars().filter(|&c| is_cjk(c)).count();
-    let other_letters = judged.chars().filter(|&c| c.is_alphabetic() && !is_cjk(c)).count();
+    let other_letters = judged
+        .chars()
+        .filter(|&c| c.is_alphabetic() && !is_cjk(c))
+        .count();
     let info = if cjk > 0 && other_letters > 0 && cjk * CJK_CHARACTER_WEIGHT >= other_letters {
-        let cjk_only: String = judged.chars().filter(|&c| is_cjk(c) || !c.is_alphabetic()).collect();
+        let cjk_only: String = judged
+            .chars()
+            .filter(|&c| is_cjk(c) || !c.is_alphabetic())
+            .collect();
         whatlang::detect(&cjk_only)
     } else {
         whatlang::detect(judged)
@@ -236,9 +252,16 @@ fn without_fenced_code(text: &str) -> Cow<'_, str> {
 #[serde(tag = "failure", rename_all = "snake_case")]
 pub enum LangFailure {
     /// The detected language is not allowed.
-    NotAllowed { detected: &'static str, confidence: f64 },
+    NotAllowed {
+        detected: &'static str,
+        confidence: f64,
+    },
     /// The detected language is allowed but the detection is too uncertain.
-    LowConfidence { detected: &'static str, confidence: f64, min_confidence: f64 },
+    LowConfidence {
+        detected: &'static str,
+        confidence: f64,
+        min_confidence: f64,
+    },
     /// No language could be detected (the text has no letters).
     Undetected,
 }
@@ -301,7 +324,10 @@ impl LangFilter {
                 config.min_confidence
             )));
         }
-        Ok(LangFilter { allowed, min_confidence: config.min_confidence })
+        Ok(LangFilter {
+            allowed,
+            min_confidence: config.min_confidence,
+        })
     }
 
     /// The allowed languages as canonical ISO 639-1 codes (empty: all allowed).
@@ -325,7 +351,10 @@ impl LangFilter {
         match detected {
             None => Some(LangFailure::Undetected),
             Some((code, confidence)) if !self.allowed.contains(&code) => {
-                Some(LangFailure::NotAllowed { detected: code, confidence })
+                Some(LangFailure::NotAllowed {
+                    detected: code,
+                    confidence,
+                })
             }
             Some((code, confidence)) if confidence < self.min_confidence => {
                 Some(LangFailure::LowConfidence {
@@ -367,8 +396,8 @@ impl LangDistribution {
             Some((code, confidence)) => {
                 let entry = self.languages.entry(code.to_string()).or_default();
                 entry.rows += 1;
-                let bin =
-                    ((confidence.clamp(0.0, 1.0) * CONFIDENCE_BINS as f64) as usize).min(CONFIDENCE_BINS - 1);
+                let bin = ((confidence.clamp(0.0, 1.0) * CONFIDENCE_BINS as f64) as usize)
+                    .min(CONFIDENCE_BINS - 1);
                 entry.confidence_histogram[bin] += 1;
             }
         }
@@ -380,7 +409,11 @@ impl LangDistribution {
         for (code, count) in &other.languages {
             let entry = self.languages.entry(code.clone()).or_default();
             entry.rows += count.rows;
-            for (mine, theirs) in entry.confidence_histogram.iter_mut().zip(count.confidence_histogram) {
+            for (mine, theirs) in entry
+                .confidence_histogram
+                .iter_mut()
+                .zip(count.confidence_histogram)
+            {
                 *mine += theirs;
             }
         }
@@ -393,7 +426,11 @@ impl LangDistribution {
 
     /// Languages by descending row count (ties by code), for display.
     pub fn ranked(&self) -> Vec<(&str, u64)> {
-        let mut ranked: Vec<(&str, u64)> = self.languages.iter().map(|(c, n)| (c.as_str(), n.rows)).collect();
+        let mut ranked: Vec<(&str, u64)> = self
+            .languages
+            .iter()
+            .map(|(c, n)| (c.as_str(), n.rows))
+            .collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         ranked
     }
@@ -405,10 +442,13 @@ mod tests {
 
     #[test]
     fn detects_common_languages_with_iso_639_1_codes() {
-        let en =
-            detect("The quick brown fox jumps over the lazy dog while the farmer watches from the porch.");
+        let en = detect(
+            "The quick brown fox jumps over the lazy dog while the farmer watches from the porch.",
+        );
         assert_eq!(en.map(|d| d.0), Some("en"));
-        let de = detect("Der schnelle braune Fuchs springt über den faulen Hund, während der Bauer zusieht.");
+        let de = detect(
+            "Der schnelle braune Fuchs springt über den faulen Hund, während der Bauer zusieht.",
+        );
         assert_eq!(de.map(|d| d.0), Some("de"));
         let zh = detect("敏捷的棕色狐狸跳过了懒狗，农夫在门廊上看着。");
         assert_eq!(zh.map(|d| d.0), Some("zh"));
@@ -419,7 +459,10 @@ mod tests {
     fn fenced_code_does_not_outvote_the_prose_around_it() {
         let text = "请用Python写一个函数，计算列表中所有数字的平均值，并处理空列表的情况。\n```python\ndef average(numbers):\n    if not numbers:\n        return None\n    return sum(numbers) / len(numbers)\n```\n";
         assert_eq!(detect(text).map(|d| d.0), Some("zh"));
-        assert_eq!(without_fenced_code("a\n```\ncode\n```\nb\n~~~\nmore"), "a\nb\n");
+        assert_eq!(
+            without_fenced_code("a\n```\ncode\n```\nb\n~~~\nmore"),
+            "a\nb\n"
+        );
         // Only code: the code itself is judged rather than nothing.
         assert!(detect("```\nthe function returns the average of the numbers\n```").is_some());
     }
@@ -451,27 +494,47 @@ mod tests {
 
     #[test]
     fn config_accepts_aliases_and_rejects_unknown_codes() {
-        let cfg =
-            LangConfig { allowed: vec!["EN".into(), "deu".into(), "no".into()], ..LangConfig::default() };
-        assert_eq!(LangFilter::new(&cfg).unwrap().allowed(), &["en", "de", "nb"]);
-        let bad = LangConfig { allowed: vec!["klingon".into()], ..LangConfig::default() };
+        let cfg = LangConfig {
+            allowed: vec!["EN".into(), "deu".into(), "no".into()],
+            ..LangConfig::default()
+        };
+        assert_eq!(
+            LangFilter::new(&cfg).unwrap().allowed(),
+            &["en", "de", "nb"]
+        );
+        let bad = LangConfig {
+            allowed: vec!["klingon".into()],
+            ..LangConfig::default()
+        };
         let message = LangFilter::new(&bad).unwrap_err().to_string();
         assert!(message.contains("\"klingon\""), "{message}");
-        let bad_threshold = LangConfig { min_confidence: 1.5, ..LangConfig::default() };
+        let bad_threshold = LangConfig {
+            min_confidence: 1.5,
+            ..LangConfig::default()
+        };
         assert!(LangFilter::new(&bad_threshold).is_err());
         assert!(serde_json::from_str::<LangConfig>(r#"{"allow":["en"]}"#).is_err());
     }
 
     #[test]
     fn judge_distinguishes_the_three_failures() {
-        let filter =
-            LangFilter::new(&LangConfig { allowed: vec!["en".into()], min_confidence: 0.8 }).unwrap();
+        let filter = LangFilter::new(&LangConfig {
+            allowed: vec!["en".into()],
+            min_confidence: 0.8,
+        })
+        .unwrap();
         assert_eq!(filter.judge(Some(("en", 0.9))), None);
         assert_eq!(
             filter.judge(Some(("de", 1.0))),
-            Some(LangFailure::NotAllowed { detected: "de", confidence: 1.0 })
+            Some(LangFailure::NotAllowed {
+                detected: "de",
+                confidence: 1.0
+            })
         );
-        assert!(matches!(filter.judge(Some(("en", 0.3))), Some(LangFailure::LowConfidence { .. })));
+        assert!(matches!(
+            filter.judge(Some(("en", 0.3))),
+            Some(LangFailure::LowConfidence { .. })
+        ));
         assert_eq!(filter.judge(None), Some(LangFailure::Undetected));
         let open = LangFilter::new(&LangConfig::default()).unwrap();
         assert_eq!(open.judge(None), None);

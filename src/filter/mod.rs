@@ -148,7 +148,10 @@ impl FilterConfig {
     /// i.e. C4 without the terminal-punctuation line rule.
     pub fn fineweb_style() -> Self {
         FilterConfig {
-            c4: Some(C4Config { filter_no_terminal_punct: false, ..C4Config::default() }),
+            c4: Some(C4Config {
+                filter_no_terminal_punct: false,
+                ..C4Config::default()
+            }),
             ..Self::datatrove_defaults()
         }
     }
@@ -176,7 +179,10 @@ impl FilterConfig {
 
     /// Whether no filter is configured.
     pub fn is_empty(&self) -> bool {
-        self.gopher_quality.is_none() && self.gopher_repetition.is_none() && self.c4.is_none() && self.fineweb.is_none()
+        self.gopher_quality.is_none()
+            && self.gopher_repetition.is_none()
+            && self.c4.is_none()
+            && self.fineweb.is_none()
     }
 
     /// Checks values serde cannot (n-gram sizes).
@@ -243,7 +249,10 @@ impl ScoreRow {
 
     /// One named score, if measured.
     pub fn score(&self, metric: &str) -> Option<f64> {
-        self.scores().into_iter().find(|(name, _)| *name == metric).map(|(_, v)| v)
+        self.scores()
+            .into_iter()
+            .find(|(name, _)| *name == metric)
+            .map(|(_, v)| v)
     }
 }
 
@@ -280,11 +289,23 @@ impl QualityFilters {
 
     /// Measures one text for every configured filter, tokenizing it once.
     pub fn measure_all(&self, text: &str) -> ScoreRow {
-        let needs_words = self.gopher_quality.is_some() || self.gopher_repetition.is_some() || self.fineweb.is_some();
-        let words = if needs_words { word_tokens(text) } else { Vec::new() };
+        let needs_words = self.gopher_quality.is_some()
+            || self.gopher_repetition.is_some()
+            || self.fineweb.is_some();
+        let words = if needs_words {
+            word_tokens(text)
+        } else {
+            Vec::new()
+        };
         ScoreRow {
-            gopher_quality: self.gopher_quality.as_ref().map(|f| f.measure_words(text, &words)),
-            gopher_repetition: self.gopher_repetition.as_ref().map(|f| f.measure_words(text, &words)),
+            gopher_quality: self
+                .gopher_quality
+                .as_ref()
+                .map(|f| f.measure_words(text, &words)),
+            gopher_repetition: self
+                .gopher_repetition
+                .as_ref()
+                .map(|f| f.measure_words(text, &words)),
             c4: self.c4.as_ref().map(|f| f.measure(text)),
             fineweb: self.fineweb.as_ref().map(|f| f.measure_words(text, &words)),
         }
@@ -352,7 +373,17 @@ pub struct MetricHistogram {
 impl MetricHistogram {
     fn new(metric: &'static str, edges: Vec<f64>, thresholds: Vec<Threshold>) -> Self {
         let bins = edges.len() - 1;
-        MetricHistogram { metric, edges, counts: vec![0; bins], below: 0, above: 0, undefined: 0, min: None, max: None, thresholds }
+        MetricHistogram {
+            metric,
+            edges,
+            counts: vec![0; bins],
+            below: 0,
+            above: 0,
+            undefined: 0,
+            min: None,
+            max: None,
+            thresholds,
+        }
     }
 
     fn add(&mut self, value: f64) {
@@ -379,11 +410,15 @@ impl MetricHistogram {
 /// Bin edges for a metric: ratios get 50 bins over [0, 1], counts get hand-picked edges that
 /// resolve the region around their default thresholds.
 fn edges_for(metric: &str) -> Vec<f64> {
-    let uniform = |lo: f64, hi: f64, bins: usize| (0..=bins).map(|i| lo + (hi - lo) * i as f64 / bins as f64).collect::<Vec<_>>();
+    let uniform = |lo: f64, hi: f64, bins: usize| {
+        (0..=bins)
+            .map(|i| lo + (hi - lo) * i as f64 / bins as f64)
+            .collect::<Vec<_>>()
+    };
     match metric {
         gopher_quality::METRIC_WORDS => vec![
-            0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0, 150.0, 200.0, 300.0, 500.0, 1e3, 2e3, 5e3, 1e4, 2e4,
-            5e4, 1e5, 2e5, 1e6,
+            0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0, 150.0, 200.0, 300.0, 500.0, 1e3,
+            2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 1e6,
         ],
         gopher_quality::METRIC_AVG_WORD_LENGTH => uniform(0.0, 20.0, 40),
         gopher_quality::METRIC_STOP_WORDS => uniform(0.0, 10.0, 10),
@@ -417,8 +452,16 @@ impl ScoreHistograms {
         // row was measured.
         for t in &thresholds {
             if !metrics.iter().any(|h| h.metric == t.metric) {
-                let on_metric = thresholds.iter().filter(|u| u.metric == t.metric).copied().collect();
-                metrics.push(MetricHistogram::new(t.metric, edges_for(t.metric), on_metric));
+                let on_metric = thresholds
+                    .iter()
+                    .filter(|u| u.metric == t.metric)
+                    .copied()
+                    .collect();
+                metrics.push(MetricHistogram::new(
+                    t.metric,
+                    edges_for(t.metric),
+                    on_metric,
+                ));
             }
         }
         ScoreHistograms { rows: 0, metrics }
@@ -431,7 +474,8 @@ impl ScoreHistograms {
             let histogram = match self.metrics.iter_mut().position(|h| h.metric == metric) {
                 Some(i) => &mut self.metrics[i],
                 None => {
-                    self.metrics.push(MetricHistogram::new(metric, edges_for(metric), Vec::new()));
+                    self.metrics
+                        .push(MetricHistogram::new(metric, edges_for(metric), Vec::new()));
                     self.metrics.last_mut().expect("just pushed")
                 }
             };
@@ -454,7 +498,12 @@ mod tests {
         let fw = FilterConfig::fineweb_style();
         assert!(!fw.c4.as_ref().unwrap().filter_no_terminal_punct);
         assert_eq!(fw.gopher_quality, Some(GopherQualityConfig::default()));
-        assert!(FilterConfig::datatrove_defaults().c4.unwrap().filter_no_terminal_punct);
+        assert!(
+            FilterConfig::datatrove_defaults()
+                .c4
+                .unwrap()
+                .filter_no_terminal_punct
+        );
         assert!(FilterConfig::default().is_empty());
         let mut by_name = FilterConfig::default();
         for name in FILTER_NAMES {
@@ -471,24 +520,47 @@ mod tests {
     #[test]
     fn config_from_json() {
         let config: FilterConfig =
-            serde_json::from_str(r#"{"gopher_quality": {"min_doc_words": 20}, "fineweb": {}}"#).unwrap();
-        assert_eq!(config.gopher_quality.as_ref().unwrap().min_doc_words, Some(20));
+            serde_json::from_str(r#"{"gopher_quality": {"min_doc_words": 20}, "fineweb": {}}"#)
+                .unwrap();
+        assert_eq!(
+            config.gopher_quality.as_ref().unwrap().min_doc_words,
+            Some(20)
+        );
         assert_eq!(config.fineweb, Some(FineWebConfig::default()));
         assert!(config.c4.is_none());
         assert!(serde_json::from_str::<FilterConfig>(r#"{"gopher": {}}"#).is_err());
-        let bad: FilterConfig = serde_json::from_str(r#"{"gopher_repetition": {"dup_n_grams": [[0, 0.1]]}}"#).unwrap();
+        let bad: FilterConfig =
+            serde_json::from_str(r#"{"gopher_repetition": {"dup_n_grams": [[0, 0.1]]}}"#).unwrap();
         assert!(QualityFilters::new(bad).is_err());
     }
 
     #[test]
     fn judge_all_collects_one_code_per_filter_and_follows_moved_thresholds() {
         let row = ScoreRow {
-            gopher_quality: Some(GopherQualityMetrics { words: 10, non_symbol_words: 10, non_symbol_word_chars: 40, lines: 1, alpha_words: 10, stop_words: 2, ..Default::default() }),
-            fineweb: Some(FineWebMetrics { lines: 1, punct_lines: 0, short_lines: 1, non_newline_chars: 49, words: 10, ..Default::default() }),
+            gopher_quality: Some(GopherQualityMetrics {
+                words: 10,
+                non_symbol_words: 10,
+                non_symbol_word_chars: 40,
+                lines: 1,
+                alpha_words: 10,
+                stop_words: 2,
+                ..Default::default()
+            }),
+            fineweb: Some(FineWebMetrics {
+                lines: 1,
+                punct_lines: 0,
+                short_lines: 1,
+                non_newline_chars: 49,
+                words: 10,
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let config = FilterConfig::datatrove_defaults();
-        assert_eq!(judge_all(&row, &config), vec![gopher_quality::GOPHER_SHORT_DOC, fineweb::LINE_PUNCT_RATIO]);
+        assert_eq!(
+            judge_all(&row, &config),
+            vec![gopher_quality::GOPHER_SHORT_DOC, fineweb::LINE_PUNCT_RATIO]
+        );
         let mut moved = config.clone();
         moved.gopher_quality.as_mut().unwrap().min_doc_words = Some(5);
         moved.fineweb.as_mut().unwrap().line_punct_exclude_zero = true;
@@ -509,24 +581,45 @@ mod tests {
         assert_eq!(
             names,
             [
-                "gopher_quality.words", "gopher_quality.avg_word_length", "gopher_quality.hash_word_ratio",
-                "gopher_quality.ellipsis_word_ratio", "gopher_quality.bullet_line_ratio",
-                "gopher_quality.end_ellipsis_line_ratio", "gopher_quality.alpha_word_ratio",
-                "gopher_quality.stop_words", "gopher_repetition.dup_para_frac",
-                "gopher_repetition.dup_para_char_frac", "gopher_repetition.dup_line_frac",
-                "gopher_repetition.dup_line_char_frac", "gopher_repetition.top_2_gram_char_frac",
-                "gopher_repetition.top_3_gram_char_frac", "gopher_repetition.top_4_gram_char_frac",
-                "gopher_repetition.duplicated_5_n_grams_char_frac", "gopher_repetition.duplicated_6_n_grams_char_frac",
-                "gopher_repetition.duplicated_7_n_grams_char_frac", "gopher_repetition.duplicated_8_n_grams_char_frac",
-                "gopher_repetition.duplicated_9_n_grams_char_frac", "gopher_repetition.duplicated_10_n_grams_char_frac",
-                "c4.sentences", "c4.lorem_ipsum", "c4.curly_bracket", "c4.kept_line_ratio",
-                "fineweb.line_punct_ratio", "fineweb.short_line_ratio", "fineweb.char_dup_ratio", "fineweb.list_ratio",
+                "gopher_quality.words",
+                "gopher_quality.avg_word_length",
+                "gopher_quality.hash_word_ratio",
+                "gopher_quality.ellipsis_word_ratio",
+                "gopher_quality.bullet_line_ratio",
+                "gopher_quality.end_ellipsis_line_ratio",
+                "gopher_quality.alpha_word_ratio",
+                "gopher_quality.stop_words",
+                "gopher_repetition.dup_para_frac",
+                "gopher_repetition.dup_para_char_frac",
+                "gopher_repetition.dup_line_frac",
+                "gopher_repetition.dup_line_char_frac",
+                "gopher_repetition.top_2_gram_char_frac",
+                "gopher_repetition.top_3_gram_char_frac",
+                "gopher_repetition.top_4_gram_char_frac",
+                "gopher_repetition.duplicated_5_n_grams_char_frac",
+                "gopher_repetition.duplicated_6_n_grams_char_frac",
+                "gopher_repetition.duplicated_7_n_grams_char_frac",
+                "gopher_repetition.duplicated_8_n_grams_char_frac",
+                "gopher_repetition.duplicated_9_n_grams_char_frac",
+                "gopher_repetition.duplicated_10_n_grams_char_frac",
+                "c4.sentences",
+                "c4.lorem_ipsum",
+                "c4.curly_bracket",
+                "c4.kept_line_ratio",
+                "fineweb.line_punct_ratio",
+                "fineweb.short_line_ratio",
+                "fineweb.char_dup_ratio",
+                "fineweb.list_ratio",
             ]
         );
         // Prose in two lines, five sentences: every filter keeps it.
         assert_eq!(row.c4.unwrap().sentences, 5);
         assert_eq!(row.score("fineweb.line_punct_ratio"), Some(1.0));
-        assert!(filters.judge_all(&row).is_empty(), "{:?}", filters.judge_all(&row));
+        assert!(
+            filters.judge_all(&row).is_empty(),
+            "{:?}",
+            filters.judge_all(&row)
+        );
         // Raising the sentence minimum drops it for C4 alone, without measuring again.
         let mut stricter = FilterConfig::datatrove_defaults();
         stricter.c4.as_mut().unwrap().min_num_sentences = 6;
@@ -540,11 +633,20 @@ mod tests {
 
     #[test]
     fn histograms_bin_scores_and_carry_thresholds() {
-        let config = FilterConfig { fineweb: Some(FineWebConfig::default()), ..Default::default() };
+        let config = FilterConfig {
+            fineweb: Some(FineWebConfig::default()),
+            ..Default::default()
+        };
         let mut histograms = ScoreHistograms::new(&config);
         for (punct, lines) in [(0, 10), (5, 10), (10, 10), (0, 0)] {
             histograms.add(&ScoreRow {
-                fineweb: Some(FineWebMetrics { lines, punct_lines: punct, non_newline_chars: 100, words: 20, ..Default::default() }),
+                fineweb: Some(FineWebMetrics {
+                    lines,
+                    punct_lines: punct,
+                    non_newline_chars: 100,
+                    words: 20,
+                    ..Default::default()
+                }),
                 ..Default::default()
             });
         }

@@ -147,7 +147,10 @@ pub struct PiiConfig {
 
 impl Default for PiiConfig {
     fn default() -> Self {
-        PiiConfig { mode: PiiMode::Drop, kinds: PiiKind::ALL.to_vec() }
+        PiiConfig {
+            mode: PiiMode::Drop,
+            kinds: PiiKind::ALL.to_vec(),
+        }
     }
 }
 
@@ -233,11 +236,23 @@ pub fn apply(config: &PiiConfig, text: &str) -> PiiOutcome {
     match config.mode {
         PiiMode::Drop => {
             let reasons = reason_codes(&matches);
-            PiiOutcome { matches, reasons, redacted: None }
+            PiiOutcome {
+                matches,
+                reasons,
+                redacted: None,
+            }
         }
         PiiMode::Redact => {
-            let redacted = if matches.is_empty() { None } else { Some(redact(text, &matches)) };
-            PiiOutcome { matches, reasons: Vec::new(), redacted }
+            let redacted = if matches.is_empty() {
+                None
+            } else {
+                Some(redact(text, &matches))
+            };
+            PiiOutcome {
+                matches,
+                reasons: Vec::new(),
+                redacted,
+            }
         }
     }
 }
@@ -276,7 +291,10 @@ fn resolve_overlaps(mut candidates: Vec<PiiMatch>) -> Vec<PiiMatch> {
         b.kind
             .priority()
             .cmp(&a.kind.priority())
-            .then((b.byte_range.end - b.byte_range.start).cmp(&(a.byte_range.end - a.byte_range.start)))
+            .then(
+                (b.byte_range.end - b.byte_range.start)
+                    .cmp(&(a.byte_range.end - a.byte_range.start)),
+            )
             .then(a.byte_range.start.cmp(&b.byte_range.start))
     });
     // Accepted ranges are disjoint, so among them only the one starting last before the
@@ -300,7 +318,8 @@ fn resolve_overlaps(mut candidates: Vec<PiiMatch>) -> Vec<PiiMatch> {
 // match (nearly every text) costs one pass instead of ten.
 
 /// `+<country code>` dial strings.
-const INTERNATIONAL_PHONE: &str = r"\+[1-9][0-9]{0,2}(?:[ .\-]?\([0-9]{1,4}\)|[ .\-]?[0-9]{1,6}){1,7}";
+const INTERNATIONAL_PHONE: &str =
+    r"\+[1-9][0-9]{0,2}(?:[ .\-]?\([0-9]{1,4}\)|[ .\-]?[0-9]{1,6}){1,7}";
 /// North American numbers with visible grouping.
 const NANP_PHONE: &str = r"(?:(?-u:\b)1[ .\-])?(?:\(([0-9]{3})\)[ .\-]?|(?-u:\b)([0-9]{3})([ .\-]))([0-9]{3})([ .\-])([0-9]{4})(?-u:\b)";
 /// National numbers with a trunk `0`.
@@ -318,8 +337,7 @@ const IBAN: &str = r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,8}(?-u:\b)";
 /// `123-45-6789` / `123 45 6789`.
 const WRITTEN_SSN: &str = r"(?-u:\b)([0-9]{3})([ \-])([0-9]{2})([ \-])([0-9]{4})(?-u:\b)";
 /// Nine digits after "SSN" / "social security number".
-const CONTEXT_SSN: &str =
-    r"(?-u:\b)(?i-u:ssn|social security(?: number| no\.?| #)?)(?-u:\b)[^0-9\n]{0,12}?([0-9]{9})(?-u:\b)";
+const CONTEXT_SSN: &str = r"(?-u:\b)(?i-u:ssn|social security(?: number| no\.?| #)?)(?-u:\b)[^0-9\n]{0,12}?([0-9]{9})(?-u:\b)";
 
 /// The set's patterns, in index order.
 const NUMBER_PATTERNS: [&str; 10] = [
@@ -345,12 +363,16 @@ impl NumberCandidates {
             return NumberCandidates(None);
         }
         static SET: OnceLock<RegexSet> = OnceLock::new();
-        let set = SET.get_or_init(|| RegexSet::new(NUMBER_PATTERNS).expect("built-in PII patterns compile"));
+        let set = SET
+            .get_or_init(|| RegexSet::new(NUMBER_PATTERNS).expect("built-in PII patterns compile"));
         NumberCandidates(Some(set.matches(text)))
     }
 
     fn has(&self, pattern: &str) -> bool {
-        let index = NUMBER_PATTERNS.iter().position(|p| *p == pattern).expect("pattern is in the set");
+        let index = NUMBER_PATTERNS
+            .iter()
+            .position(|p| *p == pattern)
+            .expect("pattern is in the set");
         self.0.as_ref().is_some_and(|m| m.matched(index))
     }
 }
@@ -416,13 +438,16 @@ fn number_is_isolated(text: &str, start: usize, end: usize) -> bool {
 fn inside_digit_group_run(text: &str, start: usize, end: usize) -> bool {
     let before = char_before(text, start) == Some(' ')
         && char_two_before(text, start).is_some_and(|c| c.is_ascii_digit());
-    let after =
-        char_after(text, end) == Some(' ') && char_two_after(text, end).is_some_and(|c| c.is_ascii_digit());
+    let after = char_after(text, end) == Some(' ')
+        && char_two_after(text, end).is_some_and(|c| c.is_ascii_digit());
     before || after
 }
 
 fn digits_of(s: &str) -> Vec<u8> {
-    s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -437,11 +462,15 @@ fn find_emails(text: &str, out: &mut Vec<PiiMatch>) {
         r"[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}",
     );
     // `logo@2x.png`-style asset names have the shape of an address but a file extension as "TLD".
-    const FILE_EXTENSIONS: [&str; 10] =
-        ["png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff"];
+    const FILE_EXTENSIONS: [&str; 10] = [
+        "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff",
+    ];
     for m in re.find_iter(text) {
         let tld = m.as_str().rsplit('.').next().unwrap_or("");
-        if FILE_EXTENSIONS.iter().any(|ext| tld.eq_ignore_ascii_case(ext)) {
+        if FILE_EXTENSIONS
+            .iter()
+            .any(|ext| tld.eq_ignore_ascii_case(ext))
+        {
             continue;
         }
         if char_after(text, m.end()).is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '@') {
@@ -461,20 +490,29 @@ fn find_emails(text: &str, out: &mut Vec<PiiMatch>) {
         // ("我的邮箱是johndoe@example.com").
         let mut start = m.start();
         while let Some(c) = char_before(text, start) {
-            let spaced_alphabet_letter = c.is_alphanumeric() && ('\u{00C0}'..='\u{052F}').contains(&c);
-            if c.is_ascii_alphanumeric() || spaced_alphabet_letter || matches!(c, '.' | '_' | '%' | '+' | '-')
+            let spaced_alphabet_letter =
+                c.is_alphanumeric() && ('\u{00C0}'..='\u{052F}').contains(&c);
+            if c.is_ascii_alphanumeric()
+                || spaced_alphabet_letter
+                || matches!(c, '.' | '_' | '%' | '+' | '-')
             {
                 start -= c.len_utf8();
             } else {
                 break;
             }
         }
-        out.push(PiiMatch { kind: PiiKind::Email, byte_range: start..m.end() });
+        out.push(PiiMatch {
+            kind: PiiKind::Email,
+            byte_range: start..m.end(),
+        });
     }
 }
 
 fn local_part_has_double_dot(address: &str) -> bool {
-    address.split('@').next().is_some_and(|local| local.contains(".."))
+    address
+        .split('@')
+        .next()
+        .is_some_and(|local| local.contains(".."))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,7 +559,10 @@ fn find_international_phones(text: &str, out: &mut Vec<PiiMatch>) {
         if !number_is_isolated(text, m.start() + 1, m.end()) {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::Phone, byte_range: m.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::Phone,
+            byte_range: m.range(),
+        });
     }
 }
 
@@ -532,7 +573,11 @@ fn find_nanp_phones(text: &str, out: &mut Vec<PiiMatch>) {
     let re = compiled(&RE, NANP_PHONE);
     for caps in re.captures_iter(text) {
         let whole = caps.get(0).expect("group 0");
-        let area = caps.get(1).or(caps.get(2)).expect("one area alternative").as_str();
+        let area = caps
+            .get(1)
+            .or(caps.get(2))
+            .expect("one area alternative")
+            .as_str();
         let exchange = caps.get(4).expect("exchange").as_str();
         // Without parentheses the two separators must agree: `212-456-7890` is a phone number,
         // `212.456-7890` is more likely a reference of some other kind.
@@ -546,10 +591,15 @@ fn find_nanp_phones(text: &str, out: &mut Vec<PiiMatch>) {
         }
         let start = whole.start();
         // The regex's `\b` before `(` cannot apply; check that side by hand.
-        if !number_is_isolated(text, start, whole.end()) || inside_digit_group_run(text, start, whole.end()) {
+        if !number_is_isolated(text, start, whole.end())
+            || inside_digit_group_run(text, start, whole.end())
+        {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::Phone, byte_range: whole.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::Phone,
+            byte_range: whole.range(),
+        });
     }
 }
 
@@ -568,10 +618,15 @@ fn find_national_trunk_phones(text: &str, out: &mut Vec<PiiMatch>) {
         if !(10..=12).contains(&digits) {
             continue;
         }
-        if !number_is_isolated(text, m.start(), m.end()) || inside_digit_group_run(text, m.start(), m.end()) {
+        if !number_is_isolated(text, m.start(), m.end())
+            || inside_digit_group_run(text, m.start(), m.end())
+        {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::Phone, byte_range: m.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::Phone,
+            byte_range: m.range(),
+        });
     }
 }
 
@@ -583,16 +638,32 @@ fn find_contextual_bare_phones(text: &str, out: &mut Vec<PiiMatch>) {
     // Search the rare thing (a 10–11 digit run) and look back for the keyword, rather than the
     // other way round: a case-insensitive keyword alternation defeats the regex prefilter.
     let re = compiled(&RE, BARE_DIGIT_RUN);
-    const KEYWORDS: [&str; 10] =
-        ["phone", "telephone", "tel", "mobile", "cell", "fax", "call", "whatsapp", "sms", "text me"];
+    const KEYWORDS: [&str; 10] = [
+        "phone",
+        "telephone",
+        "tel",
+        "mobile",
+        "cell",
+        "fax",
+        "call",
+        "whatsapp",
+        "sms",
+        "text me",
+    ];
     for number in re.find_iter(text) {
         if char_before(text, number.start()) == Some('+') {
             continue; // handled by the international detector
         }
-        let window_start = text[..number.start()].char_indices().rev().nth(19 + 9).map_or(0, |(i, _)| i);
+        let window_start = text[..number.start()]
+            .char_indices()
+            .rev()
+            .nth(19 + 9)
+            .map_or(0, |(i, _)| i);
         let window = &text[window_start..number.start()];
         // Only what follows the last digit or line break can introduce this number.
-        let gap_start = window.rfind(|c: char| c.is_ascii_digit() || c == '\n').map_or(0, |i| i + 1);
+        let gap_start = window
+            .rfind(|c: char| c.is_ascii_digit() || c == '\n')
+            .map_or(0, |i| i + 1);
         let before = window[gap_start..].to_ascii_lowercase();
         let has_keyword = KEYWORDS.iter().any(|k| {
             before.match_indices(k).any(|(i, _)| {
@@ -614,7 +685,10 @@ fn find_contextual_bare_phones(text: &str, out: &mut Vec<PiiMatch>) {
             _ => false,
         };
         if plausible && number_is_isolated(text, number.start(), number.end()) {
-            out.push(PiiMatch { kind: PiiKind::Phone, byte_range: number.range() });
+            out.push(PiiMatch {
+                kind: PiiKind::Phone,
+                byte_range: number.range(),
+            });
         }
     }
 }
@@ -644,7 +718,10 @@ fn find_ipv4(text: &str, out: &mut Vec<PiiMatch>) {
         if preceded_by_version_word(text, m.start()) {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::IpAddress, byte_range: m.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::IpAddress,
+            byte_range: m.range(),
+        });
     }
 }
 
@@ -652,7 +729,8 @@ fn find_ipv4(text: &str, out: &mut Vec<PiiMatch>) {
 /// machine; they fill coding answers ("listen on 0.0.0.0:8080") and dropping those rows as
 /// personal data would only do harm.
 fn identifies_no_host_v4(s: &str) -> bool {
-    s.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified() || ip.is_broadcast())
+    s.parse::<Ipv4Addr>()
+        .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified() || ip.is_broadcast())
 }
 
 /// Four decimal octets, each 0–255, without leading zeros (`010.1.1.1` is ambiguous: octal in
@@ -665,12 +743,19 @@ fn valid_ipv4(s: &str) -> bool {
 
 /// `version 1.2.3.4`, `v. 10.0.0.1`, `build 4.3.2.1` name a release, not a host.
 fn preceded_by_version_word(text: &str, start: usize) -> bool {
-    let window_start = text[..start].char_indices().rev().nth(15).map_or(0, |(i, _)| i);
+    let window_start = text[..start]
+        .char_indices()
+        .rev()
+        .nth(15)
+        .map_or(0, |(i, _)| i);
     let before = text[window_start..start].trim_end().to_ascii_lowercase();
     let before = before.trim_end_matches([':', '.', '=']).trim_end();
-    ["version", "ver", "v", "release", "build", "firmware", "rev"].iter().any(|w| {
-        before.ends_with(w) && !before[..before.len() - w.len()].ends_with(|c: char| c.is_alphanumeric())
-    })
+    ["version", "ver", "v", "release", "build", "firmware", "rev"]
+        .iter()
+        .any(|w| {
+            before.ends_with(w)
+                && !before[..before.len() - w.len()].ends_with(|c: char| c.is_alphanumeric())
+        })
 }
 
 fn find_ipv6(text: &str, out: &mut Vec<PiiMatch>) {
@@ -682,7 +767,10 @@ fn find_ipv6(text: &str, out: &mut Vec<PiiMatch>) {
         let mut range = m.range();
         let mut candidate = m.as_str();
         // A sentence may put a colon straight after an address ("fe80::1: unreachable").
-        if candidate.parse::<Ipv6Addr>().is_err() && candidate.ends_with(':') && !candidate.ends_with("::") {
+        if candidate.parse::<Ipv6Addr>().is_err()
+            && candidate.ends_with(':')
+            && !candidate.ends_with("::")
+        {
             candidate = &candidate[..candidate.len() - 1];
             range.end -= 1;
         }
@@ -700,12 +788,17 @@ fn find_ipv6(text: &str, out: &mut Vec<PiiMatch>) {
         if candidate.bytes().filter(u8::is_ascii_hexdigit).count() < 3 {
             continue;
         }
-        let glued_before = char_before(text, range.start).is_some_and(|c| c.is_alphanumeric() || c == '_');
-        let glued_after = char_after(text, range.end).is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let glued_before =
+            char_before(text, range.start).is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let glued_after =
+            char_after(text, range.end).is_some_and(|c| c.is_alphanumeric() || c == '_');
         if glued_before || glued_after {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::IpAddress, byte_range: range });
+        out.push(PiiMatch {
+            kind: PiiKind::IpAddress,
+            byte_range: range,
+        });
     }
 }
 
@@ -719,7 +812,10 @@ fn find_cards(text: &str, out: &mut Vec<PiiMatch>) {
     for caps in re.captures_iter(text) {
         let m = caps.get(0).expect("group 0");
         let s = m.as_str();
-        let separator = caps.get(1).or(caps.get(2)).map(|g| g.as_str().as_bytes()[0]);
+        let separator = caps
+            .get(1)
+            .or(caps.get(2))
+            .map(|g| g.as_str().as_bytes()[0]);
         if let Some(sep) = separator {
             // One separator throughout: `4929 3813-3266 4295` is not how cards are printed.
             if s.bytes().any(|b| !b.is_ascii_digit() && b != sep) {
@@ -727,13 +823,17 @@ fn find_cards(text: &str, out: &mut Vec<PiiMatch>) {
             }
         }
         let digits = digits_of(s);
-        if !(13..=19).contains(&digits.len()) || !luhn_valid(&digits) || !known_card_prefix(&digits) {
+        if !(13..=19).contains(&digits.len()) || !luhn_valid(&digits) || !known_card_prefix(&digits)
+        {
             continue;
         }
         if !number_is_isolated(text, m.start(), m.end()) {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::CreditCard, byte_range: m.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::CreditCard,
+            byte_range: m.range(),
+        });
     }
 }
 
@@ -757,16 +857,22 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
 /// UnionPay, Maestro). Luhn alone accepts one random number in ten; requiring a real issuer prefix
 /// and the matching length removes most of those.
 fn known_card_prefix(digits: &[u8]) -> bool {
-    let prefix = |n: usize| digits.iter().take(n).fold(0u32, |acc, &d| acc * 10 + u32::from(d));
+    let prefix = |n: usize| {
+        digits
+            .iter()
+            .take(n)
+            .fold(0u32, |acc, &d| acc * 10 + u32::from(d))
+    };
     let len = digits.len();
     // Visa: 13-digit cards are no longer issued, and accepting them let Luhn-valid 13-digit
     // arithmetic results through.
     let visa = digits[0] == 4 && matches!(len, 16 | 19);
-    let mastercard = ((51..=55).contains(&prefix(2)) || (2221..=2720).contains(&prefix(4))) && len == 16;
+    let mastercard =
+        ((51..=55).contains(&prefix(2)) || (2221..=2720).contains(&prefix(4))) && len == 16;
     let maestro = matches!(prefix(2), 50 | 56..=60 | 63 | 67..=69) && (12..=19).contains(&len);
     let amex = matches!(prefix(2), 34 | 37) && len == 15;
-    let diners =
-        (matches!(prefix(2), 36 | 38 | 39) || (300..=305).contains(&prefix(3))) && (14..=19).contains(&len);
+    let diners = (matches!(prefix(2), 36 | 38 | 39) || (300..=305).contains(&prefix(3)))
+        && (14..=19).contains(&len);
     let jcb = (3528..=3589).contains(&prefix(4)) && (16..=19).contains(&len);
     let discover = (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)))
         && (16..=19).contains(&len);
@@ -900,14 +1006,21 @@ fn find_ibans(text: &str, out: &mut Vec<PiiMatch>) {
         if !iban_checksum_valid(&compact) {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::Iban, byte_range: m.start()..m.start() + end });
+        out.push(PiiMatch {
+            kind: PiiKind::Iban,
+            byte_range: m.start()..m.start() + end,
+        });
     }
 }
 
 /// ISO 13616 check: move the first four characters to the end, map letters to 10..35, and the
 /// number must be 1 modulo 97.
 pub fn iban_checksum_valid(compact: &str) -> bool {
-    if compact.len() < 5 || !compact.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+    if compact.len() < 5
+        || !compact
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    {
         return false;
     }
     let rearranged = compact[4..].bytes().chain(compact[..4].bytes());
@@ -944,10 +1057,14 @@ fn find_written_ssns(text: &str, out: &mut Vec<PiiMatch>) {
         if caps[2] != caps[4] {
             continue;
         }
-        if !valid_ssn(&caps[1], &caps[3], &caps[5]) || !number_is_isolated(text, m.start(), m.end()) {
+        if !valid_ssn(&caps[1], &caps[3], &caps[5]) || !number_is_isolated(text, m.start(), m.end())
+        {
             continue;
         }
-        out.push(PiiMatch { kind: PiiKind::Ssn, byte_range: m.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::Ssn,
+            byte_range: m.range(),
+        });
     }
 }
 
@@ -959,7 +1076,10 @@ fn find_contextual_ssns(text: &str, out: &mut Vec<PiiMatch>) {
         let m = caps.get(1).expect("number group");
         let s = m.as_str();
         if valid_ssn(&s[..3], &s[3..5], &s[5..]) && number_is_isolated(text, m.start(), m.end()) {
-            out.push(PiiMatch { kind: PiiKind::Ssn, byte_range: m.range() });
+            out.push(PiiMatch {
+                kind: PiiKind::Ssn,
+                byte_range: m.range(),
+            });
         }
     }
 }
@@ -1000,7 +1120,10 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
         ),
     );
     for m in tokens.find_iter(text) {
-        out.push(PiiMatch { kind: PiiKind::Secret, byte_range: m.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::Secret,
+            byte_range: m.range(),
+        });
     }
 
     // OpenAI / Anthropic style: `sk-` then a long run with both letters and digits (rules out
@@ -1012,7 +1135,10 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
         let has_letter = body.bytes().any(|b| b.is_ascii_alphabetic());
         let longest_word = body.split(['-', '_']).map(str::len).max().unwrap_or(0);
         if has_digit && has_letter && longest_word >= 16 {
-            out.push(PiiMatch { kind: PiiKind::Secret, byte_range: m.range() });
+            out.push(PiiMatch {
+                kind: PiiKind::Secret,
+                byte_range: m.range(),
+            });
         }
     }
 
@@ -1024,7 +1150,10 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
     );
     for caps in aws_secret.captures_iter(text) {
         let value = caps.get(1).expect("value group");
-        out.push(PiiMatch { kind: PiiKind::Secret, byte_range: value.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::Secret,
+            byte_range: value.range(),
+        });
     }
 
     // Private keys in PEM armour, whole block; a truncated block (no END line) through its
@@ -1035,7 +1164,10 @@ fn find_secrets(text: &str, out: &mut Vec<PiiMatch>) {
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?s:.*?)-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?:\r?\n[A-Za-z][A-Za-z\-]*: [^\r\n]*)+\r?\n)?(?:\r?\n[A-Za-z0-9+/=]+)*",
     );
     for m in pem.find_iter(text) {
-        out.push(PiiMatch { kind: PiiKind::Secret, byte_range: m.range() });
+        out.push(PiiMatch {
+            kind: PiiKind::Secret,
+            byte_range: m.range(),
+        });
     }
 }
 
@@ -1044,7 +1176,10 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(PiiKind, String)> {
-        find_pii(text).into_iter().map(|m| (m.kind, text[m.byte_range].to_string())).collect()
+        find_pii(text)
+            .into_iter()
+            .map(|m| (m.kind, text[m.byte_range].to_string()))
+            .collect()
     }
 
     #[test]
@@ -1065,7 +1200,10 @@ mod tests {
     fn overlap_keeps_the_more_specific_kind() {
         // The digits of the card would also fit a phone pattern; the card must win.
         let found = kinds("card 4111 1111 1111 1111 thanks");
-        assert_eq!(found, vec![(PiiKind::CreditCard, "4111 1111 1111 1111".to_string())]);
+        assert_eq!(
+            found,
+            vec![(PiiKind::CreditCard, "4111 1111 1111 1111".to_string())]
+        );
     }
 
     #[test]
@@ -1093,10 +1231,16 @@ mod tests {
         let dropped = apply(&PiiConfig::default(), text);
         assert_eq!(dropped.reasons, vec![PII_IP, PII_SSN]);
         assert_eq!(dropped.redacted, None);
-        let redacting = PiiConfig { mode: PiiMode::Redact, ..PiiConfig::default() };
+        let redacting = PiiConfig {
+            mode: PiiMode::Redact,
+            ..PiiConfig::default()
+        };
         let redacted = apply(&redacting, text);
         assert!(redacted.reasons.is_empty());
-        assert_eq!(redacted.redacted.as_deref(), Some("ssn <SSN>, ip <IP_ADDRESS>"));
+        assert_eq!(
+            redacted.redacted.as_deref(),
+            Some("ssn <SSN>, ip <IP_ADDRESS>")
+        );
     }
 
     #[test]

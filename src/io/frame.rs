@@ -72,7 +72,14 @@ struct Pending {
 impl Pending {
     /// Adds bytes of the row; past `max` they are handed out through `emit` instead of kept.
     /// `hold_cr`: a trailing `\r` may start a CRLF terminator (lines, not JSON elements).
-    fn extend(&mut self, data: &[u8], max: usize, hold_cr: bool, line: u64, emit: &mut Emit<'_>) -> crate::Result<()> {
+    fn extend(
+        &mut self,
+        data: &[u8],
+        max: usize,
+        hold_cr: bool,
+        line: u64,
+        emit: &mut Emit<'_>,
+    ) -> crate::Result<()> {
         match self.oversize_len {
             Some(len) => {
                 self.oversize_len = Some(len + data.len() as u64);
@@ -91,7 +98,13 @@ impl Pending {
         }
     }
 
-    fn stream(&mut self, data: &[u8], hold_cr: bool, line: u64, emit: &mut Emit<'_>) -> crate::Result<()> {
+    fn stream(
+        &mut self,
+        data: &[u8],
+        hold_cr: bool,
+        line: u64,
+        emit: &mut Emit<'_>,
+    ) -> crate::Result<()> {
         if data.is_empty() {
             return Ok(());
         }
@@ -226,7 +239,9 @@ impl LineFramer {
                         let pending = std::mem::take(&mut self.pending);
                         let start = self.pending_start;
                         match pending.oversize_len {
-                            Some(len) => self.emit_streamed_oversize(start, len, &pending, true, emit)?,
+                            Some(len) => {
+                                self.emit_streamed_oversize(start, len, &pending, true, emit)?
+                            }
                             None => self.emit_line(start, line_end, &pending.bytes, true, emit)?,
                         }
                         self.pending = pending;
@@ -312,7 +327,11 @@ impl LineFramer {
         emit: &mut Emit<'_>,
     ) -> crate::Result<()> {
         let crlf = had_newline && pending.held_cr;
-        let terminator: &'static [u8] = if had_newline { terminator_of(crlf) } else { b"" };
+        let terminator: &'static [u8] = if had_newline {
+            terminator_of(crlf)
+        } else {
+            b""
+        };
         self.emit_oversize(start, len - u64::from(crlf), terminator, emit)
     }
 
@@ -328,7 +347,11 @@ impl LineFramer {
             Some(b'\r') if had_newline => (&bytes[..bytes.len() - 1], true),
             _ => (bytes, false),
         };
-        let terminator = if had_newline { terminator_of(crlf) } else { b"" };
+        let terminator = if had_newline {
+            terminator_of(crlf)
+        } else {
+            b""
+        };
         // Over the limit before blank: a straddling over-long line is streamed out before it
         // could be known to be all white space, so a whole one must be a row too.
         if content.len() > self.max_row_bytes {
@@ -346,11 +369,27 @@ impl LineFramer {
             return Ok(()); // blank line: counted (self.line advances), not a row
         }
         let content_end = end - u64::from(crlf);
-        let kind = if std::mem::take(&mut self.expect_header) { FrameKind::Header } else { FrameKind::Row };
-        emit(Frame { line: self.line, span: (start, content_end), raw: content, terminator, kind })
+        let kind = if std::mem::take(&mut self.expect_header) {
+            FrameKind::Header
+        } else {
+            FrameKind::Row
+        };
+        emit(Frame {
+            line: self.line,
+            span: (start, content_end),
+            raw: content,
+            terminator,
+            kind,
+        })
     }
 
-    fn emit_oversize(&mut self, start: u64, len: u64, terminator: &'static [u8], emit: &mut Emit<'_>) -> crate::Result<()> {
+    fn emit_oversize(
+        &mut self,
+        start: u64,
+        len: u64,
+        terminator: &'static [u8],
+        emit: &mut Emit<'_>,
+    ) -> crate::Result<()> {
         self.expect_header = false;
         emit(oversize_frame(self.line, start, len, terminator))
     }
@@ -360,7 +399,9 @@ impl LineFramer {
 fn after_ordinary_bytes(state: QuoteState) -> QuoteState {
     match state {
         QuoteState::Quoted => QuoteState::Quoted,
-        QuoteState::FieldStart | QuoteState::Unquoted | QuoteState::QuoteInQuoted => QuoteState::Unquoted,
+        QuoteState::FieldStart | QuoteState::Unquoted | QuoteState::QuoteInQuoted => {
+            QuoteState::Unquoted
+        }
     }
 }
 
@@ -457,7 +498,8 @@ impl JsonArrayFramer {
                     i += 1;
                 }
                 ArrayState::Stray => {
-                    let ends = matches!(b, b'\r' | b'\n') || (self.stray_in == ArrayState::BeforeOpen && b == b'[');
+                    let ends = matches!(b, b'\r' | b'\n')
+                        || (self.stray_in == ArrayState::BeforeOpen && b == b'[');
                     if ends {
                         let seg = segment_start.take().unwrap_or(0);
                         let end = self.offset + i as u64;
@@ -493,7 +535,13 @@ impl JsonArrayFramer {
         }
         if matches!(self.state, ArrayState::InElement | ArrayState::Stray) {
             let seg = segment_start.unwrap_or(0);
-            self.pending.extend(&data[seg..], self.max_row_bytes, false, self.element_line, emit)?;
+            self.pending.extend(
+                &data[seg..],
+                self.max_row_bytes,
+                false,
+                self.element_line,
+                emit,
+            )?;
         }
         self.offset += data.len() as u64;
         Ok(())
@@ -533,22 +581,47 @@ impl JsonArrayFramer {
 
     /// Ends the current element (`kind` Row) or stray run (`kind` Malformed); `tail` is its part
     /// in the chunk at hand, `end` its end offset.
-    fn emit_row(&mut self, tail: &[u8], end: u64, kind: FrameKind, emit: &mut Emit<'_>) -> crate::Result<()> {
+    fn emit_row(
+        &mut self,
+        tail: &[u8],
+        end: u64,
+        kind: FrameKind,
+        emit: &mut Emit<'_>,
+    ) -> crate::Result<()> {
         let start = self.element_start;
         let line = self.element_line;
         if self.pending.is_empty() {
             if tail.len() > self.max_row_bytes {
                 let len = tail.len() as u64;
-                emit(Frame { line, span: (start, end), raw: tail, terminator: b"", kind: FrameKind::OversizePart })?;
+                emit(Frame {
+                    line,
+                    span: (start, end),
+                    raw: tail,
+                    terminator: b"",
+                    kind: FrameKind::OversizePart,
+                })?;
                 return emit(oversize_frame(line, start, len, b""));
             }
-            return emit(Frame { line, span: (start, end), raw: tail, terminator: b"", kind });
+            return emit(Frame {
+                line,
+                span: (start, end),
+                raw: tail,
+                terminator: b"",
+                kind,
+            });
         }
-        self.pending.extend(tail, self.max_row_bytes, false, line, emit)?;
+        self.pending
+            .extend(tail, self.max_row_bytes, false, line, emit)?;
         let pending = std::mem::take(&mut self.pending);
         let result = match pending.oversize_len {
             Some(len) => emit(oversize_frame(line, start, len, b"")),
-            None => emit(Frame { line, span: (start, end), raw: &pending.bytes, terminator: b"", kind }),
+            None => emit(Frame {
+                line,
+                span: (start, end),
+                raw: &pending.bytes,
+                terminator: b"",
+                kind,
+            }),
         };
         self.pending = pending;
         self.pending.reset(end);
@@ -573,7 +646,9 @@ impl JsonArrayFramer {
                     span: (start, self.offset),
                     raw: &pending.bytes,
                     terminator: b"",
-                    kind: FrameKind::Malformed("the JSON array ends inside this element (truncated file?)"),
+                    kind: FrameKind::Malformed(
+                        "the JSON array ends inside this element (truncated file?)",
+                    ),
                 })
             }
             ArrayState::BetweenElements => emit(Frame {
@@ -596,7 +671,13 @@ enum ElementEnd {
 }
 
 fn oversize_frame(line: u64, start: u64, len: u64, terminator: &'static [u8]) -> Frame<'static> {
-    Frame { line, span: (start, start + len), raw: b"", terminator, kind: FrameKind::Oversize { len } }
+    Frame {
+        line,
+        span: (start, start + len),
+        raw: b"",
+        terminator,
+        kind: FrameKind::Oversize { len },
+    }
 }
 
 pub(crate) fn csv_reader(delimiter: u8) -> csv_core::Reader {

@@ -73,7 +73,11 @@ pub struct ReaderOptions {
 
 impl Default for ReaderOptions {
     fn default() -> Self {
-        ReaderOptions { format: None, max_row_bytes: DEFAULT_MAX_ROW_BYTES, file_name: None }
+        ReaderOptions {
+            format: None,
+            max_row_bytes: DEFAULT_MAX_ROW_BYTES,
+            file_name: None,
+        }
     }
 }
 
@@ -180,7 +184,10 @@ impl RowReader {
 
     /// A reader that only frames rows (for the second pass that copies bytes).
     pub fn framing_only(options: ReaderOptions) -> Self {
-        RowReader { parse: false, ..Self::new(options) }
+        RowReader {
+            parse: false,
+            ..Self::new(options)
+        }
     }
 
     /// Format and compression, once known.
@@ -271,7 +278,9 @@ impl RowReader {
         while !rest.is_empty() && result.is_ok() {
             match decoder.write(rest) {
                 Ok(0) => {
-                    result = Err(Error::Format("the gzip stream is corrupt: data after its end".into()))
+                    result = Err(Error::Format(
+                        "the gzip stream is corrupt: data after its end".into(),
+                    ))
                 }
                 Ok(n) => {
                     rest = &rest[n..];
@@ -326,7 +335,11 @@ impl RowReader {
             Format::Tsv => Framer::Line(LineFramer::csv_with_delimiter(max, start, b'\t')),
             Format::Json => Framer::Array(JsonArrayFramer::new(max, start)),
         };
-        self.detected = Some(Detected { format, compression: self.compression, bom });
+        self.detected = Some(Detected {
+            format,
+            compression: self.compression,
+            bom,
+        });
         self.stage = Stage::Framing(framer);
         self.frame(body, on_record, on_part)
     }
@@ -360,11 +373,19 @@ impl RowReader {
     }
 
     /// [`finish`](Self::finish) with the bytes of over-long rows (see [`Self::push_with_parts`]).
-    pub(crate) fn finish_with_parts(&mut self, on_record: &mut RecordSink<'_>, on_part: &mut PartSink<'_>) -> Result<()> {
+    pub(crate) fn finish_with_parts(
+        &mut self,
+        on_record: &mut RecordSink<'_>,
+        on_part: &mut PartSink<'_>,
+    ) -> Result<()> {
         self.finish_inner(on_record, Some(on_part))
     }
 
-    fn finish_inner(&mut self, on_record: &mut RecordSink<'_>, mut on_part: Option<&mut PartSink<'_>>) -> Result<()> {
+    fn finish_inner(
+        &mut self,
+        on_record: &mut RecordSink<'_>,
+        mut on_part: Option<&mut PartSink<'_>>,
+    ) -> Result<()> {
         if let Stage::SniffCompression(buf) = &mut self.stage {
             let buf = std::mem::take(buf);
             self.start_decompression(&buf);
@@ -372,9 +393,9 @@ impl RowReader {
             self.push_plain_after_compression(&buf, on_record, on_part.as_deref_mut())?;
         }
         if let Some(mut decoder) = self.gunzip.take() {
-            decoder
-                .try_finish()
-                .map_err(|e| Error::Format(format!("the gzip stream is truncated or corrupt: {e}")))?;
+            decoder.try_finish().map_err(|e| {
+                Error::Format(format!("the gzip stream is truncated or corrupt: {e}"))
+            })?;
             let plain = std::mem::take(decoder.get_mut());
             self.push_plain(&plain, on_record, on_part.as_deref_mut())?;
         }
@@ -417,7 +438,11 @@ impl RowState<'_, '_, '_> {
         let content = match frame.kind {
             FrameKind::Header => {
                 let mut header_line = frame.raw.to_vec();
-                header_line.extend_from_slice(if frame.terminator.is_empty() { b"\n" } else { frame.terminator });
+                header_line.extend_from_slice(if frame.terminator.is_empty() {
+                    b"\n"
+                } else {
+                    frame.terminator
+                });
                 *self.header_raw = Some(header_line);
                 *self.header = Some(self.parse_header(frame.raw)?);
                 return Ok(());
@@ -514,9 +539,15 @@ fn describe_json_error(raw: &[u8], line: u64, e: &serde_json::Error) -> String {
         return format!("not valid UTF-8 at byte {} of the row", u.valid_up_to());
     }
     let full = e.to_string();
-    let what = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
+    let what = full
+        .rfind(" at line ")
+        .map_or(full.as_str(), |i| &full[..i]);
     if e.line() > 1 {
-        format!("not valid JSON at line {}, column {}: {what}", line + e.line() as u64 - 1, e.column())
+        format!(
+            "not valid JSON at line {}, column {}: {what}",
+            line + e.line() as u64 - 1,
+            e.column()
+        )
     } else {
         format!("not valid JSON at column {}: {what}", e.column())
     }
@@ -543,7 +574,11 @@ pub fn human_bytes(n: u64) -> String {
 fn detect_bracket_format(head: &[u8], name: &str) -> Format {
     let named_jsonl = name.ends_with(".jsonl") || name.ends_with(".ndjson");
     let Some(nl) = memchr::memchr(b'\n', head) else {
-        return if named_jsonl { Format::Jsonl } else { Format::Json };
+        return if named_jsonl {
+            Format::Jsonl
+        } else {
+            Format::Json
+        };
     };
     let first_line = &head[..nl];
     let whole_value = serde_json::from_slice::<serde::de::IgnoredAny>(first_line).is_ok();

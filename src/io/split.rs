@@ -64,7 +64,12 @@ impl Router {
     /// Writes what goes before a row in its output (the header or `[` first, `,` between JSON
     /// elements) and says which output that is. `head`: the row's bytes (the first piece of an
     /// over-long row), for the removed samples.
-    fn begin_row(&mut self, row: u64, head: &[u8], out: &mut dyn FnMut(Destination, &[u8])) -> Destination {
+    fn begin_row(
+        &mut self,
+        row: u64,
+        head: &[u8],
+        out: &mut dyn FnMut(Destination, &[u8]),
+    ) -> Destination {
         let dest = self.destination(row);
         let slot = dest as usize;
         let sampled = match &self.sample_mask {
@@ -73,7 +78,8 @@ impl Router {
         };
         if sampled && self.samples.len() < MAX_SAMPLES {
             let cut = head.len().min(MAX_SAMPLE_BYTES);
-            self.samples.push((row, String::from_utf8_lossy(&head[..cut]).into_owned()));
+            self.samples
+                .push((row, String::from_utf8_lossy(&head[..cut]).into_owned()));
         }
         if !self.started[slot] {
             self.started[slot] = true;
@@ -84,9 +90,21 @@ impl Router {
         dest
     }
 
-    fn end_row(&mut self, dest: Destination, terminator: &[u8], out: &mut dyn FnMut(Destination, &[u8])) {
+    fn end_row(
+        &mut self,
+        dest: Destination,
+        terminator: &[u8],
+        out: &mut dyn FnMut(Destination, &[u8]),
+    ) {
         if self.format != Format::Json {
-            out(dest, if terminator.is_empty() { b"\n" } else { terminator });
+            out(
+                dest,
+                if terminator.is_empty() {
+                    b"\n"
+                } else {
+                    terminator
+                },
+            );
         }
         self.written[dest as usize] += 1;
     }
@@ -100,7 +118,13 @@ impl Router {
         out(self.destination(row), piece);
     }
 
-    fn route(&mut self, row: u64, raw: &[u8], terminator: &[u8], out: &mut dyn FnMut(Destination, &[u8])) {
+    fn route(
+        &mut self,
+        row: u64,
+        raw: &[u8],
+        terminator: &[u8],
+        out: &mut dyn FnMut(Destination, &[u8]),
+    ) {
         if self.streaming == Some(row) {
             self.streaming = None;
             let dest = self.destination(row);
@@ -134,8 +158,16 @@ impl Router {
 impl Splitter {
     /// `format` and `header` (CSV/TSV header line with its terminator) are what the first pass
     /// detected. `kept[i]` says whether row `i` is kept; rows past its end are removed.
-    pub fn new(options: ReaderOptions, format: Format, header: Option<Vec<u8>>, kept: Vec<bool>) -> Self {
-        let options = ReaderOptions { format: Some(format), ..options };
+    pub fn new(
+        options: ReaderOptions,
+        format: Format,
+        header: Option<Vec<u8>>,
+        kept: Vec<bool>,
+    ) -> Self {
+        let options = ReaderOptions {
+            format: Some(format),
+            ..options
+        };
         Splitter {
             reader: RowReader::framing_only(options),
             router: Router {
@@ -234,7 +266,12 @@ impl Splitter {
     }
 }
 
-fn write_opening(format: Format, header: Option<&[u8]>, dest: Destination, out: &mut dyn FnMut(Destination, &[u8])) {
+fn write_opening(
+    format: Format,
+    header: Option<&[u8]>,
+    dest: Destination,
+    out: &mut dyn FnMut(Destination, &[u8]),
+) {
     match format {
         Format::Json => out(dest, b"[\n"),
         Format::Csv | Format::Tsv => {

@@ -11,8 +11,8 @@ use crate::filter::basic::{BasicConfig, BasicFilter, TextLength};
 use crate::filter::lang::{LangConfig, LangDistribution, LangFilter};
 use crate::filter::pii::{self, PiiConfig, PiiMode};
 use crate::filter::{
-    judge_all, Bound, C4Config, FilterConfig, FineWebConfig, GopherQualityConfig, GopherRepetitionConfig,
-    QualityFilters, ScoreHistograms, ScoreRow,
+    judge_all, Bound, C4Config, FilterConfig, FineWebConfig, GopherQualityConfig,
+    GopherRepetitionConfig, QualityFilters, ScoreHistograms, ScoreRow,
 };
 use crate::Result;
 
@@ -72,9 +72,16 @@ impl FiltersConfig {
     /// "SFT sanity": length bounds, PII, English.
     pub fn sft_sanity() -> Self {
         FiltersConfig {
-            basic: Some(BasicConfig { min_words: Some(3), max_words: Some(100_000), ..Default::default() }),
+            basic: Some(BasicConfig {
+                min_words: Some(3),
+                max_words: Some(100_000),
+                ..Default::default()
+            }),
             pii: Some(PiiConfig::default()),
-            lang: Some(LangConfig { allowed: vec!["en".into()], ..Default::default() }),
+            lang: Some(LangConfig {
+                allowed: vec!["en".into()],
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }
@@ -115,7 +122,10 @@ struct Stored {
 
 impl std::fmt::Debug for FilterStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FilterStage").field("config", &self.config).field("rows", &self.stored.len()).finish()
+        f.debug_struct("FilterStage")
+            .field("config", &self.config)
+            .field("rows", &self.stored.len())
+            .finish()
     }
 }
 
@@ -160,7 +170,11 @@ pub struct TunableThreshold {
 /// The `filter` config key that sets the threshold behind `reason`.
 pub fn threshold_key(reason: &str, config: &FiltersConfig) -> Option<String> {
     let n_gram_index = |list: &[(u32, f64)], prefix: &str, suffix: &str| -> Option<usize> {
-        let n: u32 = reason.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()?;
+        let n: u32 = reason
+            .strip_prefix(prefix)?
+            .strip_suffix(suffix)?
+            .parse()
+            .ok()?;
         list.iter().position(|(k, _)| *k == n)
     };
     let key = match reason {
@@ -168,7 +182,9 @@ pub fn threshold_key(reason: &str, config: &FiltersConfig) -> Option<String> {
         "gopher_long_doc" => "gopher_quality.max_doc_words",
         "gopher_below_avg_threshold" => "gopher_quality.min_avg_word_length",
         "gopher_above_avg_threshold" => "gopher_quality.max_avg_word_length",
-        "gopher_too_many_hashes" | "gopher_too_many_ellipsis" => "gopher_quality.max_symbol_word_ratio",
+        "gopher_too_many_hashes" | "gopher_too_many_ellipsis" => {
+            "gopher_quality.max_symbol_word_ratio"
+        }
         "gopher_too_many_bullets" => "gopher_quality.max_bullet_lines_ratio",
         "gopher_too_many_end_ellipsis" => "gopher_quality.max_ellipsis_lines_ratio",
         "gopher_below_alpha_threshold" => "gopher_quality.max_non_alpha_words_ratio",
@@ -207,9 +223,15 @@ impl FilterStage {
     pub fn new(config: FiltersConfig) -> Result<Self> {
         config.validate()?;
         let quality_config = config.quality();
-        let quality = if quality_config.is_empty() { None } else { Some(QualityFilters::new(quality_config.clone())?) };
+        let quality = if quality_config.is_empty() {
+            None
+        } else {
+            Some(QualityFilters::new(quality_config.clone())?)
+        };
         Ok(FilterStage {
-            histograms: quality.as_ref().map(|_| ScoreHistograms::new(&quality_config)),
+            histograms: quality
+                .as_ref()
+                .map(|_| ScoreHistograms::new(&quality_config)),
             quality,
             lang: config.lang.as_ref().map(LangFilter::new).transpose()?,
             basic: config.basic.as_ref().map(BasicFilter::new).transpose()?,
@@ -258,7 +280,11 @@ impl FilterStage {
                 }
             }
             if let Some(m) = outcome.matches.first() {
-                verdict.details.push(format!("{} found: {}", outcome.matches.len(), m.describe(text)));
+                verdict.details.push(format!(
+                    "{} found: {}",
+                    outcome.matches.len(),
+                    m.describe(text)
+                ));
             }
         }
         if let Some(l) = &self.lang {
@@ -274,7 +300,10 @@ impl FilterStage {
             stored.length = Some(TextLength::of(text));
             for f in b.check(text) {
                 let code = f.code();
-                if !matches!(code, crate::filter::basic::TOO_SHORT | crate::filter::basic::TOO_LONG) {
+                if !matches!(
+                    code,
+                    crate::filter::basic::TOO_SHORT | crate::filter::basic::TOO_LONG
+                ) {
                     stored.fixed = true;
                 }
                 if !verdict.reasons.contains(&code) {
@@ -315,14 +344,21 @@ impl FilterStage {
         quality.validate()?;
         let lang = config.lang.as_ref().map(LangFilter::new).transpose()?;
         let basic = config.basic.as_ref().map(BasicFilter::new).transpose()?;
-        let mut out = Rejudged { rows_kept: 0, rows_removed: 0, removed_by: BTreeMap::new() };
+        let mut out = Rejudged {
+            rows_kept: 0,
+            rows_removed: 0,
+            removed_by: BTreeMap::new(),
+        };
         for (i, elsewhere) in removed_elsewhere.iter().enumerate() {
             let stored = self.stored.get(i).cloned().unwrap_or_default();
             let mut reasons: Vec<&'static str> = Vec::new();
             if let Some(scores) = &stored.scores {
                 reasons.extend(judge_all(scores, &quality));
             }
-            if let (Some(l), true) = (&lang, stored.scores.is_some() || stored.lang.is_some() || stored.length.is_some()) {
+            if let (Some(l), true) = (
+                &lang,
+                stored.scores.is_some() || stored.lang.is_some() || stored.length.is_some(),
+            ) {
                 if let Some(f) = l.judge(stored.lang.map(|(c, x)| (c, f64::from(x)))) {
                     reasons.push(f.code());
                 }
@@ -349,7 +385,11 @@ impl FilterStage {
             pii_rows: self.pii_found.clone(),
             // PII redaction rewrites kept rows even without `rewrite` (see `Outcome::splitter`).
             rewrite: self.config.rewrite
-                || self.config.pii.as_ref().is_some_and(|p| p.mode == PiiMode::Redact),
+                || self
+                    .config
+                    .pii
+                    .as_ref()
+                    .is_some_and(|p| p.mode == PiiMode::Redact),
             thresholds: self
                 .config
                 .quality()
@@ -378,7 +418,12 @@ fn explain(reason: &'static str, scores: &ScoreRow, config: &FilterConfig) -> St
                 };
                 if failing {
                     let bound = if t.bound == Bound::Min { "min" } else { "max" };
-                    return format!("{reason}: {} = {} ({bound} {})", t.metric, round(v), round(t.value));
+                    return format!(
+                        "{reason}: {} = {} ({bound} {})",
+                        t.metric,
+                        round(v),
+                        round(t.value)
+                    );
                 }
             }
         }
@@ -396,7 +441,11 @@ fn round(v: f64) -> String {
 
 /// Replaces, in a row, every string the fields reach with `rewrite(string)` where it returns a
 /// new text. Returns whether anything changed.
-pub fn rewrite_value(row: &mut Value, fields: &[crate::schema::FieldPath], rewrite: &dyn Fn(&str) -> Option<String>) -> bool {
+pub fn rewrite_value(
+    row: &mut Value,
+    fields: &[crate::schema::FieldPath],
+    rewrite: &dyn Fn(&str) -> Option<String>,
+) -> bool {
     let mut changed = false;
     for f in fields {
         f.for_each_string_mut(row, &mut |s| {
@@ -417,13 +466,20 @@ mod tests {
     /// right setting.
     #[test]
     fn threshold_keys_point_at_their_values() {
-        let config = FiltersConfig { rewrite: false, ..FiltersConfig::fineweb_style() };
+        let config = FiltersConfig {
+            rewrite: false,
+            ..FiltersConfig::fineweb_style()
+        };
         let json = serde_json::to_value(&config).unwrap();
         let thresholds = config.quality().thresholds();
         assert!(thresholds.len() > 20);
         for t in thresholds {
             let Some(key) = threshold_key(t.reason, &config) else {
-                assert!(["lorem_ipsum", "curly_bracket"].contains(&t.reason), "{} has no key", t.reason);
+                assert!(
+                    ["lorem_ipsum", "curly_bracket"].contains(&t.reason),
+                    "{} has no key",
+                    t.reason
+                );
                 continue;
             };
             let mut v = &json;
@@ -451,7 +507,10 @@ mod tests {
             across several continents will test whether these patterns hold for other species.";
         let short = "Researchers have studied the seasonal migration of songbirds.";
         assert!(stage.check(0, Some(&long)).reasons.is_empty());
-        assert_eq!(stage.check(1, Some(short)).reasons, vec!["gopher_short_doc"]);
+        assert_eq!(
+            stage.check(1, Some(short)).reasons,
+            vec!["gopher_short_doc"]
+        );
         let same = stage.rejudge(stage.config(), &[false, false]).unwrap();
         assert_eq!((same.rows_kept, same.rows_removed), (1, 1));
         let mut looser = stage.config().clone();
@@ -459,6 +518,10 @@ mod tests {
         let r = stage.rejudge(&looser, &[false, false]).unwrap();
         assert_eq!((r.rows_kept, r.rows_removed), (2, 0));
         let r = stage.rejudge(&looser, &[false, true]).unwrap();
-        assert_eq!((r.rows_kept, r.rows_removed), (1, 1), "removed by another stage stays removed");
+        assert_eq!(
+            (r.rows_kept, r.rows_removed),
+            (1, 1),
+            "removed by another stage stays removed"
+        );
     }
 }

@@ -113,10 +113,17 @@ impl Stages {
             RowContent::Invalid(message) => {
                 decision.remove(reasons::PARSE_ERROR);
                 let prefix = format!("line {}", record.line);
-                let message =
-                    if message.starts_with(&prefix) { message.clone() } else { format!("{prefix}: {message}") };
+                let message = if message.starts_with(&prefix) {
+                    message.clone()
+                } else {
+                    format!("{prefix}: {message}")
+                };
                 if self.parse_errors.len() < MAX_LISTED_PARSE_ERRORS {
-                    self.parse_errors.push(RowProblem { row: record.row, line: record.line, message: message.clone() });
+                    self.parse_errors.push(RowProblem {
+                        row: record.row,
+                        line: record.line,
+                        message: message.clone(),
+                    });
                 }
                 decision.message = Some(message);
             }
@@ -132,7 +139,8 @@ impl Stages {
             }
         }
         if self.removed_elsewhere.len() <= record.row as usize {
-            self.removed_elsewhere.resize(record.row as usize + 1, false);
+            self.removed_elsewhere
+                .resize(record.row as usize + 1, false);
         }
         if matches!(record.content, RowContent::Invalid(_)) {
             self.removed_elsewhere[record.row as usize] = true;
@@ -173,7 +181,12 @@ impl Stages {
             if decision.duplicate_of.is_none() {
                 decision.duplicate_of = findings.duplicate_of;
             }
-            decision.details.extend(findings.details.iter().map(|d| serde_json::to_value(d).expect("serialisable")));
+            decision.details.extend(
+                findings
+                    .details
+                    .iter()
+                    .map(|d| serde_json::to_value(d).expect("serialisable")),
+            );
         }
         if let Some(c) = &self.contamination {
             if let Some(text) = &text {
@@ -219,7 +232,9 @@ impl Stages {
 
     /// Verify and sample passes: the near-duplicate stage asks for some rows' text again.
     fn on_near_pass(&mut self, pass: Pass, record: Record<'_>) {
-        let RowContent::Value(value) = &record.content else { return };
+        let RowContent::Value(value) = &record.content else {
+            return;
+        };
         let text = self.text_of(value);
         if let Some(near) = &mut self.near {
             match pass {
@@ -276,11 +291,27 @@ pub(crate) struct DefaultFields {
 
 impl DefaultFields {
     pub(crate) fn new() -> Self {
-        let parse = |paths: Vec<&str>| paths.into_iter().map(|p| FieldPath::parse(p).expect("built-in paths are valid")).collect();
+        let parse = |paths: Vec<&str>| {
+            paths
+                .into_iter()
+                .map(|p| FieldPath::parse(p).expect("built-in paths are valid"))
+                .collect()
+        };
         let mut by_variant = Vec::new();
-        for schema in [Schema::Text, Schema::Alpaca, Schema::Sharegpt, Schema::Messages, Schema::Preference, Schema::Kto] {
+        for schema in [
+            Schema::Text,
+            Schema::Alpaca,
+            Schema::Sharegpt,
+            Schema::Messages,
+            Schema::Preference,
+            Schema::Kto,
+        ] {
             for variant in [false, true] {
-                by_variant.push((schema, variant, parse(schema::default_fields(schema, variant))));
+                by_variant.push((
+                    schema,
+                    variant,
+                    parse(schema::default_fields(schema, variant)),
+                ));
             }
         }
         DefaultFields { by_variant }
@@ -376,12 +407,19 @@ impl Job {
             decisions: Vec::new(),
             parse_errors: Vec::new(),
         };
-        let stages_need_detection = stages.prefs.as_ref().is_some_and(PrefsStage::needs_detection);
+        let stages_need_detection = stages
+            .prefs
+            .as_ref()
+            .is_some_and(PrefsStage::needs_detection);
         Ok(Job {
             reader: RowReader::new(config.input.clone()),
             config,
             stages,
-            pass: if stages_need_detection { Pass::Detect } else { Pass::Analyse },
+            pass: if stages_need_detection {
+                Pass::Detect
+            } else {
+                Pass::Analyse
+            },
             done: false,
             input_bytes: 0,
             header: None,
@@ -402,7 +440,12 @@ impl Job {
             return Err(crate::Error::Usage("push after the last pass ended".into()));
         }
         self.started = true;
-        let Job { reader, stages, pass, .. } = self;
+        let Job {
+            reader,
+            stages,
+            pass,
+            ..
+        } = self;
         reader.push(chunk, &mut |r| {
             match pass {
                 Pass::Detect => stages.on_detect(r),
@@ -414,7 +457,10 @@ impl Job {
     }
 
     pub fn progress(&self) -> Progress {
-        Progress { bytes_in: self.reader.bytes_in(), rows: self.reader.rows() }
+        Progress {
+            bytes_in: self.reader.bytes_in(),
+            rows: self.reader.rows(),
+        }
     }
 
     /// Ends the current pass. Returns `true` when the job needs the input again, from its first
@@ -423,7 +469,12 @@ impl Job {
         if self.done {
             return Ok(false);
         }
-        let Job { reader, stages, pass, .. } = self;
+        let Job {
+            reader,
+            stages,
+            pass,
+            ..
+        } = self;
         reader.finish(&mut |r| {
             match pass {
                 Pass::Detect => stages.on_detect(r),
@@ -445,7 +496,13 @@ impl Job {
                 self.header = self.reader.header_raw().map(<[u8]>::to_vec);
                 self.detected = self.reader.detected();
                 match &mut self.stages.near {
-                    Some(near) => near.after_analyse(rows).then(|| if near.verifying() { Pass::Verify } else { Pass::Sample }),
+                    Some(near) => near.after_analyse(rows).then(|| {
+                        if near.verifying() {
+                            Pass::Verify
+                        } else {
+                            Pass::Sample
+                        }
+                    }),
                     None => None,
                 }
             }
@@ -480,10 +537,18 @@ impl Job {
     /// without one. The stage uses them instead of hashing those rows itself; everything else
     /// is unchanged (a row removed before near dedup is still not indexed), so decisions are the
     /// same as without. Rows not covered are hashed as usual. Call before pushing those rows.
-    pub fn supply_band_keys(&mut self, first_row: u64, rows: u32, signed: &[u64], keys: &[u64]) -> Result<()> {
+    pub fn supply_band_keys(
+        &mut self,
+        first_row: u64,
+        rows: u32,
+        signed: &[u64],
+        keys: &[u64],
+    ) -> Result<()> {
         match &mut self.stages.near {
             Some(near) => near.supply_band_keys(first_row, rows, signed, keys),
-            None => Err(crate::Error::Usage("band keys supplied to a job without dedup.near".into())),
+            None => Err(crate::Error::Usage(
+                "band keys supplied to a job without dedup.near".into(),
+            )),
         }
     }
 
@@ -497,13 +562,20 @@ impl Job {
             .contamination
             .get_or_insert_with(|| crate::dedup::contamination::ContaminationIndex::new(ngram));
         let source = index.add_source(name);
-        let mut reader = RowReader::new(crate::io::ReaderOptions { file_name: Some(name.to_string()), ..Default::default() });
+        let mut reader = RowReader::new(crate::io::ReaderOptions {
+            file_name: Some(name.to_string()),
+            ..Default::default()
+        });
         let defaults = DefaultFields::new();
         let mut rows = 0u64;
         let mut add = |r: Record<'_>| {
             if let RowContent::Value(v) = &r.content {
                 let paths = defaults.for_row(v);
-                let text = if paths.is_empty() { all_text(v) } else { schema::text_of(v, paths).map(|t| t.into_owned()) };
+                let text = if paths.is_empty() {
+                    all_text(v)
+                } else {
+                    schema::text_of(v, paths).map(|t| t.into_owned())
+                };
                 if let Some(text) = text {
                     index.add_eval_row(source, r.row as u32, &text);
                 }
@@ -511,15 +583,21 @@ impl Job {
             }
             Ok(())
         };
-        reader.push(bytes, &mut add).map_err(|e| crate::Error::Format(format!("eval set {name}: {e}")))?;
-        reader.finish(&mut add).map_err(|e| crate::Error::Format(format!("eval set {name}: {e}")))?;
+        reader
+            .push(bytes, &mut add)
+            .map_err(|e| crate::Error::Format(format!("eval set {name}: {e}")))?;
+        reader
+            .finish(&mut add)
+            .map_err(|e| crate::Error::Format(format!("eval set {name}: {e}")))?;
         self.eval_sets.push((name.to_string(), rows));
         Ok(rows)
     }
 
     fn before_input(&self, what: &str) -> Result<()> {
         if self.started {
-            return Err(crate::Error::Usage(format!("{what} must come before the first push")));
+            return Err(crate::Error::Usage(format!(
+                "{what} must come before the first push"
+            )));
         }
         Ok(())
     }
@@ -535,7 +613,9 @@ impl Job {
                 p.set_token_counter(Box::new(counter));
                 Ok(())
             }
-            None => Err(crate::Error::Config("a tokenizer is only used by the preference checks (prefs)".into())),
+            None => Err(crate::Error::Config(
+                "a tokenizer is only used by the preference checks (prefs)".into(),
+            )),
         }
     }
 
@@ -548,21 +628,33 @@ impl Job {
                 self.pass.name()
             )));
         }
-        let detected = self.detected.or(self.reader.detected()).unwrap_or(Detected {
-            format: crate::io::Format::Jsonl,
-            compression: crate::io::Compression::None,
-            bom: false,
-        });
+        let detected = self
+            .detected
+            .or(self.reader.detected())
+            .unwrap_or(Detected {
+                format: crate::io::Format::Jsonl,
+                compression: crate::io::Compression::None,
+                bom: false,
+            });
         let stages = self.stages;
         let schema_report = stages.schema.report();
         let mut stats = std::collections::BTreeMap::new();
-        stats.insert("schema", serde_json::to_value(&schema_report).expect("serialisable"));
-        stats.insert("inspect", serde_json::to_value(stages.inspector.finish()).expect("serialisable"));
+        stats.insert(
+            "schema",
+            serde_json::to_value(&schema_report).expect("serialisable"),
+        );
+        stats.insert(
+            "inspect",
+            serde_json::to_value(stages.inspector.finish()).expect("serialisable"),
+        );
         let mut decisions = stages.decisions;
         let mut removed_elsewhere = stages.removed_elsewhere;
         let mut dedup = serde_json::Map::new();
         if let Some(exact) = stages.exact {
-            dedup.insert("exact".into(), serde_json::to_value(exact.finish()).expect("serialisable"));
+            dedup.insert(
+                "exact".into(),
+                serde_json::to_value(exact.finish()).expect("serialisable"),
+            );
         }
         let mut viewer = Vec::new();
         if let Some(near) = &stages.near {
@@ -588,7 +680,10 @@ impl Job {
                     }
                 }
             }
-            dedup.insert("near".into(), serde_json::to_value(near.stats()).expect("serialisable"));
+            dedup.insert(
+                "near".into(),
+                serde_json::to_value(near.stats()).expect("serialisable"),
+            );
             viewer = near.viewer_rows();
         }
         if !dedup.is_empty() {
@@ -608,8 +703,14 @@ impl Job {
         if let Some(f) = &stages.filters {
             let mut filter_stats = f.stats();
             // Detected CSV/TSV rows are copied as they are (see `Outcome::rewriter`).
-            filter_stats.rewrite &= !matches!(detected.format, crate::io::Format::Csv | crate::io::Format::Tsv);
-            stats.insert("filter", serde_json::to_value(filter_stats).expect("serialisable"));
+            filter_stats.rewrite &= !matches!(
+                detected.format,
+                crate::io::Format::Csv | crate::io::Format::Tsv
+            );
+            stats.insert(
+                "filter",
+                serde_json::to_value(filter_stats).expect("serialisable"),
+            );
         }
         let mut prefs_family = None;
         if let Some(p) = stages.prefs {
@@ -658,7 +759,9 @@ impl Job {
             decisions,
             report,
             detected,
-            header: self.header.or_else(|| self.reader.header_raw().map(<[u8]>::to_vec)),
+            header: self
+                .header
+                .or_else(|| self.reader.header_raw().map(<[u8]>::to_vec)),
             filters: stages.filters,
             prefs_family,
             removed_elsewhere,
@@ -684,7 +787,10 @@ impl RowParser {
         if !matches!(self.format, Format::Csv | Format::Tsv) {
             return serde_json::from_slice(raw).ok();
         }
-        let options = crate::io::ReaderOptions { format: Some(self.format), ..self.options.clone() };
+        let options = crate::io::ReaderOptions {
+            format: Some(self.format),
+            ..self.options.clone()
+        };
         let mut reader = RowReader::new(options);
         let mut value = None;
         let mut take = |r: Record<'_>| {
@@ -747,7 +853,11 @@ impl Outcome {
 
     /// Rows the page lists: removed or warned rows, and the members of the largest clusters.
     fn sample_mask(&self) -> Vec<bool> {
-        let mut mask: Vec<bool> = self.decisions.iter().map(|d| !d.kept || !d.warnings.is_empty()).collect();
+        let mut mask: Vec<bool> = self
+            .decisions
+            .iter()
+            .map(|d| !d.kept || !d.warnings.is_empty())
+            .collect();
         for (_, rows) in &self.cluster_rows {
             for &r in rows {
                 if let Some(m) = mask.get_mut(r as usize) {
@@ -765,7 +875,11 @@ impl Outcome {
 
     /// Reads one row's bytes (as the splitter hands them out) back into a value.
     fn row_parser(&self) -> RowParser {
-        RowParser { format: self.detected.format, header: self.header.clone(), options: self.report.config.input.clone() }
+        RowParser {
+            format: self.detected.format,
+            header: self.header.clone(),
+            options: self.report.config.input.clone(),
+        }
     }
 
     /// The compared text of a row's bytes (the configured fields or its schema's).
@@ -776,7 +890,13 @@ impl Outcome {
 
     /// The file the export output goes to, when the config asks for one.
     pub fn export_name(&self) -> Option<&'static str> {
-        self.exporter().map(|_| self.report.config.export.expect("exporter implies export").file_name())
+        self.exporter().map(|_| {
+            self.report
+                .config
+                .export
+                .expect("exporter implies export")
+                .file_name()
+        })
     }
 
     fn exporter(&self) -> Option<crate::io::split::Rewriter> {
@@ -784,23 +904,35 @@ impl Outcome {
         let family = self.prefs_family?;
         let config = self.report.config.prefs.clone()?;
         let parser = self.row_parser();
-        Some(Box::new(move |raw: &[u8]| prefs::export_row(&parser.value(raw)?, family, &config, form)))
+        Some(Box::new(move |raw: &[u8]| {
+            prefs::export_row(&parser.value(raw)?, family, &config, form)
+        }))
     }
 
     /// The normalised preference pair of a row's bytes, for display (`None` without prefs).
     pub fn prefs_view(&self, raw: &[u8]) -> Option<Value> {
         let value = self.row_parser().value(raw)?;
-        prefs::normalized_view(&value, self.prefs_family?, self.report.config.prefs.as_ref()?)
+        prefs::normalized_view(
+            &value,
+            self.prefs_family?,
+            self.report.config.prefs.as_ref()?,
+        )
     }
 
     fn rewriter(&self) -> Option<crate::io::split::Rewriter> {
         let f = self.filters.as_ref()?;
         let config = f.config();
-        let redact = config.pii.as_ref().is_some_and(|p| p.mode == crate::filter::pii::PiiMode::Redact);
+        let redact = config
+            .pii
+            .as_ref()
+            .is_some_and(|p| p.mode == crate::filter::pii::PiiMode::Redact);
         if !config.rewrite && !redact {
             return None;
         }
-        if matches!(self.detected.format, crate::io::Format::Csv | crate::io::Format::Tsv) {
+        if matches!(
+            self.detected.format,
+            crate::io::Format::Csv | crate::io::Format::Tsv
+        ) {
             return None; // validated for explicit formats; detected CSV keeps its bytes
         }
         let stage = FilterStage::new(config.clone()).ok()?;
@@ -808,8 +940,11 @@ impl Outcome {
         let defaults = DefaultFields::new();
         Some(Box::new(move |raw: &[u8]| {
             let mut value: Value = serde_json::from_slice(raw).ok()?;
-            let paths: Vec<FieldPath> =
-                if fields.is_empty() { defaults.for_row(&value).to_vec() } else { fields.clone() };
+            let paths: Vec<FieldPath> = if fields.is_empty() {
+                defaults.for_row(&value).to_vec()
+            } else {
+                fields.clone()
+            };
             let changed = filter::rewrite_value(&mut value, &paths, &|t| stage.rewrite_text(t));
             if changed {
                 serde_json::to_vec(&value).ok()

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::PipelineConfig;
 use crate::dedup::lsh::{
-    band_keys, optimal_param, shingle_set, CandidatePair, ClusterSampler, ClusterSimilarity, Clusters,
-    EdgeVerifier, KeepPolicy, LshParams, NearDedupIndex,
+    band_keys, optimal_param, shingle_set, CandidatePair, ClusterSampler, ClusterSimilarity,
+    Clusters, EdgeVerifier, KeepPolicy, LshParams, NearDedupIndex,
 };
 use crate::dedup::minhash::{MinHasher, MinhashParams};
 use crate::io::{Format, ReaderOptions, RowContent, RowReader};
@@ -48,7 +48,15 @@ pub struct NearConfig {
 
 impl Default for NearConfig {
     fn default() -> Self {
-        NearConfig { threshold: None, ngram: 5, perms: 112, bands: None, rows: None, verify: false, keep: KeepPolicy::First }
+        NearConfig {
+            threshold: None,
+            ngram: 5,
+            perms: 112,
+            bands: None,
+            rows: None,
+            verify: false,
+            keep: KeepPolicy::First,
+        }
     }
 }
 
@@ -60,7 +68,11 @@ impl NearConfig {
             (None, None, Some(t)) => optimal_param(t, self.perms),
             (None, None, None) if self.perms == 112 => LshParams::default(),
             (None, None, None) => optimal_param(0.8, self.perms),
-            _ => return Err(Error::Config("dedup.near: give both bands and rows, or neither".into())),
+            _ => {
+                return Err(Error::Config(
+                    "dedup.near: give both bands and rows, or neither".into(),
+                ))
+            }
         };
         if params.bands * params.rows > self.perms {
             return Err(Error::Config(format!(
@@ -81,7 +93,9 @@ impl NearConfig {
     pub fn validate(&self) -> Result<()> {
         if let Some(t) = self.threshold {
             if !(0.0..=1.0).contains(&t) || t == 0.0 {
-                return Err(Error::Config(format!("dedup.near.threshold must be in (0, 1], not {t}")));
+                return Err(Error::Config(format!(
+                    "dedup.near.threshold must be in (0, 1], not {t}"
+                )));
             }
         }
         self.hasher()?;
@@ -90,7 +104,11 @@ impl NearConfig {
     }
 
     fn hasher(&self) -> Result<MinHasher> {
-        let params = MinhashParams { ngram: self.ngram, num_perm: self.perms, ..Default::default() };
+        let params = MinhashParams {
+            ngram: self.ngram,
+            num_perm: self.perms,
+            ..Default::default()
+        };
         MinHasher::new(&params).map_err(|e| Error::Config(format!("dedup.near: {e:?}")))
     }
 }
@@ -124,7 +142,10 @@ pub struct NearStats {
 
 impl std::fmt::Debug for NearStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NearStage").field("config", &self.config).field("rows_hashed", &self.rows_hashed).finish()
+        f.debug_struct("NearStage")
+            .field("config", &self.config)
+            .field("rows_hashed", &self.rows_hashed)
+            .finish()
     }
 }
 
@@ -180,7 +201,13 @@ impl NearStage {
 
     /// Queues precomputed band keys for rows `first_row ..` (see
     /// [`Job::supply_band_keys`](super::Job::supply_band_keys) for the layout).
-    pub fn supply_band_keys(&mut self, first_row: u64, rows: u32, signed: &[u64], keys: &[u64]) -> Result<()> {
+    pub fn supply_band_keys(
+        &mut self,
+        first_row: u64,
+        rows: u32,
+        signed: &[u64],
+        keys: &[u64],
+    ) -> Result<()> {
         let bands = self.lsh.bands;
         if signed.len() != (rows as usize).div_ceil(64) || keys.len() != rows as usize * bands {
             return Err(Error::Usage(format!(
@@ -191,7 +218,13 @@ impl NearStage {
                 keys.len()
             )));
         }
-        let block = SignedRows { first_row, rows, bands, signed: signed.to_vec(), keys: keys.to_vec() };
+        let block = SignedRows {
+            first_row,
+            rows,
+            bands,
+            signed: signed.to_vec(),
+            keys: keys.to_vec(),
+        };
         // Kept in row order whatever order they come in; lookups walk from the front.
         let at = self.supplied.partition_point(|b| b.first_row < first_row);
         self.supplied.insert(at, block);
@@ -201,7 +234,10 @@ impl NearStage {
     /// The supplied keys of `row`: `None` = not supplied, `Some(None)` = supplied, no signature.
     fn supplied_keys(supplied: &mut VecDeque<SignedRows>, row: u64) -> Option<Option<&[u64]>> {
         // Rows arrive in increasing order, so blocks wholly before this row are spent.
-        while supplied.front().is_some_and(|b| b.first_row + u64::from(b.rows) <= row) {
+        while supplied
+            .front()
+            .is_some_and(|b| b.first_row + u64::from(b.rows) <= row)
+        {
             supplied.pop_front();
         }
         let block = supplied.front().filter(|b| b.first_row <= row)?;
@@ -233,7 +269,10 @@ impl NearStage {
         self.rows_hashed += 1;
         if self.config.verify {
             for earlier in self.index.candidates(row32, &self.keys) {
-                self.candidates.push(CandidatePair { earlier, row: row32 });
+                self.candidates.push(CandidatePair {
+                    earlier,
+                    row: row32,
+                });
             }
         } else {
             self.index.insert(row32, &self.keys);
@@ -321,12 +360,20 @@ impl NearStage {
 
     /// Rows of the largest clusters (survivor first), for the page's cluster viewer.
     pub fn viewer_rows(&self) -> Vec<(u64, Vec<u64>)> {
-        let Some(c) = &self.clusters else { return Vec::new() };
+        let Some(c) = &self.clusters else {
+            return Vec::new();
+        };
         c.largest(20)
             .into_iter()
             .map(|cl| {
                 let mut members: Vec<u64> = vec![u64::from(cl.kept_row)];
-                members.extend(c.members(cl.id).into_iter().filter(|&r| r != cl.kept_row).take(7).map(u64::from));
+                members.extend(
+                    c.members(cl.id)
+                        .into_iter()
+                        .filter(|&r| r != cl.kept_row)
+                        .take(7)
+                        .map(u64::from),
+                );
                 (u64::from(cl.id), members)
             })
             .collect()
@@ -344,7 +391,8 @@ impl NearStage {
             keep: self.config.keep,
             rows_hashed: self.rows_hashed,
             clusters: clusters.map_or(0, |c| c.clusters.len() as u64),
-            rows_in_clusters: clusters.map_or(0, |c| c.clusters.iter().map(|x| u64::from(x.size)).sum()),
+            rows_in_clusters: clusters
+                .map_or(0, |c| c.clusters.iter().map(|x| u64::from(x.size)).sum()),
             duplicate_rows: clusters.map_or(0, Clusters::removed_rows),
             size_histogram: clusters.map(Clusters::size_histogram).unwrap_or_default(),
             candidate_pairs: self.verified.map(|v| v.0),
@@ -386,7 +434,10 @@ pub struct SignedRows {
 impl SignedRows {
     /// Keys of the `i`-th row of the block, `None` when it has no signature.
     pub fn keys_of(&self, i: usize) -> Option<&[u64]> {
-        let signed = self.signed.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1);
+        let signed = self
+            .signed
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1);
         signed.then(|| &self.keys[i * self.bands..(i + 1) * self.bands])
     }
 
@@ -403,7 +454,9 @@ impl SignedRows {
     pub fn split_packed(rows: u32, packed: &[u64]) -> Result<(&[u64], &[u64])> {
         let words = (rows as usize).div_ceil(64);
         if packed.len() < words {
-            return Err(Error::Usage(format!("packed band keys of {rows} rows are too short")));
+            return Err(Error::Usage(format!(
+                "packed band keys of {rows} rows are too short"
+            )));
         }
         Ok(packed.split_at(words))
     }
@@ -433,14 +486,16 @@ impl RangeSigner {
     /// A signer for `config`'s `dedup.near` settings and compared fields. The range is read as
     /// JSONL whatever `input.format` says (the coordinator only splits JSONL).
     pub fn new(config: &PipelineConfig) -> Result<RangeSigner> {
-        let near = config
-            .dedup
-            .near
-            .clone()
-            .ok_or_else(|| Error::Config("a range signer needs dedup.near in the config".into()))?;
+        let near =
+            config.dedup.near.clone().ok_or_else(|| {
+                Error::Config("a range signer needs dedup.near in the config".into())
+            })?;
         near.validate()?;
         let lsh = near.lsh()?;
-        let options = ReaderOptions { format: Some(Format::Jsonl), ..config.input.clone() };
+        let options = ReaderOptions {
+            format: Some(Format::Jsonl),
+            ..config.input.clone()
+        };
         Ok(RangeSigner {
             reader: RowReader::new(options),
             fields: config.field_paths()?,
@@ -449,15 +504,32 @@ impl RangeSigner {
             lsh,
             signature: Vec::new(),
             keys: Vec::new(),
-            out: SignedRows { first_row: 0, rows: 0, bands: lsh.bands, signed: Vec::new(), keys: Vec::new() },
+            out: SignedRows {
+                first_row: 0,
+                rows: 0,
+                bands: lsh.bands,
+                signed: Vec::new(),
+                keys: Vec::new(),
+            },
         })
     }
 
     /// Feeds the next bytes of the range (any size, cut anywhere).
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        let RangeSigner { reader, fields, defaults, hasher, lsh, signature, keys, out } = self;
+        let RangeSigner {
+            reader,
+            fields,
+            defaults,
+            hasher,
+            lsh,
+            signature,
+            keys,
+            out,
+        } = self;
         reader.push(chunk, &mut |r| {
-            sign_row(&r.content, fields, defaults, hasher, *lsh, signature, keys, out);
+            sign_row(
+                &r.content, fields, defaults, hasher, *lsh, signature, keys, out,
+            );
             Ok(())
         })
     }
@@ -469,9 +541,20 @@ impl RangeSigner {
 
     /// Ends the range (its last row may lack a newline) and hands out every row's keys.
     pub fn finish(mut self) -> Result<SignedRows> {
-        let RangeSigner { reader, fields, defaults, hasher, lsh, signature, keys, out } = &mut self;
+        let RangeSigner {
+            reader,
+            fields,
+            defaults,
+            hasher,
+            lsh,
+            signature,
+            keys,
+            out,
+        } = &mut self;
         reader.finish(&mut |r| {
-            sign_row(&r.content, fields, defaults, hasher, *lsh, signature, keys, out);
+            sign_row(
+                &r.content, fields, defaults, hasher, *lsh, signature, keys, out,
+            );
             Ok(())
         })?;
         Ok(self.out)

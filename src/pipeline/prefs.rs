@@ -7,8 +7,8 @@
 use serde_json::Value;
 
 use crate::prefs::{
-    export_trl, normalize_row, resolve_family, Detection, Family, FamilyDetector, FormatChoice, PrefsChecker,
-    PrefsConfig, RowFindings, TokenCounter,
+    export_trl, normalize_row, resolve_family, Detection, Family, FamilyDetector, FormatChoice,
+    PrefsChecker, PrefsConfig, RowFindings, TokenCounter,
 };
 
 /// TRL export form for `--export` (pipeline config `prefs_export`).
@@ -42,7 +42,14 @@ pub struct PrefsStage {
 impl PrefsStage {
     pub fn new(config: PrefsConfig) -> Self {
         let detector = matches!(config.format, FormatChoice::Auto).then(FamilyDetector::new);
-        PrefsStage { config, detector, detection: None, checker: None, token_counter: None, probe: None }
+        PrefsStage {
+            config,
+            detector,
+            detection: None,
+            checker: None,
+            token_counter: None,
+            probe: None,
+        }
     }
 
     /// Exact token counts (from a tokenizer.json) instead of the estimate.
@@ -114,14 +121,22 @@ impl PrefsStage {
         let stats = self.checker.take().expect("started above").finish();
         let mut v = serde_json::to_value(stats).expect("serialisable");
         if let (Some(d), Value::Object(o)) = (&self.detection, &mut v) {
-            o.insert("detection".into(), serde_json::to_value(d).expect("serialisable"));
+            o.insert(
+                "detection".into(),
+                serde_json::to_value(d).expect("serialisable"),
+            );
         }
         v
     }
 }
 
 /// Converts one kept row to its TRL form (one JSON line), or `None` when it does not convert.
-pub fn export_row(value: &Value, family: Family, config: &PrefsConfig, form: ExportForm) -> Option<Vec<u8>> {
+pub fn export_row(
+    value: &Value,
+    family: Family,
+    config: &PrefsConfig,
+    form: ExportForm,
+) -> Option<Vec<u8>> {
     let converted = normalize_row(value, family, config).ok()?;
     let mut line = serde_json::to_vec(&export_trl(&converted.row, form == ExportForm::Trl)).ok()?;
     line.push(b'\n');

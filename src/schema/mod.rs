@@ -57,7 +57,9 @@ fn is_turn_list(v: Option<&Value>, role_key: &str, text_key: &str) -> bool {
     match v {
         Some(Value::Array(items)) => {
             !items.is_empty()
-                && items.iter().all(|t| t.get(role_key).is_some() && t.get(text_key).is_some())
+                && items
+                    .iter()
+                    .all(|t| t.get(role_key).is_some() && t.get(text_key).is_some())
         }
         _ => false,
     }
@@ -65,7 +67,9 @@ fn is_turn_list(v: Option<&Value>, role_key: &str, text_key: &str) -> bool {
 
 /// The schema of one row, from its keys and value types.
 pub fn classify(row: &Value) -> Schema {
-    let Value::Object(o) = row else { return Schema::Unknown };
+    let Value::Object(o) = row else {
+        return Schema::Unknown;
+    };
     let has = |k: &str| o.get(k).is_some_and(|v| !v.is_null());
     if (has("chosen") && has("rejected"))
         || (has("chosen_response") && has("rejected_response"))
@@ -85,7 +89,8 @@ pub fn classify(row: &Value) -> Schema {
     if has("instruction") && has("output") {
         return Schema::Alpaca;
     }
-    if o.get("text").is_some_and(Value::is_string) || o.get("content").is_some_and(Value::is_string) {
+    if o.get("text").is_some_and(Value::is_string) || o.get("content").is_some_and(Value::is_string)
+    {
         return Schema::Text;
     }
     Schema::Unknown
@@ -142,7 +147,11 @@ impl SchemaDetector {
         SchemaReport {
             schema,
             rows_by_schema: self.counts.iter().map(|(s, n)| (s.name(), *n)).collect(),
-            default_fields: self.default_fields(schema).iter().map(|p| p.to_string()).collect(),
+            default_fields: self
+                .default_fields(schema)
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
         }
     }
 
@@ -227,7 +236,11 @@ impl FieldPath {
                 steps.push(if inner == "*" {
                     Step::Each
                 } else {
-                    Step::Index(inner.parse().map_err(|_| bad("index must be `*` or a number"))?)
+                    Step::Index(
+                        inner
+                            .parse()
+                            .map_err(|_| bad("index must be `*` or a number"))?,
+                    )
                 });
                 rest = &rest[close + 1..];
                 if !rest.is_empty() && !rest.starts_with('[') {
@@ -235,7 +248,10 @@ impl FieldPath {
                 }
             }
         }
-        Ok(FieldPath { source: path.to_string(), steps })
+        Ok(FieldPath {
+            source: path.to_string(),
+            steps,
+        })
     }
 
     /// Calls `f` on every string the path reaches, mutably (for rewriting text in place). Lists
@@ -351,19 +367,34 @@ mod tests {
     fn classifies_each_family() {
         assert_eq!(classify(&json!({"text": "a"})), Schema::Text);
         assert_eq!(classify(&json!({"content": "a", "id": 1})), Schema::Text);
-        assert_eq!(classify(&json!({"instruction": "a", "input": "", "output": "b"})), Schema::Alpaca);
+        assert_eq!(
+            classify(&json!({"instruction": "a", "input": "", "output": "b"})),
+            Schema::Alpaca
+        );
         assert_eq!(
             classify(&json!({"conversations": [{"from": "human", "value": "hi"}]})),
             Schema::Sharegpt
         );
-        assert_eq!(classify(&json!({"messages": [{"role": "user", "content": "hi"}]})), Schema::Messages);
-        assert_eq!(classify(&json!({"prompt": "p", "chosen": "a", "rejected": "b"})), Schema::Preference);
-        assert_eq!(classify(&json!({"chosen": "a", "rejected": "b"})), Schema::Preference);
+        assert_eq!(
+            classify(&json!({"messages": [{"role": "user", "content": "hi"}]})),
+            Schema::Messages
+        );
+        assert_eq!(
+            classify(&json!({"prompt": "p", "chosen": "a", "rejected": "b"})),
+            Schema::Preference
+        );
+        assert_eq!(
+            classify(&json!({"chosen": "a", "rejected": "b"})),
+            Schema::Preference
+        );
         assert_eq!(
             classify(&json!({"instruction": "a", "input": "", "chosen": "x", "rejected": "y"})),
             Schema::Preference
         );
-        assert_eq!(classify(&json!({"prompt": "p", "completion": "c", "label": true})), Schema::Kto);
+        assert_eq!(
+            classify(&json!({"prompt": "p", "completion": "c", "label": true})),
+            Schema::Kto
+        );
         assert_eq!(classify(&json!({"foo": 1})), Schema::Unknown);
         assert_eq!(classify(&json!([1, 2])), Schema::Unknown);
     }

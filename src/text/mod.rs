@@ -7,6 +7,7 @@
 mod charclass;
 pub mod normalize;
 pub mod sentences;
+pub mod simplified;
 pub mod simplify;
 #[rustfmt::skip]
 mod tables;

@@ -201,7 +201,11 @@ mod tests {
             "Wait\u{2026} what?\u{201d} yes",
         ];
         for text in cases {
-            assert_eq!(count_sentences(text), split_into_sentences(text).len(), "{text:?}");
+            assert_eq!(
+                count_sentences(text),
+                split_into_sentences(text).len(),
+                "{text:?}"
+            );
         }
     }
 

@@ -29,7 +29,7 @@ fn is_decimal_separator(c: char) -> bool {
 }
 
 #[inline]
-fn is_nd(c: char) -> bool {
+pub(super) fn is_nd(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_digit()
     } else {
@@ -74,10 +74,38 @@ fn ascii_table() -> &'static [u8; 128] {
     })
 }
 
+/// What simplification does with an ASCII byte (steps 1-3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AsciiClass {
+    /// Punctuation or white space: becomes (part of) a single space.
+    Separator,
+    /// A decimal digit: starts a number, which becomes "0".
+    Digit,
+    /// A letter, lower-cased.
+    Letter(u8),
+    /// Anything else (kept as is; no ASCII byte is in this class with datatrove's tables, but
+    /// callers that assume `[a-z0 ]` output check for it).
+    Other(u8),
+}
+
+/// [`AsciiClass`] of every ASCII byte, indexed by the byte.
+pub(super) fn ascii_classes() -> &'static [AsciiClass; 128] {
+    static CELL: OnceLock<[AsciiClass; 128]> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let table = ascii_table();
+        std::array::from_fn(|b| match table[b] {
+            ASCII_SPACE => AsciiClass::Separator,
+            ASCII_DIGIT => AsciiClass::Digit,
+            lower if lower.is_ascii_lowercase() => AsciiClass::Letter(lower),
+            other => AsciiClass::Other(other),
+        })
+    })
+}
+
 /// Having consumed a number's first digit, advances `i` past the rest of NUMBERS_PATTERN's
 /// match: the digit run, then optionally one separator followed by another digit run.
 #[inline]
-fn skip_rest_of_number(s: &str, i: &mut usize) {
+pub(super) fn skip_rest_of_number(s: &str, i: &mut usize) {
     while let Some((_, w)) = char_at(s, *i).filter(|&(d, _)| is_nd(d)) {
         *i += w;
     }
@@ -196,7 +224,11 @@ mod tests {
             let fast = simplify_text(text);
             assert!(text.is_ascii());
             let general = simplify_text(&format!("{text} \u{4e00}"));
-            let expected = if fast.is_empty() { "\u{4e00}".to_string() } else { format!("{fast} \u{4e00}") };
+            let expected = if fast.is_empty() {
+                "\u{4e00}".to_string()
+            } else {
+                format!("{fast} \u{4e00}")
+            };
             assert_eq!(general, expected, "{text:?}");
         }
     }

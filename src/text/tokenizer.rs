@@ -229,7 +229,11 @@ impl EndsFilter {
     /// Mixes the first byte, the last byte and the length into 16 bits.
     #[inline]
     fn index(key: &str) -> usize {
-        let b = key.as_bytes();
+        Self::index_bytes(key.as_bytes())
+    }
+
+    #[inline]
+    fn index_bytes(b: &[u8]) -> usize {
         let mixed =
             (usize::from(b[0]) << 8) ^ usize::from(b[b.len() - 1]) ^ (b.len().min(31) << 11);
         mixed & 0xFFFF
@@ -237,10 +241,15 @@ impl EndsFilter {
 
     #[inline]
     fn may_contain(&self, key: &str) -> bool {
+        self.may_contain_bytes(key.as_bytes())
+    }
+
+    #[inline]
+    fn may_contain_bytes(&self, key: &[u8]) -> bool {
         if key.is_empty() {
             return false;
         }
-        let idx = Self::index(key);
+        let idx = Self::index_bytes(key);
         (self.0[idx / 64] >> (idx % 64)) & 1 == 1
     }
 }
@@ -274,8 +283,47 @@ pub(crate) fn special_case(s: &str) -> Option<&'static [&'static str]> {
     cases.map.get(s).copied()
 }
 
+/// The tokenizer exceptions whose text is a plain word, `[a-z0]+` (what simplified ASCII text is
+/// made of), keyed by bytes; with a pre-check over (first byte, last byte, length) that rejects
+/// almost every ordinary word without hashing it.
+pub(crate) struct PlainWordSpecialCases {
+    map: FxMap<&'static [u8], &'static [&'static str]>,
+    ends: EndsFilter,
+    max_len: usize,
+}
+
+pub(crate) fn plain_word_special_cases() -> &'static PlainWordSpecialCases {
+    static CELL: OnceLock<PlainWordSpecialCases> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let plain: Vec<(&'static str, &'static [&'static str])> = SPECIAL_CASES
+            .iter()
+            .copied()
+            .filter(|(k, _)| {
+                !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'0')
+            })
+            .collect();
+        PlainWordSpecialCases {
+            map: plain.iter().map(|&(k, v)| (k.as_bytes(), v)).collect(),
+            ends: EndsFilter::new(plain.iter().map(|(k, _)| *k)),
+            max_len: plain.iter().map(|(k, _)| k.len()).max().unwrap_or(0),
+        }
+    })
+}
+
+impl PlainWordSpecialCases {
+    /// [`special_case`] for a word of only ASCII lower-case letters and '0' (the caller
+    /// guarantees it): the same answer, faster.
+    #[inline]
+    pub(crate) fn get(&self, word: &[u8]) -> Option<&'static [&'static str]> {
+        if word.len() > self.max_len || !self.ends.may_contain_bytes(word) {
+            return None;
+        }
+        self.map.get(word).copied()
+    }
+}
+
 /// Pushes the pieces of a special case that starts at byte `start` of the text.
-fn push_pieces(pieces: &[&str], mut start: usize, tokens: &mut Vec<Range<usize>>) {
+pub(crate) fn push_pieces(pieces: &[&str], mut start: usize, tokens: &mut Vec<Range<usize>>) {
     for piece in pieces {
         tokens.push(start..start + piece.len());
         start += piece.len();
@@ -286,7 +334,7 @@ fn push_pieces(pieces: &[&str], mut start: usize, tokens: &mut Vec<Range<usize>>
 /// spaCy's `_try_specials_and_cache` + `_tokenize` (affix splitting, then `_attach_tokens`).
 ///
 /// `letters_or_digits_only` tells that the chunk is only ASCII letters or only ASCII digits.
-fn tokenize_chunk(
+pub(crate) fn tokenize_chunk(
     text: &str,
     start: usize,
     end: usize,

@@ -21,7 +21,12 @@ pub fn fixture(name: &str) -> Vec<u8> {
 pub fn text_fixtures() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixture_dir())
         .expect("fixture folder")
-        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|n| !n.ends_with(".py") && !n.ends_with(".md") && !n.ends_with(".png"))
         .collect();
     names.sort();
@@ -34,7 +39,9 @@ pub fn text_fixtures() -> Vec<String> {
 pub fn decompressed(bytes: &[u8]) -> Vec<u8> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out).expect("valid gzip fixture");
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .expect("valid gzip fixture");
         out
     } else {
         bytes.to_vec()
@@ -56,14 +63,20 @@ impl OwnedRecord {
     pub fn value(&self) -> &serde_json::Value {
         match &self.content {
             RowContent::Value(v) => v,
-            other => panic!("row {} (line {}) is not a value: {other:?}", self.row, self.line),
+            other => panic!(
+                "row {} (line {}) is not a value: {other:?}",
+                self.row, self.line
+            ),
         }
     }
 
     pub fn invalid(&self) -> &str {
         match &self.content {
             RowContent::Invalid(m) => m,
-            other => panic!("row {} (line {}) is not invalid: {other:?}", self.row, self.line),
+            other => panic!(
+                "row {} (line {}) is not invalid: {other:?}",
+                self.row, self.line
+            ),
         }
     }
 }
@@ -102,7 +115,11 @@ pub fn read_with_chunks(
         rest = &rest[n..];
     }
     reader.finish(&mut on_record)?;
-    Ok(ReadResult { records, detected: reader.detected(), header: reader.header_raw().map(<[u8]>::to_vec) })
+    Ok(ReadResult {
+        records,
+        detected: reader.detected(),
+        header: reader.header_raw().map(<[u8]>::to_vec),
+    })
 }
 
 pub fn read_whole(input: &[u8], options: ReaderOptions) -> datasieve::Result<ReadResult> {
@@ -116,7 +133,10 @@ pub fn read_fixture(name: &str) -> ReadResult {
 
 /// Reader options carrying the file name, as the CLI passes it.
 pub fn named(name: &str) -> ReaderOptions {
-    ReaderOptions { file_name: Some(name.to_string()), ..ReaderOptions::default() }
+    ReaderOptions {
+        file_name: Some(name.to_string()),
+        ..ReaderOptions::default()
+    }
 }
 
 /// Chunk-size generators: fixed sizes and seeded random ones (deterministic across runs).

@@ -2,6 +2,7 @@
 //! written by scripts/gen_text_fixture.py (datatrove 0.10.1 + spaCy 3.8).
 
 use datasieve::text::sentences::{sent_tokenize, sentence_spans};
+use datasieve::text::simplified::{simplified_words as simplified_words_fused, SimplifiedWords};
 use datasieve::text::simplify::simplify_text;
 use datasieve::text::tokenizer::word_tokenize;
 use serde_json::Value;
@@ -14,11 +15,18 @@ pub struct Agreement {
     pub spans: bool,
     pub simplified: bool,
     pub simplified_words: bool,
+    /// The fused `simplified_words` (MinHash's path) gives the same text and words.
+    pub fused: bool,
 }
 
 impl Agreement {
     pub fn all(&self) -> bool {
-        self.words && self.sentences && self.spans && self.simplified && self.simplified_words
+        self.words
+            && self.sentences
+            && self.spans
+            && self.simplified
+            && self.simplified_words
+            && self.fused
     }
 }
 
@@ -51,7 +59,11 @@ pub fn compare(row: &Value) -> Agreement {
         .collect();
     let simplified = simplify_text(text);
     let simplified_words = word_tokenize(&simplified);
+    let mut fused = SimplifiedWords::default();
+    simplified_words_fused(text, &mut fused);
     Agreement {
+        fused: row["simplified"].as_str() == Some(fused.text.as_str())
+            && fused.iter().collect::<Vec<_>>() == strings(&row["simplified_words"]),
         words: words == strings(&row["words"]),
         sentences: sentences == strings(&row["sentences"]),
         spans: spans == expected_spans,

@@ -90,12 +90,14 @@ enum Command {
         out: OutArgs,
     },
     /// Quality-filter rows: datatrove's Gopher, C4 and FineWeb rules, PII, language, lengths.
-    #[command(after_help = "Rules: gopher_quality, gopher_repetition, c4, fineweb (datatrove 0.10.1 defaults), \
+    #[command(
+        after_help = "Rules: gopher_quality, gopher_repetition, c4, fineweb (datatrove 0.10.1 defaults), \
 pii, lang=CODE[,CODE...] (e.g. lang=en,de), basic (with --min-words etc.).\n\
 Presets: fineweb-style (gopher_quality, gopher_repetition, c4 without the terminal-punctuation line rule, fineweb), \
 sft-sanity (length, pii, lang=en).\n\
 Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.\n  \
-{\"filter\": {\"gopher_quality\": {\"min_doc_words\": 30}, \"lang\": {\"allowed\": [\"en\"], \"min_confidence\": 0.6}}}")]
+{\"filter\": {\"gopher_quality\": {\"min_doc_words\": 30}, \"lang\": {\"allowed\": [\"en\"], \"min_confidence\": 0.6}}}"
+    )]
     Filter {
         /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
         file: PathBuf,
@@ -135,9 +137,11 @@ Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.
         out: OutArgs,
     },
     /// Pre-flight check of preference data (DPO, KTO, ...): every row's format and content.
-    #[command(after_help = "Families (--format): standard_explicit, standard_implicit, conversational_explicit, \
+    #[command(
+        after_help = "Families (--format): standard_explicit, standard_implicit, conversational_explicit, \
 conversational_implicit, h4_hybrid, sharegpt_ranking, alpaca_ranking, named_field_pairs, openai_dpo, kto, \
-ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 with --fail-on warning).")]
+ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 with --fail-on warning)."
+    )]
     Prefs {
         /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
         file: PathBuf,
@@ -247,20 +251,42 @@ type CliResult<T> = Result<T, String>;
 fn run(cli: Cli) -> CliResult<ExitCode> {
     match cli.command {
         Command::Inspect { file, json, fields } => {
-            let config = PipelineConfig { fields: fields.fields, ..Default::default() };
+            let config = PipelineConfig {
+                fields: fields.fields,
+                ..Default::default()
+            };
             let (outcome, _) = analyse(&file, config)?;
             if json {
                 println!("{}", outcome.report.to_json_pretty());
             } else {
                 print_inspect(&file, &outcome);
             }
-            Ok(exit_for(outcome.report.parse_errors.is_empty() && outcome.report.rows_removed == 0))
+            Ok(exit_for(
+                outcome.report.parse_errors.is_empty() && outcome.report.rows_removed == 0,
+            ))
         }
-        Command::Dedup { file, exact, normalize, near, threshold, ngram, perms, bands, rows, verify, keep, fields, out } => {
+        Command::Dedup {
+            file,
+            exact,
+            normalize,
+            near,
+            threshold,
+            ngram,
+            perms,
+            bands,
+            rows,
+            verify,
+            keep,
+            fields,
+            out,
+        } => {
             if !exact && !near {
                 return Err("choose a kind of dedup: --exact, --near, or both".into());
             }
-            let mut config = PipelineConfig { fields: fields.fields, ..Default::default() };
+            let mut config = PipelineConfig {
+                fields: fields.fields,
+                ..Default::default()
+            };
             if exact {
                 config.dedup.exact = Some(ExactConfig { normalize });
             }
@@ -298,7 +324,11 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 None => FiltersConfig::default(),
                 Some("fineweb-style") => FiltersConfig::fineweb_style(),
                 Some("sft-sanity") => FiltersConfig::sft_sanity(),
-                Some(other) => return Err(format!("unknown preset `{other}`: fineweb-style, sft-sanity")),
+                Some(other) => {
+                    return Err(format!(
+                        "unknown preset `{other}`: fineweb-style, sft-sanity"
+                    ))
+                }
             };
             if let Some(rules) = &rules {
                 apply_rules(&mut filter, rules)?;
@@ -321,7 +351,8 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 if let Some(path) = blocklist {
                     let text = std::fs::read_to_string(&path)
                         .map_err(|e| format!("cannot read blocklist {}: {e}", path.display()))?;
-                    b.blocklist.extend(datasieve::filter::basic::parse_blocklist(&text));
+                    b.blocklist
+                        .extend(datasieve::filter::basic::parse_blocklist(&text));
                 }
             }
             if let Some(mode) = pii_mode {
@@ -333,10 +364,20 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 };
             }
             filter.rewrite = rewrite;
-            if filter == FiltersConfig::default() || (filter.rewrite && filter.quality().is_empty() && filter.pii.is_none() && filter.lang.is_none() && filter.basic.is_none()) {
+            if filter == FiltersConfig::default()
+                || (filter.rewrite
+                    && filter.quality().is_empty()
+                    && filter.pii.is_none()
+                    && filter.lang.is_none()
+                    && filter.basic.is_none())
+            {
                 return Err("choose rules: --rules gopher_quality,c4,... or --preset fineweb-style (see --help)".into());
             }
-            let mut config = PipelineConfig { fields: fields.fields, filter: Some(filter), ..Default::default() };
+            let mut config = PipelineConfig {
+                fields: fields.fields,
+                filter: Some(filter),
+                ..Default::default()
+            };
             config.input.max_row_bytes = out.max_row_bytes;
             run_job(&file, config, &out.out)
         }
@@ -375,15 +416,22 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 prefs.score_scale = Some(datasieve::prefs::ScoreScale { min: lo, max: hi });
             }
             for tag in role_tag {
-                let (t, role) = tag.split_once('=').ok_or_else(|| format!("--role-tag is TAG=ROLE, not `{tag}`"))?;
-                prefs.role_tags.insert(t.to_string(), named("--role-tag", role)?);
+                let (t, role) = tag
+                    .split_once('=')
+                    .ok_or_else(|| format!("--role-tag is TAG=ROLE, not `{tag}`"))?;
+                prefs
+                    .role_tags
+                    .insert(t.to_string(), named("--role-tag", role)?);
             }
             let fail_on_warning = match fail_on.as_str() {
                 "error" => false,
                 "warning" => true,
                 other => return Err(format!("--fail-on is error or warning, not `{other}`")),
             };
-            let mut config = PipelineConfig { prefs: Some(prefs), ..Default::default() };
+            let mut config = PipelineConfig {
+                prefs: Some(prefs),
+                ..Default::default()
+            };
             if !against.is_empty() {
                 config.contamination = Some(Default::default());
             }
@@ -394,20 +442,38 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 .transpose()
                 .map_err(|e| format!("cannot read the tokenizer: {e}"))?;
             let outcome = run_job_full(&file, config, &out.out, tokenizer, &against)?;
-            let findings = outcome.report.rows_removed > 0 || (fail_on_warning && !outcome.report.warned_by.is_empty());
+            let findings = outcome.report.rows_removed > 0
+                || (fail_on_warning && !outcome.report.warned_by.is_empty());
             Ok(exit_for(!findings))
         }
-        Command::Contamination { file, against, ngram, min_overlap, fields, out } => {
-            let mut config = PipelineConfig { fields: fields.fields, ..Default::default() };
-            config.contamination = Some(datasieve::config::ContaminationConfig { ngram, min_overlap });
+        Command::Contamination {
+            file,
+            against,
+            ngram,
+            min_overlap,
+            fields,
+            out,
+        } => {
+            let mut config = PipelineConfig {
+                fields: fields.fields,
+                ..Default::default()
+            };
+            config.contamination =
+                Some(datasieve::config::ContaminationConfig { ngram, min_overlap });
             config.input.max_row_bytes = out.max_row_bytes;
             let outcome = run_job_full(&file, config, &out.out, None, &against)?;
             Ok(exit_for(outcome.report.rows_removed == 0))
         }
-        Command::Run { file, config, against, out } => {
+        Command::Run {
+            file,
+            config,
+            against,
+            out,
+        } => {
             let text = std::fs::read_to_string(&config)
                 .map_err(|e| format!("cannot read config {}: {e}", config.display()))?;
-            let mut config = PipelineConfig::from_json(&text).map_err(|e| format!("{}: {e}", config_name(&config)))?;
+            let mut config = PipelineConfig::from_json(&text)
+                .map_err(|e| format!("{}: {e}", config_name(&config)))?;
             if out.max_row_bytes != datasieve::io::DEFAULT_MAX_ROW_BYTES {
                 config.input.max_row_bytes = out.max_row_bytes;
             }
@@ -488,9 +554,11 @@ fn progress_bar(len: u64, what: &str) -> ProgressBar {
     // indicatif draws only when stderr is a terminal.
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{msg:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar
@@ -502,7 +570,9 @@ fn stream(file: &Path, what: &str, mut each: impl FnMut(&[u8]) -> CliResult<()>)
     let bar = progress_bar(len, what);
     let mut buf = vec![0u8; CHUNK];
     loop {
-        let n = f.read(&mut buf).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         if n == 0 {
             break;
         }
@@ -530,7 +600,8 @@ fn analyse_full(
     let started = Instant::now();
     let mut job = Job::new(config).map_err(|e| e.to_string())?;
     if let Some((json, name)) = tokenizer {
-        job.set_tokenizer_json(&json, &name).map_err(|e| e.to_string())?;
+        job.set_tokenizer_json(&json, &name)
+            .map_err(|e| e.to_string())?;
     }
     for (name, bytes) in evals {
         job.add_eval_set(name, bytes).map_err(|e| e.to_string())?;
@@ -562,17 +633,25 @@ fn run_job_full(
     let started = Instant::now();
     let mut evals = Vec::new();
     for path in against {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read eval set {}: {e}", path.display()))?;
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("cannot read eval set {}: {e}", path.display()))?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         evals.push((name, bytes));
     }
     let (mut outcome, analyse_ms) = analyse_full(file, config, tokenizer, &evals)?;
-    std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let split_started = Instant::now();
     let (kept_name, removed_name) = outcome.output_names();
     let mut kept = create(&out_dir.join(kept_name))?;
     let mut removed = create(&out_dir.join(removed_name))?;
-    let mut export = outcome.export_name().map(|n| create(&out_dir.join(n))).transpose()?;
+    let mut export = outcome
+        .export_name()
+        .map(|n| create(&out_dir.join(n)))
+        .transpose()?;
     let mut write_error: Option<std::io::Error> = None;
     let mut splitter = outcome.splitter();
     {
@@ -589,7 +668,9 @@ fn run_job_full(
                 write_error.get_or_insert(e);
             }
         };
-        stream(file, "writing", |chunk| splitter.push(chunk, &mut route).map_err(|e| e.to_string()))?;
+        stream(file, "writing", |chunk| {
+            splitter.push(chunk, &mut route).map_err(|e| e.to_string())
+        })?;
         splitter.finish(&mut route).map_err(|e| e.to_string())?;
     }
     if let Some(e) = write_error {
@@ -601,29 +682,44 @@ fn run_job_full(
         flush(w, out_dir)?;
     }
     let mut decisions = create(&out_dir.join("decisions.jsonl"))?;
-    outcome.write_decisions(&mut decisions).map_err(|e| format!("cannot write decisions.jsonl: {e}"))?;
+    outcome
+        .write_decisions(&mut decisions)
+        .map_err(|e| format!("cannot write decisions.jsonl: {e}"))?;
     flush(decisions, out_dir)?;
     let t = &mut outcome.report.timings_ms;
     t.insert("analyse".into(), analyse_ms);
-    t.insert("write_outputs".into(), split_started.elapsed().as_secs_f64() * 1000.0);
+    t.insert(
+        "write_outputs".into(),
+        split_started.elapsed().as_secs_f64() * 1000.0,
+    );
     t.insert("total".into(), started.elapsed().as_secs_f64() * 1000.0);
-    std::fs::write(out_dir.join("report.json"), outcome.report.to_json_pretty() + "\n")
-        .map_err(|e| format!("cannot write report.json: {e}"))?;
+    std::fs::write(
+        out_dir.join("report.json"),
+        outcome.report.to_json_pretty() + "\n",
+    )
+    .map_err(|e| format!("cannot write report.json: {e}"))?;
     print_summary(&outcome, out_dir);
     Ok(outcome)
 }
 
 fn create(path: &Path) -> CliResult<BufWriter<File>> {
-    File::create(path).map(BufWriter::new).map_err(|e| format!("cannot create {}: {e}", path.display()))
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))
 }
 
 fn flush(w: BufWriter<File>, dir: &Path) -> CliResult<()> {
-    w.into_inner().map(drop).map_err(|e| format!("cannot write to {}: {e}", dir.display()))
+    w.into_inner()
+        .map(drop)
+        .map_err(|e| format!("cannot write to {}: {e}", dir.display()))
 }
 
 fn print_summary(outcome: &Outcome, out_dir: &Path) {
     let r = &outcome.report;
-    println!("rows in {}  kept {}  removed {}", r.rows_in, r.rows_kept, r.rows_removed);
+    println!(
+        "rows in {}  kept {}  removed {}",
+        r.rows_in, r.rows_kept, r.rows_removed
+    );
     for (code, n) in &r.removed_by {
         println!("  {code:<24} {n}");
     }
@@ -637,8 +733,14 @@ fn print_summary(outcome: &Outcome, out_dir: &Path) {
         println!("  {}", p.message);
     }
     let (k, rm) = outcome.output_names();
-    let export = outcome.export_name().map(|n| format!(", {n}")).unwrap_or_default();
-    println!("wrote {dir}/{{{k}, {rm}{export}, decisions.jsonl, report.json}}", dir = out_dir.display());
+    let export = outcome
+        .export_name()
+        .map(|n| format!(", {n}"))
+        .unwrap_or_default();
+    println!(
+        "wrote {dir}/{{{k}, {rm}{export}, decisions.jsonl, report.json}}",
+        dir = out_dir.display()
+    );
 }
 
 fn print_inspect(file: &Path, outcome: &Outcome) {
@@ -647,7 +749,11 @@ fn print_inspect(file: &Path, outcome: &Outcome) {
         "{}: {} ({}), {} bytes",
         file.display(),
         r.input.format,
-        if r.input.compression == "none" { "uncompressed" } else { r.input.compression },
+        if r.input.compression == "none" {
+            "uncompressed"
+        } else {
+            r.input.compression
+        },
         r.input.bytes
     );
     if let Some(s) = r.stats.get("schema") {
@@ -663,11 +769,17 @@ fn print_inspect(file: &Path, outcome: &Outcome) {
             }
         }
     }
-    println!("rows: {}  parse errors: {}", r.rows_in, r.removed_by.get("parse_error").copied().unwrap_or(0));
+    println!(
+        "rows: {}  parse errors: {}",
+        r.rows_in,
+        r.removed_by.get("parse_error").copied().unwrap_or(0)
+    );
     for p in r.parse_errors.iter().take(5) {
         println!("  {}", p.message);
     }
-    let Some(inspect) = r.stats.get("inspect") else { return };
+    let Some(inspect) = r.stats.get("inspect") else {
+        return;
+    };
     if let Some(fields) = inspect["fields"].as_object() {
         println!("fields:");
         for (name, f) in fields {
@@ -675,7 +787,12 @@ fn print_inspect(file: &Path, outcome: &Outcome) {
                 .as_object()
                 .map(|o| o.iter().map(|(k, v)| format!("{k} {v}")).collect())
                 .unwrap_or_default();
-            println!("  {name:<24} present {:<8} null {:<6} {}", f["present"], f["nulls"], types.join(", "));
+            println!(
+                "  {name:<24} present {:<8} null {:<6} {}",
+                f["present"],
+                f["nulls"],
+                types.join(", ")
+            );
         }
     }
     for unit in ["chars", "words"] {

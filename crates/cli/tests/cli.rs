@@ -7,7 +7,7 @@ use datasieve::io::{Format, ReaderOptions, RowReader};
 use serde_json::{json, Value};
 
 mod common;
-use common::{datasieve, code, stdout, stderr, path_str};
+use common::{code, datasieve, path_str, stderr, stdout};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/io")
@@ -30,21 +30,40 @@ fn text_fixtures() -> Vec<String> {
     names
 }
 
-
-
-
-
-
 // ---------------------------------------------------------------------------------------------
 // Help.
 
 #[test]
 fn help_on_every_command_exits_0_and_names_its_flags() {
     let cases: [(&[&str], &[&str]); 5] = [
-        (&["--help"], &["inspect", "dedup", "run", "Exit codes", "kept", "decisions.jsonl", "report.json"]),
+        (
+            &["--help"],
+            &[
+                "inspect",
+                "dedup",
+                "run",
+                "Exit codes",
+                "kept",
+                "decisions.jsonl",
+                "report.json",
+            ],
+        ),
         (&["inspect", "--help"], &["--json", "--field", "<FILE>"]),
-        (&["dedup", "--help"], &["--exact", "--field", "--normalize", "--out", "--max-row-bytes", "<FILE>"]),
-        (&["run", "--help"], &["--config", "--out", "--max-row-bytes", "<FILE>"]),
+        (
+            &["dedup", "--help"],
+            &[
+                "--exact",
+                "--field",
+                "--normalize",
+                "--out",
+                "--max-row-bytes",
+                "<FILE>",
+            ],
+        ),
+        (
+            &["run", "--help"],
+            &["--config", "--out", "--max-row-bytes", "<FILE>"],
+        ),
         (&["help", "dedup"], &["--exact", "--out"]),
     ];
     for (args, mentions) in cases {
@@ -52,7 +71,10 @@ fn help_on_every_command_exits_0_and_names_its_flags() {
         assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
         let text = stdout(&o);
         for m in mentions {
-            assert!(text.contains(m), "{args:?} help does not mention {m}:\n{text}");
+            assert!(
+                text.contains(m),
+                "{args:?} help does not mention {m}:\n{text}"
+            );
         }
     }
     let o = datasieve(&["--version"]);
@@ -71,16 +93,40 @@ fn exit_0_when_nothing_is_found() {
     let o = datasieve(&["inspect", path_str(&unique)]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = dir.path().join("out");
-    let o = datasieve(&["dedup", path_str(&unique), "--exact", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&unique),
+        "--exact",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stderr(&o).is_empty(), "no progress bar or noise off a terminal: {}", stderr(&o));
-    assert!(stdout(&o).contains("rows in 2  kept 2  removed 0"), "{}", stdout(&o));
-    assert_eq!(std::fs::read(out.join("kept.jsonl")).unwrap(), std::fs::read(&unique).unwrap());
+    assert!(
+        stderr(&o).is_empty(),
+        "no progress bar or noise off a terminal: {}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("rows in 2  kept 2  removed 0"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        std::fs::read(out.join("kept.jsonl")).unwrap(),
+        std::fs::read(&unique).unwrap()
+    );
     assert_eq!(std::fs::read(out.join("removed.jsonl")).unwrap(), b"");
     // An empty file: zero rows, nothing found.
-    let o = datasieve(&["dedup", path_str(&fixture("empty.jsonl")), "--exact", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&fixture("empty.jsonl")),
+        "--exact",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let report: Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["rows_in"], 0);
 }
 
@@ -88,7 +134,13 @@ fn exit_0_when_nothing_is_found() {
 fn exit_1_for_duplicates_or_parse_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = datasieve(&["dedup", path_str(&fixture("lf.jsonl")), "--exact", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&fixture("lf.jsonl")),
+        "--exact",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stdout(&o).contains("exact_duplicate"), "{}", stdout(&o));
 
@@ -101,7 +153,11 @@ fn exit_1_for_duplicates_or_parse_errors() {
 
     let o = datasieve(&["inspect", path_str(&fixture("invalid_utf8.jsonl"))]);
     assert_eq!(code(&o), 1);
-    assert!(stdout(&o).contains("line 2: not valid UTF-8"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("line 2: not valid UTF-8"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -130,16 +186,38 @@ fn exit_2_with_a_message_naming_the_file() {
 
     let bad_config = dir.path().join("pipeline.json");
     std::fs::write(&bad_config, r#"{"dedup": {"exakt": {}}}"#).unwrap();
-    let o = datasieve(&["run", path_str(&fixture("lf.jsonl")), "--config", path_str(&bad_config), "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "run",
+        path_str(&fixture("lf.jsonl")),
+        "--config",
+        path_str(&bad_config),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 2);
     let e = stderr(&o);
     assert!(e.contains("pipeline.json") && e.contains("exakt"), "{e}");
 
-    let o = datasieve(&["run", path_str(&fixture("lf.jsonl")), "--config", path_str(&missing), "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "run",
+        path_str(&fixture("lf.jsonl")),
+        "--config",
+        path_str(&missing),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("no-such-file.jsonl"), "{}", stderr(&o));
 
-    let o = datasieve(&["dedup", path_str(&fixture("lf.jsonl")), "--exact", "--field", "a[", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&fixture("lf.jsonl")),
+        "--exact",
+        "--field",
+        "a[",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("a["), "{}", stderr(&o));
 
@@ -149,7 +227,12 @@ fn exit_2_with_a_message_naming_the_file() {
     assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
     let o = datasieve(&["inspect", path_str(&fixture("lf.jsonl")), "--no-such-flag"]);
     assert_eq!(code(&o), 2);
-    let o = datasieve(&["dedup", path_str(&fixture("lf.jsonl")), "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&fixture("lf.jsonl")),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 2, "dedup needs a kind");
     assert!(stderr(&o).contains("--exact"), "{}", stderr(&o));
 }
@@ -172,15 +255,24 @@ fn inspect_json_is_a_report() {
     assert_eq!(fields["text"]["present"], 7);
     assert_eq!(report["stats"]["schema"]["schema"], "text");
     for key in ["min", "p50", "p90", "max"] {
-        assert!(report["stats"]["inspect"]["chars"][key].is_u64(), "chars.{key}");
-        assert!(report["stats"]["inspect"]["words"][key].is_u64(), "words.{key}");
+        assert!(
+            report["stats"]["inspect"]["chars"][key].is_u64(),
+            "chars.{key}"
+        );
+        assert!(
+            report["stats"]["inspect"]["words"][key].is_u64(),
+            "words.{key}"
+        );
     }
 
     let o = datasieve(&["inspect", path_str(&fixture("messages.jsonl")), "--json"]);
     assert_eq!(code(&o), 0);
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["input"]["schema"], "messages");
-    assert_eq!(report["stats"]["schema"]["rows_by_schema"], json!({"messages": 3, "unknown": 1}));
+    assert_eq!(
+        report["stats"]["schema"]["rows_by_schema"],
+        json!({"messages": 3, "unknown": 1})
+    );
 }
 
 #[test]
@@ -200,12 +292,19 @@ fn inspect_summary_for_people() {
 /// Rows of a file as the reader frames them, each with its terminator (`\n` added when missing);
 /// for CSV/TSV the header is returned apart.
 fn rows_of(bytes: &[u8], format: Option<Format>) -> (Option<Vec<u8>>, Vec<Vec<u8>>) {
-    let mut reader = RowReader::framing_only(ReaderOptions { format, ..ReaderOptions::default() });
+    let mut reader = RowReader::framing_only(ReaderOptions {
+        format,
+        ..ReaderOptions::default()
+    });
     let mut rows = Vec::new();
     let mut on = |r: datasieve::io::Record<'_>| {
         let mut row = r.raw.to_vec();
         if format != Some(Format::Json) {
-            row.extend_from_slice(if r.terminator.is_empty() { b"\n" } else { r.terminator });
+            row.extend_from_slice(if r.terminator.is_empty() {
+                b"\n"
+            } else {
+                r.terminator
+            });
         }
         rows.push(row);
         Ok(())
@@ -216,7 +315,8 @@ fn rows_of(bytes: &[u8], format: Option<Format>) -> (Option<Vec<u8>>, Vec<Vec<u8
 }
 
 fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    serde_json::from_slice(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Checks the output folder of one run against its input: every row once, byte-identical.
@@ -235,11 +335,25 @@ fn assert_output_folder(name: &str, input: &Path, out: &Path) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(decisions.len() as u64, report["rows_in"].as_u64().unwrap(), "{name}: a decision per row");
+    assert_eq!(
+        decisions.len() as u64,
+        report["rows_in"].as_u64().unwrap(),
+        "{name}: a decision per row"
+    );
     let kept_count = decisions.iter().filter(|d| d["kept"] == true).count() as u64;
     assert_eq!(report["rows_kept"], kept_count, "{name}");
-    assert_eq!(report["rows_kept"].as_u64().unwrap() + report["rows_removed"].as_u64().unwrap(), decisions.len() as u64);
-    for key in ["removed_by", "warned_by", "stats", "timings_ms", "config", "version"] {
+    assert_eq!(
+        report["rows_kept"].as_u64().unwrap() + report["rows_removed"].as_u64().unwrap(),
+        decisions.len() as u64
+    );
+    for key in [
+        "removed_by",
+        "warned_by",
+        "stats",
+        "timings_ms",
+        "config",
+        "version",
+    ] {
         assert!(report.get(key).is_some(), "{name}: report.json lacks {key}");
     }
 
@@ -247,23 +361,48 @@ fn assert_output_folder(name: &str, input: &Path, out: &Path) -> Vec<Value> {
     let kept = std::fs::read(out.join(format!("kept.{ext}"))).unwrap();
     let removed = std::fs::read(out.join(format!("removed.{ext}"))).unwrap();
     if format == Format::Json {
-        assert!(read_json(&out.join("kept.json")).is_array(), "{name}: kept.json is an array");
-        assert!(read_json(&out.join("removed.json")).is_array(), "{name}: removed.json is an array");
+        assert!(
+            read_json(&out.join("kept.json")).is_array(),
+            "{name}: kept.json is an array"
+        );
+        assert!(
+            read_json(&out.join("removed.json")).is_array(),
+            "{name}: removed.json is an array"
+        );
     }
     let (kept_header, kept_rows) = rows_of(&kept, Some(format));
     let (removed_header, removed_rows) = rows_of(&removed, Some(format));
     if matches!(format, Format::Csv | Format::Tsv) {
         let header = input_header.clone().expect("input header");
-        assert!(kept.starts_with(&header) && removed.starts_with(&header), "{name}: both outputs start with the header");
-        assert_eq!((kept_header.as_ref(), removed_header.as_ref()), (Some(&header), Some(&header)));
+        assert!(
+            kept.starts_with(&header) && removed.starts_with(&header),
+            "{name}: both outputs start with the header"
+        );
+        assert_eq!(
+            (kept_header.as_ref(), removed_header.as_ref()),
+            (Some(&header), Some(&header))
+        );
     }
     let (mut k, mut r) = (kept_rows.into_iter(), removed_rows.into_iter());
     let merged: Vec<Vec<u8>> = decisions
         .iter()
-        .map(|d| if d["kept"] == true { k.next() } else { r.next() }.expect("an output row per decision"))
+        .map(|d| {
+            if d["kept"] == true {
+                k.next()
+            } else {
+                r.next()
+            }
+            .expect("an output row per decision")
+        })
         .collect();
-    assert!(k.next().is_none() && r.next().is_none(), "{name}: no extra rows in the outputs");
-    assert_eq!(merged, input_rows, "{name}: kept + removed merged by decisions.jsonl = the input rows");
+    assert!(
+        k.next().is_none() && r.next().is_none(),
+        "{name}: no extra rows in the outputs"
+    );
+    assert_eq!(
+        merged, input_rows,
+        "{name}: kept + removed merged by decisions.jsonl = the input rows"
+    );
     decisions
 }
 
@@ -273,11 +412,21 @@ fn dedup_out_folder_holds_every_row_once_for_every_fixture() {
     for name in text_fixtures() {
         let input = fixture(&name);
         let out = dir.path().join(&name);
-        let o = datasieve(&["dedup", path_str(&input), "--exact", "--out", path_str(&out)]);
+        let o = datasieve(&[
+            "dedup",
+            path_str(&input),
+            "--exact",
+            "--out",
+            path_str(&out),
+        ]);
         assert!(matches!(code(&o), 0 | 1), "{name}: {}", stderr(&o));
         let decisions = assert_output_folder(&name, &input, &out);
         let findings = decisions.iter().any(|d| d["kept"] == false);
-        assert_eq!(code(&o), i32::from(findings), "{name}: exit code follows the findings");
+        assert_eq!(
+            code(&o),
+            i32::from(findings),
+            "{name}: exit code follows the findings"
+        );
     }
 }
 
@@ -286,12 +435,25 @@ fn a_plain_jsonl_round_trips_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let input = fixture("crlf.jsonl");
-    let o = datasieve(&["dedup", path_str(&input), "--exact", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&input),
+        "--exact",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1);
     let kept = std::fs::read(out.join("kept.jsonl")).unwrap();
     let removed = std::fs::read(out.join("removed.jsonl")).unwrap();
-    let lines: Vec<&[u8]> = std::fs::read(&input).unwrap().leak().split_inclusive(|&b| b == b'\n').collect();
-    assert_eq!(kept, [lines[0], lines[1], lines[3], lines[4], lines[6]].concat());
+    let lines: Vec<&[u8]> = std::fs::read(&input)
+        .unwrap()
+        .leak()
+        .split_inclusive(|&b| b == b'\n')
+        .collect();
+    assert_eq!(
+        kept,
+        [lines[0], lines[1], lines[3], lines[4], lines[6]].concat()
+    );
     assert_eq!(removed, [lines[2], lines[5]].concat());
     let decisions = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
     let third: Value = serde_json::from_str(decisions.lines().nth(2).unwrap()).unwrap();
@@ -306,33 +468,80 @@ fn run_with_a_config_matches_dedup_exact() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("pipeline.json");
     for (name, config_json, flags) in [
-        ("lf.jsonl", r#"{"dedup": {"exact": {"normalize": false}}}"#, vec![]),
+        (
+            "lf.jsonl",
+            r#"{"dedup": {"exact": {"normalize": false}}}"#,
+            vec![],
+        ),
         ("alpaca.jsonl", r#"{"dedup": {"exact": {}}}"#, vec![]),
-        ("quoted.csv", r#"{"fields": ["source"], "dedup": {"exact": {"normalize": true}}}"#, vec!["--field", "source", "--normalize"]),
+        (
+            "quoted.csv",
+            r#"{"fields": ["source"], "dedup": {"exact": {"normalize": true}}}"#,
+            vec!["--field", "source", "--normalize"],
+        ),
     ] {
         std::fs::write(&config, config_json).unwrap();
         let input = fixture(name);
-        let (a, b) = (dir.path().join(format!("{name}-dedup")), dir.path().join(format!("{name}-run")));
+        let (a, b) = (
+            dir.path().join(format!("{name}-dedup")),
+            dir.path().join(format!("{name}-run")),
+        );
         let mut args = vec!["dedup", path_str(&input), "--exact", "--out", path_str(&a)];
         args.extend(&flags);
         let o1 = datasieve(&args);
-        let o2 = datasieve(&["run", path_str(&input), "--config", path_str(&config), "--out", path_str(&b)]);
-        assert_eq!(code(&o1), code(&o2), "{name}: {} / {}", stderr(&o1), stderr(&o2));
+        let o2 = datasieve(&[
+            "run",
+            path_str(&input),
+            "--config",
+            path_str(&config),
+            "--out",
+            path_str(&b),
+        ]);
+        assert_eq!(
+            code(&o1),
+            code(&o2),
+            "{name}: {} / {}",
+            stderr(&o1),
+            stderr(&o2)
+        );
         assert_eq!(code(&o1), 1, "{name} has duplicates");
         let decisions_a = std::fs::read(a.join("decisions.jsonl")).unwrap();
-        assert_eq!(decisions_a, std::fs::read(b.join("decisions.jsonl")).unwrap(), "{name}: same decisions");
-        let ext = if name.ends_with(".csv") { "csv" } else { "jsonl" };
+        assert_eq!(
+            decisions_a,
+            std::fs::read(b.join("decisions.jsonl")).unwrap(),
+            "{name}: same decisions"
+        );
+        let ext = if name.ends_with(".csv") {
+            "csv"
+        } else {
+            "jsonl"
+        };
         for file in [format!("kept.{ext}"), format!("removed.{ext}")] {
-            assert_eq!(std::fs::read(a.join(&file)).unwrap(), std::fs::read(b.join(&file)).unwrap(), "{name}: {file}");
+            assert_eq!(
+                std::fs::read(a.join(&file)).unwrap(),
+                std::fs::read(b.join(&file)).unwrap(),
+                "{name}: {file}"
+            );
         }
-        let (ra, rb) = (read_json(&a.join("report.json")), read_json(&b.join("report.json")));
-        for key in ["rows_in", "rows_kept", "rows_removed", "removed_by", "stats", "input"] {
+        let (ra, rb) = (
+            read_json(&a.join("report.json")),
+            read_json(&b.join("report.json")),
+        );
+        for key in [
+            "rows_in",
+            "rows_kept",
+            "rows_removed",
+            "removed_by",
+            "stats",
+            "input",
+        ] {
             assert_eq!(ra[key], rb[key], "{name}: report.{key}");
         }
         assert_output_folder(name, &input, &b);
     }
     // `quoted.csv` on `source` normalised: web, forum, book, web, wiki, empty, (bad row), forum.
-    let decisions = std::fs::read_to_string(dir.path().join("quoted.csv-run/decisions.jsonl")).unwrap();
+    let decisions =
+        std::fs::read_to_string(dir.path().join("quoted.csv-run/decisions.jsonl")).unwrap();
     let dups: Vec<(u64, u64)> = decisions
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -346,15 +555,38 @@ fn max_row_bytes_reports_the_long_line_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("long.jsonl");
     let long = format!("{{\"text\": \"{}\"}}", "w".repeat(2000));
-    std::fs::write(&input, format!("{{\"text\": \"a\"}}\n{long}\n{{\"text\": \"b\"}}\n")).unwrap();
+    std::fs::write(
+        &input,
+        format!("{{\"text\": \"a\"}}\n{long}\n{{\"text\": \"b\"}}\n"),
+    )
+    .unwrap();
     let out = dir.path().join("out");
-    let o = datasieve(&["dedup", path_str(&input), "--exact", "--max-row-bytes", "500", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&input),
+        "--exact",
+        "--max-row-bytes",
+        "500",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(stdout(&o).contains("line 2 is 2.0 kB, over the 500 bytes limit"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("line 2 is 2.0 kB, over the 500 bytes limit"),
+        "{}",
+        stdout(&o)
+    );
     let report = read_json(&out.join("report.json"));
     assert_eq!(report["rows_in"], 3);
     assert_eq!(report["removed_by"], json!({"parse_error": 1}));
-    assert_eq!(std::fs::read(out.join("kept.jsonl")).unwrap(), b"{\"text\": \"a\"}\n{\"text\": \"b\"}\n");
-    assert_eq!(std::fs::read(out.join("removed.jsonl")).unwrap(), format!("{long}\n").into_bytes(), "copied, not dropped");
+    assert_eq!(
+        std::fs::read(out.join("kept.jsonl")).unwrap(),
+        b"{\"text\": \"a\"}\n{\"text\": \"b\"}\n"
+    );
+    assert_eq!(
+        std::fs::read(out.join("removed.jsonl")).unwrap(),
+        format!("{long}\n").into_bytes(),
+        "copied, not dropped"
+    );
     assert_output_folder("long.jsonl", &input, &out);
 }

@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 mod common;
-use common::{datasieve, code, stdout, stderr, path_str};
+use common::{code, datasieve, path_str, stderr, stdout};
 
 fn core_fixture(folder: &str, name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(folder).join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(folder)
+        .join(name);
     assert!(path.exists(), "fixture {} missing", path.display());
     path
 }
@@ -21,18 +24,16 @@ fn demo() -> PathBuf {
 }
 
 fn preset(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/presets").join(format!("{name}.json"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../www/presets")
+        .join(format!("{name}.json"));
     assert!(path.exists(), "preset {} missing", path.display());
     path
 }
 
-
-
-
-
-
 fn report(out: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report.json")).expect("report is JSON")
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report.json"))
+        .expect("report is JSON")
 }
 
 fn decisions(out: &Path) -> Vec<Value> {
@@ -60,10 +61,17 @@ fn assert_outputs_partition(input: &Path, out: &Path) {
     let input = std::fs::read(input).unwrap();
     let kept = std::fs::read(out.join("kept.jsonl")).unwrap();
     let removed = std::fs::read(out.join("removed.jsonl")).unwrap();
-    let (mut k, mut r) = (kept.split_inclusive(|&b| b == b'\n'), removed.split_inclusive(|&b| b == b'\n'));
+    let (mut k, mut r) = (
+        kept.split_inclusive(|&b| b == b'\n'),
+        removed.split_inclusive(|&b| b == b'\n'),
+    );
     let mut merged = Vec::new();
     for d in decisions(out) {
-        let row = if d["kept"] == true { k.next() } else { r.next() };
+        let row = if d["kept"] == true {
+            k.next()
+        } else {
+            r.next()
+        };
         merged.extend_from_slice(row.expect("an output row per decision"));
     }
     assert!(k.next().is_none() && r.next().is_none(), "no extra rows");
@@ -78,24 +86,63 @@ fn help_of_each_stage_command_lists_its_flags() {
     let cases: [(&[&str], &[&str]); 6] = [
         (
             &["dedup", "--help"],
-            &["--exact", "--normalize", "--near", "--threshold", "--bands", "--rows", "--perms", "--ngram", "--verify", "--keep"],
+            &[
+                "--exact",
+                "--normalize",
+                "--near",
+                "--threshold",
+                "--bands",
+                "--rows",
+                "--perms",
+                "--ngram",
+                "--verify",
+                "--keep",
+            ],
         ),
         (
             &["filter", "--help"],
             &[
-                "--rules", "--preset", "--pii-mode", "--rewrite", "--min-words", "--max-words", "--min-chars", "--max-chars",
-                "--regex-exclude", "--regex-include", "--blocklist", "--field", "--out", "fineweb-style", "sft-sanity",
-                "gopher_quality", "lang=",
+                "--rules",
+                "--preset",
+                "--pii-mode",
+                "--rewrite",
+                "--min-words",
+                "--max-words",
+                "--min-chars",
+                "--max-chars",
+                "--regex-exclude",
+                "--regex-include",
+                "--blocklist",
+                "--field",
+                "--out",
+                "fineweb-style",
+                "sft-sanity",
+                "gopher_quality",
+                "lang=",
             ],
         ),
         (
             &["prefs", "--help"],
             &[
-                "--format", "--rank-direction", "--ab-label-side", "--score-scale", "--role-tag", "--max-length",
-                "--max-prompt-length", "--tokenizer", "--export", "--fail-on", "--against", "--out", "standard_explicit",
+                "--format",
+                "--rank-direction",
+                "--ab-label-side",
+                "--score-scale",
+                "--role-tag",
+                "--max-length",
+                "--max-prompt-length",
+                "--tokenizer",
+                "--export",
+                "--fail-on",
+                "--against",
+                "--out",
+                "standard_explicit",
             ],
         ),
-        (&["contamination", "--help"], &["--against", "--ngram", "--min-overlap", "--field", "--out"]),
+        (
+            &["contamination", "--help"],
+            &["--against", "--ngram", "--min-overlap", "--field", "--out"],
+        ),
         (&["run", "--help"], &["--config", "--against", "--out"]),
         (&["--help"], &["filter", "prefs", "contamination", "run"]),
     ];
@@ -104,7 +151,10 @@ fn help_of_each_stage_command_lists_its_flags() {
         assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
         let text = stdout(&o);
         for flag in flags {
-            assert!(text.contains(flag), "{args:?} help does not list {flag}:\n{text}");
+            assert!(
+                text.contains(flag),
+                "{args:?} help does not list {flag}:\n{text}"
+            );
         }
     }
 }
@@ -116,38 +166,97 @@ fn help_of_each_stage_command_lists_its_flags() {
 fn dedup_near_removes_near_duplicates_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = datasieve(&["dedup", path_str(&demo()), "--near", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&demo()),
+        "--near",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stdout(&o).contains("near_duplicate"), "{}", stdout(&o));
     let r = report(&out);
     assert_eq!(r["removed_by"], json!({"near_duplicate": 4}));
     assert_eq!(r["stats"]["dedup"]["near"]["clusters"], 4);
-    assert_eq!((r["stats"]["dedup"]["near"]["bands"].as_u64(), r["stats"]["dedup"]["near"]["rows_per_band"].as_u64()), (Some(14), Some(8)));
+    assert_eq!(
+        (
+            r["stats"]["dedup"]["near"]["bands"].as_u64(),
+            r["stats"]["dedup"]["near"]["rows_per_band"].as_u64()
+        ),
+        (Some(14), Some(8))
+    );
     assert_eq!(r["config"]["dedup"]["near"]["keep"], "first");
     let d = decisions(&out);
     assert_eq!(rows_with(&d, "near_duplicate"), [8, 10, 11, 13]);
-    assert_eq!((d[8]["duplicate_of"].as_u64(), d[8]["cluster"].clone()), (Some(7), d[7]["cluster"].clone()));
+    assert_eq!(
+        (d[8]["duplicate_of"].as_u64(), d[8]["cluster"].clone()),
+        (Some(7), d[7]["cluster"].clone())
+    );
     assert!(d[7]["cluster"].is_u64());
     assert_outputs_partition(&demo(), &out);
 
     // Exact and near together: the repeated sentence is an exact duplicate, the rest near.
-    let o = datasieve(&["dedup", path_str(&demo()), "--exact", "--near", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&demo()),
+        "--exact",
+        "--near",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert_eq!(report(&out)["removed_by"], json!({"exact_duplicate": 1, "near_duplicate": 3}));
+    assert_eq!(
+        report(&out)["removed_by"],
+        json!({"exact_duplicate": 1, "near_duplicate": 3})
+    );
 
     // Verification at 1.0 keeps only identical shingle sets linked.
-    let o = datasieve(&["dedup", path_str(&demo()), "--near", "--verify", "--threshold", "1.0", "--bands", "14", "--rows", "8", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&demo()),
+        "--near",
+        "--verify",
+        "--threshold",
+        "1.0",
+        "--bands",
+        "14",
+        "--rows",
+        "8",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let r = report(&out);
     assert_eq!(r["removed_by"], json!({"near_duplicate": 1}));
     assert_eq!(r["stats"]["dedup"]["near"]["verify"], true);
-    assert!(r["stats"]["dedup"]["near"]["candidate_pairs"].as_u64().unwrap() >= 4);
+    assert!(
+        r["stats"]["dedup"]["near"]["candidate_pairs"]
+            .as_u64()
+            .unwrap()
+            >= 4
+    );
 
     // A threshold picks bands × rows; --keep longest is recorded.
-    let o = datasieve(&["dedup", path_str(&demo()), "--near", "--threshold", "0.7", "--keep", "longest", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&demo()),
+        "--near",
+        "--threshold",
+        "0.7",
+        "--keep",
+        "longest",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let r = report(&out);
-    assert_eq!((r["stats"]["dedup"]["near"]["bands"].as_u64(), r["stats"]["dedup"]["near"]["rows_per_band"].as_u64()), (Some(12), Some(9)));
+    assert_eq!(
+        (
+            r["stats"]["dedup"]["near"]["bands"].as_u64(),
+            r["stats"]["dedup"]["near"]["rows_per_band"].as_u64()
+        ),
+        (Some(12), Some(9))
+    );
     assert_eq!(r["stats"]["dedup"]["near"]["keep"], "longest");
 }
 
@@ -171,7 +280,10 @@ fn dedup_near_rejects_bad_settings_with_exit_2() {
         assert_eq!(code(&o), 2, "{flags:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(mention), "{flags:?}: {}", stderr(&o));
     }
-    assert!(!out.join("report.json").exists(), "nothing written after a usage error");
+    assert!(
+        !out.join("report.json").exists(),
+        "nothing written after a usage error"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,22 +293,52 @@ fn dedup_near_rejects_bad_settings_with_exit_2() {
 fn filter_preset_fineweb_style_runs_the_datatrove_rules() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = datasieve(&["filter", path_str(&demo()), "--preset", "fineweb-style", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "filter",
+        path_str(&demo()),
+        "--preset",
+        "fineweb-style",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let r = report(&out);
     let removed_by = r["removed_by"].as_object().unwrap();
-    assert!(removed_by.contains_key("gopher_short_doc"), "{removed_by:?}");
+    assert!(
+        removed_by.contains_key("gopher_short_doc"),
+        "{removed_by:?}"
+    );
     assert!(r["rows_kept"].as_u64().unwrap() > 0);
     for rule in ["gopher_quality", "gopher_repetition", "c4", "fineweb"] {
-        assert!(r["config"]["filter"].get(rule).is_some(), "{rule} in {}", r["config"]["filter"]);
+        assert!(
+            r["config"]["filter"].get(rule).is_some(),
+            "{rule} in {}",
+            r["config"]["filter"]
+        );
     }
-    assert_eq!(r["config"]["filter"]["c4"]["filter_no_terminal_punct"], false);
-    assert!(!r["stats"]["filter"]["thresholds"].as_array().unwrap().is_empty());
+    assert_eq!(
+        r["config"]["filter"]["c4"]["filter_no_terminal_punct"],
+        false
+    );
+    assert!(!r["stats"]["filter"]["thresholds"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     // The page's preset file gives the same decisions through `run --config`.
     let via_run = dir.path().join("via_run");
-    let o = datasieve(&["run", path_str(&demo()), "--config", path_str(&preset("fineweb-style")), "--out", path_str(&via_run)]);
+    let o = datasieve(&[
+        "run",
+        path_str(&demo()),
+        "--config",
+        path_str(&preset("fineweb-style")),
+        "--out",
+        path_str(&via_run),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert_eq!(std::fs::read(out.join("decisions.jsonl")).unwrap(), std::fs::read(via_run.join("decisions.jsonl")).unwrap());
+    assert_eq!(
+        std::fs::read(out.join("decisions.jsonl")).unwrap(),
+        std::fs::read(via_run.join("decisions.jsonl")).unwrap()
+    );
     assert_outputs_partition(&demo(), &out);
 }
 
@@ -204,25 +346,57 @@ fn filter_preset_fineweb_style_runs_the_datatrove_rules() {
 fn filter_rules_with_a_language_list() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = datasieve(&["filter", path_str(&demo()), "--rules", "gopher_quality,lang=en,de", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "filter",
+        path_str(&demo()),
+        "--rules",
+        "gopher_quality,lang=en,de",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let r = report(&out);
-    assert_eq!(r["config"]["filter"]["lang"]["allowed"], json!(["en", "de"]));
+    assert_eq!(
+        r["config"]["filter"]["lang"]["allowed"],
+        json!(["en", "de"])
+    );
     assert!(r["config"]["filter"]["gopher_quality"].is_object());
-    assert!(r["stats"]["filter"]["languages"].is_object(), "{}", r["stats"]["filter"]);
+    assert!(
+        r["stats"]["filter"]["languages"].is_object(),
+        "{}",
+        r["stats"]["filter"]
+    );
     let d = decisions(&out);
     // The Chinese and French rows are the wrong language.
     for row in [2, 3, 4] {
-        assert!(rows_with(&d, "wrong_language").contains(&row), "row {row}: {}", d[row as usize]);
+        assert!(
+            rows_with(&d, "wrong_language").contains(&row),
+            "row {row}: {}",
+            d[row as usize]
+        );
     }
     // Only English and German allowed: the English rows are not wrong_language.
     assert!(!rows_with(&d, "wrong_language").contains(&14));
     // A language code alone after another rule is an unknown rule.
-    let o = datasieve(&["filter", path_str(&demo()), "--rules", "gopher_quality,de", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "filter",
+        path_str(&demo()),
+        "--rules",
+        "gopher_quality,de",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("unknown rule `de`"), "{}", stderr(&o));
     // An unknown language code is a config error naming it.
-    let o = datasieve(&["filter", path_str(&demo()), "--rules", "lang=english", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "filter",
+        path_str(&demo()),
+        "--rules",
+        "lang=english",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("english"), "{}", stderr(&o));
 }
@@ -237,13 +411,28 @@ fn filter_without_rules_is_a_usage_error() {
         args.extend_from_slice(extra);
         let o = datasieve(&args);
         assert_eq!(code(&o), 2, "{extra:?}");
-        assert!(stderr(&o).contains("choose rules"), "{extra:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("choose rules"),
+            "{extra:?}: {}",
+            stderr(&o)
+        );
         assert!(stdout(&o).is_empty());
     }
     assert!(!out.exists(), "nothing written");
-    let o = datasieve(&["filter", path_str(&demo()), "--preset", "nope", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "filter",
+        path_str(&demo()),
+        "--preset",
+        "nope",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("unknown preset `nope`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown preset `nope`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -262,7 +451,15 @@ fn filter_basic_flags_and_redaction() {
     std::fs::write(&blocklist, "# words\nforbiddenword\n").unwrap();
     let out = dir.path().join("out");
     let o = datasieve(&[
-        "filter", path_str(&input), "--pii-mode", "redact", "--min-words", "2", "--blocklist", path_str(&blocklist), "--out",
+        "filter",
+        path_str(&input),
+        "--pii-mode",
+        "redact",
+        "--min-words",
+        "2",
+        "--blocklist",
+        path_str(&blocklist),
+        "--out",
         path_str(&out),
     ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
@@ -276,7 +473,10 @@ fn filter_basic_flags_and_redaction() {
         "{\"text\":\"Write to <EMAIL> for the minutes.\"}\n{\"text\": \"A clean row about the weather today.\"}\n"
     );
     let removed = std::fs::read_to_string(out.join("removed.jsonl")).unwrap();
-    assert_eq!(removed, "{\"text\": \"short\"}\n{\"text\": \"This row mentions a forbiddenword once.\"}\n");
+    assert_eq!(
+        removed,
+        "{\"text\": \"short\"}\n{\"text\": \"This row mentions a forbiddenword once.\"}\n"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,20 +486,49 @@ fn filter_basic_flags_and_redaction() {
 fn prefs_export_trl_writes_one_line_per_kept_row() {
     let dir = tempfile::tempdir().unwrap();
     let input = core_fixture("prefs", "checks_standard.jsonl");
-    for (form, file, lists) in [("trl", "export.trl.jsonl", true), ("trl-standard", "export.trl-standard.jsonl", false)] {
+    for (form, file, lists) in [
+        ("trl", "export.trl.jsonl", true),
+        ("trl-standard", "export.trl-standard.jsonl", false),
+    ] {
         let out = dir.path().join(form);
-        let o = datasieve(&["prefs", path_str(&input), "--export", form, "--out", path_str(&out)]);
+        let o = datasieve(&[
+            "prefs",
+            path_str(&input),
+            "--export",
+            form,
+            "--out",
+            path_str(&out),
+        ]);
         assert_eq!(code(&o), 1, "{form}: errors in the fixture: {}", stderr(&o));
         assert!(stdout(&o).contains(file), "{}", stdout(&o));
         let r = report(&out);
         let exported = std::fs::read_to_string(out.join(file)).unwrap();
-        let lines: Vec<Value> = exported.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(lines.len() as u64, r["rows_kept"].as_u64().unwrap(), "{form}");
+        let lines: Vec<Value> = exported
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines.len() as u64,
+            r["rows_kept"].as_u64().unwrap(),
+            "{form}"
+        );
         assert_eq!(lines[0]["prompt"].is_array(), lists, "{form}: {}", lines[0]);
-        assert_eq!(lines[0]["chosen"].is_string(), !lists, "{form}: {}", lines[0]);
+        assert_eq!(
+            lines[0]["chosen"].is_string(),
+            !lists,
+            "{form}: {}",
+            lines[0]
+        );
         assert_eq!(r["config"]["export"], form);
     }
-    let o = datasieve(&["prefs", path_str(&input), "--export", "parquet", "--out", path_str(&dir.path().join("x"))]);
+    let o = datasieve(&[
+        "prefs",
+        path_str(&input),
+        "--export",
+        "parquet",
+        "--out",
+        path_str(&dir.path().join("x")),
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--export"), "{}", stderr(&o));
 }
@@ -308,19 +537,38 @@ fn prefs_export_trl_writes_one_line_per_kept_row() {
 fn prefs_fail_on_warning_exits_1_on_warnings_only() {
     let dir = tempfile::tempdir().unwrap();
     let pair = json!({"prompt": "What is two plus two?", "chosen": "Two plus two is four.", "rejected": "It is five."});
-    let other = json!({"prompt": "Name a colour.", "chosen": "Blue is a colour.", "rejected": "A chair."});
+    let other =
+        json!({"prompt": "Name a colour.", "chosen": "Blue is a colour.", "rejected": "A chair."});
     let warned = dir.path().join("warned.jsonl");
     std::fs::write(&warned, format!("{pair}\n{other}\n{pair}\n")).unwrap();
     let clean = dir.path().join("clean.jsonl");
     std::fs::write(&clean, format!("{pair}\n{other}\n")).unwrap();
     let broken = dir.path().join("broken.jsonl");
-    std::fs::write(&broken, format!("{pair}\n{}\n", json!({"prompt": "", "chosen": "a", "rejected": "b"}))).unwrap();
+    std::fs::write(
+        &broken,
+        format!(
+            "{pair}\n{}\n",
+            json!({"prompt": "", "chosen": "a", "rejected": "b"})
+        ),
+    )
+    .unwrap();
     let out = dir.path().join("out");
     let run = |file: &Path, fail_on: &str| {
-        let o = datasieve(&["prefs", path_str(file), "--fail-on", fail_on, "--out", path_str(&out)]);
+        let o = datasieve(&[
+            "prefs",
+            path_str(file),
+            "--fail-on",
+            fail_on,
+            "--out",
+            path_str(&out),
+        ]);
         (code(&o), stderr(&o))
     };
-    assert_eq!(run(&warned, "error").0, 0, "warnings alone keep exit 0 by default");
+    assert_eq!(
+        run(&warned, "error").0,
+        0,
+        "warnings alone keep exit 0 by default"
+    );
     assert_eq!(report(&out)["warned_by"], json!({"duplicate_pair": 1}));
     assert_eq!(decisions(&out)[2]["duplicate_of"], 0);
     assert_eq!(run(&warned, "warning").0, 1, "--fail-on warning");
@@ -337,13 +585,35 @@ fn prefs_tokenizer_gives_exact_token_counts() {
     let dir = tempfile::tempdir().unwrap();
     let input = core_fixture("prefs", "checks_standard.jsonl");
     let out = dir.path().join("out");
-    let o = datasieve(&["prefs", path_str(&input), "--max-length", "8", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "prefs",
+        path_str(&input),
+        "--max-length",
+        "8",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert_eq!(report(&out)["stats"]["prefs"]["token_counting"]["kind"], "estimate");
+    assert_eq!(
+        report(&out)["stats"]["prefs"]["token_counting"]["kind"],
+        "estimate"
+    );
     let tokenizer = core_fixture("prefs", "tiny-bpe-tokenizer.json");
-    let o = datasieve(&["prefs", path_str(&input), "--max-length", "8", "--tokenizer", path_str(&tokenizer), "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "prefs",
+        path_str(&input),
+        "--max-length",
+        "8",
+        "--tokenizer",
+        path_str(&tokenizer),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert_eq!(report(&out)["stats"]["prefs"]["token_counting"]["kind"], "tokenizer");
+    assert_eq!(
+        report(&out)["stats"]["prefs"]["token_counting"]["kind"],
+        "tokenizer"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,8 +623,20 @@ fn prefs_tokenizer_gives_exact_token_counts() {
 fn contamination_against_two_eval_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let (a, b) = (core_fixture("stages", "eval_a.jsonl"), core_fixture("stages", "eval_b.csv"));
-    let o = datasieve(&["contamination", path_str(&demo()), "--against", path_str(&a), "--against", path_str(&b), "--out", path_str(&out)]);
+    let (a, b) = (
+        core_fixture("stages", "eval_a.jsonl"),
+        core_fixture("stages", "eval_b.csv"),
+    );
+    let o = datasieve(&[
+        "contamination",
+        path_str(&demo()),
+        "--against",
+        path_str(&a),
+        "--against",
+        path_str(&b),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stdout(&o).contains("contamination"), "{}", stdout(&o));
     let r = report(&out);
@@ -370,11 +652,27 @@ fn contamination_against_two_eval_files() {
     assert_eq!(d[19]["details"][0]["eval_row"], 1);
     assert_outputs_partition(&demo(), &out);
     // One eval set: one row.
-    let o = datasieve(&["contamination", path_str(&demo()), "--against", path_str(&b), "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "contamination",
+        path_str(&demo()),
+        "--against",
+        path_str(&b),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1);
     assert_eq!(rows_with(&decisions(&out), "contamination"), [19]);
     // Longer n-grams than any shared span: nothing found, exit 0.
-    let o = datasieve(&["contamination", path_str(&demo()), "--against", path_str(&a), "--ngram", "40", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "contamination",
+        path_str(&demo()),
+        "--against",
+        path_str(&a),
+        "--ngram",
+        "40",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     // --against is required.
     let o = datasieve(&["contamination", path_str(&demo()), "--out", path_str(&out)]);
@@ -393,23 +691,55 @@ fn run_with_a_config_and_eval_sets() {
     .unwrap();
     let out = dir.path().join("out");
     let a = core_fixture("stages", "eval_a.jsonl");
-    let o = datasieve(&["run", path_str(&demo()), "--config", path_str(&config), "--against", path_str(&a), "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "run",
+        path_str(&demo()),
+        "--config",
+        path_str(&config),
+        "--against",
+        path_str(&a),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let r = report(&out);
     let removed_by = r["removed_by"].as_object().unwrap();
-    for code in ["exact_duplicate", "near_duplicate", "too_short", "contamination"] {
+    for code in [
+        "exact_duplicate",
+        "near_duplicate",
+        "too_short",
+        "contamination",
+    ] {
         assert!(removed_by.contains_key(code), "{code} in {removed_by:?}");
     }
     assert_outputs_partition(&demo(), &out);
     // A config error names the key and the file.
     std::fs::write(&config, r#"{"dedup": {"near": {"treshold": 0.8}}}"#).unwrap();
-    let o = datasieve(&["run", path_str(&demo()), "--config", path_str(&config), "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "run",
+        path_str(&demo()),
+        "--config",
+        path_str(&config),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("treshold") && stderr(&o).contains("pipeline.json"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("treshold") && stderr(&o).contains("pipeline.json"),
+        "{}",
+        stderr(&o)
+    );
     // The page's preference preset runs and writes the TRL export.
     let prefs_out = dir.path().join("prefs");
     let input = core_fixture("prefs", "checks_standard.jsonl");
-    let o = datasieve(&["run", path_str(&input), "--config", path_str(&preset("dpo-preflight")), "--out", path_str(&prefs_out)]);
+    let o = datasieve(&[
+        "run",
+        path_str(&input),
+        "--config",
+        path_str(&preset("dpo-preflight")),
+        "--out",
+        path_str(&prefs_out),
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(prefs_out.join("export.trl.jsonl").exists());
 }
@@ -423,18 +753,41 @@ fn prefs_against_eval_sets_warns_and_keeps() {
         "chosen": "Yes, it will.",
         "rejected": "No."
     });
-    let fine = json!({"prompt": "Name a colour.", "chosen": "Blue is a colour.", "rejected": "A chair."});
+    let fine =
+        json!({"prompt": "Name a colour.", "chosen": "Blue is a colour.", "rejected": "A chair."});
     std::fs::write(&input, format!("{leaked}\n{fine}\n")).unwrap();
     let out = dir.path().join("out");
     let a = core_fixture("stages", "eval_a.jsonl");
-    let o = datasieve(&["prefs", path_str(&input), "--against", path_str(&a), "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "prefs",
+        path_str(&input),
+        "--against",
+        path_str(&a),
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 0, "a warning keeps the row: {}", stderr(&o));
     let r = report(&out);
     assert_eq!(r["warned_by"], json!({"contamination": 1}));
     assert_eq!(r["rows_kept"], 2);
-    assert_eq!(r["stats"]["contamination"]["eval_sets"], json!([{"name": "eval_a.jsonl", "rows": 2}]));
-    assert_eq!(decisions(&out)[0]["details"][0]["eval_source"], "eval_a.jsonl");
-    let o = datasieve(&["prefs", path_str(&input), "--against", path_str(&a), "--fail-on", "warning", "--out", path_str(&out)]);
+    assert_eq!(
+        r["stats"]["contamination"]["eval_sets"],
+        json!([{"name": "eval_a.jsonl", "rows": 2}])
+    );
+    assert_eq!(
+        decisions(&out)[0]["details"][0]["eval_source"],
+        "eval_a.jsonl"
+    );
+    let o = datasieve(&[
+        "prefs",
+        path_str(&input),
+        "--against",
+        path_str(&a),
+        "--fail-on",
+        "warning",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1);
 }
 
@@ -444,10 +797,20 @@ fn prefs_export_from_a_csv_input() {
     let input = dir.path().join("pairs.csv");
     std::fs::write(&input, "prompt,chosen,rejected\n\"Say hi.\",\"Hi there.\",\"Go away.\"\n\"Say one.\",\"\",\"Two.\"\n").unwrap();
     let out = dir.path().join("out");
-    let o = datasieve(&["prefs", path_str(&input), "--export", "trl", "--out", path_str(&out)]);
+    let o = datasieve(&[
+        "prefs",
+        path_str(&input),
+        "--export",
+        "trl",
+        "--out",
+        path_str(&out),
+    ]);
     assert_eq!(code(&o), 1, "the empty answer is an error: {}", stderr(&o));
     let exported = std::fs::read_to_string(out.join("export.trl.jsonl")).unwrap();
-    let lines: Vec<Value> = exported.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = exported
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(
         lines,
         [json!({
@@ -456,5 +819,8 @@ fn prefs_export_from_a_csv_input() {
             "rejected": [{"role": "assistant", "content": "Go away."}]
         })]
     );
-    assert_eq!(std::fs::read_to_string(out.join("kept.csv")).unwrap(), "prompt,chosen,rejected\n\"Say hi.\",\"Hi there.\",\"Go away.\"\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("kept.csv")).unwrap(),
+        "prompt,chosen,rejected\n\"Say hi.\",\"Hi there.\",\"Go away.\"\n"
+    );
 }

@@ -48,7 +48,9 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new(config_json: &str) -> Result<Engine, JsError> {
         let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
-        Ok(Engine { job: Some(Job::new(config).map_err(js_error)?) })
+        Ok(Engine {
+            job: Some(Job::new(config).map_err(js_error)?),
+        })
     }
 
     /// Feeds the next chunk of the file (any size, cut anywhere).
@@ -58,17 +60,25 @@ impl Engine {
 
     /// Exact token counts for the preference checks from a Hugging Face `tokenizer.json`.
     pub fn set_tokenizer(&mut self, json: &[u8], name: &str) -> Result<(), JsError> {
-        self.job_mut()?.set_tokenizer_json(json, name).map_err(js_error)
+        self.job_mut()?
+            .set_tokenizer_json(json, name)
+            .map_err(js_error)
     }
 
     /// Adds an evaluation set (a whole file's bytes) for the contamination check. Returns its rows.
     pub fn add_eval_set(&mut self, name: &str, bytes: &[u8]) -> Result<f64, JsError> {
-        self.job_mut()?.add_eval_set(name, bytes).map(|n| n as f64).map_err(js_error)
+        self.job_mut()?
+            .add_eval_set(name, bytes)
+            .map(|n| n as f64)
+            .map_err(js_error)
     }
 
     /// The name of the pass the next bytes belong to (`analyse`, ...).
     pub fn pass(&self) -> String {
-        self.job.as_ref().map_or("done", |j| j.pass().name()).to_string()
+        self.job
+            .as_ref()
+            .map_or("done", |j| j.pass().name())
+            .to_string()
     }
 
     /// Ends the current pass over the input; `true` = feed the whole input again, from its
@@ -79,9 +89,16 @@ impl Engine {
 
     /// Band keys a [`Signer`] computed for rows `first_row .. first_row + rows` (its `finish()`
     /// output, `first_row` = the rows of the ranges before it). Call before pushing those rows.
-    pub fn supply_band_keys(&mut self, first_row: f64, rows: u32, packed: &[u64]) -> Result<(), JsError> {
+    pub fn supply_band_keys(
+        &mut self,
+        first_row: f64,
+        rows: u32,
+        packed: &[u64],
+    ) -> Result<(), JsError> {
         let (signed, keys) = SignedRows::split_packed(rows, packed).map_err(js_error)?;
-        self.job_mut()?.supply_band_keys(first_row as u64, rows, signed, keys).map_err(js_error)
+        self.job_mut()?
+            .supply_band_keys(first_row as u64, rows, signed, keys)
+            .map_err(js_error)
     }
 
     /// Rows read so far.
@@ -91,12 +108,19 @@ impl Engine {
 
     /// Ends the input and decides every row. The engine cannot be used afterwards.
     pub fn finish(&mut self) -> Result<JobOutcome, JsError> {
-        let job = self.job.take().ok_or_else(|| JsError::new("finish called twice"))?;
-        Ok(JobOutcome { inner: job.finish().map_err(js_error)? })
+        let job = self
+            .job
+            .take()
+            .ok_or_else(|| JsError::new("finish called twice"))?;
+        Ok(JobOutcome {
+            inner: job.finish().map_err(js_error)?,
+        })
     }
 
     fn job_mut(&mut self) -> Result<&mut Job, JsError> {
-        self.job.as_mut().ok_or_else(|| JsError::new("push after finish"))
+        self.job
+            .as_mut()
+            .ok_or_else(|| JsError::new("push after finish"))
     }
 }
 
@@ -115,7 +139,10 @@ impl Signer {
     #[wasm_bindgen(constructor)]
     pub fn new(config_json: &str) -> Result<Signer, JsError> {
         let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
-        Ok(Signer { inner: Some(RangeSigner::new(&config).map_err(js_error)?), finished_rows: 0 })
+        Ok(Signer {
+            inner: Some(RangeSigner::new(&config).map_err(js_error)?),
+            finished_rows: 0,
+        })
     }
 
     /// Feeds the next chunk of the range (any size, cut anywhere).
@@ -125,20 +152,27 @@ impl Signer {
 
     /// Rows framed so far (after `finish`: all the range's rows).
     pub fn rows(&self) -> u32 {
-        self.inner.as_ref().map_or(self.finished_rows, RangeSigner::rows)
+        self.inner
+            .as_ref()
+            .map_or(self.finished_rows, RangeSigner::rows)
     }
 
     /// Ends the range: every row's keys, packed (bitmap words of "has a signature", then
     /// `bands` keys per row). The signer cannot be pushed to afterwards.
     pub fn finish(&mut self) -> Result<Vec<u64>, JsError> {
-        let signer = self.inner.take().ok_or_else(|| JsError::new("finish called twice"))?;
+        let signer = self
+            .inner
+            .take()
+            .ok_or_else(|| JsError::new("finish called twice"))?;
         let signed = signer.finish().map_err(js_error)?;
         self.finished_rows = signed.rows;
         Ok(signed.packed())
     }
 
     fn signer_mut(&mut self) -> Result<&mut RangeSigner, JsError> {
-        self.inner.as_mut().ok_or_else(|| JsError::new("push after finish"))
+        self.inner
+            .as_mut()
+            .ok_or_else(|| JsError::new("push after finish"))
     }
 }
 
@@ -163,7 +197,9 @@ impl JobOutcome {
     /// `decisions.jsonl`.
     pub fn decisions_jsonl(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        self.inner.write_decisions(&mut out).expect("writing to memory cannot fail");
+        self.inner
+            .write_decisions(&mut out)
+            .expect("writing to memory cannot fail");
         out
     }
 
@@ -225,7 +261,12 @@ impl JobOutcome {
 
     /// Second pass: copies rows to the kept and removed outputs.
     pub fn splitter(&self) -> Split {
-        Split { inner: self.inner.splitter(), kept: Vec::new(), removed: Vec::new(), export: Vec::new() }
+        Split {
+            inner: self.inner.splitter(),
+            kept: Vec::new(),
+            removed: Vec::new(),
+            export: Vec::new(),
+        }
     }
 }
 
@@ -241,13 +282,29 @@ pub struct Split {
 #[wasm_bindgen]
 impl Split {
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
-        let Split { inner, kept, removed, export } = self;
-        inner.push(chunk, &mut |dest, bytes| route([kept, removed, export], dest, bytes)).map_err(js_error)
+        let Split {
+            inner,
+            kept,
+            removed,
+            export,
+        } = self;
+        inner
+            .push(chunk, &mut |dest, bytes| {
+                route([kept, removed, export], dest, bytes)
+            })
+            .map_err(js_error)
     }
 
     pub fn finish(&mut self) -> Result<(), JsError> {
-        let Split { inner, kept, removed, export } = self;
-        inner.finish(&mut |dest, bytes| route([kept, removed, export], dest, bytes)).map_err(js_error)?;
+        let Split {
+            inner,
+            kept,
+            removed,
+            export,
+        } = self;
+        inner
+            .finish(&mut |dest, bytes| route([kept, removed, export], dest, bytes))
+            .map_err(js_error)?;
         Ok(())
     }
 

@@ -24,7 +24,11 @@ fn analyse(chunk: usize) -> JobOutcome {
 fn wasm_decisions_equal_native_decisions() {
     for chunk in [1, 13, 4096] {
         let outcome = analyse(chunk);
-        assert_eq!(String::from_utf8(outcome.decisions_jsonl()).unwrap(), EXPECTED, "chunk {chunk}");
+        assert_eq!(
+            String::from_utf8(outcome.decisions_jsonl()).unwrap(),
+            EXPECTED,
+            "chunk {chunk}"
+        );
     }
 }
 
@@ -45,12 +49,31 @@ fn split_outputs_hold_every_row_once_byte_identical() {
     let rows: Vec<Vec<u8>> = INPUT[3..]
         .split_inclusive(|&b| b == b'\n')
         .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
-        .map(|l| if l.ends_with(b"\n") { l.to_vec() } else { [l, b"\n"].concat() })
+        .map(|l| {
+            if l.ends_with(b"\n") {
+                l.to_vec()
+            } else {
+                [l, b"\n"].concat()
+            }
+        })
         .collect();
-    let decisions: Vec<bool> = EXPECTED.lines().map(|l| l.contains("\"kept\":true")).collect();
+    let decisions: Vec<bool> = EXPECTED
+        .lines()
+        .map(|l| l.contains("\"kept\":true"))
+        .collect();
     assert_eq!(rows.len(), decisions.len());
-    let expect_kept: Vec<u8> = rows.iter().zip(&decisions).filter(|(_, k)| **k).flat_map(|(r, _)| r.clone()).collect();
-    let expect_removed: Vec<u8> = rows.iter().zip(&decisions).filter(|(_, k)| !**k).flat_map(|(r, _)| r.clone()).collect();
+    let expect_kept: Vec<u8> = rows
+        .iter()
+        .zip(&decisions)
+        .filter(|(_, k)| **k)
+        .flat_map(|(r, _)| r.clone())
+        .collect();
+    let expect_removed: Vec<u8> = rows
+        .iter()
+        .zip(&decisions)
+        .filter(|(_, k)| !**k)
+        .flat_map(|(r, _)| r.clone())
+        .collect();
     assert_eq!(kept, expect_kept);
     assert_eq!(removed, expect_removed);
 }

@@ -40,7 +40,9 @@ self.onmessage = (event) => {
 
 /// The same checksum as the worker computes, over the bytes we put into the `File`.
 fn rolling_checksum(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0u32, |sum, &byte| sum.wrapping_mul(31).wrapping_add(u32::from(byte)))
+    bytes.iter().fold(0u32, |sum, &byte| {
+        sum.wrapping_mul(31).wrapping_add(u32::from(byte))
+    })
 }
 
 /// Bytes that cover all 256 values, including invalid UTF-8, so a worker that decoded text
@@ -59,8 +61,9 @@ fn make_file(bytes: &[u8], name: &str, mime: &str) -> File {
 fn spawn_range_reader() -> (Worker, String) {
     let options = BlobPropertyBag::new();
     options.set_type("text/javascript");
-    let script = Blob::new_with_str_sequence_and_options(&Array::of1(&RANGE_READER_WORKER.into()), &options)
-        .expect("Blob constructor");
+    let script =
+        Blob::new_with_str_sequence_and_options(&Array::of1(&RANGE_READER_WORKER.into()), &options)
+            .expect("Blob constructor");
     let url = Url::create_object_url_with_blob(&script).expect("object URL for the worker script");
     let worker = Worker::new(&url).expect("dedicated worker from a Blob URL");
     (worker, url)
@@ -83,7 +86,9 @@ async fn read_in_worker(file: &File, chunk: u32) -> JsValue {
     let request = Object::new();
     Reflect::set(&request, &"file".into(), file).unwrap();
     Reflect::set(&request, &"chunk".into(), &chunk.into()).unwrap();
-    worker.post_message(&request).expect("postMessage to the worker");
+    worker
+        .post_message(&request)
+        .expect("postMessage to the worker");
     let result = JsFuture::from(reply).await;
     worker.terminate();
     Url::revoke_object_url(&url).unwrap();
@@ -95,7 +100,9 @@ fn field(reply: &JsValue, name: &str) -> JsValue {
 }
 
 fn number(reply: &JsValue, name: &str) -> f64 {
-    field(reply, name).as_f64().unwrap_or_else(|| panic!("reply field {name} is not a number"))
+    field(reply, name)
+        .as_f64()
+        .unwrap_or_else(|| panic!("reply field {name} is not a number"))
 }
 
 fn range_lengths(reply: &JsValue) -> Vec<u32> {
@@ -112,12 +119,21 @@ async fn worker_reads_a_file_by_ranges_and_sees_every_byte() {
 
     let reply = read_in_worker(&file, 4096).await;
 
-    assert_eq!(field(&reply, "name").as_string().as_deref(), Some("sample.jsonl"));
-    assert_eq!(field(&reply, "type").as_string().as_deref(), Some("application/jsonl"));
+    assert_eq!(
+        field(&reply, "name").as_string().as_deref(),
+        Some("sample.jsonl")
+    );
+    assert_eq!(
+        field(&reply, "type").as_string().as_deref(),
+        Some("application/jsonl")
+    );
     assert_eq!(number(&reply, "size"), 10_000.0);
     assert_eq!(range_lengths(&reply), vec![4096, 4096, 1808]);
     assert_eq!(number(&reply, "total"), 10_000.0);
-    assert_eq!(number(&reply, "checksum"), f64::from(rolling_checksum(&bytes)));
+    assert_eq!(
+        number(&reply, "checksum"),
+        f64::from(rolling_checksum(&bytes))
+    );
 }
 
 #[wasm_bindgen_test]
@@ -126,7 +142,10 @@ async fn worker_range_reads_handle_odd_chunk_sizes_and_empty_files() {
     let file = make_file(&bytes, "odd.bin", "application/octet-stream");
     let reply = read_in_worker(&file, 333).await;
     assert_eq!(range_lengths(&reply), vec![333, 333, 333, 1]);
-    assert_eq!(number(&reply, "checksum"), f64::from(rolling_checksum(&bytes)));
+    assert_eq!(
+        number(&reply, "checksum"),
+        f64::from(rolling_checksum(&bytes))
+    );
 
     let empty = make_file(&[], "empty.jsonl", "");
     let reply = read_in_worker(&empty, 4096).await;

@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 pub fn datasieve(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datasieve")).args(args).output().expect("run datasieve")
+    Command::new(env!("CARGO_BIN_EXE_datasieve"))
+        .args(args)
+        .output()
+        .expect("run datasieve")
 }
 
 pub fn code(o: &Output) -> i32 {

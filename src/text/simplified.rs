@@ -1,0 +1,312 @@
+//! `word_tokenize(simplify_text(text))` in one pass, for MinHash and contamination shingles.
+//!
+//! The result is always exactly what the two separate steps give; only the speed differs. Most
+//! web text is ASCII apart from punctuation such as ’ “ ” — …, and its simplified form is then made
+//! of `[a-z0]` words separated by single spaces. For such a text the tokenizer has little left to
+//! do, so one byte loop simplifies the text and cuts it into chunks, and only a chunk that mixes
+//! letters and digits ("0mb", "covid0") goes through the full affix rules. Any other text (a
+//! letter outside ASCII, which needs Unicode lower-casing and accent stripping) takes the general
+//! path: [`simplify_text`] then [`spacy_tokens`].
+//!
+//! Why the shortcuts are exact, rule by rule:
+//! - simplification of an ASCII byte is a table lookup ([`super::simplify`] uses the same table);
+//!   a non-ASCII character that is punctuation or white space becomes a separator whatever its
+//!   case (lower-casing leaves every character of datatrove's punctuation set unchanged), and a
+//!   non-ASCII decimal digit starts a number as in the general path;
+//! - a chunk of only ASCII letters or only ASCII digits is one token unless it is a tokenizer
+//!   exception ([`super::tokenizer`]'s fast path, with the same reasoning);
+//! - spaCy's final special-case matcher never fires: every token is `[a-z0]+`, and no matcher
+//!   pattern is made only of such tokens (checked by a test against the generated table).
+
+use std::ops::Range;
+
+use super::charclass::is_py_space;
+use super::simplify::{ascii_classes, is_nd, simplify_text, skip_rest_of_number, AsciiClass};
+use super::tables::DATATROVE_PUNCTUATION;
+use super::tokenizer::{
+    plain_word_special_cases, push_pieces, spacy_tokens, tokenize_chunk, PlainWordSpecialCases,
+};
+
+/// Reusable buffers for [`simplified_words`]: the simplified text and its words.
+#[derive(Default, Debug)]
+pub struct SimplifiedWords {
+    /// `simplify_text` of the input.
+    pub text: String,
+    /// Byte ranges into [`SimplifiedWords::text`] of `word_tokenize(text)`, in order.
+    pub words: Vec<Range<usize>>,
+    /// Indices into `words` of chunks still to be split by the full rules (fast path only).
+    mixed: Vec<usize>,
+}
+
+impl SimplifiedWords {
+    /// The words as string slices.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.words.iter().map(|r| &self.text[r.clone()])
+    }
+}
+
+/// Fills `out` with `simplify_text(text)` and the words of `word_tokenize` on it.
+pub fn simplified_words(text: &str, out: &mut SimplifiedWords) {
+    if fast_path(text, out) {
+        return;
+    }
+    out.text = simplify_text(text);
+    out.words.clear();
+    // On simplified text every white-space token is a run of spaces (none is left after
+    // collapsing, but `spacy_tokens` is the reference and is asked anyway).
+    let text = &out.text;
+    out.words.extend(
+        spacy_tokens(text)
+            .into_iter()
+            .filter(|r| !text[r.clone()].starts_with(is_py_space)),
+    );
+}
+
+/// The fused pass; `false` (with `out` in an unspecified state) when the text needs the general
+/// path.
+fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
+    let mut buf = std::mem::take(&mut out.text).into_bytes();
+    buf.clear();
+    buf.reserve(text.len());
+    out.words.clear();
+    out.mixed.clear();
+    let bytes = text.as_bytes();
+    let mut pending_space = false;
+    // The chunk being built: where it starts in `buf`, and what kinds of bytes it holds.
+    let mut chunk_start = 0usize;
+    let mut has_letter = false;
+    let mut has_digit = false;
+    let mut i = 0usize;
+    let mut ok = true;
+    let classes = ascii_classes();
+    let cases = plain_word_special_cases();
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (mapped, is_digit) = if b < 0x80 {
+            i += 1;
+            match classes[usize::from(b)] {
+                AsciiClass::Separator => {
+                    pending_space = true;
+                    continue;
+                }
+                AsciiClass::Digit => {
+                    skip_rest_of_number(text, &mut i);
+                    (b'0', true)
+                }
+                AsciiClass::Letter(_) => {
+                    // The common case: a run of ASCII letters, copied lower-cased in one go.
+                    let run_start = i - 1;
+                    while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+                        i += 1;
+                    }
+                    if pending_space && !buf.is_empty() {
+                        end_chunk(&buf, chunk_start, has_letter && has_digit, cases, out);
+                        buf.push(b' ');
+                        chunk_start = buf.len();
+                        has_digit = false;
+                    }
+                    pending_space = false;
+                    buf.extend(bytes[run_start..i].iter().map(u8::to_ascii_lowercase));
+                    has_letter = true;
+                    continue;
+                }
+                AsciiClass::Other(_) => {
+                    ok = false;
+                    break;
+                }
+            }
+        } else {
+            let c = text[i..].chars().next().expect("char boundary");
+            i += c.len_utf8();
+            if is_nd(c) {
+                skip_rest_of_number(text, &mut i);
+                (b'0', true)
+            } else if DATATROVE_PUNCTUATION.contains(c) || is_py_space(c) {
+                pending_space = true;
+                continue;
+            } else {
+                ok = false;
+                break;
+            }
+        };
+        if pending_space && !buf.is_empty() {
+            end_chunk(&buf, chunk_start, has_letter && has_digit, cases, out);
+            buf.push(b' ');
+            chunk_start = buf.len();
+            has_letter = false;
+            has_digit = false;
+        }
+        pending_space = false;
+        buf.push(mapped);
+        has_letter |= !is_digit;
+        has_digit |= is_digit;
+    }
+    if ok && !buf.is_empty() {
+        end_chunk(&buf, chunk_start, has_letter && has_digit, cases, out);
+    }
+    out.text = String::from_utf8(buf).expect("the fast path writes ASCII only");
+    if !ok {
+        return false;
+    }
+    if !out.mixed.is_empty() {
+        split_mixed_chunks(out);
+    }
+    true
+}
+
+/// Records the chunk `buf[start..]`: its word(s) now, or a placeholder for a mixed chunk.
+#[inline]
+fn end_chunk(
+    buf: &[u8],
+    start: usize,
+    mixed: bool,
+    cases: &PlainWordSpecialCases,
+    out: &mut SimplifiedWords,
+) {
+    let end = buf.len();
+    if mixed {
+        out.mixed.push(out.words.len());
+        out.words.push(start..end);
+    } else if let Some(pieces) = cases.get(&buf[start..end]) {
+        push_pieces(pieces, start, &mut out.words);
+    } else {
+        out.words.push(start..end);
+    }
+}
+
+/// Replaces each mixed-chunk placeholder by the chunk's tokens under the full rules.
+fn split_mixed_chunks(out: &mut SimplifiedWords) {
+    let mut words = Vec::with_capacity(out.words.len() + out.mixed.len());
+    let mut next_mixed = out.mixed.iter().copied().peekable();
+    for (k, range) in out.words.iter().enumerate() {
+        if next_mixed.peek() == Some(&k) {
+            next_mixed.next();
+            tokenize_chunk(&out.text, range.start, range.end, false, &mut words);
+        } else {
+            words.push(range.clone());
+        }
+    }
+    out.words = words;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tables::MATCHER_PATTERNS;
+    use crate::text::tokenizer::word_tokenize;
+
+    fn reference(text: &str) -> (String, Vec<String>) {
+        let simplified = simplify_text(text);
+        let words = word_tokenize(&simplified)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        (simplified, words)
+    }
+
+    fn check(text: &str) {
+        let mut out = SimplifiedWords::default();
+        simplified_words(text, &mut out);
+        let (simplified, words) = reference(text);
+        assert_eq!(out.text, simplified, "{text:?}");
+        assert_eq!(out.iter().collect::<Vec<_>>(), words, "{text:?}");
+    }
+
+    #[test]
+    fn no_matcher_pattern_is_made_of_plain_words_only() {
+        // The reason the fast path skips spaCy's final special-case matcher.
+        let plain =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'0');
+        for (key, pieces) in MATCHER_PATTERNS {
+            assert!(!pieces.iter().all(|p| plain(p)), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn equals_simplify_then_tokenize() {
+        for text in [
+            "",
+            "   ",
+            "Hello, World!",
+            "I cannot believe we'd go—wouldn't you? It's 10MB, 3.5GB or 1,000km.",
+            "CANNOT Cannot cannot gonna GoNnA wed Wed WED",
+            "v2.0beta covid19 19th 4x4 0mb 100mph 5am",
+            "don’t “quoted” — dash… ellipsis",
+            "Café naïve İstanbul Σίσυφος",
+            "٣٤٥ and ４２ and 1٫5",
+            "tabs\tand\nnew\r\nlines\u{a0}nbsp\u{2003}em",
+            "a\u{7}b\u{1c}c\u{1f}d\x7fe",
+            "emoji 😀 stays",
+            "https://example.com/x?y=1 mail@example.org",
+            "im youre hes shes theyre id ill",
+            "   leading and trailing   ",
+            "0 00 000 1.2.3 1,2,3 .5 5.",
+        ] {
+            check(text);
+        }
+    }
+
+    #[test]
+    fn random_ascii_and_punctuation_mixtures() {
+        // Small deterministic generator: words, digits, ASCII punctuation, a few non-ASCII
+        // punctuation marks, letters and digits, and exception words, in random order.
+        let pieces = [
+            "the",
+            "cannot",
+            "gonna",
+            "wed",
+            "0mb",
+            "10km",
+            "x1",
+            "1x",
+            "don't",
+            "ll",
+            "'s",
+            ".",
+            ",",
+            "-",
+            "—",
+            "’",
+            "“",
+            "…",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "2024",
+            "3.14",
+            "1,000",
+            "a.m.",
+            "U.S.",
+            "e-mail",
+            "AT&T",
+            "Ünïcode",
+            "٣",
+            "(",
+            ")",
+            "mph",
+            "em",
+            "Id",
+            "ID",
+            "5am",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let n = (next() % 12) as usize;
+            let mut text = String::new();
+            for _ in 0..n {
+                text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+                if next() % 3 == 0 {
+                    text.push(' ');
+                }
+            }
+            check(&text);
+        }
+    }
+}
