@@ -70,6 +70,15 @@ fn our_verdicts(text: &str) -> [String; 5] {
     let c4_default = C4::new(C4Config::default());
     let c4_fineweb = C4::new(FilterConfig::fineweb_style().c4.unwrap());
     let show = |code: Option<&str>| code.unwrap_or("keep").to_string();
+    // The pipeline counts C4's sentences from the document's tokens: same counts as per line.
+    let tokens = datasieve::text::tokenizer::spacy_tokens(text);
+    for c4 in [&c4_default, &c4_fineweb] {
+        assert_eq!(
+            c4.measure(text).sentences,
+            c4.measure_with_tokens(text, &tokens).sentences,
+            "{text:?}"
+        );
+    }
     [
         show(gopher_quality::judge(
             &gq.measure_words(text, &words),

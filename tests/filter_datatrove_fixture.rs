@@ -128,3 +128,46 @@ fn c4_rewrite_keeps_only_surviving_lines() {
     .unwrap();
     assert_eq!(without_c4.c4_rewrite(text), None);
 }
+
+/// C4 counts a kept line's sentences from the document's tokens when the document was tokenized
+/// anyway (Gopher and FineWeb need its words); that must give exactly the counts of tokenizing
+/// every line on its own, on real documents and on line-break and spacing edge cases.
+#[test]
+fn c4_sentence_counts_from_document_tokens_equal_per_line_counts() {
+    use datasieve::text::tokenizer::spacy_tokens;
+    let filter = c4::C4::new(c4::C4Config::default());
+    let every_line = c4::C4::new(c4::C4Config {
+        filter_no_terminal_punct: false,
+        min_words_per_line: 0,
+        ..c4::C4Config::default()
+    });
+    let edge_cases = [
+        "First one here. Second one here!\r\nThird line is here. And a fourth?\rFifth. Sixth.",
+        "Line with  double  spaces. Next sentence.\u{2028}After a separator. Yes it is.",
+        "A citation here.[1] Then more text. [edit] Done now.\n\nNew paragraph. Two.",
+        "Emoticon at the end :)\n:( starts this line. Then another one.",
+        "He said “stop.” Then left?! Ok then.\u{85}Mr. Smith went home. Dr. Who came.",
+        "   Indented line. With two sentences.   \n\t\tTabbed line. Also two.\x0b\x0cform feed. x.",
+    ];
+    let documents = FIXTURE
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .chain(edge_cases.iter().map(|s| s.to_string()));
+    let mut checked = 0;
+    for text in documents {
+        let tokens = spacy_tokens(&text);
+        for f in [&filter, &every_line] {
+            let per_line = f.measure(&text);
+            let from_tokens = f.measure_with_tokens(&text, &tokens);
+            assert_eq!(per_line.sentences, from_tokens.sentences, "{text:?}");
+            assert_eq!(per_line.kept_lines, from_tokens.kept_lines, "{text:?}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 220, "{checked} documents");
+}

@@ -36,6 +36,11 @@ fn main() {
     let config = FilterConfig::datatrove_defaults();
     let filters = QualityFilters::new(config.clone()).expect("config");
 
+    if args.iter().any(|a| a == "--breakdown") {
+        breakdown(&texts, &config);
+        return;
+    }
+
     let mut dropped = std::collections::BTreeMap::<&'static str, u64>::new();
     let start = Instant::now();
     let cpu_start = cpu_seconds();
@@ -73,6 +78,61 @@ fn main() {
         "dropped": dropped,
     });
     println!("{report}");
+}
+
+/// `--breakdown`: CPU seconds per stage over one pass (word tokens, then each filter alone on
+/// them), to see where the time goes.
+fn breakdown(texts: &[String], config: &FilterConfig) {
+    use datasieve::filter::gopher_repetition::GopherRepetition;
+    use datasieve::filter::{c4::C4, fineweb::FineWeb, gopher_quality::GopherQuality};
+    use datasieve::text::tokenizer::word_tokenize;
+    let time = |f: &mut dyn FnMut(&str)| {
+        let begin = cpu_seconds_precise();
+        for _ in 0..3 {
+            for text in texts {
+                f(text);
+            }
+        }
+        (cpu_seconds_precise() - begin) / 3.0
+    };
+    let gq = GopherQuality::new(config.gopher_quality.clone().unwrap());
+    let gr = GopherRepetition::new(config.gopher_repetition.clone().unwrap()).unwrap();
+    let c4 = C4::new(config.c4.clone().unwrap());
+    let fw = FineWeb::new(config.fineweb.clone().unwrap());
+    let words: Vec<Vec<&str>> = texts.iter().map(|t| word_tokenize(t)).collect();
+    let index = |t: &str| texts.iter().position(|x| x.as_ptr() == t.as_ptr()).unwrap();
+    let _ = index;
+    let mut k = 0;
+    let mut next_words = |n: usize| {
+        let w = &words[k % n];
+        k += 1;
+        w
+    };
+    let n = texts.len();
+    let report = serde_json::json!({
+        "word_tokenize": time(&mut |t| { std::hint::black_box(word_tokenize(t)); }),
+        "gopher_quality": time(&mut |t| { std::hint::black_box(gq.measure_words(t, next_words(n))); }),
+        "gopher_repetition": time(&mut |t| { std::hint::black_box(gr.measure_words(t, next_words(n))); }),
+        "c4": time(&mut |t| { std::hint::black_box(c4.measure(t)); }),
+        "c4_without_sentences": time(&mut |t| { std::hint::black_box(c4.measure_with(t, |_| 1)); }),
+        "fineweb": time(&mut |t| { std::hint::black_box(fw.measure_words(t, next_words(n))); }),
+    });
+    println!("{report}");
+}
+
+/// Thread CPU time in seconds with nanosecond resolution (Linux), for short stages.
+fn cpu_seconds_precise() -> f64 {
+    let mut ts = std::mem::MaybeUninit::<[i64; 2]>::uninit();
+    // SAFETY: clock_gettime writes a timespec (two 64-bit fields on Linux x86-64/aarch64).
+    extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut [i64; 2]) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    unsafe {
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, ts.as_mut_ptr());
+        let [s, ns] = ts.assume_init();
+        s as f64 + ns as f64 * 1e-9
+    }
 }
 
 /// User + system CPU time of this process (Linux `/proc/self/stat`, clock ticks of 1/100 s), so

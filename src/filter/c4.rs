@@ -8,6 +8,7 @@
 //! Besides the verdict, C4 rewrites kept documents to their surviving lines: [`C4::rewrite`].
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::datatrove_text::{py_len, py_split_whitespace, py_splitlines, py_strip};
 use super::{Bound, Threshold};
+use crate::text::sentences::count_sentences_of_tokens;
 
 /// A surviving line contains "lorem ipsum" (any case).
 pub const LOREM_IPSUM: &str = "lorem_ipsum";
@@ -239,12 +241,43 @@ impl C4 {
         self.measure_with(text, super::sentence_count)
     }
 
+    /// Measures `text` whose spaCy tokens (all of them, white-space tokens included: the byte
+    /// ranges of [`crate::text::tokenizer::spacy_tokens`]) are already known, so that a kept
+    /// line's sentences are counted from the tokens inside it instead of tokenizing it again.
+    ///
+    /// Same result as [`C4::measure`]: tokens never cross white space, so no token crosses a
+    /// line break, and each chunk between white space is tokenized on its own; spaCy's final
+    /// special-case matcher, the one step that looks across chunks, has no pattern with a line
+    /// break in it (tested against the generated table), so the tokens of a stripped line are
+    /// the document's tokens inside the line's span. A line whose citations were cut out is
+    /// different text and is tokenized on its own.
+    pub fn measure_with_tokens(&self, text: &str, tokens: &[Range<usize>]) -> C4Metrics {
+        self.measure_spans(text, |line, span| match span {
+            Some(span) => {
+                let first = tokens.partition_point(|t| t.start < span.start);
+                let end = first + tokens[first..].partition_point(|t| t.start < span.end);
+                count_sentences_of_tokens(text, &tokens[first..end])
+            }
+            None => super::sentence_count(line),
+        })
+    }
+
     /// Measures `text`, counting the sentences of each surviving line with `count_sentences`
     /// (datatrove: `len(split_into_sentences(line))`).
     pub fn measure_with(
         &self,
         text: &str,
         mut count_sentences: impl FnMut(&str) -> usize,
+    ) -> C4Metrics {
+        self.measure_spans(text, |line, _| count_sentences(line))
+    }
+
+    /// [`C4::measure_with`], where `count_sentences` also gets the kept line's byte span in
+    /// `text` when the line is a slice of it (stripped, nothing cut out).
+    fn measure_spans(
+        &self,
+        text: &str,
+        mut count_sentences: impl FnMut(&str, Option<Range<usize>>) -> usize,
     ) -> C4Metrics {
         let mut metrics = C4Metrics::default();
         let mut sentences = 0u64;
@@ -267,7 +300,14 @@ impl C4 {
                 LineFate::Kept => {
                     metrics.kept_lines += 1;
                     if self.config.min_num_sentences != -1 {
-                        sentences += count_sentences(&visit.text) as u64;
+                        let span = match &visit.text {
+                            Cow::Borrowed(line) => {
+                                let start = line.as_ptr() as usize - text.as_ptr() as usize;
+                                Some(start..start + line.len())
+                            }
+                            Cow::Owned(_) => None,
+                        };
+                        sentences += count_sentences(&visit.text, span) as u64;
                     }
                 }
             }

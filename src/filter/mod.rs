@@ -292,11 +292,18 @@ impl QualityFilters {
         let needs_words = self.gopher_quality.is_some()
             || self.gopher_repetition.is_some()
             || self.fineweb.is_some();
-        let words = if needs_words {
-            word_tokens(text)
+        // All spaCy tokens once: the words of Gopher and FineWeb are the non-space ones, and C4
+        // counts each kept line's sentences from the tokens inside it.
+        let tokens = if needs_words {
+            crate::text::tokenizer::spacy_tokens(text)
         } else {
             Vec::new()
         };
+        let words: Vec<&str> = tokens
+            .iter()
+            .map(|range| &text[range.clone()])
+            .filter(|token| !token.starts_with(crate::text::is_py_space))
+            .collect();
         ScoreRow {
             gopher_quality: self
                 .gopher_quality
@@ -306,7 +313,13 @@ impl QualityFilters {
                 .gopher_repetition
                 .as_ref()
                 .map(|f| f.measure_words(text, &words)),
-            c4: self.c4.as_ref().map(|f| f.measure(text)),
+            c4: self.c4.as_ref().map(|f| {
+                if needs_words {
+                    f.measure_with_tokens(text, &tokens)
+                } else {
+                    f.measure(text)
+                }
+            }),
             fineweb: self.fineweb.as_ref().map(|f| f.measure_words(text, &words)),
         }
     }

@@ -97,11 +97,18 @@ pub fn count_sentences(text: &str) -> usize {
     if text[first_terminal..].chars().all(|c| GC_P.contains(c)) {
         return 1;
     }
-    let tokens = spacy_tokens(text);
+    count_sentences_of_tokens(text, &spacy_tokens(text))
+}
+
+/// The sentence count of the spaCy tokens `tokens` (byte ranges into `text`, in order): the
+/// sentencizer's boundaries among them, plus one. Equal to [`count_sentences`] of a text when
+/// `tokens` are that text's tokens, e.g. the tokens of a whole document that fall inside one of
+/// its lines (no token crosses a line break).
+pub fn count_sentences_of_tokens(text: &str, tokens: &[Range<usize>]) -> usize {
     let mut boundaries = 0usize;
     let mut seen_period = false;
     for range in tokens {
-        let token = &text[range];
+        let token = &text[range.clone()];
         let in_punct_chars = is_sentence_punct(token);
         if seen_period && !in_punct_chars && !is_punct(token) {
             boundaries += 1;

@@ -968,6 +968,23 @@ mod tests {
     }
 
     #[test]
+    fn no_special_case_pattern_can_span_a_line_break() {
+        // C4 counts a line's sentences from the whole document's tokens (filter::c4), which
+        // relies on this: the final matcher is the only step that joins tokens of different
+        // white-space chunks, and its only white-space piece is a lone " ".
+        for (key, pieces) in MATCHER_PATTERNS {
+            if *key == " " {
+                assert_eq!(*pieces, [" "]);
+                continue;
+            }
+            assert!(
+                pieces.iter().all(|p| !p.chars().any(is_py_space)),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
     fn contractions_split_like_spacy() {
         assert_eq!(words("I don't know"), ["I", "do", "n't", "know"]);
         assert_eq!(words("We cannot go"), ["We", "can", "not", "go"]);
