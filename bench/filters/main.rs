@@ -85,7 +85,7 @@ fn main() {
 fn breakdown(texts: &[String], config: &FilterConfig) {
     use datasieve::filter::gopher_repetition::GopherRepetition;
     use datasieve::filter::{c4::C4, fineweb::FineWeb, gopher_quality::GopherQuality};
-    use datasieve::text::tokenizer::word_tokenize;
+    use datasieve::text::tokenizer::{spacy_tokens, word_tokenize};
     let time = |f: &mut dyn FnMut(&str)| {
         let begin = cpu_seconds_precise();
         for _ in 0..3 {
@@ -100,8 +100,6 @@ fn breakdown(texts: &[String], config: &FilterConfig) {
     let c4 = C4::new(config.c4.clone().unwrap());
     let fw = FineWeb::new(config.fineweb.clone().unwrap());
     let words: Vec<Vec<&str>> = texts.iter().map(|t| word_tokenize(t)).collect();
-    let index = |t: &str| texts.iter().position(|x| x.as_ptr() == t.as_ptr()).unwrap();
-    let _ = index;
     let mut k = 0;
     let mut next_words = |n: usize| {
         let w = &words[k % n];
@@ -113,8 +111,9 @@ fn breakdown(texts: &[String], config: &FilterConfig) {
         "word_tokenize": time(&mut |t| { std::hint::black_box(word_tokenize(t)); }),
         "gopher_quality": time(&mut |t| { std::hint::black_box(gq.measure_words(t, next_words(n))); }),
         "gopher_repetition": time(&mut |t| { std::hint::black_box(gr.measure_words(t, next_words(n))); }),
-        "c4": time(&mut |t| { std::hint::black_box(c4.measure(t)); }),
-        "c4_without_sentences": time(&mut |t| { std::hint::black_box(c4.measure_with(t, |_| 1)); }),
+        "c4_own_tokens": time(&mut |t| { std::hint::black_box(c4.measure(t)); }),
+        "c4_document_tokens": time(&mut |t| { std::hint::black_box(c4.measure_with_tokens(t, &spacy_tokens(t))); }),
+        "spacy_tokens": time(&mut |t| { std::hint::black_box(spacy_tokens(t)); }),
         "fineweb": time(&mut |t| { std::hint::black_box(fw.measure_words(t, next_words(n))); }),
     });
     println!("{report}");

@@ -367,29 +367,37 @@ pub(crate) fn tokenize_chunk(
     // offsets are enough.
     let mut suffix_starts = SuffixStarts::default();
     let mut last_size = usize::MAX;
+    // The span last found not to be a special case: spaCy asks again for the same text (the
+    // whole chunk, then what is left after peeling an affix, then the final middle), and the
+    // answer cannot change, so each distinct span is looked up once.
+    let mut not_special = start..end;
+    let is_special = |lo: usize, hi: usize, not_special: &mut Range<usize>| {
+        if *not_special == (lo..hi) {
+            return false;
+        }
+        let found = special_case(&text[lo..hi]).is_some();
+        if !found {
+            *not_special = lo..hi;
+        }
+        found
+    };
     while lo < hi && hi - lo != last_size {
         let s = &text[lo..hi];
-        if special_case(s).is_some() {
+        if is_special(lo, hi, &mut not_special) {
             break;
         }
         last_size = hi - lo;
         let pre_len = find_prefix(s);
-        if pre_len != 0 {
-            let minus_pre = &s[pre_len..];
-            if !minus_pre.is_empty() && special_case(minus_pre).is_some() {
-                tokens.push(lo..lo + pre_len);
-                lo += pre_len;
-                break;
-            }
+        if pre_len != 0 && lo + pre_len < hi && is_special(lo + pre_len, hi, &mut not_special) {
+            tokens.push(lo..lo + pre_len);
+            lo += pre_len;
+            break;
         }
         let suf_len = find_suffix(&s[pre_len..]);
-        if suf_len != 0 {
-            let minus_suf = &s[..s.len() - suf_len];
-            if !minus_suf.is_empty() && special_case(minus_suf).is_some() {
-                suffix_starts.push(hi - suf_len);
-                hi -= suf_len;
-                break;
-            }
+        if suf_len != 0 && lo < hi - suf_len && is_special(lo, hi - suf_len, &mut not_special) {
+            suffix_starts.push(hi - suf_len);
+            hi -= suf_len;
+            break;
         }
         if pre_len != 0 && suf_len != 0 && pre_len + suf_len <= s.len() {
             tokens.push(lo..lo + pre_len);
@@ -407,7 +415,12 @@ pub(crate) fn tokenize_chunk(
     // _attach_tokens (prefixes already pushed)
     if lo < hi {
         let s = &text[lo..hi];
-        if let Some(pieces) = special_case(s) {
+        let pieces = if not_special == (lo..hi) {
+            None
+        } else {
+            special_case(s)
+        };
+        if let Some(pieces) = pieces {
             push_pieces(pieces, lo, tokens);
         } else if url_match(s) {
             tokens.push(lo..hi);
