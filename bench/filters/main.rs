@@ -97,6 +97,21 @@ fn breakdown(texts: &[String], config: &FilterConfig) {
     };
     let gq = GopherQuality::new(config.gopher_quality.clone().unwrap());
     let gr = GopherRepetition::new(config.gopher_repetition.clone().unwrap()).unwrap();
+    let gr_lines = GopherRepetition::new(
+        datasieve::filter::gopher_repetition::GopherRepetitionConfig {
+            top_n_grams: vec![],
+            dup_n_grams: vec![],
+            ..config.gopher_repetition.clone().unwrap()
+        },
+    )
+    .unwrap();
+    let gr_top = GopherRepetition::new(
+        datasieve::filter::gopher_repetition::GopherRepetitionConfig {
+            dup_n_grams: vec![],
+            ..config.gopher_repetition.clone().unwrap()
+        },
+    )
+    .unwrap();
     let c4 = C4::new(config.c4.clone().unwrap());
     let fw = FineWeb::new(config.fineweb.clone().unwrap());
     let words: Vec<Vec<&str>> = texts.iter().map(|t| word_tokenize(t)).collect();
@@ -111,6 +126,8 @@ fn breakdown(texts: &[String], config: &FilterConfig) {
         "word_tokenize": time(&mut |t| { std::hint::black_box(word_tokenize(t)); }),
         "gopher_quality": time(&mut |t| { std::hint::black_box(gq.measure_words(t, next_words(n))); }),
         "gopher_repetition": time(&mut |t| { std::hint::black_box(gr.measure_words(t, next_words(n))); }),
+        "gopher_repetition_lines_only": time(&mut |t| { std::hint::black_box(gr_lines.measure_words(t, next_words(n))); }),
+        "gopher_repetition_lines_top": time(&mut |t| { std::hint::black_box(gr_top.measure_words(t, next_words(n))); }),
         "c4_own_tokens": time(&mut |t| { std::hint::black_box(c4.measure(t)); }),
         "c4_document_tokens": time(&mut |t| { std::hint::black_box(c4.measure_with_tokens(t, &spacy_tokens(t))); }),
         "spacy_tokens": time(&mut |t| { std::hint::black_box(spacy_tokens(t)); }),

@@ -180,6 +180,10 @@ pub struct GopherQuality {
     config: GopherQualityConfig,
     /// Sorted, deduplicated stop words, for binary search.
     stop_words: Vec<String>,
+    /// Bit `min(len, 63)` is set for the byte length of each stop word.
+    stop_word_lengths: u64,
+    /// Bit set over the first bytes of the stop words.
+    stop_word_firsts: [u64; 4],
 }
 
 impl GopherQuality {
@@ -188,7 +192,19 @@ impl GopherQuality {
         let mut stop_words = config.stop_words.clone();
         stop_words.sort();
         stop_words.dedup();
-        GopherQuality { config, stop_words }
+        let mut stop_word_lengths = 0u64;
+        let mut stop_word_firsts = [0u64; 4];
+        for word in &stop_words {
+            stop_word_lengths |= 1u64 << word.len().min(63);
+            let first = word.as_bytes().first().copied().unwrap_or(0);
+            stop_word_firsts[usize::from(first >> 6)] |= 1u64 << (first & 63);
+        }
+        GopherQuality {
+            config,
+            stop_words,
+            stop_word_lengths,
+            stop_word_firsts,
+        }
     }
 
     /// The config this filter was prepared with.
@@ -210,16 +226,37 @@ impl GopherQuality {
             ..Default::default()
         };
         let mut stop_word_seen = vec![false; self.stop_words.len()];
+        let ascii_class: &[u8; 256] = &ASCII_WORD_CLASS;
         for word in words {
-            if word.chars().any(|c| !is_datatrove_punctuation(c)) {
+            let (non_symbol, alpha, chars) = if word.is_ascii() {
+                // One pass over the bytes for the common case.
+                let mut seen = 0u8;
+                for &b in word.as_bytes() {
+                    seen |= ascii_class[usize::from(b)];
+                }
+                (seen & NOT_PUNCTUATION != 0, seen & ALPHA != 0, word.len())
+            } else {
+                (
+                    word.chars().any(|c| !is_datatrove_punctuation(c)),
+                    word.chars().any(py_isalpha),
+                    py_len(word),
+                )
+            };
+            if non_symbol {
                 metrics.non_symbol_words += 1;
-                metrics.non_symbol_word_chars += py_len(word) as u64;
+                metrics.non_symbol_word_chars += chars as u64;
             }
-            if word.chars().any(py_isalpha) {
+            if alpha {
                 metrics.alpha_words += 1;
             }
-            if let Ok(index) = self.stop_words.binary_search_by(|s| s.as_str().cmp(word)) {
-                stop_word_seen[index] = true;
+            // Most words are rejected by length and first byte without comparing strings.
+            let first = word.as_bytes().first().copied().unwrap_or(0);
+            if self.stop_word_lengths & (1u64 << word.len().min(63)) != 0
+                && self.stop_word_firsts[usize::from(first >> 6)] & (1u64 << (first & 63)) != 0
+            {
+                if let Ok(index) = self.stop_words.binary_search_by(|s| s.as_str().cmp(word)) {
+                    stop_word_seen[index] = true;
+                }
             }
         }
         metrics.stop_words = saturate(stop_word_seen.iter().filter(|seen| **seen).count());
@@ -239,6 +276,30 @@ impl GopherQuality {
         metrics
     }
 }
+
+/// [`ASCII_WORD_CLASS`] bit: the byte is not one of datatrove's punctuation characters.
+const NOT_PUNCTUATION: u8 = 1;
+/// [`ASCII_WORD_CLASS`] bit: the byte is a letter (`str.isalpha`).
+const ALPHA: u8 = 2;
+
+/// Per ASCII byte: [`NOT_PUNCTUATION`] and [`ALPHA`], as `is_datatrove_punctuation` and
+/// `py_isalpha` say (bytes 128 and up never occur in an ASCII word).
+static ASCII_WORD_CLASS: std::sync::LazyLock<[u8; 256]> = std::sync::LazyLock::new(|| {
+    std::array::from_fn(|b| {
+        let c = char::from(b as u8);
+        if !c.is_ascii() {
+            return 0;
+        }
+        let mut class = 0;
+        if !is_datatrove_punctuation(c) {
+            class |= NOT_PUNCTUATION;
+        }
+        if py_isalpha(c) {
+            class |= ALPHA;
+        }
+        class
+    })
+});
 
 fn saturate(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)

@@ -39,7 +39,7 @@ pub fn py_split_whitespace(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Whether Python's `str.splitlines()` breaks a line at `c` ("\r\n" counts as one break).
-#[inline]
+#[cfg(test)]
 fn is_py_line_break(c: char) -> bool {
     matches!(
         c,
@@ -59,19 +59,45 @@ fn is_py_line_break(c: char) -> bool {
 /// besides "\n", "\r\n" and "\r" it breaks at \v, \f, U+001C..U+001E, U+0085, U+2028 and
 /// U+2029; a final line break does not start an empty last line; "" has no lines.
 pub fn py_splitlines(s: &str) -> Vec<&str> {
+    // Scans bytes: every line break is an ASCII byte, or U+0085 (C2 85), or U+2028/U+2029
+    // (E2 80 A8/A9), so a byte that cannot start one is skipped with one table lookup.
+    const MAY_BREAK: [bool; 256] = {
+        let mut table = [false; 256];
+        let starts = [b'\n', b'\r', 0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0xC2, 0xE2];
+        let mut k = 0;
+        while k < starts.len() {
+            table[starts[k] as usize] = true;
+            k += 1;
+        }
+        table
+    };
+    let bytes = s.as_bytes();
     let mut lines = Vec::new();
     let mut start = 0usize;
-    let mut iter = s.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        if is_py_line_break(c) {
-            lines.push(&s[start..i]);
-            let mut next = i + c.len_utf8();
-            if c == '\r' && iter.peek().is_some_and(|&(_, d)| d == '\n') {
-                iter.next();
-                next += 1;
-            }
-            start = next;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !MAY_BREAK[usize::from(b)] {
+            i += 1;
+            continue;
         }
+        let width = match b {
+            0xC2 if bytes.get(i + 1) == Some(&0x85) => 2,
+            0xE2 if bytes.get(i + 1) == Some(&0x80)
+                && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9)) =>
+            {
+                3
+            }
+            0xC2 | 0xE2 => {
+                i += 1;
+                continue;
+            }
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
+            _ => 1,
+        };
+        lines.push(&s[start..i]);
+        i += width;
+        start = i;
     }
     if start < s.len() {
         lines.push(&s[start..]);
