@@ -309,7 +309,8 @@ impl GopherRepetition {
         if !self.config.top_n_grams.is_empty() {
             let word_hashes = PrefixHashes::new(concatenated.word_hashes());
             for (n, _) in &self.config.top_n_grams {
-                let chars = top_n_gram_chars(words, &word_hashes, &word_chars, *n as usize);
+                let chars =
+                    top_n_gram_chars(&concatenated, &word_hashes, &word_chars, *n as usize);
                 metrics.top_n_gram_chars.push((*n, chars));
             }
         }
@@ -514,26 +515,29 @@ impl RepeatFilter {
 /// space), so windows of words stand in for the joined strings. Only windows that may repeat are
 /// counted: if none occurs twice, every count is 1 and the first window wins.
 fn top_n_gram_chars(
-    words: &[&str],
+    concatenated: &Concatenation,
     word_hashes: &PrefixHashes,
     word_chars: &[u32],
     n: usize,
 ) -> Option<u32> {
-    if n == 0 || words.len() < n {
+    let words = concatenated.words();
+    if n == 0 || words < n {
         return None;
     }
     let pow = base_pow(n);
-    let hashes: Vec<u64> = (0..words.len() - n + 1)
+    let hashes: Vec<u64> = (0..words - n + 1)
         .map(|start| word_hashes.window(start, start + n, pow))
         .collect();
     let filter = RepeatFilter::new(&hashes);
     // Value: (count, first window index).
-    let mut counts: HashMap<Window<&str>, (u32, u32), WindowBuildHasher> = HashMap::default();
+    let mut counts: HashMap<WordWindow, (u32, u32), WindowBuildHasher> = HashMap::default();
     for (start, hash) in hashes.iter().enumerate() {
         if filter.may_repeat(*hash) {
-            let key = Window {
+            let key = WordWindow {
                 hash: *hash,
-                items: &words[start..start + n],
+                start: start as u32,
+                n: n as u32,
+                words: concatenated,
             };
             counts.entry(key).or_insert((0, start as u32)).0 += 1;
         }
@@ -551,6 +555,34 @@ fn top_n_gram_chars(
         .sum::<u64>()
         + (n as u64 - 1);
     Some(u32::try_from(joined_len * count as u64).unwrap_or(u32::MAX))
+}
+
+/// A window of `n` words keyed by its precomputed hash; equal when the word sequences are equal
+/// (compared as one byte slice of the concatenation plus the word lengths, not word by word).
+#[derive(Clone, Copy)]
+struct WordWindow<'a> {
+    hash: u64,
+    start: u32,
+    n: u32,
+    words: &'a Concatenation,
+}
+
+impl PartialEq for WordWindow<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash
+            && self.n == other.n
+            && self
+                .words
+                .same_words(self.start as usize, other.start as usize, self.n as usize)
+    }
+}
+
+impl Eq for WordWindow<'_> {}
+
+impl Hash for WordWindow<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
 }
 
 /// All words concatenated without separators, with each word's byte offset, cumulative code
@@ -601,6 +633,17 @@ impl Concatenation {
 
     fn words(&self) -> usize {
         self.byte_offsets.len() - 1
+    }
+
+    /// Whether words `s..s + n` and `t..t + n` are the same words: the same bytes, split at the
+    /// same places.
+    #[inline]
+    fn same_words(&self, s: usize, t: usize, n: usize) -> bool {
+        let offsets = &self.byte_offsets;
+        let (a, b) = (offsets[s], offsets[t]);
+        offsets[s + n] - a == offsets[t + n] - b
+            && (1..n).all(|k| offsets[s + k] - a == offsets[t + k] - b)
+            && self.bytes[a..offsets[s + n]] == self.bytes[b..offsets[t + n]]
     }
 
     /// The key of words `start..end`: their concatenated bytes.
@@ -776,14 +819,16 @@ mod tests {
         // the tie at count 2 goes to "a b" (length 3), as Counter.most_common(1) does.
         let words = ["a", "b", "a", "b", "xx", "yy", "xx", "yy"];
         let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
-        let hashes = PrefixHashes::new(Concatenation::new(&words, &chars).word_hashes());
-        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 2), Some(3 * 2));
-        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 9), None);
+        let concatenated = Concatenation::new(&words, &chars);
+        let hashes = PrefixHashes::new(concatenated.word_hashes());
+        assert_eq!(top_n_gram_chars(&concatenated, &hashes, &chars, 2), Some(3 * 2));
+        assert_eq!(top_n_gram_chars(&concatenated, &hashes, &chars, 9), None);
         // No bigram repeats: every count is 1 and the first bigram ("a b", 3 chars) wins.
         let words = ["a", "b", "ccc", "dddd"];
         let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
-        let hashes = PrefixHashes::new(Concatenation::new(&words, &chars).word_hashes());
-        assert_eq!(top_n_gram_chars(&words, &hashes, &chars, 2), Some(3));
+        let concatenated = Concatenation::new(&words, &chars);
+        let hashes = PrefixHashes::new(concatenated.word_hashes());
+        assert_eq!(top_n_gram_chars(&concatenated, &hashes, &chars, 2), Some(3));
     }
 
     #[test]
@@ -906,7 +951,7 @@ mod tests {
                     "{words:?} n={n}"
                 );
                 assert_eq!(
-                    top_n_gram_chars(&words, &hashes, &chars, n),
+                    top_n_gram_chars(&concatenated, &hashes, &chars, n),
                     naive_top_duplicate(&words, n),
                     "{words:?} n={n}"
                 );
