@@ -164,6 +164,53 @@ struct LineVisit<'a> {
     curly_bracket: bool,
 }
 
+/// Word count and longest word (in characters) of an ASCII line, split at Python white space.
+fn ascii_word_stats(line: &[u8]) -> (i64, usize) {
+    const ASCII_SPACE: [bool; 256] = {
+        let mut table = [false; 256];
+        let spaces = [b' ', b'\t', b'\n', b'\r', 0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F];
+        let mut k = 0;
+        while k < spaces.len() {
+            table[spaces[k] as usize] = true;
+            k += 1;
+        }
+        table
+    };
+    let (mut words, mut longest, mut run) = (0i64, 0usize, 0usize);
+    for &b in line {
+        if ASCII_SPACE[usize::from(b)] {
+            if run > 0 {
+                words += 1;
+                longest = longest.max(run);
+            }
+            run = 0;
+        } else {
+            run += 1;
+        }
+    }
+    if run > 0 {
+        words += 1;
+        longest = longest.max(run);
+    }
+    (words, longest)
+}
+
+/// Substring searchers for the lower-cased line checks, built once.
+struct LineFinders {
+    lorem_ipsum: memchr::memmem::Finder<'static>,
+    javascript: memchr::memmem::Finder<'static>,
+    policy: Vec<memchr::memmem::Finder<'static>>,
+}
+
+fn line_finders() -> &'static LineFinders {
+    static CELL: OnceLock<LineFinders> = OnceLock::new();
+    CELL.get_or_init(|| LineFinders {
+        lorem_ipsum: memchr::memmem::Finder::new("lorem ipsum"),
+        javascript: memchr::memmem::Finder::new("javascript"),
+        policy: POLICY_SUBSTRINGS.iter().map(memchr::memmem::Finder::new).collect(),
+    })
+}
+
 fn citation_regex() -> &'static Regex {
     static CITATION: OnceLock<Regex> = OnceLock::new();
     CITATION
@@ -191,14 +238,17 @@ impl C4 {
             lorem_ipsum: false,
             curly_bracket: false,
         };
-        let mut words = 0i64;
-        let mut longest = 0usize;
-        for word in py_split_whitespace(stripped) {
-            words += 1;
-            if config.max_word_length != -1 {
+        let (words, longest) = if stripped.is_ascii() {
+            ascii_word_stats(stripped.as_bytes())
+        } else {
+            let mut words = 0i64;
+            let mut longest = 0usize;
+            for word in py_split_whitespace(stripped) {
+                words += 1;
                 longest = longest.max(py_len(word));
             }
-        }
+            (words, longest)
+        };
         if config.max_word_length != -1 && words > 0 && (longest as i64) > config.max_word_length {
             visit.fate = LineFate::TooLongWord;
             return visit;
@@ -217,19 +267,25 @@ impl C4 {
             visit.fate = LineFate::TooFewWords;
             return visit;
         }
-        let lower = if config.filter_lorem_ipsum || config.filter_javascript || config.filter_policy
-        {
-            line.to_lowercase()
-        } else {
-            String::new()
-        };
-        visit.lorem_ipsum = lower.contains("lorem ipsum");
-        if config.filter_javascript && lower.contains("javascript") {
+        let lower: Cow<str> =
+            if config.filter_lorem_ipsum || config.filter_javascript || config.filter_policy {
+                if line.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+                    Cow::Owned(line.to_lowercase())
+                } else {
+                    Cow::Borrowed(line)
+                }
+            } else {
+                Cow::Borrowed("")
+            };
+        let finders = line_finders();
+        let lower = lower.as_bytes();
+        visit.lorem_ipsum = finders.lorem_ipsum.find(lower).is_some();
+        if config.filter_javascript && finders.javascript.find(lower).is_some() {
             visit.fate = LineFate::Javascript;
             return visit;
         }
-        visit.curly_bracket = line.contains('{');
-        if config.filter_policy && POLICY_SUBSTRINGS.iter().any(|p| lower.contains(p)) {
+        visit.curly_bracket = memchr::memchr(b'{', line.as_bytes()).is_some();
+        if config.filter_policy && finders.policy.iter().any(|f| f.find(lower).is_some()) {
             visit.fate = LineFate::Policy;
             return visit;
         }
