@@ -484,11 +484,10 @@ impl RepeatFilter {
         };
         for hash in hashes {
             let (word, bit) = filter.slot(*hash);
-            if filter.once[word] & bit != 0 {
-                filter.twice[word] |= bit;
-            } else {
-                filter.once[word] |= bit;
-            }
+            // Branch-free: whether a hash was seen before is as good as random.
+            let once = filter.once[word];
+            filter.twice[word] |= once & bit;
+            filter.once[word] = once | bit;
         }
         filter
     }
