@@ -128,6 +128,18 @@ pub struct MinHasher {
     vector_unit: VectorUnit,
 }
 
+/// Per-thread buffers for [`MinHasher::signature`], reused from document to document.
+#[derive(Default)]
+struct SignatureScratch {
+    words: SimplifiedWords,
+    shingles: Vec<u64>,
+    /// (byte offset, byte length) of each n-gram that is a slice of the simplified text.
+    spans: Vec<(u32, u32)>,
+    /// `spans` grouped by length.
+    order: Vec<(u32, u32)>,
+    joined: Vec<u8>,
+}
+
 /// Which compiled variant of the permutation loop runs; all give identical results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VectorUnit {
@@ -337,9 +349,87 @@ impl MinHasher {
     /// `true`, or clears `out` and returns `false` when the text has no n-gram (fewer than `ngram`
     /// words): datatrove gives such a document no signature, so it is never a near-duplicate.
     pub fn signature(&self, text: &str, out: &mut Vec<u64>) -> bool {
-        let mut shingles = Vec::new();
-        self.shingles(text, &mut shingles);
-        self.signature_of_shingles(&shingles, out)
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<SignatureScratch> = Default::default();
+        }
+        SCRATCH.with(|scratch| {
+            let scratch = &mut *scratch.borrow_mut();
+            simplified_words(text, &mut scratch.words);
+            scratch.shingles.clear();
+            if scratch.words.text.len() < u32::MAX as usize {
+                self.hash_word_ranges_by_length(scratch);
+            } else {
+                let words = &scratch.words;
+                self.hash_word_ranges(words.text.as_bytes(), &words.words, &mut scratch.shingles);
+            }
+            self.signature_of_shingles(&scratch.shingles, out)
+        })
+    }
+
+    /// The shingle hashes of `scratch.words` into `scratch.shingles`, in no particular order (a
+    /// signature is a minimum, so order does not matter): n-grams are hashed grouped by byte
+    /// length, which makes xxh64's length-dependent branches predictable (in text order they
+    /// are a coin toss per n-gram, and mispredictions cost more than the hashing).
+    fn hash_word_ranges_by_length(&self, scratch: &mut SignatureScratch) {
+        const LONG: usize = 64; // n-grams this long or longer share the last group
+        let n = self.params.ngram;
+        let text = scratch.words.text.as_bytes();
+        let words = &scratch.words.words;
+        if words.len() < n {
+            return;
+        }
+        let hash = |bytes: &[u8]| match self.params.width {
+            HashWidth::Bits64 => xxh64(bytes, 0),
+            HashWidth::Bits32 => xxh32(bytes, 0) as u64,
+        };
+        let single_space_gap = |i: usize| {
+            let end = words[i].end;
+            words[i + 1].start == end + 1 && text[end] == b' '
+        };
+        let (spans, order, joined) = (&mut scratch.spans, &mut scratch.order, &mut scratch.joined);
+        spans.clear();
+        let mut counts = [0u32; LONG + 1];
+        let mut bad_gaps = (0..n - 1).filter(|&i| !single_space_gap(i)).count();
+        for first in 0..=words.len() - n {
+            if first > 0 && n > 1 {
+                bad_gaps -= !single_space_gap(first - 1) as usize;
+                bad_gaps += !single_space_gap(first + n - 2) as usize;
+            }
+            if bad_gaps == 0 {
+                let (start, end) = (words[first].start, words[first + n - 1].end);
+                spans.push((start as u32, (end - start) as u32));
+                counts[(end - start).min(LONG)] += 1;
+            } else {
+                // A chunk the tokenizer split: the words must be joined with spaces first.
+                joined.clear();
+                for (i, word) in words[first..first + n].iter().enumerate() {
+                    if i > 0 {
+                        joined.push(b' ');
+                    }
+                    joined.extend_from_slice(&text[word.clone()]);
+                }
+                scratch.shingles.push(hash(joined));
+            }
+        }
+        // Counting sort of the spans by length group.
+        let mut next = [0u32; LONG + 1];
+        let mut total = 0u32;
+        for (slot, count) in next.iter_mut().zip(counts) {
+            *slot = total;
+            total += count;
+        }
+        order.clear();
+        order.resize(spans.len(), (0, 0));
+        for &(start, len) in spans.iter() {
+            let group = (len as usize).min(LONG);
+            order[next[group] as usize] = (start, len);
+            next[group] += 1;
+        }
+        scratch.shingles.reserve(order.len());
+        for &(start, len) in order.iter() {
+            let (start, len) = (start as usize, len as usize);
+            scratch.shingles.push(hash(&text[start..start + len]));
+        }
     }
 
     /// The signature of already computed shingle hashes (as from [`MinHasher::shingles`]); same

@@ -168,7 +168,9 @@ struct LineVisit<'a> {
 fn ascii_word_stats(line: &[u8]) -> (i64, usize) {
     const ASCII_SPACE: [bool; 256] = {
         let mut table = [false; 256];
-        let spaces = [b' ', b'\t', b'\n', b'\r', 0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F];
+        let spaces = [
+            b' ', b'\t', b'\n', b'\r', 0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F,
+        ];
         let mut k = 0;
         while k < spaces.len() {
             table[spaces[k] as usize] = true;
@@ -207,7 +209,10 @@ fn line_finders() -> &'static LineFinders {
     CELL.get_or_init(|| LineFinders {
         lorem_ipsum: memchr::memmem::Finder::new("lorem ipsum"),
         javascript: memchr::memmem::Finder::new("javascript"),
-        policy: POLICY_SUBSTRINGS.iter().map(memchr::memmem::Finder::new).collect(),
+        policy: POLICY_SUBSTRINGS
+            .iter()
+            .map(memchr::memmem::Finder::new)
+            .collect(),
     })
 }
 
@@ -269,7 +274,10 @@ impl C4 {
         }
         let lower: Cow<str> =
             if config.filter_lorem_ipsum || config.filter_javascript || config.filter_policy {
-                if line.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+                if line
+                    .bytes()
+                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+                {
                     Cow::Owned(line.to_lowercase())
                 } else {
                     Cow::Borrowed(line)

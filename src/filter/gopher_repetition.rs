@@ -309,8 +309,7 @@ impl GopherRepetition {
         if !self.config.top_n_grams.is_empty() {
             let word_hashes = PrefixHashes::new(concatenated.word_hashes());
             for (n, _) in &self.config.top_n_grams {
-                let chars =
-                    top_n_gram_chars(&concatenated, &word_hashes, &word_chars, *n as usize);
+                let chars = top_n_gram_chars(&concatenated, &word_hashes, &word_chars, *n as usize);
                 metrics.top_n_gram_chars.push((*n, chars));
             }
         }
@@ -820,7 +819,10 @@ mod tests {
         let chars: Vec<u32> = words.iter().map(|w| w.len() as u32).collect();
         let concatenated = Concatenation::new(&words, &chars);
         let hashes = PrefixHashes::new(concatenated.word_hashes());
-        assert_eq!(top_n_gram_chars(&concatenated, &hashes, &chars, 2), Some(3 * 2));
+        assert_eq!(
+            top_n_gram_chars(&concatenated, &hashes, &chars, 2),
+            Some(3 * 2)
+        );
         assert_eq!(top_n_gram_chars(&concatenated, &hashes, &chars, 9), None);
         // No bigram repeats: every count is 1 and the first bigram ("a b", 3 chars) wins.
         let words = ["a", "b", "ccc", "dddd"];

@@ -25,6 +25,7 @@ use super::simplify::{ascii_classes, is_nd, simplify_text, skip_rest_of_number, 
 use super::tables::DATATROVE_PUNCTUATION;
 use super::tokenizer::{
     plain_word_special_cases, push_pieces, spacy_tokens, tokenize_chunk, PlainWordSpecialCases,
+    PLAIN_KEY_MAX,
 };
 
 /// Reusable buffers for [`simplified_words`]: the simplified text and its words.
@@ -155,7 +156,7 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
 }
 
 /// Records the chunk `buf[start..]`: its word(s) now, or a placeholder for a mixed chunk.
-#[inline]
+#[inline(always)]
 fn end_chunk(
     buf: &[u8],
     start: usize,
@@ -167,10 +168,31 @@ fn end_chunk(
     if mixed {
         out.mixed.push(out.words.len());
         out.words.push(start..end);
-    } else if let Some(pieces) = cases.get(&buf[start..end]) {
+    } else if let Some(pieces) = plain_special_case(buf, start, end, cases) {
         push_pieces(pieces, start, &mut out.words);
     } else {
         out.words.push(start..end);
+    }
+}
+
+/// The tokenizer exception `buf[start..end]` is (a plain word), if any. The key is read as the 16
+/// bytes that end at the word, shifted so only the word's bytes remain: no copy.
+#[inline(always)]
+fn plain_special_case(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    cases: &PlainWordSpecialCases,
+) -> Option<&'static [&'static str]> {
+    let len = end - start;
+    if len > cases.max_len() {
+        return None;
+    }
+    if end >= PLAIN_KEY_MAX {
+        let tail: [u8; PLAIN_KEY_MAX] = buf[end - PLAIN_KEY_MAX..end].try_into().expect("16 bytes");
+        cases.get_packed(u128::from_le_bytes(tail) >> (8 * (PLAIN_KEY_MAX - len)))
+    } else {
+        cases.get(&buf[start..end])
     }
 }
 

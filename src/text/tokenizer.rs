@@ -284,12 +284,68 @@ pub(crate) fn special_case(s: &str) -> Option<&'static [&'static str]> {
 }
 
 /// The tokenizer exceptions whose text is a plain word, `[a-z0]+` (what simplified ASCII text is
-/// made of), keyed by bytes; with a pre-check over (first byte, last byte, length) that rejects
-/// almost every ordinary word without hashing it.
+/// made of): an open-addressing table keyed by the word's bytes packed into a `u128` (every
+/// such key is at most 16 bytes and has no NUL byte, so the zero-padded packing is exact). A
+/// lookup is one multiply and usually one probe that finds an empty slot, with no
+/// data-dependent branch for the common miss.
 pub(crate) struct PlainWordSpecialCases {
-    map: FxMap<&'static [u8], &'static [&'static str]>,
-    ends: EndsFilter,
+    /// `(packed key, pieces)`; key 0 marks an empty slot.
+    slots: Box<[(u128, &'static [&'static str])]>,
+    /// Slot count minus one (a power of two minus one).
+    mask: usize,
     max_len: usize,
+}
+
+/// Longest plain-word key the packed table can hold.
+pub(crate) const PLAIN_KEY_MAX: usize = 16;
+
+/// `word` (at most [`PLAIN_KEY_MAX`] bytes) zero-padded into a little-endian `u128`.
+#[inline]
+pub(crate) fn pack_plain_word(word: &[u8]) -> u128 {
+    let mut bytes = [0u8; PLAIN_KEY_MAX];
+    bytes[..word.len()].copy_from_slice(word);
+    u128::from_le_bytes(bytes)
+}
+
+impl PlainWordSpecialCases {
+    #[inline]
+    fn slot_of(&self, key: u128) -> usize {
+        let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & self.mask
+    }
+
+    /// The longest key.
+    #[inline]
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// [`special_case`] for a word of only ASCII lower-case letters and '0' (the caller
+    /// guarantees it): the same answer, faster.
+    #[inline]
+    pub(crate) fn get(&self, word: &[u8]) -> Option<&'static [&'static str]> {
+        if word.is_empty() || word.len() > self.max_len {
+            return None;
+        }
+        self.get_packed(pack_plain_word(word))
+    }
+
+    /// [`PlainWordSpecialCases::get`] for a word already packed by [`pack_plain_word`] (and no
+    /// longer than [`PlainWordSpecialCases::max_len`]).
+    #[inline]
+    pub(crate) fn get_packed(&self, key: u128) -> Option<&'static [&'static str]> {
+        let mut slot = self.slot_of(key);
+        loop {
+            let (stored, pieces) = self.slots[slot];
+            if stored == key {
+                return Some(pieces);
+            }
+            if stored == 0 {
+                return None;
+            }
+            slot = (slot + 1) & self.mask;
+        }
+    }
 }
 
 pub(crate) fn plain_word_special_cases() -> &'static PlainWordSpecialCases {
@@ -302,24 +358,28 @@ pub(crate) fn plain_word_special_cases() -> &'static PlainWordSpecialCases {
                 !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'0')
             })
             .collect();
-        PlainWordSpecialCases {
-            map: plain.iter().map(|&(k, v)| (k.as_bytes(), v)).collect(),
-            ends: EndsFilter::new(plain.iter().map(|(k, _)| *k)),
-            max_len: plain.iter().map(|(k, _)| k.len()).max().unwrap_or(0),
+        let max_len = plain.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        assert!(
+            max_len <= PLAIN_KEY_MAX,
+            "plain special case longer than {PLAIN_KEY_MAX} bytes"
+        );
+        // At most 1/4 full, so a miss almost always ends at the first probe.
+        let size = (plain.len() * 4).next_power_of_two().max(16);
+        let mut table = PlainWordSpecialCases {
+            slots: vec![(0u128, &[][..]); size].into_boxed_slice(),
+            mask: size - 1,
+            max_len,
+        };
+        for (key, pieces) in plain {
+            let packed = pack_plain_word(key.as_bytes());
+            let mut slot = table.slot_of(packed);
+            while table.slots[slot].0 != 0 {
+                slot = (slot + 1) & table.mask;
+            }
+            table.slots[slot] = (packed, pieces);
         }
+        table
     })
-}
-
-impl PlainWordSpecialCases {
-    /// [`special_case`] for a word of only ASCII lower-case letters and '0' (the caller
-    /// guarantees it): the same answer, faster.
-    #[inline]
-    pub(crate) fn get(&self, word: &[u8]) -> Option<&'static [&'static str]> {
-        if word.len() > self.max_len || !self.ends.may_contain_bytes(word) {
-            return None;
-        }
-        self.map.get(word).copied()
-    }
 }
 
 /// Pushes the pieces of a special case that starts at byte `start` of the text.
