@@ -114,12 +114,16 @@ Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.
         /// Write cleaned text for kept rows (C4 line removal, PII redaction) instead of their bytes.
         #[arg(long)]
         rewrite: bool,
+        /// Remove rows with fewer words (split on white space) than this (`too_short`).
         #[arg(long)]
         min_words: Option<usize>,
+        /// Remove rows with more words than this (`too_long`).
         #[arg(long)]
         max_words: Option<usize>,
+        /// Remove rows with fewer characters than this (`too_short`).
         #[arg(long)]
         min_chars: Option<usize>,
+        /// Remove rows with more characters than this (`too_long`).
         #[arg(long)]
         max_chars: Option<usize>,
         /// Remove rows matching this regular expression (repeatable).
