@@ -83,7 +83,9 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
     let cases = plain_word_special_cases();
     while i < bytes.len() {
         let b = bytes[i];
-        let (mapped, is_digit) = if b < 0x80 {
+        // What the next piece of output is: a run of letters (`bytes[run]`, lower-cased) or a
+        // number ("0").
+        let letters: Option<std::ops::Range<usize>> = if b < 0x80 {
             i += 1;
             match classes[usize::from(b)] {
                 AsciiClass::Separator => {
@@ -92,24 +94,15 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
                 }
                 AsciiClass::Digit => {
                     skip_rest_of_number(text, &mut i);
-                    (b'0', true)
+                    None
                 }
                 AsciiClass::Letter(_) => {
-                    // The common case: a run of ASCII letters, copied lower-cased in one go.
+                    // The common case: a whole run of ASCII letters at once.
                     let run_start = i - 1;
                     while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
                         i += 1;
                     }
-                    if pending_space && !buf.is_empty() {
-                        end_chunk(&buf, chunk_start, has_letter && has_digit, cases, out);
-                        buf.push(b' ');
-                        chunk_start = buf.len();
-                        has_digit = false;
-                    }
-                    pending_space = false;
-                    buf.extend(bytes[run_start..i].iter().map(u8::to_ascii_lowercase));
-                    has_letter = true;
-                    continue;
+                    Some(run_start..i)
                 }
                 AsciiClass::Other(_) => {
                     ok = false;
@@ -121,7 +114,7 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
             i += c.len_utf8();
             if is_nd(c) {
                 skip_rest_of_number(text, &mut i);
-                (b'0', true)
+                None
             } else if DATATROVE_PUNCTUATION.contains(c) || is_py_space(c) {
                 pending_space = true;
                 continue;
@@ -138,9 +131,16 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
             has_digit = false;
         }
         pending_space = false;
-        buf.push(mapped);
-        has_letter |= !is_digit;
-        has_digit |= is_digit;
+        match letters {
+            Some(run) => {
+                buf.extend(bytes[run].iter().map(u8::to_ascii_lowercase));
+                has_letter = true;
+            }
+            None => {
+                buf.push(b'0');
+                has_digit = true;
+            }
+        }
     }
     if ok && !buf.is_empty() {
         end_chunk(&buf, chunk_start, has_letter && has_digit, cases, out);
