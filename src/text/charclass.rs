@@ -109,6 +109,73 @@ pub fn py_splitlines(s: &str) -> Vec<&str> {
 mod tests {
     use super::*;
 
+    /// `py_splitlines` written the obvious way, over characters.
+    fn splitlines_by_chars(s: &str) -> Vec<&str> {
+        let mut lines = Vec::new();
+        let mut start = 0usize;
+        let mut iter = s.char_indices().peekable();
+        while let Some((i, c)) = iter.next() {
+            if is_py_line_break(c) {
+                lines.push(&s[start..i]);
+                let mut next = i + c.len_utf8();
+                if c == '\r' && iter.peek().is_some_and(|&(_, d)| d == '\n') {
+                    iter.next();
+                    next += 1;
+                }
+                start = next;
+            }
+        }
+        if start < s.len() {
+            lines.push(&s[start..]);
+        }
+        lines
+    }
+
+    #[test]
+    fn splitlines_byte_scan_equals_the_char_definition() {
+        let pieces = [
+            "a",
+            "bc",
+            " ",
+            "\n",
+            "\r",
+            "\r\n",
+            "\n\r",
+            "\u{b}",
+            "\u{c}",
+            "\u{1c}",
+            "\u{1d}",
+            "\u{1e}",
+            "\u{1f}",
+            "\u{85}",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{2027}",
+            "\u{202a}",
+            "\u{a0}",
+            "\u{e9}",
+            "\u{20ac}",
+            "\u{2010}",
+            "\u{c5}",
+            "\u{1F600}",
+            "\t",
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let n = (state % 9) as usize;
+            let text: String = (0..n)
+                .map(|k| pieces[(state.rotate_left(7 * k as u32) % pieces.len() as u64) as usize])
+                .collect();
+            assert_eq!(py_splitlines(&text), splitlines_by_chars(&text), "{text:?}");
+            checked += usize::from(text.len() > 3);
+        }
+        assert!(checked > 10_000);
+    }
+
     #[test]
     fn python_string_helpers() {
         // Expected values from CPython 3.11.
