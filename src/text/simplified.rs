@@ -1,4 +1,4 @@
-//! `word_tokenize(simplify_text(text))` in one pass, for MinHash and contamination shingles.
+//! `word_tokenize(simplify_text(text))` in one pass, for MinHash shingles ([`crate::dedup::minhash`]).
 //!
 //! The result is always exactly what the two separate steps give; only the speed differs. Most
 //! web text is ASCII apart from punctuation such as ’ “ ” — …, and its simplified form is then made
