@@ -263,63 +263,30 @@ impl MinHasher {
         self.hash_ngrams(buffer, words, out)
     }
 
+    /// The n-gram hashes of `words` in text order: hashed in place when every word is a slice of
+    /// `buffer` ([`for_each_ngram`] joins the n-grams whose words are not one space apart there),
+    /// otherwise from the words joined with single spaces into a new buffer.
     fn hash_ngrams<S: AsRef<str>>(&self, buffer: &str, words: &[S], out: &mut Vec<u64>) {
-        let n = self.params.ngram;
-        if words.len() < n {
-            return;
+        let in_buffer: Option<Vec<std::ops::Range<usize>>> = words
+            .iter()
+            .map(|w| {
+                let w = w.as_ref().as_bytes();
+                slice_offset(buffer.as_bytes(), w).map(|start| start..start + w.len())
+            })
+            .collect();
+        if let Some(ranges) = in_buffer {
+            return self.hash_word_ranges(buffer.as_bytes(), &ranges, out);
         }
-        out.reserve(words.len() + 1 - n);
-        let hash = |bytes: &[u8]| match self.params.width {
-            HashWidth::Bits64 => xxh64(bytes, 0),
-            HashWidth::Bits32 => xxh32(bytes, 0) as u64,
-        };
-        // Byte offset of each word in `buffer` (None if it is not a slice of it), and whether word
-        // i is followed in `buffer` by exactly one space and then word i + 1. A window can be
-        // hashed in place when its n − 1 gaps are all single spaces; a running count of bad gaps
-        // over the window decides that in O(1) per window.
-        let bytes = buffer.as_bytes();
-        let base = buffer.as_ptr() as usize;
-        let offset = |word: &str| {
-            let offset = (word.as_ptr() as usize).checked_sub(base)?;
-            (offset + word.len() <= buffer.len()).then_some(offset)
-        };
-        let offsets: Vec<Option<usize>> = words.iter().map(|w| offset(w.as_ref())).collect();
-        let single_space_gap = |i: usize| -> bool {
-            match (offsets[i], offsets[i + 1]) {
-                (Some(start), Some(next)) => {
-                    let end = start + words[i].as_ref().len();
-                    next == end + 1 && bytes[end] == b' '
-                }
-                _ => false,
-            }
-        };
-        let mut bad_gaps = (0..n - 1).filter(|&i| !single_space_gap(i)).count();
         let mut joined = String::new();
-        for first in 0..=words.len() - n {
-            if first > 0 && n > 1 {
-                // Slide: gap (first − 1) leaves the window, gap (first + n − 2) enters it.
-                bad_gaps -= !single_space_gap(first - 1) as usize;
-                bad_gaps += !single_space_gap(first + n - 2) as usize;
+        let mut ranges = Vec::with_capacity(words.len());
+        for (i, word) in words.iter().enumerate() {
+            if i > 0 {
+                joined.push(' ');
             }
-            let window = &words[first..first + n];
-            if bad_gaps == 0 {
-                if let Some(start) = offsets[first] {
-                    let last = first + n - 1;
-                    let end = offsets[last].expect("gaps are good, so the word is in the buffer")
-                        + words[last].as_ref().len();
-                    out.push(hash(&bytes[start..end]));
-                    continue;
-                }
-            }
-            joined.clear();
-            for (i, word) in window.iter().enumerate() {
-                if i > 0 {
-                    joined.push(' ');
-                }
-                joined.push_str(word.as_ref());
-            }
-            out.push(hash(joined.as_bytes()));
+            ranges.push(joined.len()..joined.len() + word.as_ref().len());
+            joined.push_str(word.as_ref());
         }
+        self.hash_word_ranges(joined.as_bytes(), &ranges, out)
     }
 
     /// Writes the signature of `text` into `out` (cleared first; `num_perm` values) and returns

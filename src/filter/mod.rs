@@ -302,7 +302,7 @@ impl QualityFilters {
         let words: Vec<&str> = tokens
             .iter()
             .map(|range| &text[range.clone()])
-            .filter(|token| !token.starts_with(crate::text::is_py_space))
+            .filter(|token| crate::text::tokenizer::is_word_token(token))
             .collect();
         ScoreRow {
             gopher_quality: self

@@ -252,12 +252,7 @@ impl NearStage {
             self.lengths.resize(index + 1, 0);
         }
         let Some(text) = text else { return };
-        let chars = if text.is_ascii() {
-            text.len()
-        } else {
-            text.chars().count()
-        };
-        self.lengths[index] = u32::try_from(chars).unwrap_or(u32::MAX);
+        self.lengths[index] = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
         match Self::supplied_keys(&mut self.supplied, row) {
             Some(Some(keys)) => {
                 self.keys.clear();

@@ -24,8 +24,8 @@ use super::charclass::is_py_space;
 use super::simplify::{ascii_classes, is_nd, simplify_text, skip_rest_of_number, AsciiClass};
 use super::tables::DATATROVE_PUNCTUATION;
 use super::tokenizer::{
-    plain_word_special_cases, push_pieces, spacy_tokens, tokenize_chunk, PlainWordSpecialCases,
-    PLAIN_KEY_MAX,
+    is_word_token, plain_word_special_cases, push_pieces, spacy_tokens, tokenize_chunk,
+    PlainWordSpecialCases, PLAIN_KEY_MAX,
 };
 
 /// Reusable buffers for [`simplified_words`]: the simplified text and its words.
@@ -59,7 +59,7 @@ pub fn simplified_words(text: &str, out: &mut SimplifiedWords) {
     out.words.extend(
         spacy_tokens(text)
             .into_iter()
-            .filter(|r| !text[r.clone()].starts_with(is_py_space)),
+            .filter(|r| is_word_token(&text[r.clone()])),
     );
 }
 

@@ -158,14 +158,21 @@ pub fn word_tokenize(text: &str) -> Vec<&str> {
 /// Calls `f` with each word of [`word_tokenize`] in order, without collecting them.
 pub fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
     for range in spacy_tokens(text) {
-        // A token is either all white space (a chunk of white space, or a piece of one) or has
-        // none (rules never put white space into a non-space chunk), so `strip()` either empties
-        // it or leaves it as is; looking at its first character is enough.
         let token = &text[range];
-        if !token.starts_with(is_py_space) {
+        if is_word_token(token) {
             f(token);
         }
     }
+}
+
+/// Whether a token of [`spacy_tokens`] is a word of [`word_tokenize`] (is not white space).
+///
+/// A token is either all white space (a chunk of white space, or a piece of one) or has none
+/// (rules never put white space into a non-space chunk), so `strip()` either empties it or leaves
+/// it as is; looking at its first character is enough.
+#[inline]
+pub fn is_word_token(token: &str) -> bool {
+    !token.starts_with(is_py_space)
 }
 
 /// The number of words [`word_tokenize`] returns.
