@@ -1373,7 +1373,7 @@ fn random_stage_combinations_keep_the_output_invariant() {
         if rng.gen_bool(0.3) {
             filter["pii"] = json!({"mode": if rng.gen_bool(0.5) { "drop" } else { "redact" }});
         }
-        if filter.as_object().unwrap().len() > 0 {
+        if !filter.as_object().unwrap().is_empty() {
             json["filter"] = filter;
         }
         let use_prefs = rng.gen_bool(0.3);

@@ -106,11 +106,18 @@ pub fn datatrove_permutations(num_perm: usize) -> Option<(Vec<u64>, Vec<u64>)> {
     Some((a, b))
 }
 
+/// `x` folded once modulo `2^61 − 1`: congruent to `x`, below `2^61 + 7`, and equal to
+/// `x mod (2^61 − 1)` unless it is at least `2^61 − 1`.
+#[inline(always)]
+fn fold_mersenne_61(x: u64) -> u64 {
+    (x & MERSENNE_PRIME_61) + (x >> 61)
+}
+
 /// `x mod (2^61 − 1)` for any u64, without division: 2^61 ≡ 1, so x ≡ (x & p) + (x >> 61), which is
 /// below 2^61 + 8 and needs at most one subtraction. Equal to `x % MERSENNE_PRIME_61` for all x.
 #[inline(always)]
 fn mod_mersenne_61(x: u64) -> u64 {
-    let folded = (x & MERSENNE_PRIME_61) + (x >> 61);
+    let folded = fold_mersenne_61(x);
     // Branch-free so the permutation loop vectorises. `folded` < 2^62, so comparing it as i64 gives
     // the same answer as unsigned, and signed 64-bit compares are what SSE4.2/AVX2 and wasm SIMD
     // have (unsigned ones must be emulated).
@@ -449,21 +456,30 @@ fn best_vector_unit() -> VectorUnit {
     VectorUnit::Baseline
 }
 
-/// The hot loop: for each permutation, the minimum over shingles of the permuted hash. Processes
-/// [`LANES`] permutations per pass over the shingles so their minima stay in registers; the inner
-/// fixed-width loop auto-vectorises (SSE2/AVX2 natively, simd128 on wasm when enabled).
+/// The hot loop: for each permutation, the minimum over shingles of the permuted hash.
+///
+/// All three strategies give exactly `min over h of mod_mersenne_61(h·a + b)` (masked to the
+/// width). Two of them use a *lazy reduction*: `fold_mersenne_61` leaves a value in
+/// `[0, 2^61 + 7)` that equals the reduced value unless it is at least `2^61 − 1`; such a value
+/// occurs for about 8 in 2^61 pairs. The loop keeps the minimum of the folded values and notes
+/// whether any folded value reached `2^61 − 1`; only then is the block recomputed exactly. This
+/// saves the compare-and-subtract of every pair.
 #[inline(always)]
 fn permute_min_body(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
     // Separate instantiations so the 64-bit case carries no masking instruction.
     if value_mask == u64::MAX {
-        permute_min_blocks::<false>(shingles, a, b, out)
+        permute_min_exact::<false>(shingles, a, b, out)
     } else {
-        permute_min_blocks::<true>(shingles, a, b, out)
+        permute_min_exact::<true>(shingles, a, b, out)
     }
 }
 
+/// Exact reduction per pair; [`LANES`] permutations per pass over the shingles so their minima
+/// stay in registers. The inner fixed-width loop auto-vectorises (SSE2/AVX2). Used for AVX2,
+/// whose signed 64-bit compare-and-blend makes a lazy minimum-and-maximum no cheaper, and for
+/// 32-bit signatures, whose mask breaks the lazy ordering.
 #[inline(always)]
-fn permute_min_blocks<const LOW_32_BITS: bool>(
+fn permute_min_exact<const LOW_32_BITS: bool>(
     shingles: &[u64],
     a: &[u64],
     b: &[u64],
@@ -496,17 +512,114 @@ fn permute_min_blocks<const LOW_32_BITS: bool>(
         let minima = minima.map(|m| m as u64);
         out[start..start + LANES].copy_from_slice(&minima);
     }
-    for i in full..a.len() {
-        out[i] = shingles
+    exact_minima(
+        shingles,
+        &a[full..],
+        &b[full..],
+        value_mask,
+        &mut out[full..],
+    );
+}
+
+/// The exact minimum per permutation, one permutation at a time: the tail that does not fill a
+/// block, and the rare block whose lazy reduction met a value it could not order.
+#[inline(never)]
+fn exact_minima(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    for ((out, &a), &b) in out.iter_mut().zip(a).zip(b) {
+        *out = shingles
             .iter()
-            .map(|&h| mod_mersenne_61(h.wrapping_mul(a[i]).wrapping_add(b[i])) & value_mask)
+            .map(|&h| mod_mersenne_61(h.wrapping_mul(a).wrapping_add(b)) & value_mask)
             .min()
             .unwrap_or(u64::MAX);
     }
 }
 
+/// Lazy reduction with vector unsigned minimum and maximum (AVX-512 has both as one instruction):
+/// the maximum of the folded values tells whether any of them needed the subtraction.
+#[inline(always)]
+fn permute_min_lazy_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    let full = a.len() / LANES * LANES;
+    for start in (0..full).step_by(LANES) {
+        let block = start..start + LANES;
+        let a_block: [u64; LANES] = a[block.clone()].try_into().unwrap();
+        let b_block: [u64; LANES] = b[block.clone()].try_into().unwrap();
+        let mut minima = [u64::MAX; LANES];
+        let mut maxima = [0u64; LANES];
+        for &h in shingles {
+            for k in 0..LANES {
+                let folded = fold_mersenne_61(h.wrapping_mul(a_block[k]).wrapping_add(b_block[k]));
+                minima[k] = minima[k].min(folded);
+                maxima[k] = maxima[k].max(folded);
+            }
+        }
+        if maxima.iter().all(|&m| m < MERSENNE_PRIME_61) {
+            out[block].copy_from_slice(&minima);
+        } else {
+            exact_minima(
+                shingles,
+                &a[block.clone()],
+                &b[block.clone()],
+                u64::MAX,
+                &mut out[block],
+            );
+        }
+    }
+    exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
+}
+
+/// Lazy reduction in scalar registers, four permutations per pass: on targets whose vector unit
+/// has no 64-bit multiply (SSE2, and wasm SIMD, where V8 expands `i64x2.mul` into several 32-bit
+/// multiplies) one `imul` per pair beats any vector form (measured in V8: 2× the auto-vectorised
+/// loop of [`permute_min_exact`]). Whether a folded value reached `2^61 − 1` is collected by OR-ing
+/// `folded + 1` (below 2^62): bit 61 is then set.
+#[inline(always)]
+fn permute_min_lazy_scalar(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    const SCALAR_LANES: usize = 4;
+    let full = a.len() / SCALAR_LANES * SCALAR_LANES;
+    for start in (0..full).step_by(SCALAR_LANES) {
+        let block = start..start + SCALAR_LANES;
+        // Four separate loads, not one array: from an array LLVM's SLP vectoriser packs the
+        // lanes into `i64x2` pairs again (measured: the loop then runs at half speed in V8).
+        let (a0, a1, a2, a3) = (a[start], a[start + 1], a[start + 2], a[start + 3]);
+        let (b0, b1, b2, b3) = (b[start], b[start + 1], b[start + 2], b[start + 3]);
+        let (mut m0, mut m1, mut m2, mut m3) = (u64::MAX, u64::MAX, u64::MAX, u64::MAX);
+        let mut overflow = 0u64;
+        for h in shingles {
+            // A volatile read keeps LLVM from vectorising the loop across shingles (which it
+            // would do with `+simd128`, and which is what made this loop slow in wasm).
+            // SAFETY: `h` is a valid, aligned reference to an initialised u64.
+            let h = unsafe { std::ptr::read_volatile(h) };
+            let y0 = fold_mersenne_61(h.wrapping_mul(a0).wrapping_add(b0));
+            let y1 = fold_mersenne_61(h.wrapping_mul(a1).wrapping_add(b1));
+            let y2 = fold_mersenne_61(h.wrapping_mul(a2).wrapping_add(b2));
+            let y3 = fold_mersenne_61(h.wrapping_mul(a3).wrapping_add(b3));
+            m0 = m0.min(y0);
+            m1 = m1.min(y1);
+            m2 = m2.min(y2);
+            m3 = m3.min(y3);
+            overflow |= (y0 + 1) | (y1 + 1) | (y2 + 1) | (y3 + 1);
+        }
+        if overflow >> 61 == 0 {
+            out[block].copy_from_slice(&[m0, m1, m2, m3]);
+        } else {
+            exact_minima(
+                shingles,
+                &a[block.clone()],
+                &b[block.clone()],
+                u64::MAX,
+                &mut out[block],
+            );
+        }
+    }
+    exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
+}
+
 fn permute_min_portable(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
-    permute_min_body(shingles, a, b, value_mask, out)
+    if value_mask == u64::MAX {
+        permute_min_lazy_scalar(shingles, a, b, out)
+    } else {
+        permute_min_exact::<true>(shingles, a, b, out)
+    }
 }
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
@@ -530,7 +643,11 @@ unsafe fn permute_min_avx512(
     value_mask: u64,
     out: &mut [u64],
 ) {
-    permute_min_body(shingles, a, b, value_mask, out)
+    if value_mask == u64::MAX {
+        permute_min_lazy_vector(shingles, a, b, out)
+    } else {
+        permute_min_exact::<true>(shingles, a, b, out)
+    }
 }
 
 #[cfg(test)]
@@ -614,6 +731,58 @@ mod tests {
                 let mut other = Vec::new();
                 forced.signature_of_shingles(&shingles, &mut other);
                 assert_eq!(other, expected, "{unit:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lazy_reduction_recomputes_blocks_whose_folded_value_reaches_the_prime() {
+        // With a = 1 and b = 0 the permuted value of h is h mod (2^61 − 1). h = 2^61 − 1 folds to
+        // 2^61 − 1 itself (true value 0) and h = 2^64 − 1 folds to 2^61 + 6 (true value 7): a
+        // lazy minimum that skipped the recomputation would answer 5 for both.
+        type Strategy = fn(&[u64], &[u64], &[u64], &mut [u64]);
+        let strategies: [(&str, Strategy); 3] = [
+            ("exact", permute_min_exact::<false>),
+            ("lazy_vector", permute_min_lazy_vector),
+            ("lazy_scalar", permute_min_lazy_scalar),
+        ];
+        let reference = |shingles: &[u64], a: &[u64], b: &[u64]| -> Vec<u64> {
+            a.iter()
+                .zip(b)
+                .map(|(&a, &b)| {
+                    shingles
+                        .iter()
+                        .map(|&h| h.wrapping_mul(a).wrapping_add(b) % MERSENNE_PRIME_61)
+                        .min()
+                        .unwrap()
+                })
+                .collect()
+        };
+        let cases: [(Vec<u64>, u64, u64); 4] = [
+            (vec![5, MERSENNE_PRIME_61, 9], 1, 0),
+            (vec![5, u64::MAX, 9], 1, 0),
+            (vec![u64::MAX, 5], 1, 0),
+            // 2^61 − 1 = 1·(2^61 − 3) + 2: reached through b.
+            (vec![MERSENNE_PRIME_61 - 2, 3], 1, 1),
+        ];
+        for (shingles, a_value, b_value) in cases {
+            for num_perm in [1, 4, 8, 13, 16] {
+                // The special permutation in every position, among ordinary ones.
+                for special in 0..num_perm {
+                    let mut a: Vec<u64> = (0..num_perm as u64).map(|i| 0x9E37_79B9 + i).collect();
+                    let mut b: Vec<u64> = (0..num_perm as u64).map(|i| 77 * i).collect();
+                    a[special] = a_value;
+                    b[special] = b_value;
+                    let expected = reference(&shingles, &a, &b);
+                    for (name, strategy) in strategies {
+                        let mut out = vec![0; num_perm];
+                        strategy(&shingles, &a, &b, &mut out);
+                        assert_eq!(
+                            out, expected,
+                            "{name} {shingles:?} perm {special}/{num_perm}"
+                        );
+                    }
+                }
             }
         }
     }

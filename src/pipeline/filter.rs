@@ -506,7 +506,7 @@ mod tests {
             suggests that internal clocks and external signals work together. Further fieldwork \
             across several continents will test whether these patterns hold for other species.";
         let short = "Researchers have studied the seasonal migration of songbirds.";
-        assert!(stage.check(0, Some(&long)).reasons.is_empty());
+        assert!(stage.check(0, Some(long)).reasons.is_empty());
         assert_eq!(
             stage.check(1, Some(short)).reasons,
             vec!["gopher_short_doc"]

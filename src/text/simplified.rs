@@ -99,9 +99,7 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
                 AsciiClass::Letter(_) => {
                     // The common case: a whole run of ASCII letters at once.
                     let run_start = i - 1;
-                    while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
-                        i += 1;
-                    }
+                    i = end_of_ascii_letters(bytes, i);
                     Some(run_start..i)
                 }
                 AsciiClass::Other(_) => {
@@ -133,7 +131,7 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
         pending_space = false;
         match letters {
             Some(run) => {
-                buf.extend(bytes[run].iter().map(u8::to_ascii_lowercase));
+                push_lowercase_letters(&mut buf, bytes, run);
                 has_letter = true;
             }
             None => {
@@ -153,6 +151,58 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
         split_mixed_chunks(out);
     }
     true
+}
+
+/// The index of the first byte at or after `i` that is not an ASCII letter (or `bytes.len()`).
+/// Eight bytes at a time: web text words are mostly shorter than that, so a word usually takes
+/// one step instead of a branch per letter.
+#[inline(always)]
+fn end_of_ascii_letters(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Per byte, with no carry between bytes (each sum stays below 0x100): bit 5 set folds
+        // upper case onto lower case; then bit 7 of `low + 0x1F` says "≥ 'a'" and of `low + 0x05`
+        // says "≥ '{'". A byte ≥ 0x80 (part of a non-ASCII character) has bit 7 set in `v`.
+        let low = (v | (0x20 * ONES)) & !HIGH;
+        let at_least_a = low + 0x1F * ONES;
+        let past_z = low + 0x05 * ONES;
+        let letter = at_least_a & !past_z & !v & HIGH;
+        let not_letter = !letter & HIGH;
+        if not_letter != 0 {
+            return i + (not_letter.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+        i += 1;
+    }
+    i
+}
+
+/// Appends `bytes[run]`, a run of ASCII letters, lower-cased (bit 5 set), eight bytes at a time:
+/// each step writes eight bytes of `bytes` from the run's next position (those past the run's
+/// end, if any, are cut off again).
+#[inline(always)]
+fn push_lowercase_letters(buf: &mut Vec<u8>, bytes: &[u8], run: Range<usize>) {
+    const LOWER: u64 = 0x2020_2020_2020_2020;
+    let end_len = buf.len() + run.len();
+    let mut i = run.start;
+    while i < run.end {
+        match bytes.get(i..i + 8) {
+            Some(chunk) => {
+                let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) | LOWER;
+                buf.extend_from_slice(&v.to_le_bytes());
+                i += 8;
+            }
+            None => {
+                buf.extend(bytes[i..run.end].iter().map(|b| b | 0x20));
+                i = run.end;
+            }
+        }
+    }
+    buf.truncate(end_len);
 }
 
 /// Records the chunk `buf[start..]`: its word(s) now, or a placeholder for a mixed chunk.
@@ -185,7 +235,7 @@ fn plain_special_case(
     cases: &PlainWordSpecialCases,
 ) -> Option<&'static [&'static str]> {
     let len = end - start;
-    if len > cases.max_len() {
+    if len > cases.max_len() || !cases.may_contain(buf[start], buf[end - 1], len) {
         return None;
     }
     if end >= PLAIN_KEY_MAX {
@@ -241,6 +291,28 @@ mod tests {
             |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'0');
         for (key, pieces) in MATCHER_PATTERNS {
             assert!(!pieces.iter().all(|p| plain(p)), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn end_of_ascii_letters_agrees_with_is_ascii_alphabetic_for_every_byte() {
+        // Every byte value at every position of a 19-byte window of letters, and runs of every
+        // length up to the window.
+        for b in 0..=255u8 {
+            for pos in 0..19 {
+                let mut bytes = vec![b'k'; 19];
+                bytes[pos] = b;
+                for start in 0..=pos {
+                    let expected = (start..19)
+                        .find(|&j| !bytes[j].is_ascii_alphabetic())
+                        .unwrap_or(19);
+                    assert_eq!(
+                        end_of_ascii_letters(&bytes, start),
+                        expected,
+                        "{b:#x} at {pos}"
+                    );
+                }
+            }
         }
     }
 
