@@ -286,6 +286,7 @@ function renderResult(msg) {
         el('tr', { 'data-code': code }, el('td', { text: code }), el('td', { text: String(n) }))))));
   }
   state.samples = msg.samples;
+  state.removedRows = report.rows_removed;
   const reasons = $('reason-filter');
   reasons.replaceChildren(el('option', { value: '', text: 'every finding' }),
     ...[...Object.keys(report.removed_by), ...Object.keys(report.warned_by)].map((code) => el('option', { value: code, text: code })));
@@ -402,6 +403,10 @@ function renderRemoved() {
   const only = $('reason-filter').value;
   const flagged = state.samples.filter(({ decision }) => decision.reasons.length || decision.warnings.length);
   const shown = flagged.filter(({ decision }) => !only || decision.reasons.includes(only) || decision.warnings.includes(only));
+  // The engine keeps at most MAX_SAMPLES (src/io/split.rs) rows' text for this list.
+  const sampledOnly = flagged.length < state.removedRows || flagged.length >= 500;
+  $('removed-count').textContent = `${shown.length.toLocaleString()} row${shown.length === 1 ? '' : 's'} listed` +
+    (sampledOnly ? ` — the first ${flagged.length.toLocaleString()} removed or flagged rows are kept for this list; every row is in the removed-rows and decisions downloads` : '');
   $('removed-rows').replaceChildren(...shown.map((sample) => {
     const { row, text, decision } = sample;
     const meta = el('div', { class: 'meta' });

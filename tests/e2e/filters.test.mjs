@@ -62,10 +62,20 @@ test('FineWeb-style preset: same report as `datasieve run --config`, thresholds 
   assert.ok(!/gopher_short_doc/.test(text), 'no row is short under min 0');
   assert.deepEqual(harness.network.afterLoad(), [], 'rejudging reads nothing');
 
+  // Every removed row is listed, inside a box that scrolls: the page does not grow with them.
+  const box = await page.evaluate(() => {
+    const list = document.querySelector('#removed-rows');
+    return { height: list.getBoundingClientRect().height, content: list.scrollHeight, viewport: innerHeight };
+  });
+  assert.ok(box.content > box.height, `the list's content (${box.content}px) is taller than its box`);
+  assert.ok(box.height <= box.viewport * 0.75 + 20, `the removed-rows list is ${box.height}px high`);
+
   // Removed rows show the offending value.
   await page.selectOption('[data-testid=reason-filter]', 'gopher_short_doc');
   const listed = await page.textContent('#removed-rows');
   assert.match(listed, /gopher_quality\.words = \d+ \(min 50\)/);
+  const listedCount = await page.locator('#removed-rows > li').count();
+  assert.equal(await page.textContent('[data-testid=removed-count]'), `${listedCount} row${listedCount === 1 ? '' : 's'} listed`);
   assert.deepEqual(consoleErrors, []);
   await page.close();
 });
