@@ -1,9 +1,12 @@
-// A sign worker: near-duplicate band keys (MinHash + LSH) of one byte range of the file, started
-// by the engine's worker (worker.js) when it signs in parallel. It reads its range itself, by
-// slices of the File; nothing is shared but the compiled wasm module.
+// A sign worker: near-duplicate band keys (MinHash + LSH) of byte ranges of the file, for the
+// engine's worker (worker.js), which starts a pool of these when it starts and keeps them for
+// every job. It reads its ranges itself, by slices of the File; nothing is shared but the
+// compiled wasm module.
 //
-// Message in:   {module, file, start, end, config, index}   (one per range; signed in turn)
-// Messages out: {type: 'progress', index, done}              (bytes of the range read; throttled)
+// Messages in:  {type: 'init', module}                      (once, first)
+//               {type: 'sign', file, start, end, config, index}   (one per range; signed in turn)
+// Messages out: {type: 'ready'}                             (the module is instantiated)
+//               {type: 'progress', index, done}              (bytes of the range read; throttled)
 //               {type: 'signed', index, rows, keys, finishedAt}
 //                   (keys: BigUint64Array, transferred; finishedAt: timeOrigin-based ms)
 //               {type: 'error', index, message}
@@ -12,9 +15,14 @@ import { initSync, Signer } from './pkg/datasieve_wasm.js';
 const CHUNK = 4 << 20;          // bytes read per step
 const PROGRESS_EVERY_MS = 100;  // the engine worker is busy too: do not flood it
 
-onmessage = ({ data: { module, file, start, end, config, index } }) => {
+onmessage = ({ data }) => {
+  if (data.type === 'init') {
+    initSync({ module: data.module });
+    postMessage({ type: 'ready' });
+    return;
+  }
+  const { file, start, end, config, index } = data;
   try {
-    initSync({ module });
     const signer = new Signer(JSON.stringify(config));
     const reader = new FileReaderSync();
     let last = 0;

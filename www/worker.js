@@ -11,7 +11,9 @@
 // ranges at newlines; N sign workers (sign-worker.js, started from here) compute the MinHash band
 // keys of their range's rows; this worker keeps the one index and union-find: it supplies range
 // k's keys to the engine, then pushes range k's bytes, in order. Same decisions as one worker.
-// Cancelling terminates this worker, and with it the sign workers it started.
+// The sign workers are started when this worker starts (one per core, at least two) and kept
+// for every job, so a job neither waits for them nor fetches anything after the page has loaded.
+// Cancelling terminates this worker, and with it its sign workers.
 import init, { Engine, version } from './pkg/datasieve_wasm.js';
 
 const CHUNK = 4 << 20;          // bytes read per step
@@ -25,10 +27,11 @@ const wasmUrl = new URL('./pkg/datasieve_wasm_bg.wasm', import.meta.url);
 const wasmModule = WebAssembly.compileStreaming(fetch(wasmUrl))
   .catch(async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()));
 let wasmExports = null; // for the size of the engine's linear memory (benchmarks, big files)
+const DEFAULT_SIGN_WORKERS = Math.min(MAX_SIGN_WORKERS, Math.max(2, navigator.hardwareConcurrency || 2));
 const ready = wasmModule
-  .then((module) => init({ module_or_path: module }))
-  .then((exports) => {
-    wasmExports = exports;
+  .then(async (module) => {
+    wasmExports = await init({ module_or_path: module });
+    await growSignPool(module, DEFAULT_SIGN_WORKERS);
     postMessage({ type: 'ready', version: version() });
   });
 
@@ -93,8 +96,7 @@ async function analyse(id, file, config, phase, tokenizer = null, evals = [], wo
 function parallelPlan(file, config, workers) {
   if (!config.dedup?.near) return null;
   if (config.input?.format && config.input.format !== 'jsonl') return null;
-  const n = workers ?? (file.size >= PARALLEL_MIN_BYTES
-    ? Math.min(MAX_SIGN_WORKERS, Math.max(2, navigator.hardwareConcurrency || 2)) : 1);
+  const n = workers ?? (file.size >= PARALLEL_MIN_BYTES ? DEFAULT_SIGN_WORKERS : 1);
   if (n < 2) return null;
   const reader = new FileReaderSync();
   const head = new Uint8Array(reader.readAsArrayBuffer(file.slice(0, 4096)));
@@ -121,11 +123,30 @@ function parallelPlan(file, config, workers) {
   return ranges.length >= 2 ? { workers: Math.min(n, ranges.length), ranges } : null;
 }
 
-let signWorkers = []; // the running sign workers, stopped on error and when the pass is over
+let signPool = []; // idle sign workers with the wasm module instantiated, reused by every job
 
-function stopSignWorkers() {
-  for (const w of signWorkers) w.terminate();
-  signWorkers = [];
+/**
+ * Starts sign workers until the pool holds `n`; resolves when each new one has instantiated the
+ * module. A worker that fails to start is left out (signing then runs on fewer workers, or in
+ * this worker: slower, same result).
+ */
+async function growSignPool(module, n) {
+  const started = [];
+  while (signPool.length + started.length < n) {
+    const w = new Worker(new URL('./sign-worker.js', import.meta.url), { type: 'module' });
+    started.push(new Promise((resolve) => {
+      w.onmessage = ({ data }) => resolve(data.type === 'ready' ? w : null);
+      w.onerror = () => resolve(null);
+      w.postMessage({ type: 'init', module });
+    }));
+  }
+  for (const w of await Promise.all(started)) if (w) signPool.push(w);
+}
+
+/** After a failed parallel pass: the workers' state is unknown, so they go; the next job starts new ones. */
+function dropSignPool() {
+  for (const w of signPool) w.terminate();
+  signPool = [];
 }
 
 /**
@@ -133,8 +154,10 @@ function stopSignWorkers() {
  * rows of the ranges before it) just before range k's bytes are pushed; keys arrive in any order.
  * Worker i signs ranges i, i + workers, ... in turn.
  */
-async function analyseSigned(id, engine, file, config, { workers, ranges }, progress) {
+async function analyseSigned(id, engine, file, config, { workers: wanted, ranges }, progress) {
   const module = await wasmModule;
+  await growSignPool(module, wanted); // only when a job asks for more than the default
+  const workers = Math.min(wanted, signPool.length);
   const started = performance.now();
   const signedBytes = ranges.map(() => 0);
   const signProgress = throttle(id, 'sign', file.size);
@@ -142,8 +165,7 @@ async function analyseSigned(id, engine, file, config, { workers, ranges }, prog
   const settle = ranges.map(() => ({}));
   const results = settle.map((s) => new Promise((resolve, reject) => Object.assign(s, { resolve, reject })));
   for (let i = 0; i < workers; i++) {
-    const w = new Worker(new URL('./sign-worker.js', import.meta.url), { type: 'module' });
-    signWorkers.push(w);
+    const w = signPool[i];
     const mine = ranges.map((_, k) => k).filter((k) => k % workers === i);
     w.onmessage = ({ data }) => {
       const [start, end] = ranges[data.index];
@@ -154,8 +176,7 @@ async function analyseSigned(id, engine, file, config, { workers, ranges }, prog
         signedBytes[data.index] = end - start;
         report();
         settle[data.index].resolve(data);
-        if (data.index === mine[mine.length - 1]) w.terminate();
-      } else {
+      } else if (data.type === 'error') {
         settle[data.index].reject(new Error(`sign worker ${i}, range ${data.index}: ${data.message}`));
       }
     };
@@ -164,14 +185,14 @@ async function analyseSigned(id, engine, file, config, { workers, ranges }, prog
     };
     for (const index of mine) {
       const [start, end] = ranges[index];
-      w.postMessage({ module, file, start, end, config, index });
+      w.postMessage({ type: 'sign', file, start, end, config, index });
     }
   }
   for (const r of results) r.catch(() => {}); // a failure is handled where the range is awaited
   let signedAt = 0;
   try {
     let firstRow = 0;
-    let supplying = true;
+    let supplying = workers > 0; // none started: the engine signs every row itself
     let done = 0;
     for (let k = 0; k < ranges.length; k++) {
       if (supplying) {
@@ -185,7 +206,7 @@ async function analyseSigned(id, engine, file, config, { workers, ranges }, prog
           // row offsets are unknown without this range's count, so they are hashed here too.
           console.warn(`parallel signing stopped, the engine signs the rest: ${e.message}`);
           supplying = false;
-          stopSignWorkers();
+          dropSignPool();
         }
       }
       const [start, end] = ranges[k];
@@ -198,8 +219,9 @@ async function analyseSigned(id, engine, file, config, { workers, ranges }, prog
       }
     }
     progress(done, engine.rows(), true);
-  } finally {
-    stopSignWorkers();
+  } catch (e) {
+    dropSignPool(); // e.g. the engine failed mid-pass: the workers may still be signing
+    throw e;
   }
   // Wall time from the start of signing to the last range signed (clocks of other workers are
   // compared through timeOrigin).

@@ -88,6 +88,8 @@ async function openReady() {
 
 test('near dedup of a 10 MB JSONL signs in several workers: same report and decisions as the CLI', async () => {
   const { page, consoleErrors } = await openReady();
+  // The sign workers were started with the engine, while the page loaded: the job fetches nothing.
+  harness.network.markLoaded();
   await page.check('[data-testid=near]');
   await page.setInputFiles('[data-testid=file-input]', BIG);
   await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 300000 });
@@ -112,6 +114,8 @@ test('near dedup of a 10 MB JSONL signs in several workers: same report and deci
   assert.ok(report.removed_by.near_duplicate > 1000, 'the edited copies are found');
   assert.ok(report.removed_by.parse_error >= 1);
   assert.ok(phases.has('signing in parallel'), `progress phases: ${[...phases]}`);
+  assert.deepEqual(harness.network.afterLoad().filter((r) => !r.url.startsWith('blob:')), [],
+    'parallel signing makes no network request');
   assert.deepEqual(consoleErrors, []);
   await page.close();
 });
@@ -158,18 +162,17 @@ test('cancel during parallel signing stops the engine worker and its sign worker
   await page.check('[data-testid=near]');
   await page.setInputFiles('[data-testid=file-input]', huge);
   await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 300000 });
-  // Every worker started from now on (Playwright reports the engine worker's nested workers too).
-  const started = [];
-  page.on('worker', (worker) => {
-    const entry = { url: worker.url(), closed: false };
+  // The engine worker started its sign workers while the page loaded (Playwright lists nested
+  // workers too); each is watched for its end.
+  const signers = page.workers().filter((w) => w.url().endsWith('/sign-worker.js')).map((worker) => {
+    const entry = { closed: false };
     entry.done = new Promise((resolve) => worker.once('close', () => resolve((entry.closed = true))));
-    started.push(entry);
+    return entry;
   });
+  assert.ok(signers.length >= 2, `sign workers started: ${signers.length}`);
   await page.click('[data-testid=run]');
   await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('signing'), null, { timeout: 120000 });
-  const signers = started.filter((w) => w.url.endsWith('/sign-worker.js'));
-  assert.ok(signers.length >= 2, `sign workers started: ${signers.length}`);
-  assert.ok(signers.some((w) => !w.closed), 'a sign worker is still signing when the cancel lands');
+  assert.ok(signers.every((w) => !w.closed), 'the sign workers are signing when the cancel lands');
   const status = await page.textContent('#status');
   const [signed, total] = [...status.matchAll(/([\d.]+) MB/g)].map((m) => Number(m[1]));
   assert.ok(signed < total / 2, `cancelled early in signing (${status})`);
