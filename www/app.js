@@ -436,20 +436,43 @@ function setPath(obj, key, value) {
   parent[last] = value;
 }
 
-/** A histogram of one score with a red line where the threshold `cut()` falls. */
+/** 1234 → "1.2k", 2e5 → "200k": axis labels for counts. */
+function compact(n) {
+  if (Math.abs(n) >= 1e6) return `${+(n / 1e6).toFixed(1)}M`;
+  if (Math.abs(n) >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
+  return String(+n.toFixed(2));
+}
+
+/**
+ * A histogram of one score with a red line where the threshold `cut()` falls. Evenly spaced bins
+ * are drawn on the score's own axis; uneven ones (counts such as words per document, whose bins
+ * widen up to a million) one bar per bin, labelled with the bin's lower edge, so the bins near
+ * the thresholds are not squeezed into one corner.
+ */
 function histogramChart(metric, cut) {
   const edges = metric.edges;
-  const xs = edges.slice(0, -1);
+  const widths = edges.slice(1).map((e, i) => e - edges[i]);
+  const even = widths.every((w) => Math.abs(w - widths[0]) <= 1e-9 * Math.max(1, Math.abs(widths[0])));
+  const xs = even ? edges.slice(0, -1) : edges.slice(0, -1).map((_, i) => i);
+  // Where a score falls on the x axis: itself, or its bin's index plus its place within the bin.
+  const toX = (value) => {
+    if (even) return value;
+    const above = edges.findIndex((e) => value < e); // the first edge above the score
+    const bin = above === -1 ? widths.length - 1 : Math.max(0, above - 1);
+    return bin - 0.5 + Math.min(1, Math.max(0, (value - edges[bin]) / widths[bin]));
+  };
   const opts = {
     width: 300, height: 70, legend: { show: false }, cursor: { show: false },
-    scales: { x: { time: false } },
-    axes: [{ size: 18, ticks: { show: false } }, { show: false }],
+    scales: { x: even ? { time: false } : { time: false, range: [-0.5, xs.length - 0.5] } },
+    axes: [even ? { size: 18, ticks: { show: false } }
+      : { size: 18, ticks: { show: false }, space: 28, values: (u, splits) => splits.map((x) => (Number.isInteger(x) && edges[x] != null ? compact(edges[x]) : '')) },
+    { show: false }],
     series: [{}, { stroke: '#3b5bdb', fill: 'rgba(59,91,219,.35)', paths: uPlot.paths.bars({ size: [0.9] }), points: { show: false } }],
     hooks: {
       draw: [(u) => {
         const value = cut();
         if (!Number.isFinite(value)) return;
-        const x = u.valToPos(value, 'x', true);
+        const x = u.valToPos(toX(value), 'x', true);
         if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
         const { ctx } = u;
         ctx.save();
