@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
@@ -14,8 +15,10 @@ use datasieve::config::PipelineConfig;
 use datasieve::dedup::exact::ExactConfig;
 use datasieve::io::Destination;
 use datasieve::pipeline::filter::FiltersConfig;
-use datasieve::pipeline::{Job, Outcome};
+use datasieve::pipeline::{Job, Outcome, Pass};
 use indicatif::{ProgressBar, ProgressStyle};
+
+mod parallel;
 
 const CHUNK: usize = 1 << 20;
 
@@ -35,7 +38,14 @@ Exit codes: 0 nothing found, 1 findings (rows removed or unreadable), 2 usage or
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads that compute near-duplicate signatures (uncompressed JSONL of 8 MB or more);
+    /// default: one per core. Results are the same for any number.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
 }
+
+/// `--threads`, or one per core; set once in `main` (read where a job's analyse pass runs).
+static SIGN_THREADS: OnceLock<usize> = OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
@@ -241,6 +251,8 @@ struct OutArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let threads = cli.threads.unwrap_or_else(parallel::default_threads).max(1);
+    SIGN_THREADS.set(threads).expect("set once");
     match run(cli) {
         Ok(code) => code,
         Err(message) => {
@@ -602,6 +614,9 @@ fn analyse_full(
     }
     config.input.file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let started = Instant::now();
+    let threads = SIGN_THREADS.get().copied().unwrap_or(1);
+    let ranges = parallel::plan(file, &config, threads)?;
+    let signer_config = ranges.as_ref().map(|_| config.clone());
     let mut job = Job::new(config).map_err(|e| e.to_string())?;
     if let Some((json, name)) = tokenizer {
         job.set_tokenizer_json(&json, &name)
@@ -611,14 +626,30 @@ fn analyse_full(
         job.add_eval_set(name, bytes).map_err(|e| e.to_string())?;
     }
     let in_file = |e: datasieve::Error| format!("{}: {e}", file.display());
+    let mut parallel = ranges.zip(signer_config);
+    let mut sign_threads = 0;
     loop {
-        let what = job.pass().name();
-        stream(file, what, |chunk| job.push(chunk).map_err(in_file))?;
+        match (job.pass(), parallel.take()) {
+            (Pass::Analyse, Some((ranges, config))) => {
+                sign_threads =
+                    parallel::analyse_pass(file, &mut job, &config, &ranges, threads, in_file)?;
+            }
+            _ => stream(file, job.pass().name(), |chunk| {
+                job.push(chunk).map_err(in_file)
+            })?,
+        }
         if !job.end_pass().map_err(in_file)? {
             break;
         }
     }
-    let outcome = job.finish().map_err(in_file)?;
+    let mut outcome = job.finish().map_err(in_file)?;
+    if sign_threads > 0 {
+        // The same key as the page's sign workers.
+        outcome
+            .report
+            .timings_ms
+            .insert("sign_workers".into(), sign_threads as f64);
+    }
     Ok((outcome, started.elapsed().as_secs_f64() * 1000.0))
 }
 

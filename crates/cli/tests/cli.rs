@@ -590,3 +590,109 @@ fn max_row_bytes_reports_the_long_line_and_goes_on() {
     );
     assert_output_folder("long.jsonl", &input, &out);
 }
+
+/// About `mb` MB of JSONL: documents of 60–200 words from a 5 000-word vocabulary, one in eight an
+/// edited copy of an earlier one, with a BOM, CRLF lines, blank lines, unreadable lines, rows
+/// without text and rows too short to sign (the cases where row numbering could drift between
+/// ranges).
+fn near_duplicate_corpus(mb: usize) -> Vec<u8> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let word = |i: usize| format!("w{i}{}", ["a", "e", "i", "o", "u"][i % 5]);
+    let mut docs: Vec<Vec<usize>> = Vec::new();
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    let mut i = 0;
+    while out.len() < mb << 20 {
+        let words = if docs.len() > 10 && next(8) == 0 {
+            let mut copy = docs[next(docs.len())].clone();
+            for _ in 0..3 {
+                let at = next(copy.len());
+                copy[at] = next(5000);
+            }
+            copy
+        } else {
+            let n = 60 + next(140);
+            let fresh: Vec<usize> = (0..n).map(|_| next(5000)).collect();
+            docs.push(fresh.clone());
+            fresh
+        };
+        let text: Vec<String> = words.into_iter().map(word).collect();
+        let row = serde_json::json!({"id": i, "text": text.join(" ")});
+        out.extend_from_slice(row.to_string().as_bytes());
+        out.extend_from_slice(if i % 7 == 0 { b"\r\n" } else { b"\n" });
+        match i % 1000 {
+            5 => out.extend_from_slice(b"\n"),
+            11 => out.extend_from_slice(b"{\"text\": \"an unreadable line\n"),
+            13 => out.extend_from_slice(b"{\"id\": \"no text\"}\n"),
+            17 => out.extend_from_slice(b"{\"text\": \"too short\"}\n"),
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn near_dedup_on_several_threads_writes_exactly_what_one_thread_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("near.jsonl");
+    std::fs::write(&input, near_duplicate_corpus(9)).unwrap();
+    let gz = dir.path().join("near.jsonl.gz");
+    {
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        std::io::Write::write_all(&mut enc, &std::fs::read(&input).unwrap()).unwrap();
+        enc.finish().unwrap();
+    }
+    let run = |file: &Path, threads: &str| -> (PathBuf, Value) {
+        let out = dir.path().join(format!(
+            "{}-{threads}",
+            file.file_name().unwrap().to_str().unwrap()
+        ));
+        let o = datasieve(&[
+            "dedup",
+            path_str(file),
+            "--near",
+            "--threads",
+            threads,
+            "--out",
+            path_str(&out),
+        ]);
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        let report = read_json(&out.join("report.json"));
+        (out, report)
+    };
+    let (one, mut one_report) = run(&input, "1");
+    let (three, mut three_report) = run(&input, "3");
+    let (gzipped, gz_report) = run(&gz, "3");
+    assert_eq!(three_report["timings_ms"]["sign_workers"], 3.0);
+    assert!(one_report["timings_ms"].get("sign_workers").is_none());
+    assert!(
+        gz_report["timings_ms"].get("sign_workers").is_none(),
+        "gzip is one stream: signed on one thread"
+    );
+    assert!(one_report["removed_by"]["near_duplicate"].as_u64().unwrap() > 1000);
+    assert!(one_report["removed_by"]["parse_error"].as_u64().unwrap() >= 9);
+    for name in ["kept.jsonl", "removed.jsonl", "decisions.jsonl"] {
+        let expected = std::fs::read(one.join(name)).unwrap();
+        assert!(
+            std::fs::read(three.join(name)).unwrap() == expected,
+            "{name}"
+        );
+    }
+    assert!(
+        std::fs::read(gzipped.join("decisions.jsonl")).unwrap()
+            == std::fs::read(one.join("decisions.jsonl")).unwrap()
+    );
+    for report in [&mut one_report, &mut three_report] {
+        report.as_object_mut().unwrap().remove("timings_ms");
+    }
+    assert_eq!(one_report, three_report);
+}
