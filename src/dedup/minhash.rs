@@ -464,6 +464,11 @@ fn best_vector_unit() -> VectorUnit {
 /// occurs for about 8 in 2^61 pairs. The loop keeps the minimum of the folded values and notes
 /// whether any folded value reached `2^61 − 1`; only then is the block recomputed exactly. This
 /// saves the compare-and-subtract of every pair.
+// Only the x86 vector units call this (and the tests, everywhere).
+#[cfg_attr(
+    not(any(target_arch = "x86", target_arch = "x86_64")),
+    allow(dead_code)
+)]
 #[inline(always)]
 fn permute_min_body(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
     // Separate instantiations so the 64-bit case carries no masking instruction.
@@ -536,6 +541,11 @@ fn exact_minima(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &m
 
 /// Lazy reduction with vector unsigned minimum and maximum (AVX-512 has both as one instruction):
 /// the maximum of the folded values tells whether any of them needed the subtraction.
+// Only the x86 vector units call this (and the tests, everywhere).
+#[cfg_attr(
+    not(any(target_arch = "x86", target_arch = "x86_64")),
+    allow(dead_code)
+)]
 #[inline(always)]
 fn permute_min_lazy_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
     let full = a.len() / LANES * LANES;

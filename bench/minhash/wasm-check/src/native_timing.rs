@@ -1,6 +1,20 @@
-//! Native counterpart of run.mjs's timing: runs `check()` ROUNDS times and prints the seconds.
+//! Native counterparts of the wasm timings:
+//!   native-timing [ROUNDS]          runs `check()` ROUNDS times (see run.mjs)
+//!   native-timing --corpus FILE     signs every row of a JSONL corpus (see corpus.mjs)
 fn main() {
-    let rounds: u32 = std::env::args().nth(1).map_or(20, |v| v.parse().unwrap());
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--corpus") {
+        let corpus = std::fs::read(&args[2]).expect("read corpus");
+        let start = std::time::Instant::now();
+        let checksum = minhash_wasm_check::sign_corpus_bytes(&corpus);
+        let seconds = start.elapsed().as_secs_f64();
+        println!(
+            "{{\"native\":true,\"seconds\":{seconds},\"mb_per_s\":{},\"checksum\":{checksum}}}",
+            corpus.len() as f64 / 1e6 / seconds
+        );
+        return;
+    }
+    let rounds: u32 = args.get(1).map_or(20, |v| v.parse().unwrap());
     let start = std::time::Instant::now();
     let mut last = 0;
     for _ in 0..rounds {
