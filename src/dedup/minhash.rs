@@ -539,6 +539,19 @@ fn exact_minima(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &m
     }
 }
 
+/// [`exact_minima`] for the permutations in `block`: a lazy block that met a value it could not
+/// order.
+fn exact_block(
+    shingles: &[u64],
+    a: &[u64],
+    b: &[u64],
+    block: std::ops::Range<usize>,
+    out: &mut [u64],
+) {
+    let (a, b) = (&a[block.clone()], &b[block.clone()]);
+    exact_minima(shingles, a, b, u64::MAX, &mut out[block]);
+}
+
 /// Lazy reduction with vector unsigned minimum and maximum (AVX-512 has both as one instruction):
 /// the maximum of the folded values tells whether any of them needed the subtraction.
 // Only the x86 vector units call this (and the tests, everywhere).
@@ -565,13 +578,7 @@ fn permute_min_lazy_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u6
         if maxima.iter().all(|&m| m < MERSENNE_PRIME_61) {
             out[block].copy_from_slice(&minima);
         } else {
-            exact_minima(
-                shingles,
-                &a[block.clone()],
-                &b[block.clone()],
-                u64::MAX,
-                &mut out[block],
-            );
+            exact_block(shingles, a, b, block, out);
         }
     }
     exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
@@ -612,13 +619,7 @@ fn permute_min_lazy_scalar(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u6
         if overflow >> 61 == 0 {
             out[block].copy_from_slice(&[m0, m1, m2, m3]);
         } else {
-            exact_minima(
-                shingles,
-                &a[block.clone()],
-                &b[block.clone()],
-                u64::MAX,
-                &mut out[block],
-            );
+            exact_block(shingles, a, b, block, out);
         }
     }
     exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
