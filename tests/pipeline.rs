@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use datasieve::config::PipelineConfig;
 use datasieve::dedup::exact::ExactConfig;
-use datasieve::io::{Destination, Format, ReaderOptions, RowReader};
+use datasieve::io::{Destination, Format, OutputParts, Part, ReaderOptions, RowReader};
 use datasieve::pipeline::{Decision, Job, Outcome};
 use serde_json::{json, Value};
 
@@ -36,28 +36,57 @@ fn run_fixture(name: &str) -> Outcome {
     run_job(&input, exact_config(name), &mut fixed(input.len()))
 }
 
-/// The second pass: (kept, removed) bytes.
+/// The second pass: (kept, removed) bytes. Also checks that the same outputs described as
+/// [`OutputParts`] (spans of the input and copied bytes, what the page downloads) rebuild them
+/// exactly.
 fn split(outcome: &Outcome, input: &[u8], sizes: &mut dyn FnMut() -> usize) -> (Vec<u8>, Vec<u8>) {
     let mut splitter = outcome.splitter();
     let (mut kept, mut removed) = (Vec::new(), Vec::new());
-    let mut out = |dest: Destination, bytes: &[u8]| match dest {
+    let mut parts = OutputParts::default();
+    let mut write = |dest: Destination, bytes: &[u8]| match dest {
         Destination::Kept => kept.extend_from_slice(bytes),
         Destination::Removed => removed.extend_from_slice(bytes),
         Destination::Export => panic!("no export configured in these tests"),
     };
     let mut rest = input;
+    let mut offset = 0u64;
     while !rest.is_empty() {
         let n = sizes().clamp(1, rest.len());
-        splitter.push(&rest[..n], &mut out).expect("split push");
+        let chunk = &rest[..n];
+        splitter
+            .push(chunk, &mut |dest, bytes| {
+                write(dest, bytes);
+                parts.add(chunk, offset, dest, bytes);
+            })
+            .expect("split push");
         rest = &rest[n..];
+        offset += n as u64;
     }
-    let (k, r) = splitter.finish(&mut out).expect("split finish");
+    let (k, r) = splitter
+        .finish(&mut |dest, bytes| {
+            write(dest, bytes);
+            parts.add(&[], offset, dest, bytes);
+        })
+        .expect("split finish");
     let kept_rows = outcome.decisions.iter().filter(|d| d.kept).count() as u64;
     assert_eq!(
         (k, r),
         (kept_rows, outcome.decisions.len() as u64 - kept_rows),
         "rows written per output"
     );
+    for (dest, expected) in [(Destination::Kept, &kept), (Destination::Removed, &removed)] {
+        let (list, copied) = parts.take(dest, true);
+        let mut rebuilt = Vec::new();
+        for part in list {
+            match part {
+                Part::Input { start, end } => {
+                    rebuilt.extend_from_slice(&input[start as usize..end as usize])
+                }
+                Part::Copied { start, end } => rebuilt.extend_from_slice(&copied[start..end]),
+            }
+        }
+        assert!(rebuilt == *expected, "{dest:?} rebuilt from its parts");
+    }
     (kept, removed)
 }
 
@@ -258,6 +287,110 @@ fn kept_and_removed_reproduce_every_fixture_byte_for_byte() {
                     outcome.report.removed_by["parse_error"] > 0,
                     "{what}: some rows are over the limit"
                 );
+            }
+        }
+    }
+}
+
+#[test]
+fn long_runs_of_rows_are_spans_of_the_input_not_copies() {
+    // What the page's downloads rely on to avoid copying. 300 KB of distinct rows, 300 KB of
+    // exact copies of them (removed), 300 KB of new distinct rows: kept and removed are long
+    // spans (cut where a row straddles two chunks); a gzip copy of it is all copied.
+    let block = |tag: &str| -> Vec<u8> {
+        (0..3000)
+            .flat_map(|i| {
+                format!("{{\"text\": \"{tag} row {i} {}\"}}\n", "x".repeat(70)).into_bytes()
+            })
+            .collect()
+    };
+    let first = block("a");
+    let input = [first.clone(), first.clone(), block("b")].concat();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &input).unwrap();
+    let gzipped = gz.finish().unwrap();
+    for (name, bytes) in [("runs.jsonl", &input), ("runs.jsonl.gz", &gzipped)] {
+        let outcome = run_job(bytes, exact_config(name), &mut fixed(1 << 20));
+        assert_eq!(outcome.report.removed_by["exact_duplicate"], 3000);
+        // The page reads 4 MB chunks; a row straddling two chunks is copied, so spans end there.
+        for chunk_size in [256 << 10, 1 << 20] {
+            let mut splitter = outcome.splitter();
+            let mut parts = OutputParts::default();
+            let mut offset = 0u64;
+            let mut taken: [(Vec<Part>, Vec<u8>); 2] = Default::default();
+            for chunk in bytes.chunks(chunk_size) {
+                splitter
+                    .push(chunk, &mut |dest, piece| {
+                        parts.add(chunk, offset, dest, piece)
+                    })
+                    .unwrap();
+                offset += chunk.len() as u64;
+                // Taken as the page takes them, after every chunk.
+                for (slot, dest) in [Destination::Kept, Destination::Removed]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let (list, copied) = parts.take(dest, false);
+                    let base = taken[slot].1.len();
+                    taken[slot].0.extend(list.into_iter().map(|p| match p {
+                        Part::Copied { start, end } => Part::Copied {
+                            start: start + base,
+                            end: end + base,
+                        },
+                        p => p,
+                    }));
+                    taken[slot].1.extend(copied);
+                }
+            }
+            splitter
+                .finish(&mut |dest, piece| parts.add(&[], offset, dest, piece))
+                .unwrap();
+            for (slot, dest) in [Destination::Kept, Destination::Removed]
+                .into_iter()
+                .enumerate()
+            {
+                let (list, copied) = parts.take(dest, true);
+                let base = taken[slot].1.len();
+                taken[slot].0.extend(list.into_iter().map(|p| match p {
+                    Part::Copied { start, end } => Part::Copied {
+                        start: start + base,
+                        end: end + base,
+                    },
+                    p => p,
+                }));
+                taken[slot].1.extend(copied);
+                let (list, copied) = &taken[slot];
+                let mut rebuilt = Vec::new();
+                let mut spans = 0;
+                for part in list {
+                    match *part {
+                        Part::Input { start, end } => {
+                            spans += 1;
+                            assert!(end - start >= OutputParts::MIN_SPAN);
+                            rebuilt.extend_from_slice(&input[start as usize..end as usize]);
+                        }
+                        Part::Copied { start, end } => {
+                            rebuilt.extend_from_slice(&copied[start..end])
+                        }
+                    }
+                }
+                let expected = match dest {
+                    Destination::Kept => [first.as_slice(), &block("b")].concat(),
+                    _ => first.clone(),
+                };
+                let what = format!("{name} {dest:?} in chunks of {chunk_size}");
+                assert!(rebuilt == expected, "{what}: rebuilt");
+                if name.ends_with(".gz") {
+                    assert_eq!(spans, 0, "{what}");
+                } else {
+                    // Only rows straddling chunk boundaries (and the ends of short spans) copied.
+                    assert!(spans >= 1, "{what}");
+                    assert!(
+                        copied.len() * 5 < expected.len(),
+                        "{what}: {} copied",
+                        copied.len()
+                    );
+                }
             }
         }
     }

@@ -16,7 +16,7 @@
 // Cancelling terminates this worker, and with it its sign workers.
 import init, { Engine, version } from './pkg/datasieve_wasm.js';
 
-const CHUNK = 4 << 20;          // bytes read per step
+const CHUNK = 16 << 20;         // bytes read per step (each read has a fixed cost: 16 MB reads are ~2× faster than 4 MB)
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
 const PARALLEL_MIN_BYTES = 8 << 20; // below this, starting workers costs more than it saves
 const MAX_SIGN_WORKERS = 8;
@@ -256,23 +256,31 @@ async function run({ id, file, config, tokenizer, evals, workers }) {
   const outcome = await analyse(id, file, config, 'analyse', tokenizer, evals, workers);
   const split = outcome.splitter();
   const progress = throttle(id, 'write', file.size);
-  const kept = [];
-  const removed = [];
-  const exported = [];
+  // Blob parts of the kept, removed and export outputs: long runs of rows are slices of the
+  // user's File (nothing copied); the rest are bytes the engine wrote.
+  const outputs = [[], [], []];
+  const take = (finished) => {
+    for (let output = 0; output < 3; output++) {
+      const parts = split.take_parts(output, finished);
+      if (!parts.length) continue;
+      const copied = split.take_copied(output);
+      for (let i = 0; i < parts.length; i += 2) {
+        const [a, b] = [parts[i], parts[i + 1]];
+        outputs[output].push(a >= 0 ? file.slice(a, b) : copied.subarray(-1 - a, b));
+      }
+    }
+  };
   let done = 0;
   const splitStarted = performance.now();
   for (const chunk of chunks(file)) {
     split.push(chunk);
-    kept.push(split.take_kept());
-    removed.push(split.take_removed());
-    exported.push(split.take_export());
+    take(false);
     done += chunk.length;
     progress(done, outcome.rows());
   }
   split.finish();
-  kept.push(split.take_kept());
-  removed.push(split.take_removed());
-  exported.push(split.take_export());
+  take(true);
+  const [kept, removed, exported] = outputs;
   progress(done, outcome.rows(), true);
   const samples = JSON.parse(split.removed_samples_json()).map(([row, text]) => ({
     row, text, decision: JSON.parse(outcome.decision_json(row)),

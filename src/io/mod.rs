@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::{Error, Result};
 use frame::{Frame, FrameKind, JsonArrayFramer, LineFramer};
 
-pub use split::{Destination, Splitter};
+pub use split::{Destination, OutputParts, Part, Splitter};
 
 /// Default bound on one row's size: a longer row is reported, not buffered.
 pub const DEFAULT_MAX_ROW_BYTES: usize = 64 * 1024 * 1024;
@@ -238,6 +238,13 @@ impl RowReader {
         self.bytes_in += chunk.len() as u64;
         match &mut self.stage {
             Stage::Finished => return Err(Error::Usage("push after finish".into())),
+            // Sniffing works on the caller's bytes when they suffice (no copy: rows stay
+            // sub-slices of the input, see `OutputParts`), else on a buffer.
+            Stage::SniffCompression(buf) if buf.is_empty() && chunk.len() >= 2 => {
+                self.start_decompression(chunk);
+                self.stage = Stage::SniffFormat(Vec::new());
+                return self.push_plain_after_compression(chunk, on_record, on_part);
+            }
             Stage::SniffCompression(buf) => {
                 buf.extend_from_slice(chunk);
                 if buf.len() < 2 {
@@ -305,8 +312,18 @@ impl RowReader {
         on_part: Option<&mut PartSink<'_>>,
     ) -> Result<()> {
         if let Stage::SniffFormat(buf) = &mut self.stage {
+            // The format is told from the first 64 KiB, or, when the options name it, only a
+            // byte-order mark is looked for (the splitter's second pass).
+            let need = if self.options.format.is_some() {
+                3
+            } else {
+                SNIFF_BYTES
+            };
+            if buf.is_empty() && data.len() >= need {
+                return self.start_framing(data, on_record, on_part);
+            }
             buf.extend_from_slice(data);
-            if buf.len() < SNIFF_BYTES {
+            if buf.len() < need {
                 return Ok(());
             }
             let buf = std::mem::take(buf);
@@ -325,7 +342,11 @@ impl RowReader {
         let body = if bom { &head[3..] } else { head };
         let format = match self.options.format {
             Some(f) => f,
-            None => detect_format(body, self.options.file_name.as_deref())?,
+            // Only the first 64 KiB, whatever the chunking.
+            None => detect_format(
+                &body[..body.len().min(SNIFF_BYTES)],
+                self.options.file_name.as_deref(),
+            )?,
         };
         let start = if bom { 3 } else { 0 };
         let max = self.options.max_row_bytes;

@@ -282,3 +282,129 @@ fn write_opening(
         Format::Jsonl => {}
     }
 }
+
+/// One piece of an output described by [`OutputParts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Input bytes `start..end` (offsets in the input as pushed, counting from its first byte).
+    Input { start: u64, end: u64 },
+    /// Bytes `start..end` of the copied bytes taken with the parts.
+    Copied { start: usize, end: usize },
+}
+
+/// The [`Splitter`]'s outputs described as parts of the input instead of copies of it.
+///
+/// A piece of output that is a sub-slice of the chunk being pushed, or equal to the chunk's bytes
+/// right after the span being built (a line terminator), extends a span of the input (a row that
+/// straddles two chunks comes from the reader's buffer, is copied, and so ends the span); a span
+/// of at
+/// least [`OutputParts::MIN_SPAN`] bytes is handed out as [`Part::Input`], a shorter one as copied
+/// bytes, so an output never has more than one input span per `MIN_SPAN` bytes. Any other piece (a
+/// row that straddled two chunks, a header, `[` and `,`, a rewritten or exported row, the rows of
+/// decompressed input) is copied. The page builds its downloads from the spans as slices of the
+/// user's `File`: most output bytes are never copied. The parts, concatenated, are exactly the
+/// bytes the splitter wrote.
+#[derive(Debug, Default)]
+pub struct OutputParts {
+    outputs: [PartsOf; 3],
+}
+
+#[derive(Debug, Default)]
+struct PartsOf {
+    parts: Vec<Part>,
+    copied: Vec<u8>,
+    /// The span still growing, and its bytes while it is shorter than `MIN_SPAN`.
+    open: Option<(u64, u64)>,
+    open_bytes: Vec<u8>,
+}
+
+impl PartsOf {
+    fn copy(&mut self, bytes: &[u8]) {
+        let start = self.copied.len();
+        self.copied.extend_from_slice(bytes);
+        let end = self.copied.len();
+        match self.parts.last_mut() {
+            Some(Part::Copied { end: last_end, .. }) if *last_end == start => *last_end = end,
+            _ => self.parts.push(Part::Copied { start, end }),
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((start, end)) = self.open.take() {
+            if end - start >= OutputParts::MIN_SPAN {
+                self.parts.push(Part::Input { start, end });
+            } else {
+                let bytes = std::mem::take(&mut self.open_bytes);
+                self.copy(&bytes);
+                self.open_bytes = bytes;
+            }
+            self.open_bytes.clear();
+        }
+    }
+}
+
+impl OutputParts {
+    /// Spans shorter than this are copied (64 KiB: a 1 GB output is at most ~16 000 spans).
+    pub const MIN_SPAN: u64 = 64 * 1024;
+
+    /// Records `piece`, routed to `dest` while `chunk` (which starts at input offset
+    /// `chunk_offset`) was being pushed, or during `finish` (then pass an empty chunk).
+    pub fn add(&mut self, chunk: &[u8], chunk_offset: u64, dest: Destination, piece: &[u8]) {
+        if piece.is_empty() {
+            return;
+        }
+        let out = &mut self.outputs[dest as usize];
+        let chunk_start = chunk.as_ptr() as usize;
+        let piece_start = piece.as_ptr() as usize;
+        let inside = !chunk.is_empty()
+            && piece_start >= chunk_start
+            && piece_start + piece.len() <= chunk_start + chunk.len();
+        let start = if inside {
+            chunk_offset + (piece_start - chunk_start) as u64
+        } else {
+            // A piece written from elsewhere (line terminators are static strings) that equals
+            // the input bytes right after the open span continues it.
+            let continues = out.open.is_some_and(|(_, end)| {
+                end >= chunk_offset
+                    && usize::try_from(end - chunk_offset)
+                        .ok()
+                        .and_then(|at| chunk.get(at..))
+                        .is_some_and(|rest| rest.starts_with(piece))
+            });
+            if !continues {
+                out.close();
+                out.copy(piece);
+                return;
+            }
+            out.open.expect("continues").1
+        };
+        let end = start + piece.len() as u64;
+        match &mut out.open {
+            Some((_, open_end)) if *open_end == start => *open_end = end,
+            _ => {
+                out.close();
+                out.open = Some((start, end));
+            }
+        }
+        let (open_start, open_end) = out.open.expect("just set");
+        if open_end - open_start < Self::MIN_SPAN {
+            out.open_bytes.extend_from_slice(piece);
+        } else {
+            out.open_bytes.clear(); // long enough: it stays a span
+        }
+    }
+
+    /// The parts of `dest` completed since the last call, and the copied bytes they refer to. A
+    /// span still growing is held back; after the splitter's `finish`, pass `done = true` to
+    /// close it.
+    pub fn take(&mut self, dest: Destination, done: bool) -> (Vec<Part>, Vec<u8>) {
+        let out = &mut self.outputs[dest as usize];
+        if done {
+            out.close();
+        }
+        (
+            std::mem::take(&mut out.parts),
+            std::mem::take(&mut out.copied),
+        )
+    }
+}

@@ -15,7 +15,7 @@
 //! Every error is the core's one error type, turned into a JS `Error` with its message.
 
 use datasieve::config::PipelineConfig;
-use datasieve::io::{Destination, Splitter};
+use datasieve::io::{Destination, OutputParts, Part, Splitter};
 use datasieve::pipeline::near::{RangeSigner, SignedRows};
 use datasieve::pipeline::{Job, Outcome};
 use wasm_bindgen::prelude::*;
@@ -259,24 +259,28 @@ impl JobOutcome {
         serde_json::to_string(&self.inner.prefs_view(row_text.as_bytes())).expect("serialisable")
     }
 
-    /// Second pass: copies rows to the kept and removed outputs.
+    /// Second pass: routes rows to the kept and removed outputs.
     pub fn splitter(&self) -> Split {
         Split {
             inner: self.inner.splitter(),
-            kept: Vec::new(),
-            removed: Vec::new(),
-            export: Vec::new(),
+            parts: OutputParts::default(),
+            offset: 0,
+            copied: Default::default(),
         }
     }
 }
 
-/// Second pass. After each `push`, take the bytes produced for each output.
+/// Second pass. Push the whole input again from its first byte; after each `push` (and after
+/// `finish`), take each output's parts: spans of the input (which the page slices from the
+/// `File`, no copy) and copied bytes (see `datasieve::io::OutputParts`).
 #[wasm_bindgen]
 pub struct Split {
     inner: Splitter,
-    kept: Vec<u8>,
-    removed: Vec<u8>,
-    export: Vec<u8>,
+    parts: OutputParts,
+    /// Input offset of the next pushed byte.
+    offset: u64,
+    /// Copied bytes of the parts last taken, per output, until `take_copied`.
+    copied: [Vec<u8>; 3],
 }
 
 #[wasm_bindgen]
@@ -284,55 +288,66 @@ impl Split {
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
         let Split {
             inner,
-            kept,
-            removed,
-            export,
+            parts,
+            offset,
+            ..
         } = self;
+        let at = *offset;
         inner
-            .push(chunk, &mut |dest, bytes| {
-                route([kept, removed, export], dest, bytes)
-            })
-            .map_err(js_error)
+            .push(chunk, &mut |dest, bytes| parts.add(chunk, at, dest, bytes))
+            .map_err(js_error)?;
+        *offset += chunk.len() as u64;
+        Ok(())
     }
 
     pub fn finish(&mut self) -> Result<(), JsError> {
         let Split {
             inner,
-            kept,
-            removed,
-            export,
+            parts,
+            offset,
+            ..
         } = self;
         inner
-            .finish(&mut |dest, bytes| route([kept, removed, export], dest, bytes))
+            .finish(&mut |dest, bytes| parts.add(&[], *offset, dest, bytes))
             .map_err(js_error)?;
         Ok(())
     }
 
-    /// Kept-output bytes produced since the last call.
-    pub fn take_kept(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.kept)
+    /// Parts of output `output` (0 kept, 1 removed, 2 export) completed since the last call
+    /// (all that remain once `done`), as pairs: `start, end` input offsets, or `-1 - start, end`
+    /// for bytes `start..end` of the next `take_copied(output)`.
+    pub fn take_parts(&mut self, output: u8, done: bool) -> Result<Vec<f64>, JsError> {
+        let dest = match output {
+            0 => Destination::Kept,
+            1 => Destination::Removed,
+            2 => Destination::Export,
+            _ => {
+                return Err(JsError::new(
+                    "output is 0 (kept), 1 (removed) or 2 (export)",
+                ))
+            }
+        };
+        let (list, copied) = self.parts.take(dest, done);
+        self.copied[usize::from(output)] = copied;
+        Ok(list
+            .into_iter()
+            .flat_map(|part| match part {
+                Part::Input { start, end } => [start as f64, end as f64],
+                Part::Copied { start, end } => [-1.0 - start as f64, end as f64],
+            })
+            .collect())
     }
 
-    /// Removed-output bytes produced since the last call.
-    pub fn take_removed(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.removed)
-    }
-
-    /// Export-output bytes produced since the last call.
-    pub fn take_export(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.export)
+    /// The copied bytes the parts last taken for `output` refer to.
+    pub fn take_copied(&mut self, output: u8) -> Vec<u8> {
+        self.copied
+            .get_mut(usize::from(output))
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The first removed rows as JSON `[[row, text], ...]` (text cut at 32 kB).
     pub fn removed_samples_json(&self) -> String {
         serde_json::to_string(self.inner.removed_samples()).expect("serialisable")
-    }
-}
-
-fn route([kept, removed, export]: [&mut Vec<u8>; 3], dest: Destination, bytes: &[u8]) {
-    match dest {
-        Destination::Kept => kept.extend_from_slice(bytes),
-        Destination::Removed => removed.extend_from_slice(bytes),
-        Destination::Export => export.extend_from_slice(bytes),
     }
 }

@@ -37,14 +37,30 @@ fn split_outputs_hold_every_row_once_byte_identical() {
     let outcome = analyse(4096);
     let mut split = outcome.splitter();
     let (mut kept, mut removed) = (Vec::new(), Vec::new());
+    // What the page does with the parts: input spans are sliced from the file, copied bytes
+    // taken as they are.
+    let mut take = |split: &mut datasieve_wasm::Split, done: bool| {
+        for (output, bytes) in [(0u8, &mut kept), (1u8, &mut removed)] {
+            let parts = split
+                .take_parts(output, done)
+                .unwrap_or_else(|_| panic!("parts"));
+            let copied = split.take_copied(output);
+            for pair in parts.chunks(2) {
+                let (a, b) = (pair[0], pair[1] as usize);
+                if a >= 0.0 {
+                    bytes.extend_from_slice(&INPUT[a as usize..b]);
+                } else {
+                    bytes.extend_from_slice(&copied[(-1.0 - a) as usize..b]);
+                }
+            }
+        }
+    };
     for piece in INPUT.chunks(5) {
         split.push(piece).unwrap_or_else(|_| panic!("split push"));
-        kept.extend(split.take_kept());
-        removed.extend(split.take_removed());
+        take(&mut split, false);
     }
     split.finish().unwrap_or_else(|_| panic!("split finish"));
-    kept.extend(split.take_kept());
-    removed.extend(split.take_removed());
+    take(&mut split, true);
     // Rows with their own line endings; the last input row has none and gets "\n".
     let rows: Vec<Vec<u8>> = INPUT[3..]
         .split_inclusive(|&b| b == b'\n')
