@@ -292,6 +292,26 @@ fn kept_and_removed_reproduce_every_fixture_byte_for_byte() {
     }
 }
 
+/// Appends the parts of `dest` taken now to `taken` (parts and copied bytes gathered over several
+/// takes, copied offsets shifted to the gathered bytes).
+fn take_parts_into(
+    parts: &mut OutputParts,
+    dest: Destination,
+    done: bool,
+    taken: &mut (Vec<Part>, Vec<u8>),
+) {
+    let (list, copied) = parts.take(dest, done);
+    let base = taken.1.len();
+    taken.0.extend(list.into_iter().map(|p| match p {
+        Part::Copied { start, end } => Part::Copied {
+            start: start + base,
+            end: end + base,
+        },
+        p => p,
+    }));
+    taken.1.extend(copied);
+}
+
 #[test]
 fn long_runs_of_rows_are_spans_of_the_input_not_copies() {
     // What the page's downloads rely on to avoid copying. 300 KB of distinct rows, 300 KB of
@@ -330,16 +350,7 @@ fn long_runs_of_rows_are_spans_of_the_input_not_copies() {
                     .into_iter()
                     .enumerate()
                 {
-                    let (list, copied) = parts.take(dest, false);
-                    let base = taken[slot].1.len();
-                    taken[slot].0.extend(list.into_iter().map(|p| match p {
-                        Part::Copied { start, end } => Part::Copied {
-                            start: start + base,
-                            end: end + base,
-                        },
-                        p => p,
-                    }));
-                    taken[slot].1.extend(copied);
+                    take_parts_into(&mut parts, dest, false, &mut taken[slot]);
                 }
             }
             splitter
@@ -349,16 +360,7 @@ fn long_runs_of_rows_are_spans_of_the_input_not_copies() {
                 .into_iter()
                 .enumerate()
             {
-                let (list, copied) = parts.take(dest, true);
-                let base = taken[slot].1.len();
-                taken[slot].0.extend(list.into_iter().map(|p| match p {
-                    Part::Copied { start, end } => Part::Copied {
-                        start: start + base,
-                        end: end + base,
-                    },
-                    p => p,
-                }));
-                taken[slot].1.extend(copied);
+                take_parts_into(&mut parts, dest, true, &mut taken[slot]);
                 let (list, copied) = &taken[slot];
                 let mut rebuilt = Vec::new();
                 let mut spans = 0;

@@ -473,6 +473,11 @@ impl SignedRows {
 /// is not the signer's business: the job simply does not index such rows.
 pub struct RangeSigner {
     reader: RowReader,
+    /// Everything but the reader, so rows can be signed while the reader is borrowed.
+    rows: RowSigner,
+}
+
+struct RowSigner {
     fields: Vec<FieldPath>,
     defaults: super::DefaultFields,
     hasher: MinHasher,
@@ -480,6 +485,30 @@ pub struct RangeSigner {
     signature: Vec<u64>,
     keys: Vec<u64>,
     out: SignedRows,
+}
+
+impl RowSigner {
+    /// Appends one row: its band keys, or zeros and no `signed` bit when it has no signature.
+    fn sign(&mut self, content: &RowContent) -> Result<()> {
+        let out = &mut self.out;
+        let i = out.rows as usize;
+        out.rows += 1;
+        if out.signed.len() * 64 <= i {
+            out.signed.push(0);
+        }
+        let text = match content {
+            RowContent::Value(v) => super::compared_text(&self.fields, &self.defaults, v),
+            _ => None,
+        };
+        if text.is_some_and(|t| self.hasher.signature(&t, &mut self.signature)) {
+            band_keys(&self.signature, self.lsh, &mut self.keys);
+            out.signed[i / 64] |= 1 << (i % 64);
+            out.keys.extend_from_slice(&self.keys);
+        } else {
+            out.keys.extend(std::iter::repeat_n(0, out.bands));
+        }
+        Ok(())
+    }
 }
 
 impl RangeSigner {
@@ -498,94 +527,39 @@ impl RangeSigner {
         };
         Ok(RangeSigner {
             reader: RowReader::new(options),
-            fields: config.field_paths()?,
-            defaults: super::DefaultFields::new(),
-            hasher: near.hasher()?,
-            lsh,
-            signature: Vec::new(),
-            keys: Vec::new(),
-            out: SignedRows {
-                first_row: 0,
-                rows: 0,
-                bands: lsh.bands,
-                signed: Vec::new(),
+            rows: RowSigner {
+                fields: config.field_paths()?,
+                defaults: super::DefaultFields::new(),
+                hasher: near.hasher()?,
+                lsh,
+                signature: Vec::new(),
                 keys: Vec::new(),
+                out: SignedRows {
+                    first_row: 0,
+                    rows: 0,
+                    bands: lsh.bands,
+                    signed: Vec::new(),
+                    keys: Vec::new(),
+                },
             },
         })
     }
 
     /// Feeds the next bytes of the range (any size, cut anywhere).
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        let RangeSigner {
-            reader,
-            fields,
-            defaults,
-            hasher,
-            lsh,
-            signature,
-            keys,
-            out,
-        } = self;
-        reader.push(chunk, &mut |r| {
-            sign_row(
-                &r.content, fields, defaults, hasher, *lsh, signature, keys, out,
-            );
-            Ok(())
-        })
+        let rows = &mut self.rows;
+        self.reader.push(chunk, &mut |r| rows.sign(&r.content))
     }
 
     /// Rows signed so far.
     pub fn rows(&self) -> u32 {
-        self.out.rows
+        self.rows.out.rows
     }
 
     /// Ends the range (its last row may lack a newline) and hands out every row's keys.
     pub fn finish(mut self) -> Result<SignedRows> {
-        let RangeSigner {
-            reader,
-            fields,
-            defaults,
-            hasher,
-            lsh,
-            signature,
-            keys,
-            out,
-        } = &mut self;
-        reader.finish(&mut |r| {
-            sign_row(
-                &r.content, fields, defaults, hasher, *lsh, signature, keys, out,
-            );
-            Ok(())
-        })?;
-        Ok(self.out)
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn sign_row(
-    content: &RowContent,
-    fields: &[FieldPath],
-    defaults: &super::DefaultFields,
-    hasher: &MinHasher,
-    lsh: LshParams,
-    signature: &mut Vec<u64>,
-    keys: &mut Vec<u64>,
-    out: &mut SignedRows,
-) {
-    let i = out.rows as usize;
-    out.rows += 1;
-    if out.signed.len() * 64 <= i {
-        out.signed.push(0);
-    }
-    let text = match content {
-        RowContent::Value(v) => super::compared_text(fields, defaults, v),
-        _ => None,
-    };
-    if text.is_some_and(|t| hasher.signature(&t, signature)) {
-        band_keys(signature, lsh, keys);
-        out.signed[i / 64] |= 1 << (i % 64);
-        out.keys.extend_from_slice(keys);
-    } else {
-        out.keys.extend(std::iter::repeat_n(0, out.bands));
+        let rows = &mut self.rows;
+        self.reader.finish(&mut |r| rows.sign(&r.content))?;
+        Ok(self.rows.out)
     }
 }

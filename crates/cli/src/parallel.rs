@@ -87,13 +87,12 @@ pub fn plan(
     Ok((ranges.len() >= 2).then_some(ranges))
 }
 
-/// The band keys of the rows in `file[start..end)`.
-fn sign_range(
+/// Calls `each` with the bytes of `file[start..end)`, in pieces of at most [`CHUNK`] bytes.
+fn read_range(
     file: &Path,
-    config: &PipelineConfig,
     (start, end): (u64, u64),
-) -> CliResult<SignedRows> {
-    let mut signer = RangeSigner::new(config).map_err(|e| e.to_string())?;
+    mut each: impl FnMut(&[u8]) -> CliResult<()>,
+) -> CliResult<()> {
     let (mut f, _) = open(file)?;
     let read_err = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
     f.seek(SeekFrom::Start(start)).map_err(read_err)?;
@@ -102,10 +101,18 @@ fn sign_range(
     loop {
         let n = range.read(&mut buf).map_err(read_err)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        signer.push(&buf[..n]).map_err(|e| e.to_string())?;
+        each(&buf[..n])?;
     }
+}
+
+/// The band keys of the rows in `file[start..end)`.
+fn sign_range(file: &Path, config: &PipelineConfig, range: (u64, u64)) -> CliResult<SignedRows> {
+    let mut signer = RangeSigner::new(config).map_err(|e| e.to_string())?;
+    read_range(file, range, |chunk| {
+        signer.push(chunk).map_err(|e| e.to_string())
+    })?;
     signer.finish().map_err(|e| e.to_string())
 }
 
@@ -142,10 +149,7 @@ pub fn analyse_pass(
         let mut supplying = true;
         let mut used = threads;
         let mut first_row = 0u64;
-        let mut buf = vec![0u8; CHUNK];
-        let read_err = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
-        let (mut f, _) = open(file)?;
-        for (k, &(start, end)) in ranges.iter().enumerate() {
+        for (k, &range) in ranges.iter().enumerate() {
             if supplying {
                 let signed = loop {
                     if let Some(result) = arrived.remove(&k) {
@@ -175,16 +179,11 @@ pub fn analyse_pass(
                     }
                 }
             }
-            f.seek(SeekFrom::Start(start)).map_err(read_err)?;
-            let mut range = (&mut f).take(end - start);
-            loop {
-                let n = range.read(&mut buf).map_err(read_err)?;
-                if n == 0 {
-                    break;
-                }
-                job.push(&buf[..n]).map_err(&in_file)?;
-                bar.inc(n as u64);
-            }
+            read_range(file, range, |chunk| {
+                job.push(chunk).map_err(&in_file)?;
+                bar.inc(chunk.len() as u64);
+                Ok(())
+            })?;
         }
         Ok(used)
     });
