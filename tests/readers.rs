@@ -86,29 +86,31 @@ fn every_fixture_reads_the_same_at_any_chunk_boundaries() {
 }
 
 #[test]
-fn plain_and_gzip_fixtures_give_the_same_records() {
-    for (plain, gz) in [
-        ("lf.jsonl", "lf.jsonl.gz"),
-        ("array.json", "array.json.gz"),
-        ("quoted.csv", "quoted.csv.gz"),
-    ] {
+fn plain_gzip_and_zstd_fixtures_give_the_same_records() {
+    for plain in ["lf.jsonl", "array.json", "quoted.csv"] {
         let a = read_fixture(plain);
-        let b = read_fixture(gz);
-        assert_eq!(a.records, b.records, "{plain} vs {gz}");
-        assert_eq!(b.detected.unwrap().compression, Compression::Gzip);
         assert_eq!(a.detected.unwrap().compression, Compression::None);
+        for (ext, compression) in [(".gz", Compression::Gzip), (".zst", Compression::Zstd)] {
+            let b = read_fixture(&format!("{plain}{ext}"));
+            assert_eq!(a.records, b.records, "{plain} vs {plain}{ext}");
+            assert_eq!(b.detected.unwrap().compression, compression);
+        }
     }
-    // CRLF + BOM inside gzip: the same values as the LF file.
+    // CRLF + BOM inside gzip and zstd: the same values as the LF file.
     let lf = read_fixture("lf.jsonl");
-    let crlf_gz = read_fixture("bom_crlf.jsonl.gz");
-    assert!(crlf_gz.detected.unwrap().bom);
     let values = |r: &ReadResult| {
         r.records
             .iter()
             .map(|r| r.value().clone())
             .collect::<Vec<_>>()
     };
-    assert_eq!(values(&lf), values(&crlf_gz));
+    for name in ["bom_crlf.jsonl.gz", "bom_crlf.jsonl.zst"] {
+        let crlf = read_fixture(name);
+        assert!(crlf.detected.unwrap().bom, "{name}");
+        assert_eq!(values(&lf), values(&crlf), "{name}");
+    }
+    // Two zstd frames (one without a checksum) around a skippable frame: the LF file's records.
+    assert_eq!(read_fixture("zstd_frames.jsonl").records, lf.records);
 }
 
 #[test]
@@ -151,6 +153,10 @@ fn format_and_compression_come_from_content_not_the_name() {
         ("tsv_named.csv", Format::Tsv, Compression::None),
         ("jsonl_named.csv", Format::Jsonl, Compression::None),
         ("gzip_named.jsonl", Format::Jsonl, Compression::Gzip),
+        ("lf.jsonl.zst", Format::Jsonl, Compression::Zstd),
+        ("array.json.zst", Format::Json, Compression::Zstd),
+        ("quoted.csv.zst", Format::Csv, Compression::Zstd),
+        ("zstd_frames.jsonl", Format::Jsonl, Compression::Zstd),
     ];
     for (name, format, compression) in cases {
         let input = fixture(name);
@@ -909,6 +915,129 @@ fn a_gzip_bomb_is_decompressed_in_bounded_pieces() {
         peak < 1024 * 1024,
         "peak allocation {peak} bytes while inflating 48 MiB"
     );
+}
+
+/// A zstd frame of `blocks` run-length blocks of 128 KiB of `byte` each (4 bytes apiece
+/// compressed), written by hand: zstd's block format is simple enough, and no encoder makes
+/// a bomb this small.
+fn zstd_run_length_frame(byte: u8, blocks: usize) -> Vec<u8> {
+    const BLOCK: u32 = 128 * 1024;
+    // Magic; descriptor 0 (no content size, no checksum, not single-segment, no dictionary);
+    // window descriptor 0x38: 2^(10 + 7) = 128 KiB.
+    let mut frame = vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, 0x38];
+    for i in 0..blocks {
+        let last = u32::from(i + 1 == blocks);
+        let header = (BLOCK << 3) | (1 << 1) | last; // type 1: run-length
+        frame.extend_from_slice(&header.to_le_bytes()[..3]);
+        frame.push(byte);
+    }
+    frame
+}
+
+#[test]
+fn a_zstd_bomb_is_decompressed_in_bounded_pieces() {
+    // One 48 MiB line in 1.5 kB of zstd (run-length blocks), pushed as one chunk, after a row in
+    // its own frame.
+    let mut input = Vec::new();
+    input.extend(zstd_run_length_frame(b'\n', 1)); // blank lines: no rows
+    input.extend(zstd_run_length_frame(b'b', 48 * 8));
+    assert!(input.len() < 2_000, "{}", input.len());
+    let mut rows = Vec::new();
+    let peak = peak_allocation_during(|| {
+        let mut reader = RowReader::new(ReaderOptions {
+            max_row_bytes: 4096,
+            ..ReaderOptions::default()
+        });
+        let mut on = |r: datasieve::io::Record<'_>| {
+            rows.push((r.line, r.content));
+            Ok(())
+        };
+        reader.push(&input, &mut on).unwrap();
+        reader.finish(&mut on).unwrap();
+    });
+    assert_eq!(
+        rows,
+        [(
+            128 * 1024 + 1,
+            RowContent::Invalid(format!(
+                "line {} is 48 MiB, over the 4.1 kB limit (input.max_row_bytes)",
+                128 * 1024 + 1
+            ))
+        )]
+    );
+    assert!(
+        peak < 2 * 1024 * 1024,
+        "peak allocation {peak} bytes while decompressing 48 MiB"
+    );
+}
+
+#[test]
+fn a_many_block_zstd_stream_reads_the_same_at_any_chunk_boundaries() {
+    // 3 MB of rows: many compressed blocks, each split across pushes somewhere.
+    let mut plain = Vec::new();
+    for i in 0..40_000 {
+        plain.extend_from_slice(
+            format!(
+                "{{\"text\": \"row {i} says {} things\"}}\n",
+                i * 7919 % 1000
+            )
+            .as_bytes(),
+        );
+    }
+    let compressed =
+        ruzstd::encoding::compress_to_vec(&plain[..], ruzstd::encoding::CompressionLevel::Fastest);
+    assert!(compressed.len() < plain.len() / 4);
+    let expected = read_whole(&plain, ReaderOptions::default()).unwrap();
+    assert_eq!(expected.records.len(), 40_000);
+    let whole = read_whole(&compressed, ReaderOptions::default()).unwrap();
+    assert_eq!(whole.records, expected.records);
+    for seed in 0..4 {
+        let chunked = read_with_chunks(
+            &compressed,
+            ReaderOptions::default(),
+            &mut random_sizes(seed, 9000),
+        )
+        .unwrap();
+        assert_eq!(chunked.records, expected.records, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_damaged_zstd_file_says_how() {
+    let good = fixture("lf.jsonl.zst");
+    let read = |bytes: &[u8]| {
+        let err = read_with_chunks(bytes, ReaderOptions::default(), &mut random_sizes(7, 9))
+            .expect_err("a damaged stream is an error");
+        assert!(matches!(err, Error::Format(_)), "{err:?}");
+        err.to_string()
+    };
+    let truncated = read(&good[..good.len() - 10]);
+    assert!(
+        truncated.contains("the zstd stream is truncated: frame 1 has no end"),
+        "{truncated}"
+    );
+    let mut trailing = good.clone();
+    trailing.extend_from_slice(b"trailing bytes");
+    let trailing = read(&trailing);
+    assert!(
+        trailing.contains(&format!(
+            "corrupt at compressed byte {}: data after the last frame is not a zstd frame",
+            good.len()
+        )),
+        "{trailing}"
+    );
+    // A flipped bit in the last block's literals: the decoder either rejects the block or the
+    // frame's checksum catches it; either way the message says the stream is corrupt.
+    let mut flipped = good.clone();
+    let at = good.len() - 12;
+    flipped[at] ^= 0x10;
+    let flipped = read(&flipped);
+    assert!(flipped.contains("the zstd stream is corrupt"), "{flipped}");
+    // A zstd stream needing a dictionary is refused by name (descriptor bit 0: a 1-byte id).
+    let mut with_dict = vec![0x28, 0xB5, 0x2F, 0xFD, 0x01, 0x38, 0x07];
+    with_dict.extend_from_slice(&[1, 0, 0]); // an empty last raw block
+    let dict = read(&with_dict);
+    assert!(dict.contains("dictionary"), "{dict}");
 }
 
 // ---------------------------------------------------------------------------------------------

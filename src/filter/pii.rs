@@ -850,7 +850,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 /// Issuer prefixes of the networks in use (Visa, Mastercard, Amex, Discover, Diners, JCB,

@@ -1,20 +1,20 @@
 //! Streaming readers and writers.
 //!
 //! [`RowReader`] is the one entry point: push bytes in chunks of any size, get [`Record`]s out.
-//! It detects compression (gzip, by magic bytes) and format (JSONL, JSON array, CSV, TSV, from the
+//! It detects compression (gzip or zstd, by magic bytes) and format (JSONL, JSON array, CSV, TSV, from the
 //! first bytes of content; the file name is only a hint for ambiguous cases), strips a UTF-8 BOM,
 //! frames rows ([`frame`]) and parses each row on its own, so a broken row becomes a
 //! [`RowContent::Invalid`] and the rest of the file goes on.
 
+pub mod decompress;
 pub mod frame;
 pub mod split;
-
-use std::io::Write as _;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{Error, Result};
+use decompress::Decoder;
 use frame::{Frame, FrameKind, JsonArrayFramer, LineFramer};
 
 pub use split::{Destination, OutputParts, Part, Splitter};
@@ -56,7 +56,21 @@ impl Format {
 pub enum Compression {
     None,
     Gzip,
+    Zstd,
 }
+
+impl Compression {
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// Bytes needed to tell the compression from the magic number (zstd's is four bytes).
+const MAGIC_BYTES: usize = 4;
 
 /// Reader settings (part of the pipeline config, key `input`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,7 +156,7 @@ impl Framer {
 }
 
 enum Stage {
-    /// Waiting for enough bytes to tell gzip from plain.
+    /// Waiting for enough bytes to tell gzip or zstd from plain.
     SniffCompression(Vec<u8>),
     /// Waiting for enough (decompressed) bytes to tell the format.
     SniffFormat(Vec<u8>),
@@ -156,7 +170,7 @@ pub struct RowReader {
     options: ReaderOptions,
     parse: bool,
     stage: Stage,
-    gunzip: Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
+    decoder: Option<Decoder>,
     detected: Option<Detected>,
     compression: Compression,
     rows: u64,
@@ -172,7 +186,7 @@ impl RowReader {
             options,
             parse: true,
             stage: Stage::SniffCompression(Vec::new()),
-            gunzip: None,
+            decoder: None,
             detected: None,
             compression: Compression::None,
             rows: 0,
@@ -240,14 +254,14 @@ impl RowReader {
             Stage::Finished => return Err(Error::Usage("push after finish".into())),
             // Sniffing works on the caller's bytes when they suffice (no copy: rows stay
             // sub-slices of the input, see `OutputParts`), else on a buffer.
-            Stage::SniffCompression(buf) if buf.is_empty() && chunk.len() >= 2 => {
+            Stage::SniffCompression(buf) if buf.is_empty() && chunk.len() >= MAGIC_BYTES => {
                 self.start_decompression(chunk);
                 self.stage = Stage::SniffFormat(Vec::new());
                 return self.push_plain_after_compression(chunk, on_record, on_part);
             }
             Stage::SniffCompression(buf) => {
                 buf.extend_from_slice(chunk);
-                if buf.len() < 2 {
+                if buf.len() < MAGIC_BYTES {
                     return Ok(());
                 }
                 let buf = std::mem::take(buf);
@@ -261,47 +275,23 @@ impl RowReader {
     }
 
     fn start_decompression(&mut self, head: &[u8]) {
-        if head.starts_with(&[0x1f, 0x8b]) {
-            self.compression = Compression::Gzip;
-            self.gunzip = Some(flate2::write::MultiGzDecoder::new(Vec::new()));
-        }
+        self.compression = decompress::compression_of(head);
+        self.decoder = Decoder::new(self.compression);
     }
 
     fn push_plain_after_compression(
         &mut self,
         chunk: &[u8],
         on_record: &mut RecordSink<'_>,
-        on_part: Option<&mut PartSink<'_>>,
+        mut on_part: Option<&mut PartSink<'_>>,
     ) -> Result<()> {
-        let Some(mut decoder) = self.gunzip.take() else {
+        let Some(mut decoder) = self.decoder.take() else {
             return self.push_plain(chunk, on_record, on_part);
         };
-        // One `write` call decompresses into flate2's 32 KiB buffer at most, so draining after
-        // each call bounds memory whatever the compression ratio (a small chunk of a gzip bomb
-        // would otherwise expand to gigabytes in one `write_all`).
-        let mut on_part = on_part;
-        let mut rest = chunk;
-        let mut result = Ok(());
-        while !rest.is_empty() && result.is_ok() {
-            match decoder.write(rest) {
-                Ok(0) => {
-                    result = Err(Error::Format(
-                        "the gzip stream is corrupt: data after its end".into(),
-                    ))
-                }
-                Ok(n) => {
-                    rest = &rest[n..];
-                    let plain = std::mem::take(decoder.get_mut());
-                    result = self.push_plain(&plain, on_record, on_part.as_deref_mut());
-                    // Hand the buffer back so its capacity is reused.
-                    let mut plain = plain;
-                    plain.clear();
-                    *decoder.get_mut() = plain;
-                }
-                Err(e) => result = Err(Error::Format(format!("the gzip stream is corrupt: {e}"))),
-            }
-        }
-        self.gunzip = Some(decoder);
+        let result = decoder.push(chunk, &mut |plain| {
+            self.push_plain(plain, on_record, on_part.as_deref_mut())
+        });
+        self.decoder = Some(decoder);
         result
     }
 
@@ -388,7 +378,7 @@ impl RowReader {
     }
 
     /// Ends the input: flushes the last row (one without a final newline) and reports a
-    /// truncated JSON array or gzip stream.
+    /// truncated JSON array or compressed stream.
     pub fn finish(&mut self, on_record: &mut dyn FnMut(Record<'_>) -> Result<()>) -> Result<()> {
         self.finish_inner(on_record, None)
     }
@@ -413,12 +403,9 @@ impl RowReader {
             self.stage = Stage::SniffFormat(Vec::new());
             self.push_plain_after_compression(&buf, on_record, on_part.as_deref_mut())?;
         }
-        if let Some(mut decoder) = self.gunzip.take() {
-            decoder.try_finish().map_err(|e| {
-                Error::Format(format!("the gzip stream is truncated or corrupt: {e}"))
-            })?;
-            let plain = std::mem::take(decoder.get_mut());
-            self.push_plain(&plain, on_record, on_part.as_deref_mut())?;
+        if let Some(mut decoder) = self.decoder.take() {
+            decoder
+                .finish(&mut |plain| self.push_plain(plain, on_record, on_part.as_deref_mut()))?;
         }
         if let Stage::SniffFormat(buf) = &mut self.stage {
             let buf = std::mem::take(buf);
@@ -577,7 +564,7 @@ fn describe_json_error(raw: &[u8], line: u64, e: &serde_json::Error) -> String {
 /// Bytes for people: "300 MB", "64 MiB".
 pub fn human_bytes(n: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else if n >= 1_000_000 {
         format!("{:.1} MB", n as f64 / 1e6)
@@ -627,7 +614,7 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
         };
         return Err(Error::Format(format!(
             "this is a binary file, not text: NUL byte at offset {at}{hint}. datasieve reads \
-             JSONL, a JSON array, CSV or TSV, optionally gzip-compressed"
+             JSONL, a JSON array, CSV or TSV, optionally gzip- or zstd-compressed"
         )));
     }
     let first = head.iter().position(|b| !b.is_ascii_whitespace());
@@ -635,7 +622,10 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
         return Ok(Format::Jsonl); // empty or blank: no rows either way
     };
     let name = file_name.unwrap_or("").to_ascii_lowercase();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let name = [".gz", ".zst"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(&name);
     match head[first] {
         b'{' => {
             let first_line = head[first..].split(|&b| b == b'\n').next().unwrap_or(&[]);
@@ -664,8 +654,8 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
                 && std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_err()
             {
                 Err(Error::Format(
-                    "the file is neither UTF-8 text nor gzip: datasieve reads JSONL, a JSON array, \
-                     CSV or TSV, optionally gzip-compressed"
+                    "the file is neither UTF-8 text nor gzip or zstd: datasieve reads JSONL, a JSON \
+                     array, CSV or TSV, optionally gzip- or zstd-compressed"
                         .into(),
                 ))
             } else {

@@ -737,10 +737,7 @@ impl Job {
             version: VERSION,
             input: InputSummary {
                 format: detected.format.name(),
-                compression: match detected.compression {
-                    crate::io::Compression::None => "none",
-                    crate::io::Compression::Gzip => "gzip",
-                },
+                compression: detected.compression.name(),
                 bom: detected.bom,
                 bytes: self.input_bytes,
                 schema: schema_report.schema.name(),

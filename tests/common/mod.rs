@@ -34,10 +34,17 @@ pub fn text_fixtures() -> Vec<String> {
     names
 }
 
-/// The bytes the reader sees after decompression (gzip detected by magic bytes, as the reader
-/// does; multi-member streams included).
+/// The bytes the reader sees after decompression (gzip or zstd detected by magic bytes, as the
+/// reader does; multi-member and multi-frame streams included).
 pub fn decompressed(bytes: &[u8]) -> Vec<u8> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
+    if bytes.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        // ruzstd's whole-buffer decoder (into spare capacity), not the push-style one under test.
+        let mut out = Vec::with_capacity(1 << 20);
+        ruzstd::decoding::FrameDecoder::new()
+            .decode_all_to_vec(bytes, &mut out)
+            .expect("valid zstd fixture");
+        out
+    } else if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(bytes)
             .read_to_end(&mut out)

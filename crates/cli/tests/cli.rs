@@ -651,6 +651,15 @@ fn near_dedup_on_several_threads_writes_exactly_what_one_thread_writes() {
         std::io::Write::write_all(&mut enc, &std::fs::read(&input).unwrap()).unwrap();
         enc.finish().unwrap();
     }
+    let zst = dir.path().join("near.jsonl.zst");
+    std::fs::write(
+        &zst,
+        ruzstd::encoding::compress_to_vec(
+            &std::fs::read(&input).unwrap()[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        ),
+    )
+    .unwrap();
     let run = |file: &Path, threads: &str| -> (PathBuf, Value) {
         let out = dir.path().join(format!(
             "{}-{threads}",
@@ -672,12 +681,16 @@ fn near_dedup_on_several_threads_writes_exactly_what_one_thread_writes() {
     let (one, mut one_report) = run(&input, "1");
     let (three, mut three_report) = run(&input, "3");
     let (gzipped, gz_report) = run(&gz, "3");
+    let (zstd, zstd_report) = run(&zst, "3");
     assert_eq!(three_report["timings_ms"]["sign_workers"], 3.0);
     assert!(one_report["timings_ms"].get("sign_workers").is_none());
-    assert!(
-        gz_report["timings_ms"].get("sign_workers").is_none(),
-        "gzip is one stream: signed on one thread"
-    );
+    for report in [&gz_report, &zstd_report] {
+        assert!(
+            report["timings_ms"].get("sign_workers").is_none(),
+            "a compressed file is one stream: signed on one thread"
+        );
+    }
+    assert_eq!(zstd_report["input"]["compression"], "zstd");
     assert!(one_report["removed_by"]["near_duplicate"].as_u64().unwrap() > 1000);
     assert!(one_report["removed_by"]["parse_error"].as_u64().unwrap() >= 9);
     for name in ["kept.jsonl", "removed.jsonl", "decisions.jsonl"] {
@@ -687,10 +700,17 @@ fn near_dedup_on_several_threads_writes_exactly_what_one_thread_writes() {
             "{name}"
         );
     }
-    assert!(
-        std::fs::read(gzipped.join("decisions.jsonl")).unwrap()
-            == std::fs::read(one.join("decisions.jsonl")).unwrap()
-    );
+    for compressed in [&gzipped, &zstd] {
+        // Outputs are written decompressed: the same bytes as from the plain file.
+        for name in ["kept.jsonl", "removed.jsonl", "decisions.jsonl"] {
+            assert!(
+                std::fs::read(compressed.join(name)).unwrap()
+                    == std::fs::read(one.join(name)).unwrap(),
+                "{}: {name}",
+                compressed.display()
+            );
+        }
+    }
     for report in [&mut one_report, &mut three_report] {
         report.as_object_mut().unwrap().remove("timings_ms");
     }
