@@ -604,8 +604,42 @@ fn detect_bracket_format(head: &[u8], name: &str) -> Format {
     }
 }
 
+/// Formats people drop by mistake, by their magic bytes, with what to do instead.
+const OTHER_FORMATS: &[(&[u8], &str)] = &[
+    (
+        b"PAR1",
+        "a Parquet file: export it as JSONL first, e.g. with pandas \
+         `pd.read_parquet(\"f.parquet\").to_json(\"f.jsonl\", orient=\"records\", lines=True)`",
+    ),
+    (b"ARROW1", "an Arrow IPC file: export it as JSONL first"),
+    (b"BZh", "bzip2-compressed: recompress it with gzip or zstd"),
+    (
+        b"\xFD7zXZ\x00",
+        "xz-compressed: recompress it with gzip or zstd",
+    ),
+    (
+        b"\x04\x22\x4D\x18",
+        "lz4-compressed: recompress it with gzip or zstd",
+    ),
+    (
+        b"PK\x03\x04",
+        "a zip archive: unpack it and give datasieve the data file inside",
+    ),
+    (
+        b"7z\xBC\xAF\x27\x1C",
+        "a 7-Zip archive: unpack it and give datasieve the data file inside",
+    ),
+    (b"SQLite format 3\x00", "an SQLite database: export a table as JSONL first"),
+];
+
 /// Tells the format from the first bytes of (decompressed, BOM-stripped) content.
 pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
+    if let Some((_, what)) = OTHER_FORMATS.iter().find(|(magic, _)| head.starts_with(magic)) {
+        return Err(Error::Format(format!(
+            "this is {what}. datasieve reads JSONL, a JSON array, CSV or TSV, optionally gzip- or \
+             zstd-compressed"
+        )));
+    }
     if let Some(at) = head.iter().position(|&b| b == 0) {
         let hint = if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
             " (it looks like UTF-16 text: convert it to UTF-8)"
