@@ -21,6 +21,10 @@ pub struct Report {
     pub warned_by: BTreeMap<&'static str, u64>,
     /// The first rows that could not be read, with line numbers and why.
     pub parse_errors: Vec<RowProblem>,
+    /// What a person must know about the run as a whole, in sentences (e.g. that no row had
+    /// text at the compared fields, so nothing was checked). Shown by the CLI and the page.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
     /// Per-stage statistics: `inspect`, `schema`, `dedup`, ...
     pub stats: BTreeMap<&'static str, Value>,
     /// Filled by the caller (the core does not read clocks, so it runs the same everywhere).

@@ -591,6 +591,62 @@ fn dedup_on_a_chosen_field_and_normalised() {
 }
 
 #[test]
+fn a_job_that_compares_nothing_says_so_and_names_fields_that_may_hold_text() {
+    // MT-Bench's question file: no schema datasieve knows, the text is in a list of turns.
+    let input = b"{\"question_id\": 81, \"category\": \"writing\", \"turns\": [\"Compose a blog post.\", \"Rewrite it.\"]}\n\
+{\"question_id\": 82, \"category\": \"writing\", \"turns\": [\"Compose a blog post.\", \"Rewrite it.\"], \"reference\": [\"A post.\"]}\n\
+not json\n";
+    let unknown = run_job(input, exact_config("q.jsonl"), &mut fixed(9));
+    assert_eq!(unknown.report.rows_kept, 2);
+    assert_eq!(
+        unknown.report.notices,
+        [
+            "The file's schema is `unknown`, which has no default text field, so nothing was \
+          compared: all 2 readable rows were kept without being checked. Name the field(s) to \
+          compare (CLI `--field`, page \"field(s)\"). Fields that may hold text: `category`, \
+          `turns[*]`, `reference[*]`."
+        ]
+    );
+    let on = |fields: &[&str]| {
+        let mut config = exact_config("q.jsonl");
+        config.fields = fields.iter().map(|f| f.to_string()).collect();
+        run_job(input, config, &mut fixed(5)).report
+    };
+    let missing = on(&["prompt"]);
+    assert!(
+        missing.notices[0].starts_with(
+            "No row has text at the compared field(s) `prompt`, so nothing was compared"
+        ),
+        "{:?}",
+        missing.notices
+    );
+    let partly = on(&["reference[*]"]);
+    assert_eq!(
+        partly.notices,
+        [
+            "1 of 2 readable rows have no text at the compared field(s) `reference[*]`; they \
+          were kept without being checked."
+        ]
+    );
+    let turns = on(&["turns[*]"]);
+    assert!(turns.notices.is_empty(), "{:?}", turns.notices);
+    assert_eq!(turns.removed_by["exact_duplicate"], 1);
+    // Text everywhere, or nothing compared at all (inspect only): no notice, and none in JSON.
+    let text = run_fixture("lf.jsonl");
+    assert!(text.report.notices.is_empty());
+    assert!(!text.report.to_json_pretty().contains("notices"));
+    let inspect_only = run_job(
+        input,
+        PipelineConfig {
+            input: named("q.jsonl"),
+            ..Default::default()
+        },
+        &mut fixed(64),
+    );
+    assert!(inspect_only.report.notices.is_empty());
+}
+
+#[test]
 fn parse_errors_become_decisions_with_line_numbers() {
     let outcome = run_fixture("broken_line.jsonl");
     let removed: Vec<(u64, u64)> = outcome

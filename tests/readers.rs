@@ -525,7 +525,10 @@ fn a_binary_file_is_a_format_error_with_a_clear_message() {
     assert!(err.to_string().contains("UTF-16"), "{err}");
     // Formats people drop by mistake are named, with what to do.
     for (head, named) in [
-        (&b"PAR1\x15\x04\x15\x80\x01"[..], "a Parquet file: export it as JSONL first"),
+        (
+            &b"PAR1\x15\x04\x15\x80\x01"[..],
+            "a Parquet file: export it as JSONL first",
+        ),
         (b"BZh91AY&SY\x12", "bzip2-compressed"),
         (b"\xFD7zXZ\x00\x00\x04", "xz-compressed"),
         (b"PK\x03\x04\x14\x00", "a zip archive"),

@@ -273,6 +273,9 @@ function renderResult(msg) {
       el('tbody', {}, ...Object.entries(report.removed_by).map(([code, n]) =>
         el('tr', { 'data-code': code }, el('td', { text: code }), el('td', { text: String(n) }))))),
   );
+  for (const notice of report.notices || []) {
+    summary.append(el('p', { class: 'notice', 'data-testid': 'notice', text: notice }));
+  }
   download('download-kept', msg.kept, msg.keptName);
   download('download-removed', msg.removed, msg.removedName);
   download('download-decisions', msg.decisions, 'decisions.jsonl');

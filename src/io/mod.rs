@@ -629,12 +629,18 @@ const OTHER_FORMATS: &[(&[u8], &str)] = &[
         b"7z\xBC\xAF\x27\x1C",
         "a 7-Zip archive: unpack it and give datasieve the data file inside",
     ),
-    (b"SQLite format 3\x00", "an SQLite database: export a table as JSONL first"),
+    (
+        b"SQLite format 3\x00",
+        "an SQLite database: export a table as JSONL first",
+    ),
 ];
 
 /// Tells the format from the first bytes of (decompressed, BOM-stripped) content.
 pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
-    if let Some((_, what)) = OTHER_FORMATS.iter().find(|(magic, _)| head.starts_with(magic)) {
+    if let Some((_, what)) = OTHER_FORMATS
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+    {
         return Err(Error::Format(format!(
             "this is {what}. datasieve reads JSONL, a JSON array, CSV or TSV, optionally gzip- or \
              zstd-compressed"

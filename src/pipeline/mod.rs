@@ -643,10 +643,15 @@ impl Job {
             "schema",
             serde_json::to_value(&schema_report).expect("serialisable"),
         );
+        let inspect = stages.inspector.finish();
         stats.insert(
             "inspect",
-            serde_json::to_value(stages.inspector.finish()).expect("serialisable"),
+            serde_json::to_value(&inspect).expect("serialisable"),
         );
+        let compares_text = stages.exact.is_some()
+            || stages.near.is_some()
+            || stages.filters.is_some()
+            || stages.contamination.is_some();
         let mut decisions = stages.decisions;
         let mut removed_elsewhere = stages.removed_elsewhere;
         let mut dedup = serde_json::Map::new();
@@ -733,6 +738,12 @@ impl Job {
             }
         }
         let rows_in = decisions.len() as u64;
+        let readable = rows_in - removed_by.get(reasons::PARSE_ERROR).copied().unwrap_or(0);
+        let notices = if compares_text {
+            text_notices(&stages.fields, &schema_report, &inspect, readable)
+        } else {
+            Vec::new()
+        };
         let report = Report {
             version: VERSION,
             input: InputSummary {
@@ -748,6 +759,7 @@ impl Job {
             removed_by,
             warned_by,
             parse_errors: stages.parse_errors,
+            notices,
             stats,
             timings_ms: Default::default(),
             config: self.config,
@@ -767,6 +779,73 @@ impl Job {
             fields: stages.fields,
         })
     }
+}
+
+/// What a person must know about the compared text: that no row had any (nothing was checked,
+/// which would otherwise look like a clean file), or how many rows had none (kept unchecked).
+fn text_notices(
+    configured: &[FieldPath],
+    schema: &schema::SchemaReport,
+    inspect: &crate::inspect::InspectStats,
+    readable: u64,
+) -> Vec<String> {
+    let without = inspect.rows_without_text;
+    if readable == 0 || without == 0 {
+        return Vec::new();
+    }
+    let quoted = |names: Vec<String>| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let compared = if configured.is_empty() {
+        quoted(schema.default_fields.clone())
+    } else {
+        quoted(configured.iter().map(ToString::to_string).collect())
+    };
+    if without < readable {
+        return vec![format!(
+            "{without} of {readable} readable rows have no text at the compared field(s) \
+             {compared}; they were kept without being checked."
+        )];
+    }
+    // Fields that could hold text, most frequent first: strings as they are, lists as `[*]`.
+    let mut candidates: Vec<(&String, &crate::inspect::FieldStats)> =
+        inspect.fields.iter().collect();
+    candidates.sort_by(|a, b| b.1.present.cmp(&a.1.present).then(a.0.cmp(b.0)));
+    let suggestions: Vec<String> = candidates
+        .iter()
+        .filter_map(|(name, f)| {
+            if f.types.contains_key("string") {
+                Some(name.to_string())
+            } else if f.types.contains_key("array") {
+                Some(format!("{name}[*]"))
+            } else {
+                None
+            }
+        })
+        .take(6)
+        .collect();
+    let what = if configured.is_empty() && schema.default_fields.is_empty() {
+        format!(
+            "The file's schema is `{}`, which has no default text field, so nothing was \
+             compared",
+            schema.schema.name()
+        )
+    } else {
+        format!("No row has text at the compared field(s) {compared}, so nothing was compared")
+    };
+    let hint = if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!(" Fields that may hold text: {}.", quoted(suggestions))
+    };
+    vec![format!(
+        "{what}: all {readable} readable rows were kept without being checked. Name the \
+         field(s) to compare (CLI `--field`, page \"field(s)\").{hint}"
+    )]
 }
 
 /// Parses one row's bytes as the analyse pass did: JSON, or a CSV/TSV line read with the

@@ -84,6 +84,24 @@ test('kept and removed downloads equal the CLI outputs for every input format', 
   }
 });
 
+test('a file with no text at the compared fields says so, and the named field is used', async () => {
+  const input = path.join(tmp, 'questions.jsonl');
+  writeFileSync(input, '{"id": 1, "turns": ["Plan a trip.", "Shorter."]}\n{"id": 2, "turns": ["Plan a trip.", "Shorter."]}\n');
+  const { page, consoleErrors } = await openReady();
+  await runOn(page, input);
+  const notice = await page.textContent('[data-testid=notice]');
+  assert.match(notice, /schema is `unknown`, which has no default text field, so nothing was compared: all 2 readable rows were kept/);
+  assert.match(notice, /Fields that may hold text: `turns\[\*\]`/);
+  const report = JSON.parse((await download(page, 'download-report')).bytes);
+  assert.deepEqual(report.notices, JSON.parse(readFileSync(path.join(cli(['dedup', input, '--exact']), 'report.json'))).notices);
+  await page.fill('#fields-input', 'turns[*]');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('[data-testid=summary] tr[data-code=exact_duplicate]');
+  assert.equal(await page.locator('[data-testid=notice]').count(), 0);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
 test('user text is rendered as text, never as HTML', async () => {
   const { page } = await openReady();
   await runOn(page, fixturePath('parity', 'mixed.jsonl'));

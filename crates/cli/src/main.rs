@@ -768,6 +768,9 @@ fn print_summary(outcome: &Outcome, out_dir: &Path) {
     for p in r.parse_errors.iter().take(5) {
         println!("  {}", p.message);
     }
+    for notice in &r.notices {
+        eprintln!("note: {notice}");
+    }
     let (k, rm) = outcome.output_names();
     let export = outcome
         .export_name()

@@ -128,6 +128,44 @@ fn exit_0_when_nothing_is_found() {
     let report: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["rows_in"], 0);
+    // Nothing to compare (no text field) is said, not passed off as a clean file.
+    let questions = dir.path().join("questions.jsonl");
+    std::fs::write(
+        &questions,
+        "{\"turns\": [\"a\", \"b\"]}\n{\"turns\": [\"a\", \"b\"]}\n",
+    )
+    .unwrap();
+    let o = datasieve(&[
+        "dedup",
+        path_str(&questions),
+        "--exact",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("note: The file's schema is `unknown`, which has no default text field")
+            && stderr(&o).contains("Fields that may hold text: `turns[*]`."),
+        "{}",
+        stderr(&o)
+    );
+    let o = datasieve(&[
+        "dedup",
+        path_str(&questions),
+        "--exact",
+        "--field",
+        "turns[*]",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(
+        code(&o),
+        1,
+        "the suggested field finds the duplicate: {}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
 
 #[test]
