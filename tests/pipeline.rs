@@ -644,6 +644,20 @@ not json\n";
         &mut fixed(64),
     );
     assert!(inspect_only.report.notices.is_empty());
+    // A JSON array with an element that is not JSON: removed.json (its bytes as they are) is not
+    // valid JSON, and the report says so.
+    let array = b"[{\"text\": \"a\"},\n {\"text\": broken},\n {\"text\": \"a\"}]\n";
+    let outcome = run_job(array, exact_config("a.json"), &mut fixed(5));
+    assert_eq!(
+        outcome.report.notices,
+        [
+            "removed.json holds the 1 unreadable element(s) exactly as they are in the input (the \
+          first on line 2), so it is not valid JSON; kept.json is."
+        ]
+    );
+    let (kept, removed) = split(&outcome, array, &mut fixed(5));
+    assert!(serde_json::from_slice::<Value>(&kept).is_ok());
+    assert!(serde_json::from_slice::<Value>(&removed).is_err());
 }
 
 #[test]

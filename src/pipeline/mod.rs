@@ -739,11 +739,21 @@ impl Job {
         }
         let rows_in = decisions.len() as u64;
         let readable = rows_in - removed_by.get(reasons::PARSE_ERROR).copied().unwrap_or(0);
-        let notices = if compares_text {
+        let mut notices = if compares_text {
             text_notices(&stages.fields, &schema_report, &inspect, readable)
         } else {
             Vec::new()
         };
+        let unreadable = rows_in - readable;
+        if detected.format == crate::io::Format::Json && unreadable > 0 {
+            // Nothing is lost: an element that is not JSON is written to removed.json as its
+            // bytes stand, which a JSON parser then refuses. Say so before someone finds out.
+            let first = stages.parse_errors.first().map_or(0, |p| p.line);
+            notices.push(format!(
+                "removed.json holds the {unreadable} unreadable element(s) exactly as they are in \
+                 the input (the first on line {first}), so it is not valid JSON; kept.json is."
+            ));
+        }
         let report = Report {
             version: VERSION,
             input: InputSummary {
