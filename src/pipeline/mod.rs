@@ -286,7 +286,7 @@ pub(crate) fn compared_text<'v>(
 /// The fields compared for a row when none are configured: its own schema's defaults, so a
 /// mixed file is handled row by row. Parsed once per job, not per row.
 pub(crate) struct DefaultFields {
-    by_variant: Vec<(Schema, bool, Vec<FieldPath>)>,
+    by_variant: Vec<(Schema, u8, Vec<FieldPath>)>,
 }
 
 impl DefaultFields {
@@ -306,11 +306,11 @@ impl DefaultFields {
             Schema::Preference,
             Schema::Kto,
         ] {
-            for variant in [false, true] {
+            for spelling in 0..schema::default_fields_spellings(schema) {
                 by_variant.push((
                     schema,
-                    variant,
-                    parse(schema::default_fields(schema, variant)),
+                    spelling,
+                    parse(schema::default_fields(schema, spelling)),
                 ));
             }
         }
@@ -319,10 +319,10 @@ impl DefaultFields {
 
     fn for_row(&self, row: &Value) -> &[FieldPath] {
         let s = schema::classify(row);
-        let variant = schema::default_fields_variant(s, row);
+        let spelling = schema::default_fields_spelling(s, row);
         self.by_variant
             .iter()
-            .find(|(schema, v, _)| *schema == s && *v == variant)
+            .find(|(schema, v, _)| *schema == s && *v == spelling)
             .map(|(_, _, p)| p.as_slice())
             .unwrap_or(&[])
     }

@@ -53,13 +53,13 @@ impl Schema {
     ];
 }
 
+/// A list of turns: every item has a role, and some have text (an assistant turn that only
+/// calls tools has no `content`).
 fn is_turn_list(v: Option<&Value>, role_key: &str, text_key: &str) -> bool {
     match v {
         Some(Value::Array(items)) => {
-            !items.is_empty()
-                && items
-                    .iter()
-                    .all(|t| t.get(role_key).is_some() && t.get(text_key).is_some())
+            items.iter().all(|t| t.get(role_key).is_some())
+                && items.iter().any(|t| t.get(text_key).is_some())
         }
         _ => false,
     }
@@ -100,10 +100,8 @@ pub fn classify(row: &Value) -> Schema {
 #[derive(Debug, Default, Clone)]
 pub struct SchemaDetector {
     counts: BTreeMap<Schema, u64>,
-    /// For `text` rows: how many use `text` and how many `content`.
-    text_key: [u64; 2],
-    /// For preference rows: how many have a `prompt`.
-    preference_with_prompt: u64,
+    /// Rows per (schema, spelling of its default fields), see [`default_fields_spelling`].
+    spellings: BTreeMap<(Schema, u8), u64>,
 }
 
 /// What detection found.
@@ -120,12 +118,8 @@ impl SchemaDetector {
     pub fn observe(&mut self, row: &Value) {
         let schema = classify(row);
         *self.counts.entry(schema).or_default() += 1;
-        let variant = default_fields_variant(schema, row);
-        match schema {
-            Schema::Text => self.text_key[usize::from(variant)] += 1,
-            Schema::Preference if !variant => self.preference_with_prompt += 1,
-            _ => {}
-        }
+        let spelling = default_fields_spelling(schema, row);
+        *self.spellings.entry((schema, spelling)).or_default() += 1;
     }
 
     /// The most common schema; ties go to the more specific one (declaration order).
@@ -155,40 +149,63 @@ impl SchemaDetector {
         }
     }
 
-    /// The field paths compared when the user names none, for the file as a whole.
+    /// The field paths compared when the user names none, for the file as a whole: the most
+    /// common spelling among the schema's rows (ties: the first).
     pub fn default_fields(&self, schema: Schema) -> Vec<&'static str> {
-        let variant = match schema {
-            Schema::Text => self.text_key[1] > self.text_key[0],
-            Schema::Preference => self.preference_with_prompt == 0,
-            _ => false,
-        };
-        default_fields(schema, variant)
+        let mut best = (0u8, 0u64);
+        for (&(s, spelling), &n) in &self.spellings {
+            if s == schema && n > best.1 {
+                best = (spelling, n);
+            }
+        }
+        default_fields(schema, best.0)
     }
 }
 
 /// The field paths compared when the user names none: what a dedup or filter of this kind of
-/// data is about. `variant` picks between two spellings of a schema: `content` instead of `text`;
-/// preference pairs without a `prompt` (compared on chosen and rejected).
-pub fn default_fields(schema: Schema, variant: bool) -> Vec<&'static str> {
-    match (schema, variant) {
-        (Schema::Text, false) => vec!["text"],
-        (Schema::Text, true) => vec!["content"],
+/// data is about. `spelling` picks among the ways a schema is written (see
+/// [`default_fields_spelling`]): `text` or `content`; preference pairs by their prompt when
+/// they have one (`prompt`, OpenAI's `input.messages`), else by both answers.
+pub fn default_fields(schema: Schema, spelling: u8) -> Vec<&'static str> {
+    match (schema, spelling) {
+        (Schema::Text, 0) => vec!["text"],
+        (Schema::Text, _) => vec!["content"],
         (Schema::Alpaca, _) => vec!["instruction", "input", "output"],
         (Schema::Sharegpt, _) => vec!["conversations[*].value"],
         (Schema::Messages, _) => vec!["messages[*].content"],
-        (Schema::Preference, false) => vec!["prompt"],
-        (Schema::Preference, true) => vec!["chosen", "rejected"],
+        (Schema::Preference, 0) => vec!["prompt"],
+        (Schema::Preference, 1) => vec!["input.messages[*].content"],
+        (Schema::Preference, 2) => vec!["chosen", "rejected"],
+        (Schema::Preference, 3) => vec!["chosen_response", "rejected_response"],
+        (Schema::Preference, _) => vec![
+            "preferred_output[*].content",
+            "non_preferred_output[*].content",
+        ],
         (Schema::Kto, _) => vec!["prompt", "completion"],
         (Schema::Unknown, _) => vec![],
     }
 }
 
-/// Which spelling of its schema one row uses (see [`default_fields`]).
-pub fn default_fields_variant(schema: Schema, row: &Value) -> bool {
+/// How many spellings [`default_fields`] knows for a schema.
+pub fn default_fields_spellings(schema: Schema) -> u8 {
     match schema {
-        Schema::Text => !row.get("text").is_some_and(Value::is_string),
-        Schema::Preference => row.get("prompt").is_none_or(Value::is_null),
-        _ => false,
+        Schema::Text => 2,
+        Schema::Preference => 5,
+        _ => 1,
+    }
+}
+
+/// Which spelling of its schema one row uses (see [`default_fields`]).
+pub fn default_fields_spelling(schema: Schema, row: &Value) -> u8 {
+    let has = |k: &str| row.get(k).is_some_and(|v| !v.is_null());
+    match schema {
+        Schema::Text => u8::from(!row.get("text").is_some_and(Value::is_string)),
+        Schema::Preference if has("prompt") => 0,
+        Schema::Preference if row.pointer("/input/messages").is_some_and(Value::is_array) => 1,
+        Schema::Preference if has("chosen") => 2,
+        Schema::Preference if has("chosen_response") => 3,
+        Schema::Preference => 4,
+        _ => 0,
     }
 }
 
@@ -397,6 +414,66 @@ mod tests {
         );
         assert_eq!(classify(&json!({"foo": 1})), Schema::Unknown);
         assert_eq!(classify(&json!([1, 2])), Schema::Unknown);
+        // An assistant turn that only calls a tool has no `content`: still a message list.
+        assert_eq!(
+            classify(&json!({"messages": [
+                {"role": "user", "content": "price of GS?"},
+                {"role": "assistant", "tool_calls": [{"id": "call_1"}]}
+            ]})),
+            Schema::Messages
+        );
+        assert_eq!(
+            classify(&json!({"messages": [{"role": "assistant", "tool_calls": []}]})),
+            Schema::Unknown,
+            "no turn with text"
+        );
+    }
+
+    #[test]
+    fn preference_rows_are_compared_by_their_prompt_in_each_spelling() {
+        let defaults = |row: Value| {
+            let mut d = SchemaDetector::default();
+            d.observe(&row);
+            d.report().default_fields
+        };
+        assert_eq!(
+            defaults(json!({"prompt": "p", "chosen": "a", "rejected": "b"})),
+            ["prompt"]
+        );
+        assert_eq!(
+            defaults(json!({
+                "input": {"messages": [{"role": "user", "content": "p"}]},
+                "preferred_output": [{"role": "assistant", "content": "a"}],
+                "non_preferred_output": [{"role": "assistant", "content": "b"}]
+            })),
+            ["input.messages[*].content"]
+        );
+        assert_eq!(
+            defaults(json!({"chosen": "a", "rejected": "b"})),
+            ["chosen", "rejected"]
+        );
+        assert_eq!(
+            defaults(json!({"chosen_response": "a", "rejected_response": "b"})),
+            ["chosen_response", "rejected_response"]
+        );
+        assert_eq!(
+            defaults(json!({
+                "preferred_output": [{"role": "assistant", "content": "a"}],
+                "non_preferred_output": [{"role": "assistant", "content": "b"}]
+            })),
+            [
+                "preferred_output[*].content",
+                "non_preferred_output[*].content"
+            ]
+        );
+        // Every spelling's paths are valid paths.
+        for schema in Schema::ALL {
+            for spelling in 0..default_fields_spellings(schema) {
+                for path in default_fields(schema, spelling) {
+                    FieldPath::parse(path).unwrap();
+                }
+            }
+        }
     }
 
     #[test]

@@ -234,8 +234,10 @@ struct FieldArgs {
     /// Field path(s) to compare, e.g. `text`, `instruction`, `messages[*].content`,
     /// `conversations[*].value`, `prompt`, `chosen`. Repeat or separate with commas.
     /// Default: by schema (text: text; alpaca: instruction+input+output; sharegpt:
-    /// conversations[*].value; messages: messages[*].content; preference: prompt;
-    /// kto: prompt+completion).
+    /// conversations[*].value; messages: messages[*].content; preference: the prompt
+    /// (prompt, or OpenAI's input.messages[*].content), else both answers (chosen+rejected);
+    /// kto: prompt+completion). A file whose rows have no text there gets a note naming
+    /// fields that may hold text.
     #[arg(long = "field", value_name = "PATH", value_delimiter = ',')]
     fields: Vec<String>,
 }
