@@ -79,14 +79,9 @@ impl PipelineConfig {
         self.field_paths()?;
         if let Some(f) = &self.filter {
             f.validate()?;
-            if f.rewrite
-                && matches!(
-                    self.input.format,
-                    Some(crate::io::Format::Csv | crate::io::Format::Tsv)
-                )
-            {
+            if f.rewrite && self.input.format.is_some_and(|f| f.is_line_records()) {
                 return Err(Error::Config(
-                    "filter.rewrite works on JSON and JSONL inputs, not CSV/TSV".into(),
+                    "filter.rewrite works on JSON and JSONL inputs, not CSV, TSV or text".into(),
                 ));
             }
         }

@@ -197,7 +197,7 @@ fn assert_outputs_partition_the_input(
                 "{name}: the elements' bytes are the input's"
             );
         }
-        Format::Jsonl | Format::Csv | Format::Tsv => {
+        Format::Jsonl | Format::Csv | Format::Tsv | Format::Text => {
             let mut expected = input_without_blank_lines(input);
             let mut header_len = 0;
             if matches!(format, Format::Csv | Format::Tsv) {
@@ -658,6 +658,50 @@ not json\n";
     let (kept, removed) = split(&outcome, array, &mut fixed(5));
     assert!(serde_json::from_slice::<Value>(&kept).is_ok());
     assert!(serde_json::from_slice::<Value>(&removed).is_err());
+}
+
+#[test]
+fn a_text_file_is_deduplicated_line_by_line_and_rewriting_it_is_refused_with_a_notice() {
+    let input = fixture("lines.txt");
+    let outcome = run_job(&input, exact_config("lines.txt"), &mut fixed(11));
+    assert_eq!(outcome.detected.format, Format::Text);
+    assert_eq!(dup_pairs(&outcome.decisions), [(2, 1)]);
+    assert_eq!(
+        outcome.output_names(),
+        ("kept.txt".into(), "removed.txt".into())
+    );
+    let (kept, removed) = split(&outcome, &input, &mut fixed(11));
+    assert_eq!(
+        String::from_utf8_lossy(&removed),
+        "A second document repeats.\nbroken \u{FFFD}\u{FFFD} bytes\n"
+    );
+    assert!(kept.starts_with(b"The first document, with a comma, and\ta tab.\n"));
+    let config = PipelineConfig::from_json(
+        r#"{"input": {"file_name": "lines.txt"}, "filter": {"c4": {}, "rewrite": true}}"#,
+    )
+    .unwrap();
+    let filtered = run_job(&input, config, &mut fixed(64));
+    assert_eq!(
+        filtered.report.notices,
+        [
+            "Rows are written as they are in the input: rewriting text (filter.rewrite, PII \
+          redaction) works on JSON and JSONL, and this input is plain text."
+        ]
+    );
+    // Every row's bytes as they were: the two outputs hold the input's lines, none rewritten.
+    let (kept, removed) = split(&filtered, &input, &mut fixed(64));
+    let mut lines: Vec<&[u8]> = kept
+        .split(|&b| b == b'\n')
+        .chain(removed.split(|&b| b == b'\n'))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut expected: Vec<&[u8]> = input
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.sort();
+    expected.sort();
+    assert_eq!(lines, expected);
 }
 
 #[test]

@@ -181,6 +181,59 @@ fn format_and_compression_come_from_content_not_the_name() {
 }
 
 #[test]
+fn a_txt_file_is_one_document_per_line_unless_it_is_a_table() {
+    let lines = read_fixture("lines.txt");
+    assert_eq!(lines.detected.unwrap().format, Format::Text);
+    let rows: Vec<(u64, RowContent)> = lines
+        .records
+        .iter()
+        .map(|r| (r.line, r.content.clone()))
+        .collect();
+    let text = |t: &str| RowContent::Value(json!({ "text": t }));
+    assert_eq!(
+        rows,
+        [
+            (1, text("The first document, with a comma, and\ta tab.")),
+            (2, text("A second document repeats.")),
+            (4, text("A second document repeats.")),
+            (
+                5,
+                RowContent::Invalid("not valid UTF-8 at byte 7 of the line".into())
+            ),
+            (6, text("[not json] just text")),
+            (7, text("the last line has no newline")),
+        ]
+    );
+    // Prose with commas is not a table; a table named .txt is still one; JSON content is JSON.
+    let prose =
+        b"Once upon a time, there was a file.\nIt had commas, here and there, and more.\nNone.\n";
+    assert_eq!(
+        detect_format(prose, Some("wiki.txt")).unwrap(),
+        Format::Text
+    );
+    assert_eq!(
+        detect_format(prose, Some("wiki.txt.zst")).unwrap(),
+        Format::Text
+    );
+    assert_eq!(
+        detect_format(prose, None).unwrap(),
+        Format::Csv,
+        "no name: no guess"
+    );
+    for (table, format) in [("quoted.csv", Format::Csv), ("data.tsv", Format::Tsv)] {
+        assert_eq!(
+            detect_format(&fixture(table), Some("table.txt")).unwrap(),
+            format,
+            "{table}"
+        );
+    }
+    assert_eq!(
+        detect_format(&fixture("lf.jsonl"), Some("rows.txt")).unwrap(),
+        Format::Jsonl
+    );
+}
+
+#[test]
 fn a_one_line_array_is_a_json_array_and_array_rows_are_jsonl() {
     assert_eq!(
         detect_format(b"[{\"a\": 1}, {\"a\": 2}]\n", None).unwrap(),

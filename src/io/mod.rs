@@ -33,6 +33,8 @@ pub enum Format {
     Json,
     Csv,
     Tsv,
+    /// Plain text, one document per line (a `.txt` file): each line is the row `{"text": line}`.
+    Text,
 }
 
 impl Format {
@@ -42,12 +44,33 @@ impl Format {
             Format::Json => "json",
             Format::Csv => "csv",
             Format::Tsv => "tsv",
+            Format::Text => "text",
         }
     }
 
     /// The extension of the kept/removed files written for this input format.
     pub fn output_extension(self) -> &'static str {
-        self.name()
+        match self {
+            Format::Text => "txt",
+            other => other.name(),
+        }
+    }
+
+    /// Rows are records of their own (a header line names CSV/TSV fields; a text line is only
+    /// text), not JSON values whose fields can be rewritten in place.
+    pub fn is_line_records(self) -> bool {
+        matches!(self, Format::Csv | Format::Tsv | Format::Text)
+    }
+}
+
+/// The row a line of a plain-text input stands for: `{"text": line}`.
+pub fn text_line_value(raw: &[u8]) -> std::result::Result<Value, String> {
+    match std::str::from_utf8(raw) {
+        Ok(s) => Ok(serde_json::json!({ "text": s })),
+        Err(e) => Err(format!(
+            "not valid UTF-8 at byte {} of the line",
+            e.valid_up_to()
+        )),
     }
 }
 
@@ -341,7 +364,7 @@ impl RowReader {
         let start = if bom { 3 } else { 0 };
         let max = self.options.max_row_bytes;
         let framer = match format {
-            Format::Jsonl => Framer::Line(LineFramer::jsonl(max, start)),
+            Format::Jsonl | Format::Text => Framer::Line(LineFramer::jsonl(max, start)),
             Format::Csv => Framer::Line(LineFramer::csv_with_delimiter(max, start, b',')),
             Format::Tsv => Framer::Line(LineFramer::csv_with_delimiter(max, start, b'\t')),
             Format::Json => Framer::Array(JsonArrayFramer::new(max, start)),
@@ -510,6 +533,10 @@ impl RowState<'_, '_, '_> {
                 Ok(v) => RowContent::Value(v),
                 Err(e) => RowContent::Invalid(describe_json_error(raw, line, &e)),
             },
+            Format::Text => match text_line_value(raw) {
+                Ok(v) => RowContent::Value(v),
+                Err(why) => RowContent::Invalid(why),
+            },
             Format::Csv | Format::Tsv => {
                 let header = self.header.as_deref().unwrap_or(&[]);
                 let fields = frame::csv_fields(self.delimiter(), raw);
@@ -635,6 +662,28 @@ const OTHER_FORMATS: &[(&[u8], &str)] = &[
     ),
 ];
 
+/// Does `head` read as a table with this delimiter: a header of two or more fields, and complete
+/// records after it, at least four in five as wide as the header (quoted fields may hold
+/// delimiters and newlines; a broken row is allowed, prose with commas is not a table)?
+fn is_table(head: &[u8], delimiter: u8) -> bool {
+    let mut framer = LineFramer::csv_with_delimiter(usize::MAX, 0, delimiter);
+    let mut width = 0;
+    let mut records = 0;
+    let mut consistent = 0;
+    let _ = framer.push(head, &mut |frame| {
+        let fields = frame::csv_fields(delimiter, frame.raw).len();
+        match frame.kind {
+            FrameKind::Header => width = fields,
+            _ => {
+                records += 1;
+                consistent += usize::from(fields == width);
+            }
+        }
+        Ok(())
+    });
+    width >= 2 && records >= 1 && consistent * 5 >= records * 4
+}
+
 /// Tells the format from the first bytes of (decompressed, BOM-stripped) content.
 pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
     if let Some((_, what)) = OTHER_FORMATS
@@ -642,7 +691,7 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
         .find(|(magic, _)| head.starts_with(magic))
     {
         return Err(Error::Format(format!(
-            "this is {what}. datasieve reads JSONL, a JSON array, CSV or TSV, optionally gzip- or \
+            "this is {what}. datasieve reads JSONL, a JSON array, CSV, TSV or text lines, optionally gzip- or \
              zstd-compressed"
         )));
     }
@@ -654,7 +703,7 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
         };
         return Err(Error::Format(format!(
             "this is a binary file, not text: NUL byte at offset {at}{hint}. datasieve reads \
-             JSONL, a JSON array, CSV or TSV, optionally gzip- or zstd-compressed"
+             JSONL, a JSON array, CSV, TSV or text lines, optionally gzip- or zstd-compressed"
         )));
     }
     let first = head.iter().position(|b| !b.is_ascii_whitespace());
@@ -681,6 +730,15 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
             Ok(Format::Jsonl)
         }
         b'[' => Ok(detect_bracket_format(&head[first..], name)),
+        // A `.txt` file that is not JSON is a table only if its head frames as one (every
+        // record as wide as a header of two or more fields); else one document per line.
+        _ if name.ends_with(".txt") => Ok(if is_table(&head[first..], b'\t') {
+            Format::Tsv
+        } else if is_table(&head[first..], b',') {
+            Format::Csv
+        } else {
+            Format::Text
+        }),
         _ => {
             let first_line = head[first..].split(|&b| b == b'\n').next().unwrap_or(&[]);
             let tabs = first_line.iter().filter(|&&b| b == b'\t').count();
@@ -695,7 +753,7 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
             {
                 Err(Error::Format(
                     "the file is neither UTF-8 text nor gzip or zstd: datasieve reads JSONL, a JSON \
-                     array, CSV or TSV, optionally gzip- or zstd-compressed"
+                     array, CSV, TSV or text lines, optionally gzip- or zstd-compressed"
                         .into(),
                 ))
             } else {

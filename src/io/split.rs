@@ -279,7 +279,7 @@ fn write_opening(
                 out(dest, h);
             }
         }
-        Format::Jsonl => {}
+        Format::Jsonl | Format::Text => {}
     }
 }
 

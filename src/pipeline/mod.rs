@@ -705,13 +705,26 @@ impl Job {
                 }),
             );
         }
+        let mut rewrite_notice = None;
         if let Some(f) = &stages.filters {
+            let config = f.config();
+            let redact = config
+                .pii
+                .as_ref()
+                .is_some_and(|p| p.mode == crate::filter::pii::PiiMode::Redact);
+            if (config.rewrite || redact) && detected.format.is_line_records() {
+                rewrite_notice = Some(format!(
+                    "Rows are written as they are in the input: rewriting text (filter.rewrite, PII \
+                     redaction) works on JSON and JSONL, and this input is {}.",
+                    match detected.format {
+                        crate::io::Format::Text => "plain text".to_string(),
+                        other => other.name().to_uppercase(),
+                    }
+                ));
+            }
             let mut filter_stats = f.stats();
             // Detected CSV/TSV rows are copied as they are (see `Outcome::rewriter`).
-            filter_stats.rewrite &= !matches!(
-                detected.format,
-                crate::io::Format::Csv | crate::io::Format::Tsv
-            );
+            filter_stats.rewrite &= !detected.format.is_line_records();
             stats.insert(
                 "filter",
                 serde_json::to_value(filter_stats).expect("serialisable"),
@@ -744,6 +757,7 @@ impl Job {
         } else {
             Vec::new()
         };
+        notices.extend(rewrite_notice);
         let unreadable = rows_in - readable;
         if detected.format == crate::io::Format::Json && unreadable > 0 {
             // Nothing is lost: an element that is not JSON is written to removed.json as its
@@ -870,8 +884,10 @@ struct RowParser {
 impl RowParser {
     fn value(&self, raw: &[u8]) -> Option<Value> {
         use crate::io::Format;
-        if !matches!(self.format, Format::Csv | Format::Tsv) {
-            return serde_json::from_slice(raw).ok();
+        match self.format {
+            Format::Json | Format::Jsonl => return serde_json::from_slice(raw).ok(),
+            Format::Text => return crate::io::text_line_value(raw).ok(),
+            Format::Csv | Format::Tsv => {}
         }
         let options = crate::io::ReaderOptions {
             format: Some(self.format),
@@ -1015,11 +1031,8 @@ impl Outcome {
         if !config.rewrite && !redact {
             return None;
         }
-        if matches!(
-            self.detected.format,
-            crate::io::Format::Csv | crate::io::Format::Tsv
-        ) {
-            return None; // validated for explicit formats; detected CSV keeps its bytes
+        if self.detected.format.is_line_records() {
+            return None; // validated for explicit formats; detected CSV or text keeps its bytes
         }
         let stage = FilterStage::new(config.clone()).ok()?;
         let fields = self.fields.clone();

@@ -69,7 +69,7 @@ test('kept and removed downloads equal the CLI outputs for every input format', 
   const big = path.join(tmp, 'runs.jsonl');
   const rows = (tag) => Array.from({ length: 12000 }, (_, i) => JSON.stringify({ text: `${tag} row ${i} ${'y'.repeat(60)}` })).join('\r\n') + '\r\n';
   writeFileSync(big, '\uFEFF' + rows('a') + rows('a').slice(0, 500000) + '\n' + rows('b'));
-  const files = [big, ...['crlf.jsonl', 'bom_crlf.jsonl.gz', 'bom_crlf.jsonl.zst', 'array.json', 'array.json.gz', 'array.json.zst', 'zstd_frames.jsonl', 'quoted.csv', 'data.tsv', 'no_final_newline.jsonl']
+  const files = [big, ...['crlf.jsonl', 'bom_crlf.jsonl.gz', 'bom_crlf.jsonl.zst', 'array.json', 'array.json.gz', 'array.json.zst', 'zstd_frames.jsonl', 'lines.txt', 'quoted.csv', 'data.tsv', 'no_final_newline.jsonl']
     .map((name) => fixturePath('io', name))];
   for (const input of files) {
     const { page, consoleErrors } = await openReady();

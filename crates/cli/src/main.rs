@@ -28,8 +28,8 @@ const CHUNK: usize = 1 << 20;
     version,
     about = "Inspect, deduplicate, filter and validate LLM training data, on your machine.",
     long_about = "Inspect, deduplicate, filter and validate LLM training data, on your machine.\n\n\
-Reads JSONL, a JSON array, CSV or TSV, optionally gzip- or zstd-compressed (detected from\n\
-content).\n\
+Reads JSONL, a JSON array, CSV, TSV or plain text (a .txt file, one document per line),\n\
+optionally gzip- or zstd-compressed (detected from content).\n\
 Every command that changes data writes an output folder (--out DIR) holding:\n  \
 kept.<ext>, removed.<ext>  the input rows, byte-identical, split by decision\n  \
 decisions.jsonl            one line per input row: row, line, kept, reasons, warnings, cluster, duplicate_of\n  \

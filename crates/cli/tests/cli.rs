@@ -365,9 +365,10 @@ fn assert_output_folder(name: &str, input: &Path, out: &Path) -> Vec<Value> {
         "json" => Format::Json,
         "csv" => Format::Csv,
         "tsv" => Format::Tsv,
+        "text" => Format::Text,
         other => panic!("{name}: format {other}"),
     };
-    let ext = report["input"]["format"].as_str().unwrap();
+    let ext = format.output_extension();
     let decisions: Vec<Value> = std::fs::read_to_string(out.join("decisions.jsonl"))
         .unwrap()
         .lines()
