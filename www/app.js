@@ -203,7 +203,30 @@ function post(type, cfg) {
   setBusy(true);
   const tokenizer = type === 'run' && cfg.prefs ? $('tokenizer').files[0] || null : null;
   const evals = type === 'run' ? [...$('eval-files').files] : [];
+  state.jobFile = state.file;
   state.worker.postMessage({ type, id: state.job, file: state.file, config: cfg, tokenizer, evals });
+}
+
+// Kept and removed are slices of the user's File, not copies. If the file changes on disk after
+// the run, the browser refuses to read it and the download fails with a bare "Failed": read one
+// byte first and, if that fails, say why.
+async function checkSourceBeforeDownload(event) {
+  const a = event.target.closest('a');
+  if (!a || !state.resultFile || !['download-kept', 'download-removed'].includes(a.id)) return;
+  if (a.dataset.verified === 'yes') {
+    delete a.dataset.verified;
+    return;
+  }
+  event.preventDefault();
+  try {
+    await state.resultFile.slice(0, 1).arrayBuffer();
+  } catch (e) {
+    $('download-problem').textContent = `${state.resultFile.name} changed on disk (or can no longer be read) since the run, and ${a.download} is made of its bytes: run again to download it. (${e.name})`;
+    return;
+  }
+  $('download-problem').textContent = '';
+  a.dataset.verified = 'yes';
+  a.click();
 }
 
 function run() {
@@ -259,6 +282,8 @@ function download(id, blob, name) {
 function renderResult(msg) {
   for (const u of state.urls) URL.revokeObjectURL(u);
   state.urls = [];
+  state.resultFile = state.jobFile;
+  $('download-problem').textContent = '';
   const report = JSON.parse(msg.report);
   $('results').hidden = false;
   $('summary').dataset.wasmMemoryBytes = String(msg.wasmMemoryBytes || 0);
@@ -558,6 +583,7 @@ drop.addEventListener('drop', (e) => {
 $('demo').addEventListener('click', () => loadDemo().catch((e) => fail(e.message)));
 $('run').addEventListener('click', run);
 $('cancel').addEventListener('click', cancel);
+document.querySelector('.downloads').addEventListener('click', checkSourceBeforeDownload);
 for (const id of ['exact', 'normalize', 'near', 'near-threshold', 'near-verify', 'near-keep', 'fields-input', 'pii-mode', 'lang-codes', 'min-words', 'max-words', 'rewrite', 'prefs', 'prefs-format', 'max-length', 'max-prompt-length', 'export']) {
   $(id).addEventListener('input', () => { $('preset').value = ''; controlsToConfig(); });
 }

@@ -1,7 +1,7 @@
 // The page end to end, in Chromium: a user's file, the demo, downloads compared with the CLI's
 // outputs, cancel, bad input, user text shown as text, and no network use after load.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -98,6 +98,23 @@ test('a file with no text at the compared fields says so, and the named field is
   await page.click('[data-testid=run]');
   await page.waitForSelector('[data-testid=summary] tr[data-code=exact_duplicate]');
   assert.equal(await page.locator('[data-testid=notice]').count(), 0);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('a download after the input changed on disk says why instead of failing silently', async () => {
+  const input = path.join(tmp, 'changing.jsonl');
+  writeFileSync(input, '{"text": "one"}\n{"text": "one"}\n{"text": "two"}\n');
+  const { page, consoleErrors } = await openReady();
+  await runOn(page, input);
+  const before = await download(page, 'download-kept'); // readable: the download goes through
+  assert.equal(before.bytes.toString(), '{"text": "one"}\n{"text": "two"}\n');
+  writeFileSync(input, '{"text": "changed"}\n');
+  utimesSync(input, new Date(), new Date(Date.now() + 60_000));
+  await page.click('[data-testid=download-removed]');
+  await page.waitForSelector('[data-testid=download-problem]:not(:empty)');
+  assert.match(await page.textContent('[data-testid=download-problem]'),
+    /changing\.jsonl changed on disk \(or can no longer be read\) since the run, and removed\.jsonl is made of its bytes: run again/);
   assert.deepEqual(consoleErrors, []);
   await page.close();
 });
