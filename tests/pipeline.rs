@@ -643,7 +643,16 @@ not json\n";
         },
         &mut fixed(64),
     );
-    assert!(inspect_only.report.notices.is_empty());
+    // An inspection hears what a dedup or filter would do.
+    assert_eq!(
+        inspect_only.report.notices,
+        [
+            "The file's schema is `unknown`, which has no default text field, so dedup, filters \
+          and contamination checks would compare nothing. Name the field(s) to compare (CLI \
+          `--field`, page \"field(s)\"). Fields that may hold text: `category`, `turns[*]`, \
+          `reference[*]`."
+        ]
+    );
     // A JSON array with an element that is not JSON: removed.json (its bytes as they are) is not
     // valid JSON, and the report says so.
     let array = b"[{\"text\": \"a\"},\n {\"text\": broken},\n {\"text\": \"a\"}]\n";

@@ -253,11 +253,12 @@ function renderInspect(report, preview) {
   const add = (k, v) => facts.append(el('dt', { text: k }), el('dd', { text: v }));
   add('format', `${report.input.format}${report.input.compression !== 'none' ? ` (${report.input.compression})` : ''}${report.input.bom ? ', with BOM' : ''}`);
   add('schema', `${report.input.schema}${byschema ? ` (${byschema})` : ''}`);
-  add('compared text', (schema.default_fields || []).join(' + ') || 'whole row');
+  add('compared text', (schema.default_fields || []).join(' + ') || 'none: name the field(s) to compare under "2. Settings"');
   add('rows', report.rows_in.toLocaleString());
   add('parse errors', String(report.removed_by.parse_error || 0));
   const errors = $('inspect-errors');
-  errors.replaceChildren(...report.parse_errors.slice(0, 5).map((p) => el('p', { class: 'errors', text: p.message })));
+  errors.replaceChildren(...report.parse_errors.slice(0, 5).map((p) => el('p', { class: 'errors', text: p.message })),
+    ...(report.notices || []).map((notice) => el('p', { class: 'notice', 'data-testid': 'inspect-notice', text: notice })));
   const fields = report.stats.inspect.fields;
   $('fields').tBodies[0].replaceChildren(...Object.entries(fields).map(([name, f]) =>
     el('tr', {}, el('td', { text: name }), el('td', { text: String(f.present) }), el('td', { text: String(f.nulls) }),

@@ -752,11 +752,13 @@ impl Job {
         }
         let rows_in = decisions.len() as u64;
         let readable = rows_in - removed_by.get(reasons::PARSE_ERROR).copied().unwrap_or(0);
-        let mut notices = if compares_text {
-            text_notices(&stages.fields, &schema_report, &inspect, readable)
-        } else {
-            Vec::new()
-        };
+        let mut notices = text_notices(
+            compares_text,
+            &stages.fields,
+            &schema_report,
+            &inspect,
+            readable,
+        );
         notices.extend(rewrite_notice);
         let unreadable = rows_in - readable;
         if detected.format == crate::io::Format::Json && unreadable > 0 {
@@ -807,14 +809,17 @@ impl Job {
 
 /// What a person must know about the compared text: that no row had any (nothing was checked,
 /// which would otherwise look like a clean file), or how many rows had none (kept unchecked).
+/// `compared`: the job ran a stage that compares text; an inspection only hears about the
+/// first case, as what a dedup or filter of the file would do.
 fn text_notices(
+    compared: bool,
     configured: &[FieldPath],
     schema: &schema::SchemaReport,
     inspect: &crate::inspect::InspectStats,
     readable: u64,
 ) -> Vec<String> {
     let without = inspect.rows_without_text;
-    if readable == 0 || without == 0 {
+    if readable == 0 || without == 0 || (!compared && without < readable) {
         return Vec::new();
     }
     let quoted = |names: Vec<String>| {
@@ -824,7 +829,7 @@ fn text_notices(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let compared = if configured.is_empty() {
+    let compared_fields = if configured.is_empty() {
         quoted(schema.default_fields.clone())
     } else {
         quoted(configured.iter().map(ToString::to_string).collect())
@@ -832,7 +837,7 @@ fn text_notices(
     if without < readable {
         return vec![format!(
             "{without} of {readable} readable rows have no text at the compared field(s) \
-             {compared}; they were kept without being checked."
+             {compared_fields}; they were kept without being checked."
         )];
     }
     // Fields that could hold text, most frequent first: strings as they are, lists as `[*]`.
@@ -854,12 +859,19 @@ fn text_notices(
         .collect();
     let what = if configured.is_empty() && schema.default_fields.is_empty() {
         format!(
-            "The file's schema is `{}`, which has no default text field, so nothing was \
-             compared",
+            "The file's schema is `{}`, which has no default text field",
             schema.schema.name()
         )
     } else {
-        format!("No row has text at the compared field(s) {compared}, so nothing was compared")
+        format!("No row has text at the compared field(s) {compared_fields}")
+    };
+    let outcome = if compared {
+        format!(
+            "so nothing was compared: all {readable} readable rows were kept without being \
+             checked"
+        )
+    } else {
+        "so dedup, filters and contamination checks would compare nothing".to_string()
     };
     let hint = if suggestions.is_empty() {
         String::new()
@@ -867,8 +879,7 @@ fn text_notices(
         format!(" Fields that may hold text: {}.", quoted(suggestions))
     };
     vec![format!(
-        "{what}: all {readable} readable rows were kept without being checked. Name the \
-         field(s) to compare (CLI `--field`, page \"field(s)\").{hint}"
+        "{what}, {outcome}. Name the field(s) to compare (CLI `--field`, page \"field(s)\").{hint}"
     )]
 }
 

@@ -88,6 +88,10 @@ test('a file with no text at the compared fields says so, and the named field is
   const input = path.join(tmp, 'questions.jsonl');
   writeFileSync(input, '{"id": 1, "turns": ["Plan a trip.", "Shorter."]}\n{"id": 2, "turns": ["Plan a trip.", "Shorter."]}\n');
   const { page, consoleErrors } = await openReady();
+  await page.setInputFiles('[data-testid=file-input]', input);
+  await page.waitForSelector('[data-testid=inspect-notice]');
+  assert.match(await page.textContent('[data-testid=inspect-notice]'), /dedup, filters and contamination checks would compare nothing/);
+  assert.match(await page.textContent('#inspect-facts'), /compared textnone: name the field\(s\) to compare/);
   await runOn(page, input);
   const notice = await page.textContent('[data-testid=notice]');
   assert.match(notice, /schema is `unknown`, which has no default text field, so nothing was compared: all 2 readable rows were kept/);

@@ -818,6 +818,9 @@ fn print_inspect(file: &Path, outcome: &Outcome) {
     for p in r.parse_errors.iter().take(5) {
         println!("  {}", p.message);
     }
+    for notice in &r.notices {
+        eprintln!("note: {notice}");
+    }
     let Some(inspect) = r.stats.get("inspect") else {
         return;
     };

@@ -166,6 +166,12 @@ fn exit_0_when_nothing_is_found() {
         stderr(&o)
     );
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let o = datasieve(&["inspect", path_str(&questions)]);
+    assert!(
+        stderr(&o).contains("would compare nothing"),
+        "inspect tells before a run: {}",
+        stderr(&o)
+    );
 }
 
 #[test]
