@@ -111,6 +111,17 @@ fn plain_gzip_and_zstd_fixtures_give_the_same_records() {
     }
     // Two zstd frames (one without a checksum) around a skippable frame: the LF file's records.
     assert_eq!(read_fixture("zstd_frames.jsonl").records, lf.records);
+    // Empty skippable frames (first, between and last) are skipped too, at any chunking.
+    let empty_skippable = [0x50, 0x2A, 0x4D, 0x18, 0, 0, 0, 0];
+    let plain_lf = fixture("lf.jsonl.zst");
+    let mut input = empty_skippable.to_vec();
+    input.extend(&plain_lf);
+    input.extend(empty_skippable);
+    input.extend(empty_skippable);
+    for mut sizes in [fixed(1), fixed(8), fixed(input.len())] {
+        let read = read_with_chunks(&input, ReaderOptions::default(), &mut sizes).unwrap();
+        assert_eq!(read.records, lf.records);
+    }
 }
 
 #[test]
@@ -231,6 +242,13 @@ fn a_txt_file_is_one_document_per_line_unless_it_is_a_table() {
         detect_format(&fixture("lf.jsonl"), Some("rows.txt")).unwrap(),
         Format::Jsonl
     );
+    // Text lines that start like JSON but are not.
+    for doc in [
+        &b"[Music] plays, then a voice.\nSecond line.\n"[..],
+        b"{curly} text\nmore\n",
+    ] {
+        assert_eq!(detect_format(doc, Some("subs.txt")).unwrap(), Format::Text);
+    }
 }
 
 #[test]

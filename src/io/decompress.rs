@@ -156,11 +156,6 @@ impl ZstdDecoder {
     }
 
     fn push(&mut self, input: &[u8], out: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        if self.consumed == self.pending.len() {
-            self.offset += self.consumed as u64;
-            self.pending.clear();
-            self.consumed = 0;
-        }
         self.pending.extend_from_slice(input);
         let result = self.decode_available(out);
         // Keep only the incomplete tail (one block at most) for the next push.
@@ -184,7 +179,7 @@ impl ZstdDecoder {
                     } else {
                         ZstdState::Skipping(left - n as u64)
                     };
-                    if n == 0 {
+                    if n == 0 && left > 0 {
                         return Ok(());
                     }
                 }

@@ -684,6 +684,18 @@ fn is_table(head: &[u8], delimiter: u8) -> bool {
     width >= 2 && records >= 1 && consistent * 5 >= records * 4
 }
 
+/// Is `head` JSON or JSONL: a JSON value on its first line, or the start of one that goes on
+/// past the head (a pretty-printed array cut at 64 KiB)?
+fn looks_like_json(head: &[u8]) -> bool {
+    use serde::de::IgnoredAny;
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    serde_json::from_slice::<IgnoredAny>(first_line.trim_ascii()).is_ok()
+        || match serde_json::from_slice::<IgnoredAny>(head) {
+            Ok(_) => true,
+            Err(e) => e.is_eof(),
+        }
+}
+
 /// Tells the format from the first bytes of (decompressed, BOM-stripped) content.
 pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
     if let Some((_, what)) = OTHER_FORMATS
@@ -715,6 +727,18 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
         .unwrap_or(&name);
+    // A `.txt` file that is not JSON (no JSON value on its first line, and not the start of
+    // one spread over lines) is a table only if its head frames as one; else one document per
+    // line, even one starting with `[` or `{`.
+    if name.ends_with(".txt") && !looks_like_json(&head[first..]) {
+        return Ok(if is_table(&head[first..], b'\t') {
+            Format::Tsv
+        } else if is_table(&head[first..], b',') {
+            Format::Csv
+        } else {
+            Format::Text
+        });
+    }
     match head[first] {
         b'{' => {
             let first_line = head[first..].split(|&b| b == b'\n').next().unwrap_or(&[]);
@@ -730,15 +754,6 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
             Ok(Format::Jsonl)
         }
         b'[' => Ok(detect_bracket_format(&head[first..], name)),
-        // A `.txt` file that is not JSON is a table only if its head frames as one (every
-        // record as wide as a header of two or more fields); else one document per line.
-        _ if name.ends_with(".txt") => Ok(if is_table(&head[first..], b'\t') {
-            Format::Tsv
-        } else if is_table(&head[first..], b',') {
-            Format::Csv
-        } else {
-            Format::Text
-        }),
         _ => {
             let first_line = head[first..].split(|&b| b == b'\n').next().unwrap_or(&[]);
             let tabs = first_line.iter().filter(|&&b| b == b'\t').count();
