@@ -643,6 +643,23 @@ not json\n";
         },
         &mut fixed(64),
     );
+    // A preference check reads its own fields: nothing is said about compared text.
+    let mut job = Job::new(
+        PipelineConfig::from_json(r#"{"input": {"file_name": "q.jsonl"}, "prefs": {}}"#).unwrap(),
+    )
+    .unwrap();
+    loop {
+        job.push(input).unwrap();
+        if !job.end_pass().unwrap() {
+            break;
+        }
+    }
+    let prefs_only = job.finish().unwrap();
+    assert!(
+        prefs_only.report.notices.is_empty(),
+        "{:?}",
+        prefs_only.report.notices
+    );
     // An inspection hears what a dedup or filter would do.
     assert_eq!(
         inspect_only.report.notices,

@@ -652,6 +652,8 @@ impl Job {
             || stages.near.is_some()
             || stages.filters.is_some()
             || stages.contamination.is_some();
+        // A preference check reads its own fields: no word about compared text then.
+        let checks_prefs = stages.prefs.is_some();
         let mut decisions = stages.decisions;
         let mut removed_elsewhere = stages.removed_elsewhere;
         let mut dedup = serde_json::Map::new();
@@ -752,13 +754,17 @@ impl Job {
         }
         let rows_in = decisions.len() as u64;
         let readable = rows_in - removed_by.get(reasons::PARSE_ERROR).copied().unwrap_or(0);
-        let mut notices = text_notices(
-            compares_text,
-            &stages.fields,
-            &schema_report,
-            &inspect,
-            readable,
-        );
+        let mut notices = if compares_text || !checks_prefs {
+            text_notices(
+                compares_text,
+                &stages.fields,
+                &schema_report,
+                &inspect,
+                readable,
+            )
+        } else {
+            Vec::new()
+        };
         notices.extend(rewrite_notice);
         let unreadable = rows_in - readable;
         if detected.format == crate::io::Format::Json && unreadable > 0 {
