@@ -19,14 +19,19 @@ fn exact_config(name: &str) -> PipelineConfig {
     config
 }
 
-/// Runs a job over `input` in chunks of the given sizes.
+/// Runs a job over `input` in chunks of the given sizes, as many passes as it asks for.
 fn run_job(input: &[u8], config: PipelineConfig, sizes: &mut dyn FnMut() -> usize) -> Outcome {
     let mut job = Job::new(config).expect("valid config");
-    let mut rest = input;
-    while !rest.is_empty() {
-        let n = sizes().clamp(1, rest.len());
-        job.push(&rest[..n]).expect("push");
-        rest = &rest[n..];
+    loop {
+        let mut rest = input;
+        while !rest.is_empty() {
+            let n = sizes().clamp(1, rest.len());
+            job.push(&rest[..n]).expect("push");
+            rest = &rest[n..];
+        }
+        if !job.end_pass().expect("end_pass") {
+            break;
+        }
     }
     job.finish().expect("finish")
 }
@@ -731,6 +736,55 @@ fn a_text_file_is_deduplicated_line_by_line_and_rewriting_it_is_refused_with_a_n
 }
 
 #[test]
+fn a_system_prompt_shared_by_every_chat_does_not_make_them_near_duplicates() {
+    // Eight different questions under one long system prompt (as in OpenAI-style fine-tuning
+    // sets): with the system turn compared, their shingle sets are mostly the prompt's.
+    let system: String = (0..120)
+        .map(|i: u8| {
+            format!(
+                "rule{}{} ",
+                (b'a' + i / 26) as char,
+                (b'a' + i % 26) as char
+            )
+        })
+        .collect();
+    let mut input = String::new();
+    // (Digits are all `0` once simplified: the questions differ in words.)
+    let topics = [
+        "rivers",
+        "volcanoes",
+        "bridges",
+        "comets",
+        "tides",
+        "forests",
+        "deserts",
+        "glaciers",
+    ];
+    for topic in topics {
+        let row = json!({"messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": format!("how do {topic} form and what shapes {topic} over time")},
+            {"role": "assistant", "content": format!("{topic} take shape slowly as forces act on {topic}")}
+        ]});
+        input.push_str(&format!("{row}\n"));
+    }
+    let near = |fields: &[&str]| {
+        let mut config = PipelineConfig::from_json(r#"{"dedup": {"near": {}}}"#).unwrap();
+        config.fields = fields.iter().map(|f| f.to_string()).collect();
+        run_job(input.as_bytes(), config, &mut fixed(100)).report
+    };
+    let by_default = near(&[]);
+    assert_eq!(
+        by_default.stats["schema"]["default_fields"],
+        json!(["messages[role!=system].content"])
+    );
+    assert_eq!(by_default.rows_removed, 0);
+    // What including the system prompt does: every row falls into one cluster.
+    let with_system = near(&["messages[*].content"]);
+    assert_eq!(with_system.removed_by["near_duplicate"], 7);
+}
+
+#[test]
 fn parse_errors_become_decisions_with_line_numbers() {
     let outcome = run_fixture("broken_line.jsonl");
     let removed: Vec<(u64, u64)> = outcome
@@ -804,8 +858,16 @@ fn schema_detection_over_all_rows_for_each_family() {
             "alpaca",
             vec!["instruction", "input", "output"],
         ),
-        ("sharegpt.jsonl", "sharegpt", vec!["conversations[*].value"]),
-        ("messages.jsonl", "messages", vec!["messages[*].content"]),
+        (
+            "sharegpt.jsonl",
+            "sharegpt",
+            vec!["conversations[from!=system].value"],
+        ),
+        (
+            "messages.jsonl",
+            "messages",
+            vec!["messages[role!=system].content"],
+        ),
         ("preference.jsonl", "preference", vec!["prompt"]),
         ("kto.jsonl", "kto", vec!["prompt", "completion"]),
         ("empty.jsonl", "unknown", vec![]),

@@ -171,10 +171,12 @@ pub fn default_fields(schema: Schema, spelling: u8) -> Vec<&'static str> {
         (Schema::Text, 0) => vec!["text"],
         (Schema::Text, _) => vec!["content"],
         (Schema::Alpaca, _) => vec!["instruction", "input", "output"],
-        (Schema::Sharegpt, _) => vec!["conversations[*].value"],
-        (Schema::Messages, _) => vec!["messages[*].content"],
+        // System prompts are left out: a long one shared by every row would make all rows look
+        // alike to near dedup.
+        (Schema::Sharegpt, _) => vec!["conversations[from!=system].value"],
+        (Schema::Messages, _) => vec!["messages[role!=system].content"],
         (Schema::Preference, 0) => vec!["prompt"],
-        (Schema::Preference, 1) => vec!["input.messages[*].content"],
+        (Schema::Preference, 1) => vec!["input.messages[role!=system].content"],
         (Schema::Preference, 2) => vec!["chosen", "rejected"],
         (Schema::Preference, 3) => vec!["chosen_response", "rejected_response"],
         (Schema::Preference, _) => vec![
@@ -209,7 +211,9 @@ pub fn default_fields_spelling(schema: Schema, row: &Value) -> u8 {
     }
 }
 
-/// A path into a JSON row: `text`, `input.messages`, `messages[*].content`, `answers[0].answer`.
+/// A path into a JSON row: `text`, `input.messages`, `messages[*].content`, `answers[0].answer`,
+/// and list items picked by a string field: `messages[role=user].content`,
+/// `conversations[from!=system].value` (an item without the field is not `=` and is `!=`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldPath {
     source: String,
@@ -221,6 +225,24 @@ enum Step {
     Key(String),
     Index(usize),
     Each,
+    /// The list items whose `key` is (`equal`) or is not the string `value`.
+    Where {
+        key: String,
+        value: String,
+        equal: bool,
+    },
+}
+
+impl Step {
+    /// The items of a list this step enters (for `Each` and `Where`).
+    fn picks(&self, item: &Value) -> bool {
+        match self {
+            Step::Where { key, value, equal } => {
+                (item.get(key).and_then(Value::as_str) == Some(value.as_str())) == *equal
+            }
+            _ => true,
+        }
+    }
 }
 
 impl std::fmt::Display for FieldPath {
@@ -252,12 +274,23 @@ impl FieldPath {
                 let inner = &rest[1..close];
                 steps.push(if inner == "*" {
                     Step::Each
+                } else if let Some((key, value)) = inner.split_once('=') {
+                    let (key, equal) = match key.strip_suffix('!') {
+                        Some(key) => (key, false),
+                        None => (key, true),
+                    };
+                    if key.is_empty() || value.is_empty() {
+                        return Err(bad("a selector is `[key=value]` or `[key!=value]`"));
+                    }
+                    Step::Where {
+                        key: key.to_string(),
+                        value: value.to_string(),
+                        equal,
+                    }
                 } else {
-                    Step::Index(
-                        inner
-                            .parse()
-                            .map_err(|_| bad("index must be `*` or a number"))?,
-                    )
+                    Step::Index(inner.parse().map_err(|_| {
+                        bad("`[...]` holds `*`, a number, `key=value` or `key!=value`")
+                    })?)
                 });
                 rest = &rest[close + 1..];
                 if !rest.is_empty() && !rest.starts_with('[') {
@@ -299,7 +332,10 @@ fn walk<'v>(v: &'v Value, steps: &[Step], out: &mut Vec<Cow<'v, str>>) {
                 walk(child, rest, out)
             }
         }
-        (Step::Each, Value::Array(a)) => a.iter().for_each(|child| walk(child, rest, out)),
+        (Step::Each | Step::Where { .. }, Value::Array(a)) => a
+            .iter()
+            .filter(|child| step.picks(child))
+            .for_each(|child| walk(child, rest, out)),
         _ => {}
     }
 }
@@ -320,7 +356,10 @@ fn walk_mut(v: &mut Value, steps: &[Step], f: &mut dyn FnMut(&mut String)) {
                 walk_mut(child, rest, f)
             }
         }
-        (Step::Each, Value::Array(a)) => a.iter_mut().for_each(|child| walk_mut(child, rest, f)),
+        (Step::Each | Step::Where { .. }, Value::Array(a)) => a
+            .iter_mut()
+            .filter(|child| step.picks(child))
+            .for_each(|child| walk_mut(child, rest, f)),
         _ => {}
     }
 }
@@ -446,7 +485,7 @@ mod tests {
                 "preferred_output": [{"role": "assistant", "content": "a"}],
                 "non_preferred_output": [{"role": "assistant", "content": "b"}]
             })),
-            ["input.messages[*].content"]
+            ["input.messages[role!=system].content"]
         );
         assert_eq!(
             defaults(json!({"chosen": "a", "rejected": "b"})),
@@ -504,5 +543,38 @@ mod tests {
         assert!(FieldPath::parse("a[").is_err());
         assert!(FieldPath::parse("a[x]").is_err());
         assert!(FieldPath::parse("").is_err());
+    }
+
+    #[test]
+    fn selectors_pick_list_items_by_a_string_field() {
+        let mut row = json!({"messages": [
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "hi"},
+            {"content": "no role"},
+            {"role": "assistant", "content": [{"type": "text", "text": "yo"}]}
+        ]});
+        let text = |path: &str, row: &Value| {
+            text_of(row, &[FieldPath::parse(path).unwrap()]).map(|t| t.into_owned())
+        };
+        assert_eq!(text("messages[role=user].content", &row).unwrap(), "hi");
+        assert_eq!(
+            text("messages[role!=system].content", &row).unwrap(),
+            "hi\nno role\nyo"
+        );
+        assert_eq!(text("messages[role=tool].content", &row), None);
+        // Rewriting goes through the same items.
+        FieldPath::parse("messages[role!=system].content")
+            .unwrap()
+            .for_each_string_mut(&mut row, &mut |s| *s = s.to_uppercase());
+        assert_eq!(
+            row["messages"][0]["content"],
+            "You are a helpful assistant."
+        );
+        assert_eq!(row["messages"][1]["content"], "HI");
+        assert_eq!(row["messages"][3]["content"][0]["text"], "YO");
+        for bad in ["m[=x]", "m[role=]", "m[!=x]", "m[role!]"] {
+            let err = FieldPath::parse(bad).unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
     }
 }

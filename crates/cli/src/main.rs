@@ -232,10 +232,12 @@ ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 wi
 #[derive(Args)]
 struct FieldArgs {
     /// Field path(s) to compare, e.g. `text`, `instruction`, `messages[*].content`,
-    /// `conversations[*].value`, `prompt`, `chosen`. Repeat or separate with commas.
-    /// Default: by schema (text: text; alpaca: instruction+input+output; sharegpt:
-    /// conversations[*].value; messages: messages[*].content; preference: the prompt
-    /// (prompt, or OpenAI's input.messages[*].content), else both answers (chosen+rejected);
+    /// `conversations[*].value`, `prompt`, `chosen`; list items picked by a field:
+    /// `messages[role=user].content`, `conversations[from!=system].value`. Repeat or separate
+    /// with commas. Default: by schema, system prompts left out (text: text; alpaca:
+    /// instruction+input+output; sharegpt: conversations[from!=system].value; messages:
+    /// messages[role!=system].content; preference: the prompt (prompt, or OpenAI's
+    /// input.messages[role!=system].content), else both answers (chosen+rejected);
     /// kto: prompt+completion). A file whose rows have no text there gets a note naming
     /// fields that may hold text.
     #[arg(long = "field", value_name = "PATH", value_delimiter = ',')]
