@@ -74,6 +74,7 @@ pub fn classify(row: &Value) -> Schema {
     if (has("chosen") && has("rejected"))
         || (has("chosen_response") && has("rejected_response"))
         || (has("preferred_output") && has("non_preferred_output"))
+        || (has("chosen_messages") && has("rejected_messages"))
     {
         return Schema::Preference;
     }
@@ -179,6 +180,8 @@ pub fn default_fields(schema: Schema, spelling: u8) -> Vec<&'static str> {
         (Schema::Preference, 1) => vec!["input.messages[role!=system].content"],
         (Schema::Preference, 2) => vec!["chosen", "rejected"],
         (Schema::Preference, 3) => vec!["chosen_response", "rejected_response"],
+        // LLaMA-Factory v1: each list holds the whole chat; the user turns are the prompt.
+        (Schema::Preference, 5) => vec!["chosen_messages[role=user].content"],
         (Schema::Preference, _) => vec![
             "preferred_output[*].content",
             "non_preferred_output[*].content",
@@ -192,7 +195,7 @@ pub fn default_fields(schema: Schema, spelling: u8) -> Vec<&'static str> {
 pub fn default_fields_spellings(schema: Schema) -> u8 {
     match schema {
         Schema::Text => 2,
-        Schema::Preference => 5,
+        Schema::Preference => 6,
         _ => 1,
     }
 }
@@ -206,6 +209,7 @@ pub fn default_fields_spelling(schema: Schema, row: &Value) -> u8 {
         Schema::Preference if row.pointer("/input/messages").is_some_and(Value::is_array) => 1,
         Schema::Preference if has("chosen") => 2,
         Schema::Preference if has("chosen_response") => 3,
+        Schema::Preference if has("chosen_messages") => 5,
         Schema::Preference => 4,
         _ => 0,
     }
@@ -494,6 +498,19 @@ mod tests {
         assert_eq!(
             defaults(json!({"chosen_response": "a", "rejected_response": "b"})),
             ["chosen_response", "rejected_response"]
+        );
+        assert_eq!(
+            defaults(json!({
+                "chosen_messages": [
+                    {"role": "user", "content": [{"type": "text", "value": "p"}]},
+                    {"role": "assistant", "content": [{"type": "text", "value": "a"}]}
+                ],
+                "rejected_messages": [
+                    {"role": "user", "content": [{"type": "text", "value": "p"}]},
+                    {"role": "assistant", "content": [{"type": "text", "value": "b"}]}
+                ]
+            })),
+            ["chosen_messages[role=user].content"]
         );
         assert_eq!(
             defaults(json!({
