@@ -22,17 +22,7 @@ fn exact_config(name: &str) -> PipelineConfig {
 /// Runs a job over `input` in chunks of the given sizes, as many passes as it asks for.
 fn run_job(input: &[u8], config: PipelineConfig, sizes: &mut dyn FnMut() -> usize) -> Outcome {
     let mut job = Job::new(config).expect("valid config");
-    loop {
-        let mut rest = input;
-        while !rest.is_empty() {
-            let n = sizes().clamp(1, rest.len());
-            job.push(&rest[..n]).expect("push");
-            rest = &rest[n..];
-        }
-        if !job.end_pass().expect("end_pass") {
-            break;
-        }
-    }
+    feed_every_pass(&mut job, input, sizes);
     job.finish().expect("finish")
 }
 
@@ -649,17 +639,11 @@ not json\n";
         &mut fixed(64),
     );
     // A preference check reads its own fields: nothing is said about compared text.
-    let mut job = Job::new(
+    let prefs_only = run_job(
+        input,
         PipelineConfig::from_json(r#"{"input": {"file_name": "q.jsonl"}, "prefs": {}}"#).unwrap(),
-    )
-    .unwrap();
-    loop {
-        job.push(input).unwrap();
-        if !job.end_pass().unwrap() {
-            break;
-        }
-    }
-    let prefs_only = job.finish().unwrap();
+        &mut fixed(64),
+    );
     assert!(
         prefs_only.report.notices.is_empty(),
         "{:?}",

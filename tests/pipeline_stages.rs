@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fixed, random_sizes};
+use common::{feed_every_pass, fixed, random_sizes};
 use datasieve::config::PipelineConfig;
 use datasieve::dedup::lsh::optimal_param;
 use datasieve::io::Destination;
@@ -50,20 +50,7 @@ fn run_with(
 ) -> Run {
     let mut job = Job::new(config).expect("valid config");
     setup(&mut job);
-    let mut passes = Vec::new();
-    loop {
-        passes.push(job.pass());
-        let mut rest = input;
-        while !rest.is_empty() {
-            let n = sizes().clamp(1, rest.len());
-            job.push(&rest[..n]).expect("push");
-            rest = &rest[n..];
-        }
-        if !job.end_pass().expect("end_pass") {
-            break;
-        }
-        assert!(passes.len() < 5, "a job never needs more than four passes");
-    }
+    let passes = feed_every_pass(&mut job, input, sizes);
     Run {
         outcome: job.finish().expect("finish"),
         passes,

@@ -953,6 +953,25 @@ fn an_over_long_line_is_never_buffered() {
     }
 }
 
+/// The (line, content) of every row of `input` pushed as one chunk with a 4096-byte row limit,
+/// and the peak allocation while reading it.
+fn read_in_one_push_measuring_peak(input: &[u8]) -> (Vec<(u64, RowContent)>, isize) {
+    let mut rows = Vec::new();
+    let peak = peak_allocation_during(|| {
+        let mut reader = RowReader::new(ReaderOptions {
+            max_row_bytes: 4096,
+            ..ReaderOptions::default()
+        });
+        let mut on = |r: datasieve::io::Record<'_>| {
+            rows.push((r.line, r.content));
+            Ok(())
+        };
+        reader.push(input, &mut on).unwrap();
+        reader.finish(&mut on).unwrap();
+    });
+    (rows, peak)
+}
+
 #[test]
 fn a_gzip_bomb_is_decompressed_in_bounded_pieces() {
     // 48 gzip members of 1 MiB of `b` each (about 1 kB compressed apiece): one 48 MiB line in a
@@ -973,19 +992,7 @@ fn a_gzip_bomb_is_decompressed_in_bounded_pieces() {
         input.extend(&member);
     }
     assert!(input.len() < 100_000, "{}", input.len());
-    let mut rows = Vec::new();
-    let peak = peak_allocation_during(|| {
-        let mut reader = RowReader::new(ReaderOptions {
-            max_row_bytes: 4096,
-            ..ReaderOptions::default()
-        });
-        let mut on = |r: datasieve::io::Record<'_>| {
-            rows.push((r.line, r.content));
-            Ok(())
-        };
-        reader.push(&input, &mut on).unwrap();
-        reader.finish(&mut on).unwrap();
-    });
+    let (rows, peak) = read_in_one_push_measuring_peak(&input);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0], (1, RowContent::Value(json!({"text": "before"}))));
     assert_eq!(
@@ -1028,19 +1035,7 @@ fn a_zstd_bomb_is_decompressed_in_bounded_pieces() {
     input.extend(zstd_run_length_frame(b'\n', 1)); // blank lines: no rows
     input.extend(zstd_run_length_frame(b'b', 48 * 8));
     assert!(input.len() < 2_000, "{}", input.len());
-    let mut rows = Vec::new();
-    let peak = peak_allocation_during(|| {
-        let mut reader = RowReader::new(ReaderOptions {
-            max_row_bytes: 4096,
-            ..ReaderOptions::default()
-        });
-        let mut on = |r: datasieve::io::Record<'_>| {
-            rows.push((r.line, r.content));
-            Ok(())
-        };
-        reader.push(&input, &mut on).unwrap();
-        reader.finish(&mut on).unwrap();
-    });
+    let (rows, peak) = read_in_one_push_measuring_peak(&input);
     assert_eq!(
         rows,
         [(

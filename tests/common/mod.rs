@@ -155,3 +155,28 @@ pub fn random_sizes(seed: u64, max: usize) -> impl FnMut() -> usize {
     let mut rng = SmallRng::seed_from_u64(seed);
     move || rng.gen_range(1..=max)
 }
+
+/// Feeds `input` to `job` in chunks of the given sizes, once per pass the job asks for; returns
+/// the passes in order. The caller finishes the job.
+#[allow(dead_code)] // not every test binary runs jobs
+pub fn feed_every_pass(
+    job: &mut datasieve::pipeline::Job,
+    input: &[u8],
+    sizes: &mut dyn FnMut() -> usize,
+) -> Vec<datasieve::pipeline::Pass> {
+    let mut passes = Vec::new();
+    loop {
+        passes.push(job.pass());
+        let mut rest = input;
+        while !rest.is_empty() {
+            let n = sizes().clamp(1, rest.len());
+            job.push(&rest[..n]).expect("push");
+            rest = &rest[n..];
+        }
+        if !job.end_pass().expect("end_pass") {
+            break;
+        }
+        assert!(passes.len() < 5, "a job never needs more than four passes");
+    }
+    passes
+}
