@@ -1,8 +1,9 @@
 //! Streaming readers and writers.
 //!
 //! [`RowReader`] is the one entry point: push bytes in chunks of any size, get [`Record`]s out.
-//! It detects compression (gzip or zstd, by magic bytes) and format (JSONL, JSON array, CSV, TSV, from the
-//! first bytes of content; the file name is only a hint for ambiguous cases), strips a UTF-8 BOM,
+//! It detects compression (gzip or zstd, by magic bytes) and format (JSONL, JSON array, CSV, TSV,
+//! text lines, from the first bytes of content; the file name is only a hint for ambiguous cases
+//! and for telling text lines from a table), strips a UTF-8 BOM,
 //! frames rows ([`frame`]) and parses each row on its own, so a broken row becomes a
 //! [`RowContent::Invalid`] and the rest of the file goes on.
 
