@@ -949,3 +949,18 @@ fn random_jsonl_inputs_keep_the_output_invariant() {
         assert_outputs_partition_the_input(&what, "", &input, &outcome, &kept, &removed);
     }
 }
+
+#[test]
+fn the_readme_config_example_is_a_valid_config() {
+    // The JSON block that starts with `"input"` under the README's pipeline config section.
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("```json\n{\n  \"input\"")
+        .expect("README has the config example")
+        + "```json\n".len();
+    let end = start + readme[start..].find("\n```").expect("the block ends");
+    let config = PipelineConfig::from_json(&readme[start..end])
+        .unwrap_or_else(|e| panic!("README config example: {e}"));
+    assert_eq!(config.fields, ["messages[role=user].content"]);
+    Job::new(config).expect("a job starts from it");
+}
