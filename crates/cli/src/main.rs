@@ -43,10 +43,16 @@ struct Cli {
     /// default: one per core. Results are the same for any number.
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
+    /// Read the file as this format instead of detecting it: jsonl, json, csv, tsv, or text (one
+    /// document per line, each the row {"text": line}). Overrides the config's input.format.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    format: Option<String>,
 }
 
 /// `--threads`, or one per core; set once in `main` (read where a job's analyse pass runs).
 static SIGN_THREADS: OnceLock<usize> = OnceLock::new();
+/// `--format`, when given; set once in `main`.
+static FORCED_FORMAT: OnceLock<Option<datasieve::io::Format>> = OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
@@ -258,6 +264,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let threads = cli.threads.unwrap_or_else(parallel::default_threads).max(1);
     SIGN_THREADS.set(threads).expect("set once");
+    let format = match cli
+        .format
+        .as_deref()
+        .map(|f| named("--format", f))
+        .transpose()
+    {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("datasieve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    FORCED_FORMAT.set(format).expect("set once");
     match run(cli) {
         Ok(code) => code,
         Err(message) => {
@@ -618,6 +637,9 @@ fn analyse_full(
         config.contamination = Some(Default::default());
     }
     config.input.file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    if let Some(format) = FORCED_FORMAT.get().copied().flatten() {
+        config.input.format = Some(format);
+    }
     let started = Instant::now();
     let threads = SIGN_THREADS.get().copied().unwrap_or(1);
     let ranges = parallel::plan(file, &config, threads)?;

@@ -761,3 +761,41 @@ fn near_dedup_on_several_threads_writes_exactly_what_one_thread_writes() {
     }
     assert_eq!(one_report, three_report);
 }
+
+#[test]
+fn format_forces_how_the_file_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // Prose with commas in a file whose name says nothing: detected as a CSV table.
+    let docs = dir.path().join("docs.dat");
+    std::fs::write(
+        &docs,
+        "one doc, with a comma\nanother, doc\none doc, with a comma\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = datasieve(&[
+        "dedup",
+        path_str(&docs),
+        "--exact",
+        "--format",
+        "text",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(out.join("removed.txt")).unwrap(),
+        "one doc, with a comma\n"
+    );
+    assert_eq!(
+        read_json(&out.join("report.json"))["input"]["format"],
+        "text"
+    );
+    let o = datasieve(&["inspect", path_str(&docs), "--format", "txt"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("--format: `txt` is not a known value"),
+        "{}",
+        stderr(&o)
+    );
+}
