@@ -46,19 +46,19 @@ struct Cli {
     /// Read the file as this format instead of detecting it: jsonl, json, csv, tsv, or text (one
     /// document per line, each the row {"text": line}). Overrides the config's input.format.
     #[arg(long, global = true, value_name = "FORMAT")]
-    format: Option<String>,
+    input_format: Option<String>,
 }
 
 /// `--threads`, or one per core; set once in `main` (read where a job's analyse pass runs).
 static SIGN_THREADS: OnceLock<usize> = OnceLock::new();
-/// `--format`, when given; set once in `main`.
+/// `--input-format`, when given; set once in `main`.
 static FORCED_FORMAT: OnceLock<Option<datasieve::io::Format>> = OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
     /// Show what a file holds: format, schema, rows, parse errors, fields, text lengths.
     Inspect {
-        /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
+        /// The data file (.jsonl, .json, .csv, .tsv, .txt, optionally .gz or .zst).
         file: PathBuf,
         /// Print the report as JSON instead of a summary.
         #[arg(long)]
@@ -68,7 +68,7 @@ enum Command {
     },
     /// Remove exact and near-duplicate rows (MinHash-LSH, datatrove's scheme), one kept per group.
     Dedup {
-        /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
+        /// The data file (.jsonl, .json, .csv, .tsv, .txt, optionally .gz or .zst).
         file: PathBuf,
         /// Exact duplicates: rows whose compared text is identical to an earlier row's.
         #[arg(long)]
@@ -116,7 +116,7 @@ Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.
 {\"filter\": {\"gopher_quality\": {\"min_doc_words\": 30}, \"lang\": {\"allowed\": [\"en\"], \"min_confidence\": 0.6}}}"
     )]
     Filter {
-        /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
+        /// The data file (.jsonl, .json, .csv, .tsv, .txt, optionally .gz or .zst).
         file: PathBuf,
         /// Comma-separated rules (see below).
         #[arg(long, value_name = "RULES")]
@@ -164,7 +164,7 @@ conversational_implicit, h4_hybrid, sharegpt_ranking, alpaca_ranking, named_fiel
 ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 with --fail-on warning)."
     )]
     Prefs {
-        /// The data file (.jsonl, .json, .csv, .tsv, optionally .gz).
+        /// The data file (.jsonl, .json, .csv, .tsv, .txt, optionally .gz or .zst).
         file: PathBuf,
         /// The data family, or `auto` to detect it over all rows.
         #[arg(long, default_value = "auto")]
@@ -265,9 +265,9 @@ fn main() -> ExitCode {
     let threads = cli.threads.unwrap_or_else(parallel::default_threads).max(1);
     SIGN_THREADS.set(threads).expect("set once");
     let format = match cli
-        .format
+        .input_format
         .as_deref()
-        .map(|f| named("--format", f))
+        .map(|f| named("--input-format", f))
         .transpose()
     {
         Ok(format) => format,

@@ -777,7 +777,7 @@ fn format_forces_how_the_file_is_read() {
         "dedup",
         path_str(&docs),
         "--exact",
-        "--format",
+        "--input-format",
         "text",
         "--out",
         path_str(&out),
@@ -791,10 +791,10 @@ fn format_forces_how_the_file_is_read() {
         read_json(&out.join("report.json"))["input"]["format"],
         "text"
     );
-    let o = datasieve(&["inspect", path_str(&docs), "--format", "txt"]);
+    let o = datasieve(&["inspect", path_str(&docs), "--input-format", "txt"]);
     assert_eq!(code(&o), 2);
     assert!(
-        stderr(&o).contains("--format: `txt` is not a known value"),
+        stderr(&o).contains("--input-format: `txt` is not a known value"),
         "{}",
         stderr(&o)
     );
