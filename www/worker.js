@@ -87,6 +87,11 @@ async function analyse(id, file, config, phase, tokenizer = null, evals = [], wo
   return outcome;
 }
 
+/** gzip or zstd, by magic bytes: one stream, decompressed in order by the engine. */
+function isCompressed(head) {
+  return (head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd);
+}
+
 /**
  * The plan for parallel signing, or null when the job is for one worker: no near dedup, not
  * uncompressed JSONL, a small file (unless `workers` asks for more than one), or one range only.
@@ -100,8 +105,7 @@ function parallelPlan(file, config, workers) {
   if (n < 2) return null;
   const reader = new FileReaderSync();
   const head = new Uint8Array(reader.readAsArrayBuffer(file.slice(0, 4096)));
-  if (head[0] === 0x1f && head[1] === 0x8b) return null; // gzip: one stream, read in order
-  // zstd (0x28 …) and anything else that does not start with '{' is not split either (below).
+  if (isCompressed(head)) return null;
   let at = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   while (at < head.length && ' \t\r\n'.includes(String.fromCharCode(head[at]))) at++;
   if (head[at] !== 0x7b) return null; // '{': JSONL (a JSON array or CSV is framed differently)
@@ -233,9 +237,7 @@ async function analyseSigned(id, engine, file, config, { workers: wanted, ranges
 /** The first rows as text, for the preview (lines of the first 64 kB). */
 function preview(file) {
   const head = new Uint8Array(new FileReaderSync().readAsArrayBuffer(file.slice(0, 65536)));
-  const isGzip = head[0] === 0x1f && head[1] === 0x8b;
-  const isZstd = head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd;
-  if (isGzip || isZstd) return []; // compressed: the engine decompresses, the preview cannot
+  if (isCompressed(head)) return []; // the engine decompresses, the preview cannot
   const text = new TextDecoder('utf-8', { fatal: false }).decode(head).replace(/^\uFEFF/, '');
   return text.split('\n').filter((l) => l.trim()).slice(0, 5).map((l) => l.slice(0, 600));
 }

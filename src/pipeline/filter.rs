@@ -46,6 +46,12 @@ pub struct FiltersConfig {
 }
 
 impl FiltersConfig {
+    /// Kept rows are written with cleaned text: `rewrite`, or PII redaction (which rewrites even
+    /// without it).
+    pub fn rewrites_kept_rows(&self) -> bool {
+        self.rewrite || self.pii.as_ref().is_some_and(|p| p.mode == PiiMode::Redact)
+    }
+
     /// The datatrove part.
     pub fn quality(&self) -> FilterConfig {
         FilterConfig {
@@ -383,13 +389,7 @@ impl FilterStage {
             histograms: self.histograms.clone(),
             languages: self.lang.as_ref().map(|_| self.languages.clone()),
             pii_rows: self.pii_found.clone(),
-            // PII redaction rewrites kept rows even without `rewrite` (see `Outcome::splitter`).
-            rewrite: self.config.rewrite
-                || self
-                    .config
-                    .pii
-                    .as_ref()
-                    .is_some_and(|p| p.mode == PiiMode::Redact),
+            rewrite: self.config.rewrites_kept_rows(),
             thresholds: self
                 .config
                 .quality()

@@ -286,7 +286,7 @@ pub(crate) fn compared_text<'v>(
 /// The fields compared for a row when none are configured: its own schema's defaults, so a
 /// mixed file is handled row by row. Parsed once per job, not per row.
 pub(crate) struct DefaultFields {
-    by_variant: Vec<(Schema, u8, Vec<FieldPath>)>,
+    by_spelling: Vec<(Schema, u8, Vec<FieldPath>)>,
 }
 
 impl DefaultFields {
@@ -297,7 +297,7 @@ impl DefaultFields {
                 .map(|p| FieldPath::parse(p).expect("built-in paths are valid"))
                 .collect()
         };
-        let mut by_variant = Vec::new();
+        let mut by_spelling = Vec::new();
         for schema in [
             Schema::Text,
             Schema::Alpaca,
@@ -307,20 +307,20 @@ impl DefaultFields {
             Schema::Kto,
         ] {
             for spelling in 0..schema::default_fields_spellings(schema) {
-                by_variant.push((
+                by_spelling.push((
                     schema,
                     spelling,
                     parse(schema::default_fields(schema, spelling)),
                 ));
             }
         }
-        DefaultFields { by_variant }
+        DefaultFields { by_spelling }
     }
 
     fn for_row(&self, row: &Value) -> &[FieldPath] {
         let s = schema::classify(row);
         let spelling = schema::default_fields_spelling(s, row);
-        self.by_variant
+        self.by_spelling
             .iter()
             .find(|(schema, v, _)| *schema == s && *v == spelling)
             .map(|(_, _, p)| p.as_slice())
@@ -709,12 +709,8 @@ impl Job {
         }
         let mut rewrite_notice = None;
         if let Some(f) = &stages.filters {
-            let config = f.config();
-            let redact = config
-                .pii
-                .as_ref()
-                .is_some_and(|p| p.mode == crate::filter::pii::PiiMode::Redact);
-            if (config.rewrite || redact) && detected.format.is_line_records() {
+            let mut filter_stats = f.stats();
+            if filter_stats.rewrite && detected.format.is_line_records() {
                 rewrite_notice = Some(format!(
                     "Rows are written as they are in the input: rewriting text (filter.rewrite, PII \
                      redaction) works on JSON and JSONL, and this input is {}.",
@@ -724,7 +720,6 @@ impl Job {
                     }
                 ));
             }
-            let mut filter_stats = f.stats();
             // Detected CSV/TSV rows are copied as they are (see `Outcome::rewriter`).
             filter_stats.rewrite &= !detected.format.is_line_records();
             stats.insert(
@@ -1041,11 +1036,7 @@ impl Outcome {
     fn rewriter(&self) -> Option<crate::io::split::Rewriter> {
         let f = self.filters.as_ref()?;
         let config = f.config();
-        let redact = config
-            .pii
-            .as_ref()
-            .is_some_and(|p| p.mode == crate::filter::pii::PiiMode::Redact);
-        if !config.rewrite && !redact {
+        if !config.rewrites_kept_rows() {
             return None;
         }
         if self.detected.format.is_line_records() {

@@ -65,12 +65,17 @@ fn is_turn_list(v: Option<&Value>, role_key: &str, text_key: &str) -> bool {
     }
 }
 
+/// The row has `key`, not null.
+fn has(row: &Value, key: &str) -> bool {
+    row.get(key).is_some_and(|v| !v.is_null())
+}
+
 /// The schema of one row, from its keys and value types.
 pub fn classify(row: &Value) -> Schema {
     let Value::Object(o) = row else {
         return Schema::Unknown;
     };
-    let has = |k: &str| o.get(k).is_some_and(|v| !v.is_null());
+    let has = |k: &str| has(row, k);
     if (has("chosen") && has("rejected"))
         || (has("chosen_response") && has("rejected_response"))
         || (has("preferred_output") && has("non_preferred_output"))
@@ -202,7 +207,7 @@ pub fn default_fields_spellings(schema: Schema) -> u8 {
 
 /// Which spelling of its schema one row uses (see [`default_fields`]).
 pub fn default_fields_spelling(schema: Schema, row: &Value) -> u8 {
-    let has = |k: &str| row.get(k).is_some_and(|v| !v.is_null());
+    let has = |k: &str| has(row, k);
     match schema {
         Schema::Text => u8::from(!row.get("text").is_some_and(Value::is_string)),
         Schema::Preference if has("prompt") => 0,
