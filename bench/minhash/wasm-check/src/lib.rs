@@ -74,3 +74,34 @@ pub fn sign_corpus_bytes(corpus: &[u8]) -> u64 {
     }
     checksum
 }
+
+/// The permutation loop alone: `rounds` 112-permutation signatures of `shingle_count` distinct
+/// shingle hashes (a document of that many word 5-grams). Returns a checksum; the host times it
+/// (`node permute.mjs`, and `native-timing --permute` natively) as nanoseconds per
+/// (shingle, permutation) pair.
+#[no_mangle]
+pub extern "C" fn permute(shingle_count: u32, rounds: u32) -> u64 {
+    permute_rounds(shingle_count, rounds)
+}
+
+/// See [`permute`].
+pub fn permute_rounds(shingle_count: u32, rounds: u32) -> u64 {
+    let hasher = MinHasher::new(&MinhashParams::default()).unwrap();
+    let mut checksum = 0u64;
+    let mut signature = Vec::new();
+    // A cheap, well-mixed stand-in for xxh64 shingle hashes (splitmix64), so the timing is the loop.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut shingles: Vec<u64> = vec![0; shingle_count as usize];
+    for _ in 0..rounds {
+        for shingle in &mut shingles {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            *shingle = z ^ (z >> 31);
+        }
+        hasher.signature_of_shingles(&shingles, &mut signature);
+        checksum = checksum.rotate_left(5) ^ signature[0] ^ signature[111];
+    }
+    checksum
+}
