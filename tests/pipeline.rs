@@ -673,6 +673,41 @@ not json\n";
     let (kept, removed) = split(&outcome, array, &mut fixed(5));
     assert!(serde_json::from_slice::<Value>(&kept).is_ok());
     assert!(serde_json::from_slice::<Value>(&removed).is_err());
+    // An inspection of that file writes nothing, so the notice says what a job would write.
+    let inspected = run_job(
+        array,
+        PipelineConfig {
+            input: named("a.json"),
+            ..Default::default()
+        },
+        &mut fixed(5),
+    );
+    assert_eq!(
+        inspected.report.notices,
+        [
+            "1 element(s) are not valid JSON (the first on line 2); a job's removed.json would \
+          hold them exactly as they are, so it would not be valid JSON (kept.json would be)."
+        ]
+    );
+    // Dedup and a preference check in one job, on rows with no text at the dedup field: the
+    // preference check did look at every row, so the notice does not say they went unchecked.
+    let both = run_job(
+        input,
+        PipelineConfig::from_json(
+            r#"{"input": {"file_name": "q.jsonl"}, "dedup": {"exact": {}}, "prefs": {}}"#,
+        )
+        .unwrap(),
+        &mut fixed(64),
+    );
+    assert_eq!(both.report.notices.len(), 1, "{:?}", both.report.notices);
+    assert!(
+        both.report.notices[0].contains(
+            "so nothing was compared: the 2 readable rows were not checked for duplicates, \
+             quality or contamination (the preference checks read their own fields)"
+        ),
+        "{:?}",
+        both.report.notices
+    );
 }
 
 #[test]

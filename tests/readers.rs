@@ -231,6 +231,23 @@ fn a_txt_file_is_one_document_per_line_unless_it_is_a_table() {
         Format::Csv,
         "no name: no guess"
     );
+    // One comma on every line frames as a two-column table, but its "header" is a sentence
+    // (NeMo Curator's PII fixture address.txt).
+    let sentences = b"My new address is 777 Brockton Avenue, Abington MA 2351\n\
+        Send it to 30 Memorial Drive, Avon MA 2322\n\
+        We moved to 250 Hartford Avenue, Bellingham MA 2019\n\
+        The office is at 700 Oak Street, Brockton MA 2301\n";
+    assert_eq!(
+        detect_format(sentences, Some("address.txt")).unwrap(),
+        Format::Text
+    );
+    // A header of column names with the same lines under it is a table.
+    let mut with_header = b"address, town\n".to_vec();
+    with_header.extend_from_slice(&sentences[..]);
+    assert_eq!(
+        detect_format(&with_header, Some("address.txt")).unwrap(),
+        Format::Csv
+    );
     for (table, format) in [("quoted.csv", Format::Csv), ("data.tsv", Format::Tsv)] {
         assert_eq!(
             detect_format(&fixture(table), Some("table.txt")).unwrap(),

@@ -663,21 +663,40 @@ const OTHER_FORMATS: &[(&[u8], &str)] = &[
     ),
 ];
 
-/// Does `head` read as a table with this delimiter: a header of two or more fields, and complete
-/// records after it, at least four in five as wide as the header (quoted fields may hold
-/// delimiters and newlines; a broken row is allowed, prose with commas is not a table)?
+/// Does `head` read as a table with this delimiter: a header of two or more column names, and
+/// complete records after it, at least four in five as wide as the header (quoted fields may
+/// hold delimiters and newlines; a broken row is allowed)? Prose with a comma or two per line is
+/// as regular as a table, so the header decides: a column name is a few words, not a sentence.
 fn is_table(head: &[u8], delimiter: u8) -> bool {
+    /// Longest column name and most words in one; "My new address is 777 Brockton Avenue" is
+    /// prose.
+    const NAME_BYTES: usize = 64;
+    const NAME_WORDS: usize = 4;
+    let is_column_name = |field: &[u8]| {
+        let field = field.trim_ascii();
+        !field.is_empty()
+            && field.len() <= NAME_BYTES
+            && field
+                .split(u8::is_ascii_whitespace)
+                .filter(|w| !w.is_empty())
+                .count()
+                <= NAME_WORDS
+    };
     let mut framer = LineFramer::csv_with_delimiter(usize::MAX, 0, delimiter);
     let mut width = 0;
     let mut records = 0;
     let mut consistent = 0;
     let _ = framer.push(head, &mut |frame| {
-        let fields = frame::csv_fields(delimiter, frame.raw).len();
+        let fields = frame::csv_fields(delimiter, frame.raw);
         match frame.kind {
-            FrameKind::Header => width = fields,
+            FrameKind::Header if !fields.iter().all(|f| is_column_name(f)) => {
+                // Stops the framer: not a table.
+                return Err(Error::Format("no header".into()));
+            }
+            FrameKind::Header => width = fields.len(),
             _ => {
                 records += 1;
-                consistent += usize::from(fields == width);
+                consistent += usize::from(fields.len() == width);
             }
         }
         Ok(())

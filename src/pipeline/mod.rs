@@ -752,6 +752,7 @@ impl Job {
         let mut notices = if compares_text || !checks_prefs {
             text_notices(
                 compares_text,
+                checks_prefs,
                 &stages.fields,
                 &schema_report,
                 &inspect,
@@ -766,10 +767,20 @@ impl Job {
             // Nothing is lost: an element that is not JSON is written to removed.json as its
             // bytes stand, which a JSON parser then refuses. Say so before someone finds out.
             let first = stages.parse_errors.first().map_or(0, |p| p.line);
-            notices.push(format!(
-                "removed.json holds the {unreadable} unreadable element(s) exactly as they are in \
-                 the input (the first on line {first}), so it is not valid JSON; kept.json is."
-            ));
+            notices.push(if compares_text || checks_prefs {
+                format!(
+                    "removed.json holds the {unreadable} unreadable element(s) exactly as they \
+                     are in the input (the first on line {first}), so it is not valid JSON; \
+                     kept.json is."
+                )
+            } else {
+                // An inspection writes nothing: say what a job's outputs would be.
+                format!(
+                    "{unreadable} element(s) are not valid JSON (the first on line {first}); a \
+                     job's removed.json would hold them exactly as they are, so it would not be \
+                     valid JSON (kept.json would be)."
+                )
+            });
         }
         let report = Report {
             version: VERSION,
@@ -814,6 +825,7 @@ impl Job {
 /// first case, as what a dedup or filter of the file would do.
 fn text_notices(
     compared: bool,
+    checks_prefs: bool,
     configured: &[FieldPath],
     schema: &schema::SchemaReport,
     inspect: &crate::inspect::InspectStats,
@@ -835,10 +847,22 @@ fn text_notices(
     } else {
         quoted(configured.iter().map(ToString::to_string).collect())
     };
+    // The preference checks read their own fields, so such rows were still checked by them.
+    let unchecked = if checks_prefs {
+        "not checked for duplicates, quality or contamination (the preference checks read their \
+         own fields)"
+    } else {
+        "kept without being checked"
+    };
     if without < readable {
         return vec![format!(
-            "{without} of {readable} readable rows have no text at the compared field(s) \
-             {compared_fields}; they were kept without being checked."
+            "{without} of {readable} readable {rows} no text at the compared field(s) \
+             {compared_fields}; they were {unchecked}.",
+            rows = if readable == 1 {
+                "row has"
+            } else {
+                "rows have"
+            }
         )];
     }
     // Fields that could hold text, most frequent first: strings as they are, lists as `[*]`.
@@ -867,10 +891,12 @@ fn text_notices(
         format!("No row has text at the compared field(s) {compared_fields}")
     };
     let outcome = if compared {
-        format!(
-            "so nothing was compared: all {readable} readable rows were kept without being \
-             checked"
-        )
+        let all = match (readable, checks_prefs) {
+            (1, _) => "the one readable row was".to_string(),
+            (_, true) => format!("the {readable} readable rows were"),
+            (_, false) => format!("all {readable} readable rows were"),
+        };
+        format!("so nothing was compared: {all} {unchecked}")
     } else {
         "so dedup, filters and contamination checks would compare nothing".to_string()
     };

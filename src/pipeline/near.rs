@@ -109,7 +109,7 @@ impl NearConfig {
             num_perm: self.perms,
             ..Default::default()
         };
-        MinHasher::new(&params).map_err(|e| Error::Config(format!("dedup.near: {e:?}")))
+        MinHasher::new(&params).map_err(|e| Error::Config(format!("dedup.near: {e}")))
     }
 }
 

@@ -41,7 +41,8 @@ struct Cli {
     command: Command,
     /// Threads that compute near-duplicate signatures (uncompressed JSONL of 8 MB or more);
     /// default: one per core. Results are the same for any number.
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     threads: Option<usize>,
     /// Read the file as this format instead of detecting it: jsonl, json, csv, tsv, or text (one
     /// document per line, each the row {"text": line}). Overrides the config's input.format.
@@ -81,8 +82,10 @@ enum Command {
         /// 112 permutations as 14 bands × 8 rows by default).
         #[arg(long)]
         near: bool,
-        /// Target Jaccard: picks bands × rows (datasketch's optimum) unless --bands/--rows; the
-        /// cut for --verify (default 0.8).
+        /// Target Jaccard. Without it the index is datatrove's 14 bands × 8 rows (a candidate
+        /// at Jaccard ≈ 0.72 and up). Given, it picks bands × rows for --perms by datasketch's
+        /// optimum (so `--threshold 0.8` is not the same as no --threshold), unless
+        /// --bands/--rows. Also the cut for --verify (default 0.8).
         #[arg(long, value_name = "J")]
         threshold: Option<f64>,
         /// Words per shingle.
@@ -91,8 +94,10 @@ enum Command {
         /// Permutations (signature length).
         #[arg(long, value_name = "N", default_value_t = 112)]
         perms: usize,
+        /// LSH bands (with --rows; bands × rows ≤ --perms). Default: 14, datatrove's.
         #[arg(long, value_name = "B", requires = "rows")]
         bands: Option<usize>,
+        /// Signature values per band (with --bands). Default: 8, datatrove's.
         #[arg(long, value_name = "R", requires = "bands")]
         rows: Option<usize>,
         /// Check each candidate pair's true Jaccard and keep only edges at or above the threshold.
@@ -224,8 +229,9 @@ ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 wi
     Run {
         /// The data file.
         file: PathBuf,
-        /// Pipeline config JSON, e.g. {"dedup": {"exact": {"normalize": false}}}.
-        #[arg(long)]
+        /// Pipeline config: a JSON file (e.g. www/presets/fineweb-style.json), or the JSON itself,
+        /// e.g. '{"dedup": {"exact": {"normalize": false}}}'.
+        #[arg(long, value_name = "FILE|JSON")]
         config: PathBuf,
         /// Evaluation sets for the config's `contamination` check (repeatable).
         #[arg(long, value_name = "EVAL")]
@@ -261,6 +267,13 @@ struct OutArgs {
 }
 
 fn main() -> ExitCode {
+    // Die quietly when stdout is a closed pipe (`datasieve inspect F | head -1`), as command-line
+    // tools do, instead of panicking in `println!`.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of a signal before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let threads = cli.threads.unwrap_or_else(parallel::default_threads).max(1);
     SIGN_THREADS.set(threads).expect("set once");
@@ -291,6 +304,7 @@ type CliResult<T> = Result<T, String>;
 fn run(cli: Cli) -> CliResult<ExitCode> {
     match cli.command {
         Command::Inspect { file, json, fields } => {
+            let config_fields = fields.fields.clone();
             let config = PipelineConfig {
                 fields: fields.fields,
                 ..Default::default()
@@ -299,7 +313,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             if json {
                 println!("{}", outcome.report.to_json_pretty());
             } else {
-                print_inspect(&file, &outcome);
+                print_inspect(&file, &outcome, &config_fields);
             }
             Ok(exit_for(
                 outcome.report.parse_errors.is_empty() && outcome.report.rows_removed == 0,
@@ -323,6 +337,20 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             if !exact && !near {
                 return Err("choose a kind of dedup: --exact, --near, or both".into());
             }
+            let keep = named("--keep", &keep)?;
+            let near_only = [
+                ("--threshold", threshold.is_some()),
+                ("--verify", verify),
+                ("--keep", keep != datasieve::dedup::lsh::KeepPolicy::First),
+                ("--ngram", ngram != 5),
+                ("--perms", perms != 112),
+                ("--bands/--rows", bands.is_some()),
+            ];
+            if let (false, Some((flag, _))) = (near, near_only.iter().find(|(_, set)| *set)) {
+                return Err(format!(
+                    "{flag} applies to --near (near duplicates), not to --exact"
+                ));
+            }
             let mut config = PipelineConfig {
                 fields: fields.fields,
                 ..Default::default()
@@ -338,7 +366,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                     bands,
                     rows,
                     verify,
-                    keep: named("--keep", &keep)?,
+                    keep,
                 });
             }
             config.input.max_row_bytes = out.max_row_bytes;
@@ -510,8 +538,13 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             against,
             out,
         } => {
-            let text = std::fs::read_to_string(&config)
-                .map_err(|e| format!("cannot read config {}: {e}", config.display()))?;
+            // The JSON itself, or a file holding it.
+            let inline = config.to_str().filter(|c| c.trim_start().starts_with('{'));
+            let text = match inline {
+                Some(json) => json.to_string(),
+                None => std::fs::read_to_string(&config)
+                    .map_err(|e| format!("cannot read config {}: {e}", config.display()))?,
+            };
             let mut config = PipelineConfig::from_json(&text)
                 .map_err(|e| format!("{}: {e}", config_name(&config)))?;
             if out.max_row_bytes != datasieve::io::DEFAULT_MAX_ROW_BYTES {
@@ -573,7 +606,11 @@ fn named<T: serde::de::DeserializeOwned>(flag: &str, value: &str) -> CliResult<T
 }
 
 fn config_name(p: &Path) -> String {
-    p.display().to_string()
+    if p.to_str().is_some_and(|c| c.trim_start().starts_with('{')) {
+        "--config".to_string()
+    } else {
+        p.display().to_string()
+    }
 }
 
 fn exit_for(clean: bool) -> ExitCode {
@@ -708,6 +745,14 @@ fn run_job_full(
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let split_started = Instant::now();
     let (kept_name, removed_name) = outcome.output_names();
+    let mut outputs = vec![kept_name.clone(), removed_name.clone()];
+    outputs.extend(outcome.export_name().map(str::to_string));
+    outputs.extend(["decisions.jsonl".to_string(), "report.json".to_string()]);
+    refuse_to_overwrite_inputs(
+        out_dir,
+        &outputs,
+        std::iter::once(file).chain(against.iter().map(PathBuf::as_path)),
+    )?;
     let mut kept = create(&out_dir.join(kept_name))?;
     let mut removed = create(&out_dir.join(removed_name))?;
     let mut export = outcome
@@ -764,6 +809,29 @@ fn run_job_full(
     Ok(outcome)
 }
 
+/// An output that is one of the job's inputs would be emptied before it is read (e.g. chaining
+/// `dedup out/kept.jsonl --out out/`): refuse, naming the file, before anything is written.
+fn refuse_to_overwrite_inputs<'a>(
+    out_dir: &Path,
+    outputs: &[String],
+    inputs: impl Iterator<Item = &'a Path>,
+) -> CliResult<()> {
+    let inputs: Vec<PathBuf> = inputs.filter_map(|p| p.canonicalize().ok()).collect();
+    for name in outputs {
+        let path = out_dir.join(name);
+        if let Ok(canonical) = path.canonicalize() {
+            if inputs.contains(&canonical) {
+                return Err(format!(
+                    "{} is an input of this job and would be overwritten by its {name}: choose \
+                     another --out folder",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn create(path: &Path) -> CliResult<BufWriter<File>> {
     File::create(path)
         .map(BufWriter::new)
@@ -802,13 +870,17 @@ fn print_summary(outcome: &Outcome, out_dir: &Path) {
         .export_name()
         .map(|n| format!(", {n}"))
         .unwrap_or_default();
-    println!(
-        "wrote {dir}/{{{k}, {rm}{export}, decisions.jsonl, report.json}}",
-        dir = out_dir.display()
-    );
+    let dir = out_dir.display().to_string();
+    // `--out out/` should not print `out//`.
+    let dir = match dir.trim_end_matches(std::path::MAIN_SEPARATOR) {
+        "" => dir.as_str(),
+        trimmed => trimmed,
+    };
+    println!("wrote {dir}/{{{k}, {rm}{export}, decisions.jsonl, report.json}}");
 }
 
-fn print_inspect(file: &Path, outcome: &Outcome) {
+/// `fields`: the `--field` paths, which replace the schema's default compared text.
+fn print_inspect(file: &Path, outcome: &Outcome, fields: &[String]) {
     let r = &outcome.report;
     println!(
         "{}: {} ({}), {} bytes",
@@ -827,10 +899,12 @@ fn print_inspect(file: &Path, outcome: &Outcome) {
             .map(|o| o.iter().map(|(k, v)| format!("{k} {v}")).collect())
             .unwrap_or_default();
         println!("schema: {} ({})", r.input.schema, counts.join(", "));
-        if let Some(f) = s["default_fields"].as_array() {
+        if !fields.is_empty() {
+            println!("compared text: {} (--field)", fields.join(" + "));
+        } else if let Some(f) = s["default_fields"].as_array() {
             let f: Vec<&str> = f.iter().filter_map(|v| v.as_str()).collect();
             if !f.is_empty() {
-                println!("compared text: {}", f.join(" + "));
+                println!("compared text: {} (the schema's default)", f.join(" + "));
             }
         }
     }

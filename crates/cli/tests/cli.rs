@@ -281,6 +281,130 @@ fn exit_2_with_a_message_naming_the_file() {
     assert!(stderr(&o).contains("--exact"), "{}", stderr(&o));
 }
 
+#[test]
+fn an_output_that_is_the_input_is_refused_before_anything_is_written() {
+    // Chaining steps into one folder: `dedup out/kept.jsonl --out out/` would empty its input.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = datasieve(&[
+        "dedup",
+        path_str(&fixture("lf.jsonl")),
+        "--exact",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let kept = out.join("kept.jsonl");
+    let before = std::fs::read(&kept).unwrap();
+    assert!(!before.is_empty());
+    let o = datasieve(&["dedup", path_str(&kept), "--near", "--out", path_str(&out)]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("is an input of this job"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    // Also through another spelling of the folder.
+    let dotted = dir.path().join("out/../out/");
+    let o = datasieve(&[
+        "dedup",
+        path_str(&kept),
+        "--exact",
+        "--out",
+        path_str(&dotted),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(std::fs::read(&kept).unwrap(), before);
+}
+
+#[test]
+fn flags_that_do_nothing_are_refused_and_configs_may_be_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let lf = fixture("lf.jsonl");
+    for flag in [
+        &["--keep", "longest"][..],
+        &["--threshold", "0.7"],
+        &["--verify"],
+    ] {
+        let mut args = vec!["dedup", path_str(&lf), "--exact", "--out", path_str(&out)];
+        args.extend_from_slice(flag);
+        let o = datasieve(&args);
+        assert_eq!(code(&o), 2, "{flag:?}");
+        assert!(stderr(&o).contains("applies to --near"), "{}", stderr(&o));
+    }
+    let o = datasieve(&[
+        "dedup",
+        path_str(&lf),
+        "--near",
+        "--keep",
+        "biggest",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 2);
+    let o = datasieve(&[
+        "dedup",
+        path_str(&lf),
+        "--near",
+        "--ngram",
+        "0",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("n-gram size must be at least 1"),
+        "{}",
+        stderr(&o)
+    );
+    // The config as JSON on the command line, as `run --help` shows it.
+    let o = datasieve(&[
+        "run",
+        path_str(&lf),
+        "--config",
+        r#"{"dedup": {"exact": {}}}"#,
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(!stdout(&o).contains("//"), "{}", stdout(&o));
+    let o = datasieve(&[
+        "run",
+        path_str(&lf),
+        "--config",
+        "{\"dedup\": }",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("--config: invalid configuration"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_program_quietly() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_datasieve"))
+        .args(["inspect", path_str(&fixture("lf.jsonl"))])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader (`| head -0`) is gone before anything is printed
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
 // ---------------------------------------------------------------------------------------------
 // inspect.
 
@@ -328,6 +452,21 @@ fn inspect_summary_for_people() {
     assert!(text.contains("schema: text"), "{text}");
     assert!(text.contains("rows: 5  parse errors: 0"), "{text}");
     assert!(text.contains("text length (chars): min"), "{text}");
+    assert!(
+        text.contains("compared text: text (the schema's default)"),
+        "{text}"
+    );
+    let o = datasieve(&[
+        "inspect",
+        path_str(&fixture("array.json.gz")),
+        "--field",
+        "title",
+    ]);
+    assert!(
+        stdout(&o).contains("compared text: title (--field)"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
