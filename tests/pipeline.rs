@@ -999,3 +999,56 @@ fn the_readme_config_example_is_a_valid_config() {
     assert_eq!(config.fields, ["messages[role=user].content"]);
     Job::new(config).expect("a job starts from it");
 }
+
+#[test]
+fn every_row_of_the_shown_clusters_is_sampled_however_many_rows_were_removed_before() {
+    // 600 exact copies fill the page's cap on samples; then near-duplicate clusters whose
+    // survivor (the longest row) comes last. The cluster viewer needs every row it lists,
+    // survivor first.
+    // Words of letters only (digits all become 0 when simplified).
+    let word = |mut n: usize| {
+        let mut w = String::from("w");
+        loop {
+            w.push(char::from(b'a' + (n % 26) as u8));
+            n /= 26;
+            if n == 0 {
+                return w;
+            }
+        }
+    };
+    let mut lines = vec![r#"{"text": "the same line again and again"}"#.to_string(); 601];
+    for cluster in 0..3 {
+        for copy in 0..4 {
+            let mut words: Vec<String> = (0..40).map(|i| word(1000 * cluster + i)).collect();
+            // Longer each time: keep = longest keeps the last copy.
+            words.extend((0..copy).map(|k| word(900 + k)));
+            lines.push(serde_json::json!({ "text": words.join(" ") }).to_string());
+        }
+    }
+    let input = lines.join("\n") + "\n";
+    let config = PipelineConfig::from_json(
+        r#"{"input": {"file_name": "x.jsonl"}, "dedup": {"exact": {}, "near": {"keep": "longest"}}}"#,
+    )
+    .unwrap();
+    let outcome = run_job(input.as_bytes(), config, &mut fixed(4096));
+    assert_eq!(outcome.cluster_rows.len(), 3, "{:?}", outcome.cluster_rows);
+    let mut splitter = outcome.splitter();
+    let mut sink = |_: Destination, _: &[u8]| {};
+    splitter.push(input.as_bytes(), &mut sink).unwrap();
+    splitter.finish(&mut sink).unwrap();
+    let sampled: Vec<u64> = splitter.removed_samples().iter().map(|s| s.0).collect();
+    assert!(sampled.len() >= 500, "the cap is full: {}", sampled.len());
+    for (cluster, rows) in &outcome.cluster_rows {
+        let survivor = rows[0];
+        assert!(
+            outcome.decisions[survivor as usize].kept,
+            "cluster {cluster}: {rows:?}"
+        );
+        for row in rows {
+            assert!(
+                sampled.contains(row),
+                "cluster {cluster}: row {row} not sampled"
+            );
+        }
+    }
+}

@@ -31,6 +31,11 @@ function onWorkerMessage(msg) {
     document.body.dataset.ready = 'true';
     return;
   }
+  if (msg.type === 'cancelled') {
+    // The engine has stopped the cancelled job (unless a new job already shows its progress).
+    if (msg.id === state.cancelling && !state.busy) $('status').textContent = 'cancelled';
+    return;
+  }
   if (msg.id !== state.job) return; // a message from a job that was cancelled or replaced
   if (msg.type === 'progress') {
     // One bar per pass over the file (inspect; analyse, maybe more; write outputs).
@@ -67,9 +72,13 @@ function mb(n) {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
 }
 
+function updateRun() {
+  $('run').disabled = state.busy || !state.file || state.configInvalid;
+}
+
 function setBusy(busy) {
   state.busy = busy;
-  $('run').disabled = busy || !state.file;
+  updateRun();
   $('cancel').disabled = !busy;
   $('demo').disabled = busy;
   $('file-input').disabled = busy;
@@ -171,6 +180,8 @@ function configToControls() {
 function showConfig() {
   $('config-json').value = JSON.stringify(state.config, null, 2);
   $('config-error').textContent = '';
+  state.configInvalid = false;
+  updateRun();
 }
 
 function choosePreset(name) {
@@ -195,6 +206,8 @@ function choose(file, { autorun = false } = {}) {
   state.autorun = autorun;
   $('file-name').textContent = `${file.name} · ${mb(file.size)}`;
   $('results').hidden = true;
+  // What was shown is about the previous file: gone until this one is inspected.
+  $('inspect').hidden = true;
   post('inspect', { input: { file_name: file.name } });
 }
 
@@ -221,7 +234,7 @@ async function checkSourceBeforeDownload(event) {
   try {
     await state.resultFile.slice(0, 1).arrayBuffer();
   } catch (e) {
-    $('download-problem').textContent = `${state.resultFile.name} changed on disk (or can no longer be read) since the run, and ${a.download} is made of its bytes: run again to download it. (${e.name})`;
+    $('download-problem').textContent = `${state.resultFile.name} changed on disk (or can no longer be read) since the run, and ${a.download} is made of its bytes: choose the file again and run again to download it. (${e.name})`;
     return;
   }
   $('download-problem').textContent = '';
@@ -230,18 +243,22 @@ async function checkSourceBeforeDownload(event) {
 }
 
 function run() {
-  if (!state.file || state.busy) return;
+  if (!state.file || state.busy || state.configInvalid) return;
+  $('results').hidden = true; // the last run's results, until this one's are in
   post('run', config());
 }
 
 function cancel() {
   if (!state.busy) return;
-  state.worker.terminate(); // stops the engine mid-chunk; nothing is left running
+  // The engine stops the job at its next chunk and frees it; it is not terminated, so nothing is
+  // fetched again (the page keeps working offline). Its messages are ignored from now on.
+  state.worker.postMessage({ type: 'cancel', id: state.job });
+  state.cancelling = state.job;
   state.job += 1;
-  startWorker();
   setBusy(false);
   $('progress').value = 0;
-  $('status').textContent = 'cancelled';
+  // 'cancelled' once the engine says the job has stopped (at its next chunk, well under a second).
+  $('status').textContent = 'cancelling…';
 }
 
 function renderInspect(report, preview) {
@@ -341,7 +358,7 @@ function renderClusters(report, clusters) {
   $('clusters').hidden = !near || clusters.length === 0;
   if ($('clusters').hidden) return;
   state.clusters = clusters;
-  $('cluster-facts').textContent = `${near.clusters} clusters, ${near.duplicate_rows} rows removed; ${near.bands} bands × ${near.rows_per_band} rows, ${near.perms} permutations, ${near.ngram}-word shingles${near.verify ? `, verified at ${near.threshold ?? 0.8}` : ''}, keep ${near.keep}`;
+  $('cluster-facts').textContent = `${near.clusters} clusters, ${near.duplicate_rows} rows removed; ${near.bands} bands × ${near.rows_per_band} rows, ${near.perms} permutations, ${near.ngram}-word shingles${near.verify ? `, verified at ${near.threshold ?? 0.8}` : ''}, keep ${near.keep}. ${near.clusters > clusters.length ? `The ${clusters.length} largest are listed` : 'Listed'}, up to 8 rows each.`;
   $('cluster-pick').replaceChildren(...clusters.map((c, i) => el('option', { value: String(i), text: `cluster ${c.cluster} · ${c.members.length} rows shown` })));
   showCluster(0);
 }
@@ -573,6 +590,8 @@ async function loadDemo() {
 $('file-input').addEventListener('change', (e) => {
   if (e.target.files[0]) choose(e.target.files[0]);
 });
+// Choosing the same file again (e.g. after it changed on disk) must fire `change` again.
+$('file-input').addEventListener('click', (e) => { e.target.value = ''; });
 const drop = $('drop');
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
@@ -593,16 +612,30 @@ for (const input of document.querySelectorAll('[data-rule]')) {
 }
 $('preset').addEventListener('change', (e) => choosePreset(e.target.value));
 $('config-json').addEventListener('input', () => {
+  // Until the box holds a config again, Run is off: it would run the last valid one, unseen.
+  let parsed;
   try {
-    state.config = JSON.parse($('config-json').value);
-    $('config-error').textContent = '';
-    const caret = $('config-json').selectionStart;
-    configToControls();
-    $('config-json').setSelectionRange(caret, caret);
+    parsed = JSON.parse($('config-json').value);
   } catch (e) {
-    $('config-error').textContent = `not valid JSON yet: ${e.message}`;
+    return configInvalid(`not valid JSON yet: ${e.message}`);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return configInvalid('the config is a JSON object: {"dedup": {...}, "filter": {...}, "prefs": {...}}');
+  }
+  state.config = parsed;
+  state.configInvalid = false;
+  $('config-error').textContent = '';
+  updateRun();
+  const caret = $('config-json').selectionStart;
+  configToControls();
+  $('config-json').setSelectionRange(caret, caret);
 });
+
+function configInvalid(message) {
+  state.configInvalid = true;
+  $('config-error').textContent = message;
+  updateRun();
+}
 $('reason-filter').addEventListener('change', renderRemoved);
 $('cluster-pick').addEventListener('change', (e) => showCluster(Number(e.target.value)));
 $('apply-thresholds').addEventListener('click', applyThresholds);

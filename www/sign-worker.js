@@ -4,43 +4,75 @@
 // compiled wasm module.
 //
 // Messages in:  {type: 'init', module}                      (once, first)
-//               {type: 'sign', file, start, end, config, index}   (one per range; signed in turn)
+//               {type: 'sign', job, file, start, end, config, index}   (one per range; signed in turn)
+//               {type: 'cancel', job}   (drops the job's ranges: the one being read stops at its
+//                                        next chunk, queued ones are skipped)
 // Messages out: {type: 'ready'}                             (the module is instantiated)
-//               {type: 'progress', index, done}              (bytes of the range read; throttled)
-//               {type: 'signed', index, rows, keys, finishedAt}
+//               {type: 'progress', job, index, done}         (bytes of the range read; throttled)
+//               {type: 'signed', job, index, rows, keys, finishedAt}
 //                   (keys: BigUint64Array, transferred; finishedAt: timeOrigin-based ms)
-//               {type: 'error', index, message}
+//               {type: 'error', job, index, message}
 import { initSync, Signer } from './pkg/datasieve_wasm.js';
 
 const CHUNK = 16 << 20;         // bytes read per step (fewer, larger reads: each has a fixed cost)
 const PROGRESS_EVERY_MS = 100;  // the engine worker is busy too: do not flood it
 
+const queue = [];             // ranges to sign, in the order they came
+const cancelled = new Set();  // jobs whose ranges are dropped
+let draining = false;
+// The job whose range is being signed, or null when idle (readable from the tests and DevTools).
+self.signingJob = null;
+
 onmessage = ({ data }) => {
   if (data.type === 'init') {
     initSync({ module: data.module });
     postMessage({ type: 'ready' });
-    return;
+  } else if (data.type === 'cancel') {
+    cancelled.add(data.job);
+  } else {
+    queue.push(data);
+    if (!draining) drain();
   }
-  const { file, start, end, config, index } = data;
+};
+
+/** Signs the queued ranges one at a time; reads are awaited, so a cancel is heard in between. */
+async function drain() {
+  draining = true;
+  while (queue.length) {
+    const range = queue.shift();
+    if (cancelled.has(range.job)) continue;
+    self.signingJob = range.job;
+    await sign(range);
+    self.signingJob = null;
+  }
+  draining = false;
+}
+
+async function sign({ job, file, start, end, config, index }) {
+  const signer = new Signer(JSON.stringify(config));
   try {
-    const signer = new Signer(JSON.stringify(config));
-    const reader = new FileReaderSync();
     let last = 0;
+    let next = file.slice(start, Math.min(start + CHUNK, end)).arrayBuffer();
     for (let at = start; at < end; at += CHUNK) {
       const stop = Math.min(at + CHUNK, end);
-      signer.push(new Uint8Array(reader.readAsArrayBuffer(file.slice(at, stop))));
+      const buffer = await next;
+      if (cancelled.has(job)) return;
+      // The next read overlaps with signing this chunk.
+      next = stop < end ? file.slice(stop, Math.min(stop + CHUNK, end)).arrayBuffer() : null;
+      signer.push(new Uint8Array(buffer));
       const now = performance.now();
       if (now - last >= PROGRESS_EVERY_MS) {
         last = now;
-        postMessage({ type: 'progress', index, done: stop - start });
+        postMessage({ type: 'progress', job, index, done: stop - start });
       }
     }
     const keys = signer.finish();
     const rows = signer.rows();
-    signer.free();
     const finishedAt = performance.timeOrigin + performance.now(); // comparable across workers
-    postMessage({ type: 'signed', index, rows, keys, finishedAt }, [keys.buffer]);
+    postMessage({ type: 'signed', job, index, rows, keys, finishedAt }, [keys.buffer]);
   } catch (e) {
-    postMessage({ type: 'error', index, message: String(e && e.message ? e.message : e) });
+    postMessage({ type: 'error', job, index, message: String(e && e.message ? e.message : e) });
+  } finally {
+    signer.free();
   }
-};
+}

@@ -1,8 +1,10 @@
 // The engine's worker: reads the File itself, by ranges, and runs the wasm core on it.
-// The main thread only renders what this posts. Cancelling = the main thread terminates us.
+// The main thread only renders what this posts.
 //
 // Messages in:  {type: 'inspect' | 'run', id, file, config, workers?}
 //               (workers: sign workers for near dedup; 1 = none; unset = chosen from the file)
+//               {type: 'cancel', id}: job `id` stops at its next chunk, then {type: 'cancelled', id}
+//               {type: 'rejudge', id, filter}
 // Messages out: {type: 'ready', version} | {type: 'progress', id, phase, done, total, rows}
 //               | {type: 'inspected', id, report, preview} | {type: 'done', id, report, ...}
 //               | {type: 'error', id, message}
@@ -13,7 +15,12 @@
 // k's keys to the engine, then pushes range k's bytes, in order. Same decisions as one worker.
 // The sign workers are started when this worker starts (one per core, at least two) and kept
 // for every job, so a job neither waits for them nor fetches anything after the page has loaded.
-// Cancelling terminates this worker, and with it its sign workers.
+//
+// Cancelling is cooperative: the file is read asynchronously, chunk by chunk, so a cancel message
+// is handled between two chunks and the job stops there (its engine freed); the sign workers drop
+// the job's ranges the same way. Nothing is terminated, so nothing is fetched again: a page that
+// has loaded keeps working offline. Jobs run one after another (a job started right after a
+// cancel waits for the cancelled one to reach its next chunk).
 import init, { Engine, version } from './pkg/datasieve_wasm.js';
 
 const CHUNK = 16 << 20;         // bytes read per step (each read has a fixed cost: 16 MB reads are ~2× faster than 4 MB)
@@ -35,10 +42,32 @@ const ready = wasmModule
     postMessage({ type: 'ready', version: version() });
   });
 
-function* chunks(file) {
-  const reader = new FileReaderSync();
-  for (let at = 0; at < file.size; at += CHUNK) {
-    yield new Uint8Array(reader.readAsArrayBuffer(file.slice(at, at + CHUNK)));
+const cancelled = new Set(); // ids of jobs cancelled by the main thread
+const onCancel = new Map();  // job id → what else stops it (its pending sign-worker results)
+
+/** Thrown where a cancelled job notices it; nothing is posted for it. */
+class Cancelled extends Error {}
+
+function stopIfCancelled(id) {
+  if (cancelled.has(id)) throw new Cancelled(`job ${id} cancelled`);
+}
+
+/**
+ * `file[start, end)` in CHUNK-sized pieces, read asynchronously one piece ahead (reading the next
+ * overlaps with the engine's work on this one); stops with `Cancelled` between pieces once job
+ * `id` is cancelled. A File that can no longer be read (changed or removed on disk since it was
+ * chosen) gets a message that says what to do.
+ */
+async function* chunks(id, file, start = 0, end = file.size) {
+  const read = (at) => file.slice(at, Math.min(at + CHUNK, end)).arrayBuffer().catch((e) => {
+    throw new Error(`${file.name} can no longer be read (was it changed or moved on disk after you chose it?): choose it again. (${e.name || e})`);
+  });
+  let next = start < end ? read(start) : null;
+  for (let at = start; at < end; at += CHUNK) {
+    const buffer = await next;
+    stopIfCancelled(id);
+    next = at + CHUNK < end ? read(at + CHUNK) : null;
+    yield new Uint8Array(buffer);
   }
 }
 
@@ -55,30 +84,35 @@ function throttle(id, phase, total) {
 
 async function analyse(id, file, config, phase, tokenizer = null, evals = [], workers = undefined) {
   const engine = new Engine(JSON.stringify(config));
-  for (const e of evals) engine.add_eval_set(e.name, new Uint8Array(new FileReaderSync().readAsArrayBuffer(e)));
-  if (tokenizer) engine.set_tokenizer(new Uint8Array(new FileReaderSync().readAsArrayBuffer(tokenizer)), tokenizer.name);
-  const started = performance.now();
-  const plan = phase === 'inspect' ? null : parallelPlan(file, config, workers);
   let signed = null;
-  let more = true;
-  while (more) {
-    // Most jobs read the file once; some stages need it again (engine.end_pass() says so).
-    const pass = engine.pass();
-    const progress = throttle(id, phase === 'inspect' ? phase : pass, file.size);
-    if (plan && pass === 'analyse' && !signed) {
-      signed = await analyseSigned(id, engine, file, config, plan, progress);
-    } else {
-      let done = 0;
-      for (const chunk of chunks(file)) {
-        engine.push(chunk);
-        done += chunk.length;
-        progress(done, engine.rows());
+  let outcome;
+  const started = performance.now();
+  try {
+    for (const e of evals) engine.add_eval_set(e.name, new Uint8Array(new FileReaderSync().readAsArrayBuffer(e)));
+    if (tokenizer) engine.set_tokenizer(new Uint8Array(new FileReaderSync().readAsArrayBuffer(tokenizer)), tokenizer.name);
+    const plan = phase === 'inspect' ? null : parallelPlan(file, config, workers);
+    let more = true;
+    while (more) {
+      // Most jobs read the file once; some stages need it again (engine.end_pass() says so).
+      const pass = engine.pass();
+      const progress = throttle(id, phase === 'inspect' ? phase : pass, file.size);
+      if (plan && pass === 'analyse' && !signed) {
+        signed = await analyseSigned(id, engine, file, config, plan, progress);
+      } else {
+        let done = 0;
+        for await (const chunk of chunks(id, file)) {
+          engine.push(chunk);
+          done += chunk.length;
+          progress(done, engine.rows());
+        }
+        progress(done, engine.rows(), true);
       }
-      progress(done, engine.rows(), true);
+      more = engine.end_pass();
     }
-    more = engine.end_pass();
+    outcome = engine.finish();
+  } finally {
+    engine.free(); // a cancelled or failed job leaves nothing behind in the wasm heap
   }
-  const outcome = engine.finish();
   outcome.set_timing('analyse', performance.now() - started);
   if (signed) {
     outcome.set_timing('sign', signed.ms);
@@ -169,10 +203,13 @@ async function analyseSigned(id, engine, file, config, { workers: wanted, ranges
   const report = () => signProgress(signedBytes.reduce((a, b) => a + b, 0), engine.rows());
   const settle = ranges.map(() => ({}));
   const results = settle.map((s) => new Promise((resolve, reject) => Object.assign(s, { resolve, reject })));
+  // The sign workers drop a cancelled job's ranges without answering: its waits end here.
+  onCancel.set(id, () => settle.forEach((s) => s.reject(new Cancelled(`job ${id} cancelled`))));
   for (let i = 0; i < workers; i++) {
     const w = signPool[i];
     const mine = ranges.map((_, k) => k).filter((k) => k % workers === i);
     w.onmessage = ({ data }) => {
+      if (data.job !== id) return; // a range of a cancelled job, finished or dropped late
       const [start, end] = ranges[data.index];
       if (data.type === 'progress') {
         signedBytes[data.index] = data.done;
@@ -190,7 +227,7 @@ async function analyseSigned(id, engine, file, config, { workers: wanted, ranges
     };
     for (const index of mine) {
       const [start, end] = ranges[index];
-      w.postMessage({ type: 'sign', file, start, end, config, index });
+      w.postMessage({ type: 'sign', job: id, file, start, end, config, index });
     }
   }
   for (const r of results) r.catch(() => {}); // a failure is handled where the range is awaited
@@ -207,6 +244,7 @@ async function analyseSigned(id, engine, file, config, { workers: wanted, ranges
           firstRow += rows;
           signedAt = Math.max(signedAt, finishedAt);
         } catch (e) {
+          if (e instanceof Cancelled) throw e;
           // The engine hashes rows nobody supplied keys for: slower, same result. Later ranges'
           // row offsets are unknown without this range's count, so they are hashed here too.
           console.warn(`parallel signing stopped, the engine signs the rest: ${e.message}`);
@@ -215,9 +253,7 @@ async function analyseSigned(id, engine, file, config, { workers: wanted, ranges
         }
       }
       const [start, end] = ranges[k];
-      const reader = new FileReaderSync();
-      for (let at = start; at < end; at += CHUNK) {
-        const chunk = new Uint8Array(reader.readAsArrayBuffer(file.slice(at, Math.min(at + CHUNK, end))));
+      for await (const chunk of chunks(id, file, start, end)) {
         engine.push(chunk);
         done += chunk.length;
         progress(done, engine.rows());
@@ -225,8 +261,15 @@ async function analyseSigned(id, engine, file, config, { workers: wanted, ranges
     }
     progress(done, engine.rows(), true);
   } catch (e) {
-    dropSignPool(); // e.g. the engine failed mid-pass: the workers may still be signing
+    // Cancelled: the sign workers drop the job's ranges themselves (they heard the cancel).
+    // Failed (e.g. the engine mid-pass): their state is unknown, so they go.
+    if (!(e instanceof Cancelled)) dropSignPool();
     throw e;
+  } finally {
+    onCancel.delete(id);
+    // Late messages of this job (a range finished before its worker heard the cancel) would
+    // reach a freed engine: nobody listens any more.
+    for (const w of signPool.slice(0, workers)) w.onmessage = w.onerror = null;
   }
   // Wall time from the start of signing to the last range signed (clocks of other workers are
   // compared through timeOrigin).
@@ -276,11 +319,17 @@ async function run({ id, file, config, tokenizer, evals, workers }) {
   };
   let done = 0;
   const splitStarted = performance.now();
-  for (const chunk of chunks(file)) {
-    split.push(chunk);
-    take(false);
-    done += chunk.length;
-    progress(done, outcome.rows());
+  try {
+    for await (const chunk of chunks(id, file)) {
+      split.push(chunk);
+      take(false);
+      done += chunk.length;
+      progress(done, outcome.rows());
+    }
+  } catch (e) {
+    split.free();
+    outcome.free();
+    throw e;
   }
   split.finish();
   take(true);
@@ -293,8 +342,10 @@ async function run({ id, file, config, tokenizer, evals, workers }) {
   const exportName = outcome.export_name();
   // The cluster viewer: members' compared text and exact Jaccard with the cluster's survivor.
   const byRow = new Map(samples.map((s) => [s.row, s.text]));
+  // Every row listed is sampled (pinned past the cap on samples); the survivor is listed first.
   const clusters = JSON.parse(outcome.cluster_rows_json()).map(([cluster, rows]) => {
     const present = rows.filter((r) => byRow.has(r));
+    if (present[0] !== rows[0]) return { cluster, members: [] }; // never shown without its survivor
     const keptRaw = byRow.get(present[0]);
     return {
       cluster,
@@ -329,13 +380,31 @@ async function run({ id, file, config, tokenizer, evals, workers }) {
   // (near-duplicate similarities are computed above, while the outcome is alive)
 }
 
-onmessage = async ({ data }) => {
-  await ready;
-  try {
-    if (data.type === 'inspect') await inspect(data);
-    else if (data.type === 'run') await run(data);
-    else if (data.type === 'rejudge') rejudge(data);
-  } catch (e) {
-    postMessage({ type: 'error', id: data.id, message: String(e && e.message ? e.message : e) });
+let jobs = Promise.resolve(); // the job running now, or done: jobs run one after another
+
+onmessage = ({ data }) => {
+  if (data.type === 'cancel') {
+    // Handled at once, between two chunks of the running job (which awaits its reads).
+    cancelled.add(data.id);
+    for (const w of signPool) w.postMessage({ type: 'cancel', job: data.id });
+    onCancel.get(data.id)?.();
+    return;
   }
+  jobs = jobs.then(async () => {
+    await ready;
+    try {
+      stopIfCancelled(data.id); // cancelled while it waited for the job before it
+      if (data.type === 'inspect') await inspect(data);
+      else if (data.type === 'run') await run(data);
+      else if (data.type === 'rejudge') rejudge(data);
+    } catch (e) {
+      if (e instanceof Cancelled) {
+        postMessage({ type: 'cancelled', id: data.id }); // it has stopped, its memory freed
+        return;
+      }
+      postMessage({ type: 'error', id: data.id, message: String(e && e.message ? e.message : e) });
+    } finally {
+      cancelled.delete(data.id);
+    }
+  });
 };

@@ -37,8 +37,13 @@ pub type Rewriter = Box<dyn Fn(&[u8]) -> Option<Vec<u8>>>;
 struct Router {
     rewriter: Option<Rewriter>,
     exporter: Option<Rewriter>,
-    /// Which rows are sampled for display (default: the removed ones).
+    /// Which rows are sampled for display (default: the removed ones), the first
+    /// [`MAX_SAMPLES`] of them.
     sample_mask: Option<Vec<bool>>,
+    /// Rows sampled whatever the cap (sorted): the cluster viewer's, which must all be there.
+    pinned: Vec<u64>,
+    /// Samples taken under the cap.
+    capped_samples: usize,
     /// Kept rows written with rewritten bytes.
     rewritten: u64,
     /// The first removed rows (text, capped), for the page to show.
@@ -76,7 +81,9 @@ impl Router {
             Some(mask) => mask.get(row as usize).copied().unwrap_or(false),
             None => dest == Destination::Removed,
         };
-        if sampled && self.samples.len() < MAX_SAMPLES {
+        let pinned = self.pinned.binary_search(&row).is_ok();
+        if pinned || (sampled && self.capped_samples < MAX_SAMPLES) {
+            self.capped_samples += usize::from(!pinned);
             let cut = head.len().min(MAX_SAMPLE_BYTES);
             self.samples
                 .push((row, String::from_utf8_lossy(&head[..cut]).into_owned()));
@@ -173,6 +180,8 @@ impl Splitter {
             router: Router {
                 exporter: None,
                 sample_mask: None,
+                pinned: Vec::new(),
+                capped_samples: 0,
                 rewriter: None,
                 rewritten: 0,
                 samples: Vec::new(),
@@ -201,6 +210,16 @@ impl Splitter {
     /// Samples the rows `mask` marks (instead of the removed ones) for display.
     pub fn with_sample_mask(mut self, mask: Vec<bool>) -> Self {
         self.router.sample_mask = Some(mask);
+        self
+    }
+
+    /// Also samples these rows, beyond the cap on samples (a few hundred at most: the rows of
+    /// the clusters the page shows, which would otherwise be missing once the removed rows
+    /// before them have filled the cap).
+    pub fn with_pinned_samples(mut self, mut rows: Vec<u64>) -> Self {
+        rows.sort_unstable();
+        rows.dedup();
+        self.router.pinned = rows;
         self
     }
 

@@ -981,7 +981,13 @@ impl Outcome {
             self.header.clone(),
             self.kept_mask(),
         )
-        .with_sample_mask(self.sample_mask());
+        .with_sample_mask(self.sample_mask())
+        .with_pinned_samples(
+            self.cluster_rows
+                .iter()
+                .flat_map(|(_, rows)| rows.iter().copied())
+                .collect(),
+        );
         if let Some(r) = self.rewriter() {
             splitter = splitter.with_rewriter(r);
         }
@@ -991,21 +997,13 @@ impl Outcome {
         splitter
     }
 
-    /// Rows the page lists: removed or warned rows, and the members of the largest clusters.
+    /// Rows the page lists: removed or warned rows (the members of the largest clusters are
+    /// pinned in [`Outcome::splitter`]).
     fn sample_mask(&self) -> Vec<bool> {
-        let mut mask: Vec<bool> = self
-            .decisions
+        self.decisions
             .iter()
             .map(|d| !d.kept || !d.warnings.is_empty())
-            .collect();
-        for (_, rows) in &self.cluster_rows {
-            for &r in rows {
-                if let Some(m) = mask.get_mut(r as usize) {
-                    *m = true;
-                }
-            }
-        }
-        mask
+            .collect()
     }
 
     /// Exact Jaccard of two texts under the near-duplicate settings (`None` without near dedup).

@@ -118,7 +118,34 @@ test('a download after the input changed on disk says why instead of failing sil
   await page.click('[data-testid=download-removed]');
   await page.waitForSelector('[data-testid=download-problem]:not(:empty)');
   assert.match(await page.textContent('[data-testid=download-problem]'),
-    /changing\.jsonl changed on disk \(or can no longer be read\) since the run, and removed\.jsonl is made of its bytes: run again/);
+    /changing\.jsonl changed on disk \(or can no longer be read\) since the run, and removed\.jsonl is made of its bytes: choose the file again and run again/);
+  // Run on the stale File: the engine says what to do instead of a browser error.
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#status .errors');
+  assert.match(await page.textContent('#status'), /changing\.jsonl can no longer be read \(was it changed or moved on disk after you chose it\?\): choose it again/);
+  // Chosen again, the changed file runs (a click on the picker clears it, so choosing the same
+  // file again is a change; Playwright sets files without the click).
+  await page.setInputFiles('[data-testid=file-input]', []);
+  await runOn(page, input);
+  assert.match(await page.textContent('[data-testid=summary]'), /^1\s*rows in/);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('the config box runs only what it shows: Run waits while it is not a config', async () => {
+  const { page, consoleErrors } = await openReady();
+  await page.setInputFiles('[data-testid=file-input]', fixturePath('parity', 'mixed.jsonl'));
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  await page.click('summary');
+  for (const [text, message] of [['{"dedup": ', /not valid JSON yet/], ['null', /the config is a JSON object/], ['[]', /the config is a JSON object/]]) {
+    await page.fill('[data-testid=config-json]', text);
+    assert.match(await page.textContent('#config-error'), message, text);
+    assert.equal(await page.isDisabled('[data-testid=run]'), true, text);
+  }
+  await page.fill('[data-testid=config-json]', JSON.stringify({ dedup: { exact: {} } }));
+  assert.equal(await page.textContent('#config-error'), '');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])');
   assert.deepEqual(consoleErrors, []);
   await page.close();
 });
@@ -172,15 +199,20 @@ test('cancel stops a long run at once and the page stays usable', async () => {
   const started = Date.now();
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
   assert.ok(Date.now() - started < 1000, 'main thread stays responsive during a run');
+  const requestsBefore = harness.network.requests.length;
   await page.click('[data-testid=cancel]');
   await page.waitForFunction(() => document.getElementById('status').textContent === 'cancelled');
   assert.equal(await page.isDisabled('[data-testid=cancel]'), true);
   assert.equal(await page.isHidden('#results'), true);
-  // A new run after a cancel works (same preset: the filters' reasons show).
+  // A new run after a cancel works (same preset: the filters' reasons show), and comes after the
+  // cancelled job without its outputs or progress showing.
   await runOn(page, fixturePath('parity', 'mixed.jsonl'));
   const summary = await page.textContent('[data-testid=summary]');
   assert.match(summary, /^18\s*rows in/);
   assert.match(summary, /gopher_short_doc/);
+  // Cancelling fetched nothing: the engine was not restarted (a page that lost its server after
+  // loading must keep working).
+  assert.deepEqual(harness.network.requests.slice(requestsBefore).map((r) => r.url), []);
   assert.deepEqual(consoleErrors, []);
   await page.close();
 });
@@ -189,9 +221,14 @@ test('a binary file gets a clear error, not a crash', async () => {
   const bin = path.join(tmp, 'image.png');
   writeFileSync(bin, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]));
   const { page } = await openReady();
+  // What the page showed about the file before goes: it is not about this one.
+  await runOn(page, fixturePath('parity', 'mixed.jsonl'));
+  assert.equal(await page.isHidden('#inspect'), false);
   await page.setInputFiles('[data-testid=file-input]', bin);
   await page.waitForSelector('#status .errors');
   assert.match(await page.textContent('#status'), /binary file/);
+  assert.equal(await page.isHidden('#inspect'), true);
+  assert.equal(await page.isHidden('#results'), true);
   assert.equal(await page.isDisabled('[data-testid=file-input]'), false);
   await page.close();
 });
