@@ -526,6 +526,18 @@ fn json_arrays_of_scalars_and_broken_arrays() {
     assert_eq!(bad_element.records.len(), 3);
     assert!(bad_element.records[1].invalid().contains("not valid JSON"));
     assert_eq!(bad_element.records[2].value(), &json!({"a": 3}));
+
+    // The last object lacks its `}`: the `]` after it still closes the array (no row past the
+    // end of the file); a mismatch inside an element does not end it early.
+    let missing_brace = b"[\n {\"text\": \"one\"},\n {\"text\": \"two\"\n]\n";
+    let r = read_whole(missing_brace, ReaderOptions::default()).unwrap();
+    assert_eq!(r.records.len(), 2, "{:?}", r.records);
+    assert_eq!(r.records[0].value(), &json!({"text": "one"}));
+    assert_eq!(r.records[1].line, 3);
+    assert!(r.records[1].invalid().contains("EOF"), "{:?}", r.records[1]);
+    let inner = read_whole(b"[{\"a\": [1, 2}], {\"b\": 1}]", ReaderOptions::default()).unwrap();
+    assert_eq!(inner.records.len(), 2, "{:?}", inner.records);
+    assert_eq!(inner.records[1].value(), &json!({"b": 1}));
 }
 
 // ---------------------------------------------------------------------------------------------

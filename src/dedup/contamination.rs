@@ -76,20 +76,27 @@ fn words_with_chunks(text: &str) -> Vec<Word> {
     words
 }
 
+/// The n-grams' hashes and training-text spans, leaving out n-grams made only of numbers: every
+/// number is "0" after simplification, so a run of arithmetic ("33 * 16 = 528, 3 * 10 = 30")
+/// would match any other run of as many numbers.
 fn ngram_hashes(words: &[Word], n: usize) -> impl Iterator<Item = (u64, Range<usize>)> + '_ {
-    words.windows(n).map(move |window| {
-        let mut hasher = Xxh64::new(0);
-        for (i, word) in window.iter().enumerate() {
-            if i > 0 {
-                hasher.update(b" ");
+    let numbers_only = |window: &[Word]| window.iter().all(|w| w.text == "0");
+    words
+        .windows(n)
+        .filter(move |w| !numbers_only(w))
+        .map(move |window| {
+            let mut hasher = Xxh64::new(0);
+            for (i, word) in window.iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b" ");
+                }
+                hasher.update(word.text.as_bytes());
             }
-            hasher.update(word.text.as_bytes());
-        }
-        (
-            hasher.digest(),
-            window[0].chunk.start..window[n - 1].chunk.end,
-        )
-    })
+            (
+                hasher.digest(),
+                window[0].chunk.start..window[n - 1].chunk.end,
+            )
+        })
 }
 
 impl ContaminationIndex {
@@ -231,6 +238,20 @@ mod tests {
         assert_eq!(m.shared_ngrams, 8);
         assert_eq!(&training[m.span.clone()], "NATALIA sold clips to 12 of her friends in April; and then she sold half as many clips in May!");
         assert!(index.check(training, 9).is_empty());
+    }
+
+    #[test]
+    fn runs_of_numbers_alone_do_not_match() {
+        // GSM8K-style working and a stock-price table: all numbers, so all "0" once simplified.
+        let mut index = ContaminationIndex::new(5);
+        let source = index.add_source("prices.jsonl");
+        index.add_eval_row(source, 0, "Open 12.5 13.1 12.9 14.2 15.0 16.3 17.8 close");
+        assert!(index
+            .check("33 * 16 = 528 and 3 * 10 = 30 so 528 + 30 = 558", 1)
+            .is_empty());
+        // Words among the numbers still match.
+        let hits = index.check("the open 12.5 13.1 12.9 14.2 price", 1);
+        assert_eq!(hits.len(), 1, "{hits:?}");
     }
 
     #[test]

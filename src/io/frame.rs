@@ -414,7 +414,10 @@ pub struct JsonArrayFramer {
     offset: u64,
     line: u64,
     state: ArrayState,
-    depth: u32,
+    /// The element's open brackets, innermost last (`{` or `[`).
+    open: Vec<u8>,
+    /// A closing bracket of the element did not match its opener.
+    mismatched: bool,
     in_string: bool,
     escaped: bool,
     element_start: u64,
@@ -438,6 +441,18 @@ enum ArrayState {
 
 const STRAY_TEXT: &str = "text outside the top-level JSON array";
 
+/// An element's bytes without the white space that ends them (`end`: their end offset). Only an
+/// element cut short by the array's `]` (`{"a": 1` + newline + `]`) has any: the white space
+/// belongs between elements, not to the row, or a broken element would grow a newline each
+/// time its output is read and written again. (A run of stray text keeps its bytes.)
+fn without_trailing_space(raw: &[u8], end: u64, kind: FrameKind) -> (&[u8], u64) {
+    if kind != FrameKind::Row {
+        return (raw, end);
+    }
+    let trimmed = raw.trim_ascii_end();
+    (trimmed, end - (raw.len() - trimmed.len()) as u64)
+}
+
 impl JsonArrayFramer {
     pub fn new(max_row_bytes: usize, start_offset: u64) -> Self {
         JsonArrayFramer {
@@ -445,7 +460,8 @@ impl JsonArrayFramer {
             offset: start_offset,
             line: 1,
             state: ArrayState::BeforeOpen,
-            depth: 0,
+            open: Vec::new(),
+            mismatched: false,
             in_string: false,
             escaped: false,
             element_start: 0,
@@ -483,7 +499,8 @@ impl JsonArrayFramer {
                             self.state = ArrayState::InElement;
                             self.start_row(i);
                             segment_start = Some(i);
-                            self.depth = 0;
+                            self.open.clear();
+                            self.mismatched = false;
                             self.in_string = false;
                             self.escaped = false;
                             continue; // re-read this byte as the element's first
@@ -556,7 +573,7 @@ impl JsonArrayFramer {
                 self.escaped = true;
             } else if b == b'"' {
                 self.in_string = false;
-                if self.depth == 0 {
+                if self.open.is_empty() {
                     return Some(ElementEnd::Inclusive);
                 }
             }
@@ -564,14 +581,24 @@ impl JsonArrayFramer {
         }
         match b {
             b'"' => self.in_string = true,
-            b'{' | b'[' => self.depth += 1,
-            b'}' | b']' if self.depth > 0 => {
-                self.depth -= 1;
-                if self.depth == 0 {
+            b'{' | b'[' => self.open.push(b),
+            b'}' | b']' if !self.open.is_empty() => {
+                let opener = self.open[self.open.len() - 1];
+                let matches = (opener, b) == (b'{', b'}') || (opener, b) == (b'[', b']');
+                if !matches && b == b']' && self.open.len() == 1 && !self.mismatched {
+                    // `{"text": "two"` + `]`: an object missing its `}`, then the array's end.
+                    // Counting the `]` as the object's end would swallow the array's closing
+                    // bracket and report a row past the end of the file.
+                    self.open.clear();
+                    return Some(ElementEnd::Before);
+                }
+                self.mismatched |= !matches;
+                self.open.pop();
+                if self.open.is_empty() {
                     return Some(ElementEnd::Inclusive);
                 }
             }
-            b',' | b']' | b' ' | b'\t' | b'\r' | b'\n' if self.depth == 0 => {
+            b',' | b']' | b' ' | b'\t' | b'\r' | b'\n' if self.open.is_empty() => {
                 return Some(ElementEnd::Before)
             }
             _ => {}
@@ -602,10 +629,11 @@ impl JsonArrayFramer {
                 })?;
                 return emit(oversize_frame(line, start, len, b""));
             }
+            let (raw, end) = without_trailing_space(tail, end, kind);
             return emit(Frame {
                 line,
                 span: (start, end),
-                raw: tail,
+                raw,
                 terminator: b"",
                 kind,
             });
@@ -615,13 +643,16 @@ impl JsonArrayFramer {
         let pending = std::mem::take(&mut self.pending);
         let result = match pending.oversize_len {
             Some(len) => emit(oversize_frame(line, start, len, b"")),
-            None => emit(Frame {
-                line,
-                span: (start, end),
-                raw: &pending.bytes,
-                terminator: b"",
-                kind,
-            }),
+            None => {
+                let (raw, end) = without_trailing_space(&pending.bytes, end, kind);
+                emit(Frame {
+                    line,
+                    span: (start, end),
+                    raw,
+                    terminator: b"",
+                    kind,
+                })
+            }
         };
         self.pending = pending;
         self.pending.reset(end);
