@@ -75,6 +75,7 @@ fn filter_keeps_allowed_languages_and_explains_the_rest() {
     let filter = LangFilter::new(&LangConfig {
         allowed: vec!["en".into()],
         min_confidence: 0.5,
+        ..LangConfig::default()
     })
     .unwrap();
     let rows = bundled_rows();

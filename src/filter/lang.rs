@@ -32,6 +32,11 @@ pub struct LangConfig {
     /// Rows whose detection confidence (0.0–1.0) is below this are dropped as `wrong_language`
     /// even if the detected language is allowed. Only applies when `allowed` is non-empty.
     pub min_confidence: f64,
+    /// Texts with fewer letters than this are measured but not judged (kept): a short
+    /// instruction ("Provide the past tense of the verb: sing") is too little text to tell
+    /// languages apart, and whatlang then guesses Afrikaans or Welsh with low confidence.
+    /// 0 judges every text.
+    pub min_letters: usize,
 }
 
 impl Default for LangConfig {
@@ -39,8 +44,20 @@ impl Default for LangConfig {
         LangConfig {
             allowed: Vec::new(),
             min_confidence: DEFAULT_MIN_CONFIDENCE,
+            min_letters: 0,
         }
     }
+}
+
+/// Letters counted per text (at least): enough for any sensible `min_letters`.
+pub const LETTERS_COUNTED: usize = 1000;
+
+/// Letters of `text`, counted up to `limit` (enough to compare with [`LangConfig::min_letters`]).
+pub fn letters_up_to(text: &str, limit: usize) -> usize {
+    text.chars()
+        .filter(|c| c.is_alphabetic())
+        .take(limit)
+        .count()
 }
 
 /// Default confidence threshold. whatlang reports 1.0 for most rows of a sentence or more; values
@@ -292,6 +309,7 @@ impl LangFailure {
 pub struct LangFilter {
     allowed: Vec<&'static str>,
     min_confidence: f64,
+    min_letters: usize,
 }
 
 /// The result of checking one text: the detection (for the distribution and the page's slider)
@@ -300,6 +318,8 @@ pub struct LangFilter {
 pub struct LangVerdict {
     pub detected: Option<(&'static str, f64)>,
     pub failure: Option<LangFailure>,
+    /// The text's letters, counted up to [`LangConfig::min_letters`] (for re-judging).
+    pub letters: usize,
 }
 
 impl LangFilter {
@@ -327,6 +347,7 @@ impl LangFilter {
         Ok(LangFilter {
             allowed,
             min_confidence: config.min_confidence,
+            min_letters: config.min_letters,
         })
     }
 
@@ -338,14 +359,25 @@ impl LangFilter {
     /// Detects the language of `text` and decides. With no allowed list every row passes.
     pub fn check(&self, text: &str) -> LangVerdict {
         let detected = detect(text);
-        let failure = self.judge(detected);
-        LangVerdict { detected, failure }
+        // Counted past `min_letters` too, so re-judging with a larger one needs no second look.
+        let letters = letters_up_to(text, self.min_letters.max(LETTERS_COUNTED));
+        let failure = self.judge(detected, letters);
+        LangVerdict {
+            detected,
+            failure,
+            letters,
+        }
     }
 
     /// The decision for an already computed detection, so a threshold can be re-applied to
     /// stored detections without detecting again.
-    pub fn judge(&self, detected: Option<(&'static str, f64)>) -> Option<LangFailure> {
-        if self.allowed.is_empty() {
+    /// `letters`: the text's letters (at least up to `min_letters`); a shorter text is not judged.
+    pub fn judge(
+        &self,
+        detected: Option<(&'static str, f64)>,
+        letters: usize,
+    ) -> Option<LangFailure> {
+        if self.allowed.is_empty() || letters < self.min_letters {
             return None;
         }
         match detected {
@@ -521,23 +553,40 @@ mod tests {
         let filter = LangFilter::new(&LangConfig {
             allowed: vec!["en".into()],
             min_confidence: 0.8,
+            ..LangConfig::default()
         })
         .unwrap();
-        assert_eq!(filter.judge(Some(("en", 0.9))), None);
+        assert_eq!(filter.judge(Some(("en", 0.9)), 1000), None);
         assert_eq!(
-            filter.judge(Some(("de", 1.0))),
+            filter.judge(Some(("de", 1.0)), 1000),
             Some(LangFailure::NotAllowed {
                 detected: "de",
                 confidence: 1.0
             })
         );
         assert!(matches!(
-            filter.judge(Some(("en", 0.3))),
+            filter.judge(Some(("en", 0.3)), 1000),
             Some(LangFailure::LowConfidence { .. })
         ));
-        assert_eq!(filter.judge(None), Some(LangFailure::Undetected));
+        assert_eq!(filter.judge(None, 1000), Some(LangFailure::Undetected));
         let open = LangFilter::new(&LangConfig::default()).unwrap();
-        assert_eq!(open.judge(None), None);
+        assert_eq!(open.judge(None, 1000), None);
+        // Too few letters to judge: kept, whatever was detected.
+        let patient = LangFilter::new(&LangConfig {
+            allowed: vec!["en".into()],
+            min_letters: 60,
+            ..LangConfig::default()
+        })
+        .unwrap();
+        assert_eq!(patient.judge(Some(("af", 0.23)), 59), None);
+        assert!(patient.judge(Some(("af", 0.23)), 60).is_some());
+        let short = patient.check("Provide the past tense of the verb: sing");
+        assert_eq!((short.failure, short.letters), (None, 32));
+        let long = patient.check(
+            "Der schnelle braune Fuchs springt über den faulen Hund, und dann läuft er weiter in \
+             den Wald hinein.",
+        );
+        assert!(long.failure.is_some(), "{long:?}");
     }
 
     #[test]

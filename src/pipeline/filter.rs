@@ -86,6 +86,8 @@ impl FiltersConfig {
             pii: Some(PiiConfig::default()),
             lang: Some(LangConfig {
                 allowed: vec!["en".into()],
+                // SFT rows are often one short instruction.
+                min_letters: 150,
                 ..Default::default()
             }),
             ..Default::default()
@@ -121,6 +123,8 @@ pub struct RowVerdict {
 struct Stored {
     scores: Option<ScoreRow>,
     lang: Option<(&'static str, f32)>,
+    /// Letters of the text, counted up to `LETTERS_COUNTED` (or `min_letters`).
+    letters: u32,
     length: Option<TextLength>,
     /// Removed by rules that thresholds do not move (PII, regex, blocklist).
     fixed: bool,
@@ -297,6 +301,7 @@ impl FilterStage {
             let v = l.check(text);
             self.languages.add(v.detected);
             stored.lang = v.detected.map(|(code, c)| (code, c as f32));
+            stored.letters = u32::try_from(v.letters).unwrap_or(u32::MAX);
             if let Some(f) = v.failure {
                 verdict.reasons.push(f.code());
                 verdict.details.push(f.describe(l.allowed()));
@@ -365,7 +370,8 @@ impl FilterStage {
                 &lang,
                 stored.scores.is_some() || stored.lang.is_some() || stored.length.is_some(),
             ) {
-                if let Some(f) = l.judge(stored.lang.map(|(c, x)| (c, f64::from(x)))) {
+                let detected = stored.lang.map(|(c, x)| (c, f64::from(x)));
+                if let Some(f) = l.judge(detected, stored.letters as usize) {
                     reasons.push(f.code());
                 }
             }

@@ -116,7 +116,7 @@ enum Command {
         after_help = "Rules: gopher_quality, gopher_repetition, c4, fineweb (datatrove 0.10.1 defaults), \
 pii, lang=CODE[,CODE...] (e.g. lang=en,de), basic (with --min-words etc.).\n\
 Presets: fineweb-style (gopher_quality, gopher_repetition, c4 without the terminal-punctuation line rule, fineweb), \
-sft-sanity (length, pii, lang=en).\n\
+sft-sanity (length, pii, lang=en judged from 150 letters).\n\
 Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.\n  \
 {\"filter\": {\"gopher_quality\": {\"min_doc_words\": 30}, \"lang\": {\"allowed\": [\"en\"], \"min_confidence\": 0.6}}}"
     )]
