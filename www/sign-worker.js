@@ -52,13 +52,18 @@ async function sign({ job, file, start, end, config, index }) {
   const signer = new Signer(JSON.stringify(config));
   try {
     let last = 0;
-    let next = file.slice(start, Math.min(start + CHUNK, end)).arrayBuffer();
+    const read = (at) => {
+      const reading = file.slice(at, Math.min(at + CHUNK, end)).arrayBuffer();
+      reading.catch(() => {}); // a read ahead that nobody awaits (cancelled) fails quietly
+      return reading;
+    };
+    let next = read(start);
     for (let at = start; at < end; at += CHUNK) {
       const stop = Math.min(at + CHUNK, end);
       const buffer = await next;
       if (cancelled.has(job)) return;
       // The next read overlaps with signing this chunk.
-      next = stop < end ? file.slice(stop, Math.min(stop + CHUNK, end)).arrayBuffer() : null;
+      next = stop < end ? read(stop) : null;
       signer.push(new Uint8Array(buffer));
       const now = performance.now();
       if (now - last >= PROGRESS_EVERY_MS) {

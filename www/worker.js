@@ -59,9 +59,13 @@ function stopIfCancelled(id) {
  * chosen) gets a message that says what to do.
  */
 async function* chunks(id, file, start = 0, end = file.size) {
-  const read = (at) => file.slice(at, Math.min(at + CHUNK, end)).arrayBuffer().catch((e) => {
-    throw new Error(`${file.name} can no longer be read (was it changed or moved on disk after you chose it?): choose it again. (${e.name || e})`);
-  });
+  const read = (at) => {
+    const reading = file.slice(at, Math.min(at + CHUNK, end)).arrayBuffer().catch((e) => {
+      throw new Error(`${file.name} can no longer be read (was it changed or moved on disk after you chose it?): choose it again. (${e.name || e})`);
+    });
+    reading.catch(() => {}); // a read ahead that nobody awaits (the job stopped) fails quietly
+    return reading;
+  };
   let next = start < end ? read(start) : null;
   for (let at = start; at < end; at += CHUNK) {
     const buffer = await next;
