@@ -542,9 +542,11 @@ impl RowState<'_, '_, '_> {
                 let header = self.header.as_deref().unwrap_or(&[]);
                 let fields = frame::csv_fields(self.delimiter(), raw);
                 if fields.len() != header.len() {
+                    let plural = |n: usize| if n == 1 { "field" } else { "fields" };
                     return RowContent::Invalid(format!(
-                        "has {} fields, the header has {}",
+                        "has {} {}, the header has {}",
                         fields.len(),
+                        plural(fields.len()),
                         header.len()
                     ));
                 }
@@ -728,14 +730,16 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
         )));
     }
     if let Some(at) = head.iter().position(|&b| b == 0) {
-        let hint = if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
-            " (it looks like UTF-16 text: convert it to UTF-8)"
+        let what = if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+            "this is UTF-16 text (its byte-order mark says so): convert it to UTF-8, e.g. \
+             `iconv -f UTF-16 -t UTF-8`"
+                .to_string()
         } else {
-            ""
+            format!("this is a binary file, not text: NUL byte at offset {at}")
         };
         return Err(Error::Format(format!(
-            "this is a binary file, not text: NUL byte at offset {at}{hint}. datasieve reads \
-             JSONL, a JSON array, CSV, TSV or text lines, optionally gzip- or zstd-compressed"
+            "{what}. datasieve reads JSONL, a JSON array, CSV, TSV or text lines, optionally \
+             gzip- or zstd-compressed"
         )));
     }
     let first = head.iter().position(|b| !b.is_ascii_whitespace());
