@@ -637,6 +637,7 @@ fn a_binary_file_is_a_format_error_with_a_clear_message() {
         (b"BZh91AY&SY\x12", "bzip2-compressed"),
         (b"\xFD7zXZ\x00\x00\x04", "xz-compressed"),
         (b"PK\x03\x04\x14\x00", "a zip archive"),
+        (b"WARC/1.0\r\nWARC-Type: warcinfo\r\n", "a WARC web archive"),
     ] {
         let mut input = head.to_vec();
         input.extend_from_slice(&[0; 64]);

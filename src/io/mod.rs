@@ -642,6 +642,11 @@ const OTHER_FORMATS: &[(&[u8], &str)] = &[
          `pd.read_parquet(\"f.parquet\").to_json(\"f.jsonl\", orient=\"records\", lines=True)`",
     ),
     (b"ARROW1", "an Arrow IPC file: export it as JSONL first"),
+    (
+        b"WARC/",
+        "a WARC web archive: extract its pages' text as JSONL first (e.g. with datatrove's \
+         WarcReader and JsonlWriter, or warcio)",
+    ),
     (b"BZh", "bzip2-compressed: recompress it with gzip or zstd"),
     (
         b"\xFD7zXZ\x00",
