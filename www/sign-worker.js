@@ -13,8 +13,8 @@
 //                   (keys: BigUint64Array, transferred; finishedAt: timeOrigin-based ms)
 //               {type: 'error', job, index, message}
 import { initSync, Signer } from './pkg/datasieve_wasm.js';
+import { fileChunks } from './chunks.js';
 
-const CHUNK = 16 << 20;         // bytes read per step (fewer, larger reads: each has a fixed cost)
 const PROGRESS_EVERY_MS = 100;  // the engine worker is busy too: do not flood it
 
 const queue = [];             // ranges to sign, in the order they came
@@ -52,23 +52,15 @@ async function sign({ job, file, start, end, config, index }) {
   const signer = new Signer(JSON.stringify(config));
   try {
     let last = 0;
-    const read = (at) => {
-      const reading = file.slice(at, Math.min(at + CHUNK, end)).arrayBuffer();
-      reading.catch(() => {}); // a read ahead that nobody awaits (cancelled) fails quietly
-      return reading;
-    };
-    let next = read(start);
-    for (let at = start; at < end; at += CHUNK) {
-      const stop = Math.min(at + CHUNK, end);
-      const buffer = await next;
+    let done = 0;
+    for await (const chunk of fileChunks(file, start, end)) {
       if (cancelled.has(job)) return;
-      // The next read overlaps with signing this chunk.
-      next = stop < end ? read(stop) : null;
-      signer.push(new Uint8Array(buffer));
+      signer.push(chunk);
+      done += chunk.length;
       const now = performance.now();
       if (now - last >= PROGRESS_EVERY_MS) {
         last = now;
-        postMessage({ type: 'progress', job, index, done: stop - start });
+        postMessage({ type: 'progress', job, index, done });
       }
     }
     const keys = signer.finish();

@@ -22,8 +22,8 @@
 // has loaded keeps working offline. Jobs run one after another (a job started right after a
 // cancel waits for the cancelled one to reach its next chunk).
 import init, { Engine, version } from './pkg/datasieve_wasm.js';
+import { fileChunks } from './chunks.js';
 
-const CHUNK = 16 << 20;         // bytes read per step (each read has a fixed cost: 16 MB reads are ~2× faster than 4 MB)
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
 const PARALLEL_MIN_BYTES = 8 << 20; // below this, starting workers costs more than it saves
 const MAX_SIGN_WORKERS = 8;
@@ -52,26 +52,11 @@ function stopIfCancelled(id) {
   if (cancelled.has(id)) throw new Cancelled(`job ${id} cancelled`);
 }
 
-/**
- * `file[start, end)` in CHUNK-sized pieces, read asynchronously one piece ahead (reading the next
- * overlaps with the engine's work on this one); stops with `Cancelled` between pieces once job
- * `id` is cancelled. A File that can no longer be read (changed or removed on disk since it was
- * chosen) gets a message that says what to do.
- */
+/** `fileChunks` of job `id`: stops with `Cancelled` between pieces once the job is cancelled. */
 async function* chunks(id, file, start = 0, end = file.size) {
-  const read = (at) => {
-    const reading = file.slice(at, Math.min(at + CHUNK, end)).arrayBuffer().catch((e) => {
-      throw new Error(`${file.name} can no longer be read (was it changed or moved on disk after you chose it?): choose it again. (${e.name || e})`);
-    });
-    reading.catch(() => {}); // a read ahead that nobody awaits (the job stopped) fails quietly
-    return reading;
-  };
-  let next = start < end ? read(start) : null;
-  for (let at = start; at < end; at += CHUNK) {
-    const buffer = await next;
+  for await (const chunk of fileChunks(file, start, end)) {
     stopIfCancelled(id);
-    next = at + CHUNK < end ? read(at + CHUNK) : null;
-    yield new Uint8Array(buffer);
+    yield chunk;
   }
 }
 

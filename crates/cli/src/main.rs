@@ -275,7 +275,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    let threads = cli.threads.unwrap_or_else(parallel::default_threads).max(1);
+    let threads = cli.threads.unwrap_or_else(parallel::default_threads);
     SIGN_THREADS.set(threads).expect("set once");
     let format = match cli
         .input_format
@@ -338,12 +338,13 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 return Err("choose a kind of dedup: --exact, --near, or both".into());
             }
             let keep = named("--keep", &keep)?;
+            let defaults = datasieve::pipeline::near::NearConfig::default();
             let near_only = [
                 ("--threshold", threshold.is_some()),
                 ("--verify", verify),
-                ("--keep", keep != datasieve::dedup::lsh::KeepPolicy::First),
-                ("--ngram", ngram != 5),
-                ("--perms", perms != 112),
+                ("--keep", keep != defaults.keep),
+                ("--ngram", ngram != defaults.ngram),
+                ("--perms", perms != defaults.perms),
                 ("--bands/--rows", bands.is_some()),
             ];
             if let (false, Some((flag, _))) = (near, near_only.iter().find(|(_, set)| *set)) {
@@ -538,9 +539,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             against,
             out,
         } => {
-            // The JSON itself, or a file holding it.
-            let inline = config.to_str().filter(|c| c.trim_start().starts_with('{'));
-            let text = match inline {
+            let text = match inline_config(&config) {
                 Some(json) => json.to_string(),
                 None => std::fs::read_to_string(&config)
                     .map_err(|e| format!("cannot read config {}: {e}", config.display()))?,
@@ -605,11 +604,15 @@ fn named<T: serde::de::DeserializeOwned>(flag: &str, value: &str) -> CliResult<T
         .map_err(|_| format!("{flag}: `{value}` is not a known value (see --help)"))
 }
 
+/// `--config` given as the JSON itself rather than a file name.
+fn inline_config(p: &Path) -> Option<&str> {
+    p.to_str().filter(|c| c.trim_start().starts_with('{'))
+}
+
 fn config_name(p: &Path) -> String {
-    if p.to_str().is_some_and(|c| c.trim_start().starts_with('{')) {
-        "--config".to_string()
-    } else {
-        p.display().to_string()
+    match inline_config(p) {
+        Some(_) => "--config".to_string(),
+        None => p.display().to_string(),
     }
 }
 
