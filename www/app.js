@@ -46,6 +46,7 @@ function onWorkerMessage(msg) {
     setBusy(false);
     $('status').textContent = 'inspected';
     renderInspect(JSON.parse(msg.report), msg.preview);
+    if (!state.autorun) refocus($('run'));
     if (state.autorun) {
       state.autorun = false;
       run();
@@ -54,11 +55,27 @@ function onWorkerMessage(msg) {
     setBusy(false);
     $('status').textContent = 'done';
     renderResult(msg);
+    refocus($('results-h'));
   } else if (msg.type === 'rejudged') {
     const r = msg.counts;
     $('rejudged').textContent = `With these thresholds: kept ${r.rows_kept.toLocaleString()}, removed ${r.rows_removed.toLocaleString()} (${Object.entries(r.removed_by).map(([k, v]) => `${k} ${v}`).join(', ') || 'no filter removals'})`;
   } else if (msg.type === 'error') {
     fail(msg.message);
+  }
+}
+
+/** Run and Cancel are disabled as a job starts or stops, which drops the keyboard focus on the
+ *  page body: it goes to `target` instead (unless the user has already moved it elsewhere). */
+function refocus(target) {
+  const lost = !document.activeElement || document.activeElement === document.body || document.activeElement.disabled;
+  if (lost) target.focus();
+}
+
+/** A text box that scrolls (a long row, a long message) must be reachable from the keyboard to be
+ *  scrolled without a mouse: those that overflow get into the tab order, the others stay out. */
+function focusableWhereScrolling(container) {
+  for (const box of container.querySelectorAll('pre, .text, .msg')) {
+    if (box.scrollHeight > box.clientHeight + 1) box.tabIndex = 0;
   }
 }
 
@@ -177,6 +194,32 @@ function configToControls() {
   showConfig();
 }
 
+// A setting that only applies with a box ticked (near threshold → "near duplicates", max length →
+// "check preference pairs", ...): setting it ticks the box, so that it is not silently ignored.
+const OWNERS = {
+  normalize: '#exact',
+  'near-threshold': '#near',
+  'near-verify': '#near',
+  'near-keep': '#near',
+  'pii-mode': '[data-rule=pii]',
+  'lang-codes': '[data-rule=lang]',
+  'min-words': '[data-rule=basic]',
+  'max-words': '[data-rule=basic]',
+  'prefs-format': '#prefs',
+  'max-length': '#prefs',
+  'max-prompt-length': '#prefs',
+  export: '#prefs',
+  tokenizer: '#prefs',
+};
+
+function tickOwner(control) {
+  const owner = OWNERS[control.id] && document.querySelector(OWNERS[control.id]);
+  if (!owner || owner.checked) return;
+  // Un-ticking "verify" or emptying a box says nothing about wanting the step.
+  const set = control.type === 'checkbox' ? control.checked : control.type === 'file' ? control.files.length > 0 : control.value !== '';
+  if (set) owner.checked = true;
+}
+
 function showConfig() {
   $('config-json').value = JSON.stringify(state.config, null, 2);
   $('config-error').textContent = '';
@@ -259,6 +302,7 @@ function cancel() {
   $('progress').value = 0;
   // 'cancelled' once the engine says the job has stopped (at its next chunk, well under a second).
   $('status').textContent = 'cancelling…';
+  refocus($('run'));
 }
 
 function renderInspect(report, preview) {
@@ -370,6 +414,7 @@ function showCluster(i) {
   $('cluster-view').replaceChildren(...c.members.map((m, j) => el('div', { class: `member${j === 0 ? ' kept' : ''}`, 'data-row': String(m.row) },
     el('div', { class: 'meta', text: `row ${m.row}${j === 0 ? ' · kept' : m.jaccard >= 0 ? ` · Jaccard ${m.jaccard.toFixed(3)} with row ${kept.row}` : ' · (row too long to show whole)'}` }),
     j === 0 ? el('div', { class: 'text', text: m.text }) : diffWords(m.text, kept.text))));
+  focusableWhereScrolling($('cluster-view'));
 }
 
 function bars(title, starts, counts) {
@@ -468,6 +513,7 @@ function renderRemoved() {
     if (view) item.append(view);
     return item;
   }));
+  focusableWhereScrolling($('removed-rows'));
 }
 
 /** Reads `obj` at a dotted path like `gopher_repetition.top_n_grams.0.1`. */
@@ -545,17 +591,26 @@ function renderTuning(report) {
   const list = $('threshold-list');
   list.replaceChildren();
   const histograms = new Map(((stats.histograms && stats.histograms.metrics) || []).map((m) => [m.metric, m]));
+  // Several rows can hold one config key (Gopher's symbol ratio bounds both `#` and `...`): a
+  // change in one shows in the others.
+  const rows = [];
   for (const t of stats.thresholds.filter((x) => x.key)) {
     const value = getPath(state.tuned, t.key);
     const input = el('input', { type: 'number', step: 'any', value: String(value), 'data-key': t.key, 'aria-label': `${t.reason} threshold` });
     const metric = histograms.get(t.metric);
-    // The line follows the input; for Gopher's alpha rule the config holds the threshold as is.
-    const chart = metric ? histogramChart(metric, () => Number(input.value)) : null;
+    // The line follows the threshold in force (an empty box changes nothing); for Gopher's alpha
+    // rule the config holds the threshold as is.
+    const chart = metric ? histogramChart(metric, () => getPath(state.tuned, t.key)) : null;
+    rows.push({ key: t.key, input, chart });
     input.addEventListener('input', () => {
-      const v = Number(input.value);
+      // Empty or half-typed ("1e", "-"): NaN, and the threshold stays as it was, not 0.
+      const v = input.valueAsNumber;
       if (!Number.isFinite(v)) return;
       setPath(state.tuned, t.key, Number.isInteger(getPath(report.config.filter, t.key)) ? Math.round(v) : v);
-      if (chart) chart.plot.redraw(false, false);
+      for (const row of rows.filter((r) => r.key === t.key)) {
+        if (row.input !== input) row.input.value = String(getPath(state.tuned, t.key));
+        if (row.chart) row.chart.plot.redraw(false, false);
+      }
       rejudge();
     });
     list.append(el('div', { class: 'threshold', 'data-reason': t.reason },
@@ -605,8 +660,9 @@ $('run').addEventListener('click', run);
 $('cancel').addEventListener('click', cancel);
 document.querySelector('.downloads').addEventListener('click', checkSourceBeforeDownload);
 for (const id of ['exact', 'normalize', 'near', 'near-threshold', 'near-verify', 'near-keep', 'fields-input', 'pii-mode', 'lang-codes', 'min-words', 'max-words', 'rewrite', 'prefs', 'prefs-format', 'max-length', 'max-prompt-length', 'export']) {
-  $(id).addEventListener('input', () => { $('preset').value = ''; controlsToConfig(); });
+  $(id).addEventListener('input', () => { $('preset').value = ''; tickOwner($(id)); controlsToConfig(); });
 }
+$('tokenizer').addEventListener('change', () => { tickOwner($('tokenizer')); controlsToConfig(); });
 for (const input of document.querySelectorAll('[data-rule]')) {
   input.addEventListener('input', () => { $('preset').value = ''; controlsToConfig(); });
 }

@@ -62,6 +62,19 @@ test('FineWeb-style preset: same report as `datasieve run --config`, thresholds 
   assert.ok(!/gopher_short_doc/.test(text), 'no row is short under min 0');
   assert.deepEqual(harness.network.afterLoad(), [], 'rejudging reads nothing');
 
+  // An emptied box is not a threshold of 0 (which here would remove every document with a line
+  // break as a list).
+  await page.locator('input[data-key="fineweb.new_line_ratio"]').fill('');
+  // Gopher's symbol ratio bounds both `#` and `...`: its two rows hold one key and stay in step.
+  // (Also a recount after the emptied box: the engine answers in order.)
+  const symbolRows = page.locator('input[data-key="gopher_quality.max_symbol_word_ratio"]');
+  assert.equal(await symbolRows.count(), 2);
+  await symbolRows.nth(0).fill('0.5');
+  await page.waitForFunction((before) => document.querySelector('[data-testid=rejudged]').textContent !== before, text);
+  const keptAfter = Number((await page.textContent('[data-testid=rejudged]')).match(/kept ([\d,]+)/)[1].replace(/,/g, ''));
+  assert.ok(keptAfter >= kept, `a looser symbol bound and an empty box keep at least as many rows (${keptAfter} >= ${kept})`);
+  assert.equal(await symbolRows.nth(1).inputValue(), '0.5', 'the other row shows the new bound');
+
   // Every removed row is listed, inside a box that scrolls: the page does not grow with them.
   const box = await page.evaluate(() => {
     const list = document.querySelector('#removed-rows');

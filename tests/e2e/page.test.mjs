@@ -150,6 +150,61 @@ test('the config box runs only what it shows: Run waits while it is not a config
   await page.close();
 });
 
+test('a setting that needs a box ticks it, instead of being ignored', async () => {
+  const { page, consoleErrors } = await openReady();
+  const config = async () => JSON.parse(await page.inputValue('[data-testid=config-json]'));
+  assert.equal(await page.isChecked('#near'), false);
+  await page.check('#near-verify');
+  assert.equal(await page.isChecked('#near'), true, 'ticking "verify" ticks near dedup');
+  // Un-ticking it says nothing about wanting near dedup.
+  await page.uncheck('#near');
+  await page.uncheck('#near-verify');
+  assert.equal(await page.isChecked('#near'), false);
+  await page.fill('#near-threshold', '0.7');
+  assert.equal(await page.isChecked('#near'), true);
+  assert.equal((await config()).dedup.near.threshold, 0.7);
+
+  assert.equal(await page.isChecked('[data-testid=prefs]'), false);
+  await page.fill('#max-length', '1024');
+  assert.equal(await page.isChecked('[data-testid=prefs]'), true);
+  assert.equal((await config()).prefs.max_length, 1024);
+  await page.uncheck('[data-testid=prefs]');
+  assert.equal((await config()).prefs, undefined);
+  await page.setInputFiles('[data-testid=tokenizer]', fixturePath('prefs', 'tiny-bpe-tokenizer.json'));
+  assert.equal(await page.isChecked('[data-testid=prefs]'), true, 'choosing a tokenizer ticks the box');
+
+  await page.fill('#min-words', '10');
+  assert.equal(await page.isChecked('[data-rule=basic]'), true);
+  assert.equal((await config()).filter.basic.min_words, 10);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('accessibility: axe finds no violation before and after runs; focus lands on the result', async () => {
+  // axe-core (npm dev dependency) evaluated into the page by the test driver, not by the page.
+  const axe = readFileSync(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  const violations = async (page) => {
+    await page.evaluate(axe);
+    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  };
+  const { page, consoleErrors } = await openReady();
+  assert.deepEqual(await violations(page), [], 'the page as loaded');
+  // Quality filters, exact and near dedup: the summary, thresholds with charts, clusters, rows.
+  await page.selectOption('[data-testid=preset]', 'fineweb-style');
+  await page.click('[data-testid=demo]');
+  await page.waitForSelector('[data-testid=clusters]:not([hidden])');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'results-h', 'the keyboard focus is on the result');
+  assert.deepEqual(await violations(page), [], 'after a filter and dedup run');
+  // Preference pairs: facts, charts and pair views with marked differences.
+  await page.selectOption('[data-testid=preset]', 'dpo-preflight');
+  await runOn(page, fixturePath('prefs', 'checks_implicit.jsonl'));
+  await page.waitForSelector('[data-testid=prefs-stats]:not([hidden])');
+  assert.deepEqual(await violations(page), [], 'after a preference-pair run');
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
 test('user text is rendered as text, never as HTML', async () => {
   const { page } = await openReady();
   await runOn(page, fixturePath('parity', 'mixed.jsonl'));
