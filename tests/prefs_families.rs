@@ -384,3 +384,36 @@ fn forced_format_and_config_parsing() {
         serde_json::from_value(serde_json::to_value(&config).unwrap()).unwrap();
     assert_eq!(round_trip, config);
 }
+
+/// The page's pair viewer shows both prompts of a `prompt_mismatch`: the rejected side's own
+/// prompt is kept, and only then.
+#[test]
+fn implicit_prompt_mismatch_keeps_the_rejected_prompt_for_the_viewer() {
+    let config = PrefsConfig::default();
+    let turn = |role: &str, content: &str| json!({"role": role, "content": content});
+    let row = |rejected_question: &str| {
+        json!({
+            "chosen": [turn("user", "What is 2+2?"), turn("assistant", "4")],
+            "rejected": [turn("user", rejected_question), turn("assistant", "5")],
+        })
+    };
+    let family = Family::ConversationalImplicit;
+
+    let mismatched = normalize_row(&row("What is 2+3?"), family, &config).expect("converts");
+    let pair_view = pair(&mismatched.row);
+    let rejected_prompt = pair_view
+        .rejected_prompt
+        .as_deref()
+        .expect("kept on a mismatch");
+    assert_eq!(last_text(rejected_prompt), "What is 2+3?");
+    assert_eq!(last_text(&pair_view.prompt), "What is 2+2?");
+    let view = datasieve::pipeline::prefs::normalized_view(&row("What is 2+3?"), family, &config)
+        .expect("a view");
+    assert_eq!(view["rejected_prompt"][0]["content"], "What is 2+3?");
+
+    let matched = normalize_row(&row("What is 2+2?"), family, &config).expect("converts");
+    assert_eq!(pair(&matched.row).rejected_prompt, None);
+    let view = datasieve::pipeline::prefs::normalized_view(&row("What is 2+2?"), family, &config)
+        .expect("a view");
+    assert!(view.get("rejected_prompt").is_none(), "{view}");
+}

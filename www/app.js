@@ -477,12 +477,16 @@ function pairView(view, details) {
   if (!view) return null;
   if (view.unconvertible) return el('p', { class: 'errors', text: view.unconvertible.map((d) => `${d.code}${d.field ? ` (${d.field})` : ''}${d.note ? `: ${d.note}` : ''}`).join('; ') });
   const pair = view.pair || view.Pair || view;
-  const sides = ['prompt', 'chosen', 'rejected', 'completion'].filter((s) => Array.isArray(pair[s]));
+  // A prompt_mismatch pair carries the rejected side's own prompt: the two prompts side by side,
+  // then the two completions.
+  const sides = ['prompt', 'rejected_prompt', 'chosen', 'rejected', 'completion'].filter((s) => Array.isArray(pair[s]));
+  const titles = pair.rejected_prompt ? { prompt: "chosen side's prompt", rejected_prompt: "rejected side's prompt" } : {};
   const box = el('div', { class: 'pair' });
   for (const side of sides) {
-    const column = el('div', { class: 'side', 'data-side': side }, el('h4', { text: side }));
+    const column = el('div', { class: 'side', 'data-side': side }, el('h4', { text: titles[side] || side }));
     pair[side].forEach((m, i) => {
-      const hit = details.find((d) => d.char_offset != null && d.message_index === i && (!d.field || d.field === side || (d.code === 'prompt_mismatch' && side !== 'prompt')));
+      // A prompt_mismatch names the prompt turn where the two prompts part: marked in both.
+      const hit = details.find((d) => d.char_offset != null && d.message_index === i && (!d.field || d.field === side || (d.code === 'prompt_mismatch' && side === 'rejected_prompt')));
       column.append(el('div', { class: 'msg' }, el('span', { class: 'role', text: m.role }), marked(m.content, hit ? hit.char_offset : null)));
     });
     box.append(column);

@@ -326,6 +326,7 @@ impl<'a> Reader<'a> {
             model_chosen: None,
             model_rejected: None,
             tie: false,
+            rejected_prompt: None,
         })
     }
 
@@ -603,6 +604,7 @@ impl<'a> Reader<'a> {
             model_chosen: best.model.clone(),
             model_rejected: worst.model.clone(),
             tie: best.goodness == worst.goodness,
+            rejected_prompt: None,
         }))
     }
 
@@ -796,6 +798,7 @@ impl<'a> Reader<'a> {
             model_chosen,
             model_rejected,
             tie: matches!(outcome, AbOutcome::Tie),
+            rejected_prompt: None,
         }))
     }
 
@@ -863,16 +866,18 @@ impl<'a> Reader<'a> {
     fn implicit_pair(&mut self, chosen: Vec<Message>, rejected: Vec<Message>) -> NormalizedRow {
         let chosen_split = last_completion_start(&chosen);
         let rejected_split = last_completion_start(&rejected);
-        if let Some(detail) =
-            prompt_divergence(&chosen[..chosen_split], &rejected[..rejected_split])
-        {
-            self.findings.push(detail);
-        }
+        let divergence = prompt_divergence(&chosen[..chosen_split], &rejected[..rejected_split]);
+        let mismatch = divergence.is_some();
+        self.findings.extend(divergence);
         let mut chosen = chosen;
         let mut rejected = rejected;
         let chosen_completion = chosen.split_off(chosen_split);
         let rejected_completion = rejected.split_off(rejected_split);
-        Self::pair(chosen, chosen_completion, rejected_completion)
+        let mut row = Self::pair(chosen, chosen_completion, rejected_completion);
+        if let (true, NormalizedRow::Pair(pair)) = (mismatch, &mut row) {
+            pair.rejected_prompt = Some(rejected);
+        }
+        row
     }
 
     /// Score and model keys several families share (`score_chosen`, `chosen_rating`,

@@ -79,6 +79,11 @@ pub struct NormalizedPair {
     pub model_rejected: Option<String>,
     /// The row's label or ranking says the two responses are equally good.
     pub tie: bool,
+    /// Only for a `prompt_mismatch` (two full conversations whose turns before the last assistant
+    /// turn differ): the rejected conversation's own prompt, so a viewer can show both. `prompt`
+    /// is the chosen side's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_prompt: Option<Vec<Message>>,
 }
 
 /// An unpaired (KTO) example.

@@ -50,6 +50,11 @@ test('DPO pre-flight: same findings as `datasieve prefs`, divergence highlighted
   await page.selectOption('[data-testid=reason-filter]', 'prompt_mismatch');
   const marks = page.locator('#removed-rows mark');
   assert.ok(await marks.count() >= 2, 'both sides show the divergence');
+  // Both prompts are shown, each marked from where they part ("Tell me about the history of …").
+  const greece = page.locator('#removed-rows li', { hasText: 'Greece' });
+  assert.equal(await greece.locator('[data-side=prompt] mark').textContent(), 'Rome in detail.');
+  assert.equal(await greece.locator('[data-side=rejected_prompt] mark').textContent(), 'Greece.');
+  assert.equal(await greece.locator('[data-side=chosen] mark, [data-side=rejected] mark').count(), 0, 'the completions are not where they part');
   // Statistics.
   assert.equal(await page.isVisible('[data-testid=prefs-stats]'), true);
   assert.match(await page.textContent('#prefs-facts'), /conversational_implicit|standard_implicit/);
