@@ -240,10 +240,24 @@ fn plain_special_case(
     }
     if end >= PLAIN_KEY_MAX {
         let tail: [u8; PLAIN_KEY_MAX] = buf[end - PLAIN_KEY_MAX..end].try_into().expect("16 bytes");
-        cases.get_packed(u128::from_le_bytes(tail) >> (8 * (PLAIN_KEY_MAX - len)))
+        let shift = 8 * (PLAIN_KEY_MAX - len) as u32;
+        cases.get_packed(shift_right(u128::from_le_bytes(tail), shift))
     } else {
         cases.get(&buf[start..end])
     }
+}
+
+/// `x >> shift` for `shift` < 128, on two `u64` halves: a variable `u128` shift is a library call
+/// in wasm32 (`__lshrti3`), here once per candidate word.
+#[inline(always)]
+fn shift_right(x: u128, shift: u32) -> u128 {
+    let (low, high) = (x as u64, (x >> 64) as u64);
+    let (low, high) = match shift {
+        0 => (low, high),
+        1..=63 => ((low >> shift) | (high << (64 - shift)), high >> shift),
+        _ => (high >> (shift - 64), 0),
+    };
+    (u128::from(high) << 64) | u128::from(low)
 }
 
 /// Replaces each mixed-chunk placeholder by the chunk's tokens under the full rules.
@@ -263,6 +277,26 @@ fn split_mixed_chunks(out: &mut SimplifiedWords) {
 
 #[cfg(test)]
 mod tests {
+    use super::shift_right;
+
+    #[test]
+    fn shift_right_equals_the_u128_shift() {
+        let values = [
+            0,
+            1,
+            u128::MAX,
+            0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+            1 << 127,
+            1 << 64,
+            (1 << 64) - 1,
+        ];
+        for x in values {
+            for shift in 0..128 {
+                assert_eq!(shift_right(x, shift), x >> shift, "{x:#x} >> {shift}");
+            }
+        }
+    }
+
     use super::*;
     use crate::text::tables::MATCHER_PATTERNS;
     use crate::text::tokenizer::word_tokenize;

@@ -115,7 +115,7 @@ pub fn spacy_tokens(text: &str) -> Vec<Range<usize>> {
         }
         let b = bytes[i];
         let (is_space, width) = if b < 0x80 {
-            ((ASCII_PY_SPACE >> b) & 1 == 1, 1)
+            (super::charclass::ascii_bit(ASCII_PY_SPACE, b.into()), 1)
         } else {
             let c = text[i..].chars().next().expect("char boundary");
             (is_py_space(c), c.len_utf8())
