@@ -15,6 +15,9 @@ pub enum Error {
         context: String,
         source: std::io::Error,
     },
+    /// An input that can be read but cannot serve the job, e.g. an evaluation set that gives
+    /// nothing to match. The message names the file.
+    Input(String),
     /// The caller used the API out of order (push after finish, ...). A bug in the caller.
     Usage(String),
 }
@@ -27,7 +30,7 @@ impl fmt::Display for Error {
             Error::Config(m) => write!(f, "invalid configuration: {m}"),
             Error::Format(m) => write!(f, "unreadable input: {m}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
-            Error::Usage(m) => write!(f, "{m}"),
+            Error::Input(m) | Error::Usage(m) => write!(f, "{m}"),
         }
     }
 }

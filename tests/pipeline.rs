@@ -608,18 +608,39 @@ not json\n";
           `turns[*]`, `reference[*]`."
         ]
     );
-    let on = |fields: &[&str]| {
+    let on_outcome = |fields: &[&str]| {
         let mut config = exact_config("q.jsonl");
         config.fields = fields.iter().map(|f| f.to_string()).collect();
-        run_job(input, config, &mut fixed(5)).report
+        run_job(input, config, &mut fixed(5))
     };
-    let missing = on(&["prompt"]);
-    assert!(
-        missing.notices[0].starts_with(
-            "No row has text at the compared field(s) `prompt`, so nothing was compared"
-        ),
-        "{:?}",
-        missing.notices
+    let on = |fields: &[&str]| on_outcome(fields).report;
+    assert_eq!(
+        unknown.named_fields_matched_nothing(),
+        None,
+        "no field was named"
+    );
+    // A named field no row has (a typo): nothing compared, said with the fields the rows have,
+    // and flagged for callers that gate on the outcome (the CLI exits 2).
+    for fields in [&["prompt"][..], &["prompt", "txet"]] {
+        let missing = on_outcome(fields);
+        let quoted: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+        let expected = format!(
+            "No row has text at the compared field(s) {}, so nothing was compared: all 2 \
+             readable rows were kept without being checked. Name the field(s) to compare (CLI \
+             `--field`, page \"field(s)\"). The rows' fields, most frequent first: `category` \
+             (string, 2 rows), `question_id` (number, 2 rows), `turns` (array, 2 rows), \
+             `reference` (array, 1 row).",
+            quoted.join(", ")
+        );
+        assert_eq!(missing.report.notices, std::slice::from_ref(&expected));
+        assert_eq!(
+            missing.named_fields_matched_nothing(),
+            Some(expected.as_str())
+        );
+    }
+    assert_eq!(
+        on_outcome(&["turns[*]", "txet"]).named_fields_matched_nothing(),
+        None
     );
     let partly = on(&["reference[*]"]);
     assert_eq!(
@@ -644,6 +665,19 @@ not json\n";
         },
         &mut fixed(64),
     );
+    // An inspection compares nothing by design: a named field no row has is only noted.
+    let mut inspect_field = PipelineConfig {
+        input: named("q.jsonl"),
+        ..Default::default()
+    };
+    inspect_field.fields = vec!["prompt".into()];
+    let inspected = run_job(input, inspect_field, &mut fixed(64));
+    assert!(
+        inspected.report.notices[0].contains("would compare nothing"),
+        "{:?}",
+        inspected.report.notices
+    );
+    assert_eq!(inspected.named_fields_matched_nothing(), None);
     // A preference check reads its own fields: nothing is said about compared text.
     let prefs_only = run_job(
         input,
@@ -717,7 +751,59 @@ not json\n";
 }
 
 #[test]
-fn a_text_file_is_deduplicated_line_by_line_and_rewriting_it_is_refused_with_a_notice() {
+fn the_report_says_how_a_guessed_or_padded_file_was_read() {
+    // A file of an unknown extension read as text lines: the job's report (the page shows it,
+    // the CLI prints it) says so and how to choose another format; a named format is no guess.
+    let script = b"import sys\nprint(\"hello, world\")\nprint(\"hello, world\")\n";
+    let outcome = run_job(script, exact_config("tool.py"), &mut fixed(7));
+    assert_eq!(outcome.detected.format, Format::Text);
+    assert_eq!(dup_pairs(&outcome.decisions), [(2, 1)]);
+    assert_eq!(
+        outcome.report.notices.len(),
+        1,
+        "{:?}",
+        outcome.report.notices
+    );
+    let notice = &outcome.report.notices[0];
+    assert!(
+        notice.starts_with("`tool.py`: the extension `.py` is not one datasieve recognises")
+            && notice.contains("read as plain text, one document per line")
+            && notice.contains("CLI `--input-format jsonl|json|csv|tsv`, config `input.format`"),
+        "{notice}"
+    );
+    let mut forced = exact_config("tool.py");
+    forced.input.format = Some(Format::Text);
+    assert!(run_job(script, forced, &mut fixed(7))
+        .report
+        .notices
+        .is_empty());
+    // Bytes after the gzip data: the rows before are processed, and the report says what was
+    // ignored, where. The second pass (the outputs) reads the same rows.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, b"{\"text\": \"a\"}\n{\"text\": \"a\"}\n").unwrap();
+    let member = gz.finish().unwrap();
+    let input = [member.clone(), b"\0\0\0garbage".to_vec()].concat();
+    for mut sizes in [fixed(input.len()), fixed(4)] {
+        let outcome = run_job(&input, exact_config("rows.jsonl.gz"), &mut sizes);
+        assert_eq!(dup_pairs(&outcome.decisions), [(1, 0)]);
+        assert_eq!(
+            outcome.report.notices,
+            [format!(
+                "`rows.jsonl.gz`: 10 bytes after the end of the gzip data at byte offset {} are \
+                 not gzip data; ignored (the rows before them were read).",
+                member.len()
+            )]
+        );
+        let (kept, removed) = split(&outcome, &input, &mut fixed(5));
+        assert_eq!(
+            (kept.as_slice(), removed.as_slice()),
+            (&b"{\"text\": \"a\"}\n"[..], &b"{\"text\": \"a\"}\n"[..])
+        );
+    }
+}
+
+#[test]
+fn a_text_file_is_deduplicated_line_by_line_and_rewriting_it_is_refused() {
     let input = fixture("lines.txt");
     let outcome = run_job(&input, exact_config("lines.txt"), &mut fixed(11));
     assert_eq!(outcome.detected.format, Format::Text);
@@ -732,32 +818,29 @@ fn a_text_file_is_deduplicated_line_by_line_and_rewriting_it_is_refused_with_a_n
         "A second document repeats.\nbroken \u{FFFD}\u{FFFD} bytes\n"
     );
     assert!(kept.starts_with(b"The first document, with a comma, and\ta tab.\n"));
-    let config = PipelineConfig::from_json(
+    // Rewriting a detected text file is refused as `input.format: "text"` is (one message), not
+    // run with the rows copied as they are.
+    let detected = PipelineConfig::from_json(
         r#"{"input": {"file_name": "lines.txt"}, "filter": {"c4": {}, "rewrite": true}}"#,
     )
     .unwrap();
-    let filtered = run_job(&input, config, &mut fixed(64));
+    let mut job = Job::new(detected).unwrap();
+    let e = job
+        .push(&input)
+        .and_then(|()| job.end_pass().map(drop))
+        .expect_err("refused once detected");
+    let named = PipelineConfig::from_json(
+        r#"{"input": {"format": "text"}, "filter": {"c4": {}, "rewrite": true}}"#,
+    )
+    .expect_err("refused up front");
+    assert_eq!(e.to_string(), named.to_string());
     assert_eq!(
-        filtered.report.notices,
-        [
-            "Rows are written as they are in the input: rewriting text (filter.rewrite, PII \
-          redaction) works on JSON and JSONL, and this input is plain text."
-        ]
+        e.to_string(),
+        "invalid configuration: filter.rewrite (CLI `--rewrite`) rewrites the text of kept rows, \
+         which works on JSON and JSONL rows only, and this input is plain text (one document per \
+         line), whose rows can only be copied as they are: turn rewriting off, or convert the \
+         file to JSONL"
     );
-    // Every row's bytes as they were: the two outputs hold the input's lines, none rewritten.
-    let (kept, removed) = split(&filtered, &input, &mut fixed(64));
-    let mut lines: Vec<&[u8]> = kept
-        .split(|&b| b == b'\n')
-        .chain(removed.split(|&b| b == b'\n'))
-        .filter(|l| !l.is_empty())
-        .collect();
-    let mut expected: Vec<&[u8]> = input
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
-    lines.sort();
-    expected.sort();
-    assert_eq!(lines, expected);
 }
 
 #[test]

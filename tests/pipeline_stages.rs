@@ -8,7 +8,7 @@ mod common;
 use common::{feed_every_pass, fixed, random_sizes};
 use datasieve::config::PipelineConfig;
 use datasieve::dedup::lsh::optimal_param;
-use datasieve::io::Destination;
+use datasieve::io::{Destination, Format};
 use datasieve::pipeline::{Decision, Job, Outcome, Pass};
 use serde_json::{json, Value};
 
@@ -1077,10 +1077,11 @@ fn rows_sharing_an_ngram_with_an_eval_set_are_removed_with_details() {
         (stats["ngram"].as_u64(), stats["rows_flagged"].as_u64()),
         (Some(13), Some(2))
     );
-    // Longer n-grams than the shared spans: nothing is flagged.
+    // Longer n-grams than the shared span (17 words), not longer than the eval rows (23):
+    // nothing is flagged.
     let r = run_with(
         &input,
-        config(json!({"contamination": {"ngram": 40}}), "demo.jsonl"),
+        config(json!({"contamination": {"ngram": 20}}), "demo.jsonl"),
         &mut fixed(1000),
         |job| {
             job.add_eval_set("eval_a.jsonl", &stages_fixture("eval_a.jsonl"))
@@ -1089,6 +1090,56 @@ fn rows_sharing_an_ngram_with_an_eval_set_are_removed_with_details() {
     )
     .outcome;
     assert_eq!(r.report.rows_removed, 0);
+}
+
+#[test]
+fn an_eval_set_that_gives_no_ngram_is_refused_naming_it() {
+    // Nothing could match it, so a check against it would pass any file: an error, before any
+    // input is read, naming the file and why.
+    let cases: [(&str, &[u8], u64, &str); 4] = [
+        ("empty.jsonl", b"", 13, "it has no rows"),
+        (
+            "short.jsonl",
+            b"{\"question\": \"What is the capital of France?\"}\n",
+            13,
+            "its one row has fewer than 13 words",
+        ),
+        (
+            "numbers.csv",
+            b"a\n1 2 3 4 5 6 7 8 9 10 11 12 13 14\n",
+            13,
+            "its one row has fewer than 13 words (or only numbers)",
+        ),
+        (
+            "eval_a.jsonl",
+            &stages_fixture("eval_a.jsonl"),
+            40,
+            "its 2 rows each have fewer than 40 words",
+        ),
+    ];
+    for (name, bytes, ngram, why) in cases {
+        let mut job = Job::new(config(
+            json!({"contamination": {"ngram": ngram}}),
+            "demo.jsonl",
+        ))
+        .unwrap();
+        let e = job.add_eval_set(name, bytes).expect_err(name);
+        assert!(matches!(e, datasieve::Error::Input(_)), "{name}: {e:?}");
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "eval set `{name}` gives no {ngram}-word n-gram, so no row could match it: "
+            )) && message.contains(why),
+            "{name}: {message}"
+        );
+    }
+    // One row with enough words is enough.
+    let mut job = Job::new(config(json!({"contamination": {}}), "demo.jsonl")).unwrap();
+    assert_eq!(
+        job.add_eval_set("eval_a.jsonl", &stages_fixture("eval_a.jsonl"))
+            .unwrap(),
+        2
+    );
 }
 
 #[test]
@@ -1165,21 +1216,70 @@ fn config_errors_name_the_offending_key() {
 }
 
 #[test]
-fn the_report_says_rewrite_only_when_kept_rows_are_rewritten() {
-    // Detected CSV keeps its bytes even under PII redaction (see `Outcome::splitter`), and the
-    // report must not claim otherwise.
+fn rewriting_csv_tsv_or_text_rows_is_refused_named_or_detected_with_one_message() {
+    // CSV, TSV and text rows can only be copied as they are. Rewriting them (`rewrite`, or PII
+    // redaction, which keeps rows with personal data and rewrites them) cannot happen: a format
+    // named in the config is refused by the config, a detected one by the job as soon as the
+    // format is known, with the same message, so no output that still holds the data is
+    // written as if cleaned.
     let csv =
         b"id,text\n1,Write to jane.doe@example.com today please\n2,A clean row about the weather\n";
-    let outcome = run(
-        csv,
-        config(json!({"filter": {"pii": {"mode": "redact"}}}), "x.csv"),
-    )
-    .outcome;
-    assert_eq!(outcome.decisions[0].warnings, ["pii_email"]);
-    let s = split(&outcome, csv, &mut fixed(9));
-    assert_eq!(s.kept, csv.to_vec(), "CSV rows are copied, not rewritten");
+    let tsv = b"id\ttext\n1\tWrite to jane.doe@example.com today please\n2\tA clean row\n";
+    let text = b"Write to jane.doe@example.com today please\nA clean row about the weather\n";
+    let cases: [(&[u8], &str, Format, &str); 3] = [
+        (csv, "x.csv", Format::Csv, "this input is CSV,"),
+        (tsv, "x.tsv", Format::Tsv, "this input is TSV,"),
+        (text, "notes.txt", Format::Text, "this input is plain text"),
+    ];
+    let filters = [
+        (
+            json!({"c4": {}, "rewrite": true}),
+            "filter.rewrite (CLI `--rewrite`) rewrites the text of kept rows",
+        ),
+        (
+            json!({"pii": {"mode": "redact"}}),
+            "PII redaction (filter.pii.mode `redact`, CLI `--pii-mode redact`) rewrites",
+        ),
+    ];
+    for (input, name, format, says) in cases {
+        for (filter, what) in &filters {
+            let case = format!("{name} {filter}");
+            let named = PipelineConfig::from_json(
+                &json!({"input": {"format": format, "file_name": name}, "filter": filter})
+                    .to_string(),
+            )
+            .expect_err(&case)
+            .to_string();
+            for mut sizes in [fixed(input.len()), fixed(3)] {
+                let mut job = Job::new(config(json!({ "filter": filter }), name)).unwrap();
+                let mut result = Ok(());
+                let mut rest: &[u8] = input;
+                while !rest.is_empty() && result.is_ok() {
+                    let n = sizes().min(rest.len());
+                    result = job.push(&rest[..n]);
+                    rest = &rest[n..];
+                }
+                let detected = result
+                    .and_then(|()| job.end_pass().map(drop))
+                    .expect_err(&case)
+                    .to_string();
+                assert_eq!(detected, named, "{case}: one message");
+            }
+            assert!(
+                named.contains(what) && named.contains(says),
+                "{case}: {named}"
+            );
+        }
+    }
+    // Drop mode rewrites nothing, on any format; the report says so.
+    let outcome = run(csv, config(json!({"filter": {"pii": {}}}), "x.csv")).outcome;
     assert_eq!(outcome.report.stats["filter"]["rewrite"], false);
-    // Drop mode rewrites nothing either.
+    assert_eq!(outcome.decisions[0].reasons, ["pii_email"]);
+    assert!(
+        outcome.report.notices.is_empty(),
+        "{:?}",
+        outcome.report.notices
+    );
     let input = text_rows(&["Write to jane.doe@example.com today please".into()]);
     let outcome = run(&input, config(json!({"filter": {"pii": {}}}), "x.jsonl")).outcome;
     assert_eq!(outcome.report.stats["filter"]["rewrite"], false);

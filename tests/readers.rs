@@ -8,7 +8,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use common::*;
-use datasieve::io::{detect_format, Compression, Format, ReaderOptions, RowContent, RowReader};
+use datasieve::io::{
+    detect_format, Compression, Format, IgnoredTrailing, ReaderOptions, RowContent, RowReader,
+};
 use datasieve::Error;
 use serde_json::{json, Value};
 
@@ -145,6 +147,156 @@ fn a_multi_member_gzip_stream_is_read_to_its_end() {
     );
 }
 
+fn gzip(plain: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, plain).unwrap();
+    gz.finish().unwrap()
+}
+
+/// Reads `input` at many chunkings; every read must give the same result.
+fn read_at_every_chunking(
+    input: &[u8],
+) -> datasieve::Result<(ReadResult, Option<IgnoredTrailing>)> {
+    let read = |sizes: &mut dyn FnMut() -> usize| {
+        let mut reader = RowReader::new(ReaderOptions::default());
+        let mut records = Vec::new();
+        let mut on = |r: datasieve::io::Record<'_>| {
+            records.push((r.line, r.content));
+            Ok(())
+        };
+        let mut rest = input;
+        while !rest.is_empty() {
+            let n = sizes().clamp(1, rest.len());
+            reader.push(&rest[..n], &mut on)?;
+            rest = &rest[n..];
+        }
+        reader.finish(&mut on)?;
+        Ok::<_, Error>((records, reader.ignored_trailing()))
+    };
+    let whole = read(&mut fixed(input.len().max(1)));
+    for mut sizes in [
+        Box::new(fixed(1)) as Box<dyn FnMut() -> usize>,
+        Box::new(fixed(2)),
+        Box::new(fixed(9)),
+        Box::new(random_sizes(3, 40)),
+    ] {
+        let chunked = read(&mut *sizes);
+        assert_eq!(
+            format!("{chunked:?}"),
+            format!("{whole:?}"),
+            "the same at any chunking"
+        );
+    }
+    let trailing = whole.as_ref().ok().and_then(|(_, t)| *t);
+    whole?;
+    Ok((read_whole(input, ReaderOptions::default())?, trailing))
+}
+
+#[test]
+fn bytes_after_the_last_gzip_member_are_ignored_and_reported_not_called_truncation() {
+    let a = gzip(b"{\"text\": \"first member\"}\n");
+    let b = gzip(b"{\"text\": \"second member\"}\n");
+    let members = [a.clone(), b.clone()].concat();
+    let (both, trailing) = read_at_every_chunking(&members).unwrap();
+    assert_eq!(both.records.len(), 2);
+    assert_eq!(trailing, None);
+    // Garbage of any length after the last member (a newline added by `echo >>`, zero padding,
+    // text, random bytes): the rows are read, the bytes are counted from where they start.
+    for garbage in [
+        &b"\n"[..],
+        b"\0",
+        &[0u8; 512],
+        b"this is not gzip data",
+        b"\x1f\x00 not a member",
+        &[0xff; 3000],
+    ] {
+        let input = [members.clone(), garbage.to_vec()].concat();
+        let (read, trailing) =
+            read_at_every_chunking(&input).unwrap_or_else(|e| panic!("{garbage:?}: {e}"));
+        assert_eq!(read.records, both.records, "{garbage:?}");
+        assert_eq!(
+            trailing,
+            Some(IgnoredTrailing {
+                offset: members.len() as u64,
+                bytes: garbage.len() as u64
+            }),
+            "{garbage:?}"
+        );
+    }
+    let said = IgnoredTrailing {
+        offset: 43,
+        bytes: 20,
+    }
+    .describe(Compression::Gzip);
+    assert_eq!(
+        said,
+        "20 bytes after the end of the gzip data at byte offset 43 are not gzip data; ignored \
+         (the rows before them were read)."
+    );
+    // Cut short anywhere inside a member (its header, deflate data or trailer, the first member
+    // or the second), the stream is truncated, and the message says so and where.
+    for cut in [
+        2,
+        5,
+        12,
+        a.len() / 2,
+        a.len() - 3,
+        a.len() + 1,
+        a.len() + 7,
+        members.len() - 1,
+    ] {
+        let err = read_at_every_chunking(&members[..cut]).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, Error::Format(_))
+                && message.contains("the gzip stream is truncated: member ")
+                && message.contains(&format!("cut short after {cut} bytes")),
+            "cut at {cut}: {message}"
+        );
+    }
+    // A damaged member is corrupt, not truncated: a flipped bit in the CRC-32.
+    let mut damaged = members.clone();
+    damaged[a.len() - 8] ^= 1;
+    let message = read_at_every_chunking(&damaged).unwrap_err().to_string();
+    assert!(
+        message.contains("the gzip stream is corrupt")
+            && message.contains("(member 1)")
+            && message.contains("CRC-32"),
+        "{message}"
+    );
+    // A second member whose header is not a valid gzip header (after a good magic number).
+    let mut bad_header = members.clone();
+    bad_header[a.len() + 2] = 7; // compression method 7
+    let message = read_at_every_chunking(&bad_header).unwrap_err().to_string();
+    assert!(
+        message.contains(&format!(
+            "corrupt at compressed byte {} (member 2)",
+            a.len()
+        )) && message.contains("compression method"),
+        "{message}"
+    );
+}
+
+#[test]
+fn gzip_headers_with_a_name_comment_extra_field_and_header_crc_are_read() {
+    let plain = b"{\"text\": \"named\"}\n";
+    let mut gz = flate2::GzBuilder::new()
+        .filename("rows.jsonl")
+        .comment("made by a test")
+        .extra(vec![1, 2, 3, 4])
+        .write(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, plain).unwrap();
+    let mut input = gz.finish().unwrap();
+    // FHCRC: flag bit 1 and two header-CRC bytes after the comment (not checked).
+    let header_end = 10 + 2 + 4 + b"rows.jsonl\0".len() + b"made by a test\0".len();
+    input[3] |= 0x02;
+    input.splice(header_end..header_end, [0xAB, 0xCD]);
+    let (read, trailing) = read_at_every_chunking(&input).unwrap();
+    assert_eq!(read.records.len(), 1);
+    assert_eq!(read.records[0].value()["text"], "named");
+    assert_eq!(trailing, None);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Detection from content.
 
@@ -266,6 +418,84 @@ fn a_txt_file_is_one_document_per_line_unless_it_is_a_table() {
     ] {
         assert_eq!(detect_format(doc, Some("subs.txt")).unwrap(), Format::Text);
     }
+}
+
+#[test]
+fn a_file_of_an_unknown_extension_is_a_table_only_if_it_looks_like_one_else_text_lines() {
+    // Source code and prose: the first line is not a header of column names over records as
+    // wide, so one document per line (it used to be a one-column CSV with a parse error at
+    // every quote).
+    let python = b"import sys\nprint(\"hello, world\")\nx = \"a\"\n";
+    let js = b"const s = \"a, b\";\nconsole.log(s);\nfunction f(x, y) { return x + y; }\n";
+    let markdown = b"# Notes\n\nSome prose, with a comma. And \"quotes\".\n";
+    for (doc, name) in [
+        (&python[..], "foo.py"),
+        (js, "script.js"),
+        (js, "SCRIPT.JS.gz"),
+        (markdown, "notes.md"),
+        (python, "Makefile"),
+        (b"[Music] plays, then a voice.\nSecond line.\n", "subs.srt"),
+        (b"{curly} text\nmore\n", "x.tex"),
+    ] {
+        assert_eq!(
+            detect_format(doc, Some(name)).unwrap(),
+            Format::Text,
+            "{name}"
+        );
+        assert!(
+            datasieve::io::unrecognised_extension(name).is_some(),
+            "{name}: a notice is due"
+        );
+    }
+    // The same bytes under a table's name keep their reading; no name, no guess.
+    assert_eq!(detect_format(python, Some("foo.csv")).unwrap(), Format::Csv);
+    assert_eq!(detect_format(python, Some("foo.tsv")).unwrap(), Format::Tsv);
+    assert_eq!(detect_format(python, None).unwrap(), Format::Csv);
+    assert_eq!(detect_format(python, Some("")).unwrap(), Format::Csv);
+    // Tables and JSON of an unknown extension are read as such.
+    for (fixture_name, format) in [
+        ("quoted.csv", Format::Csv),
+        ("data.tsv", Format::Tsv),
+        ("lf.jsonl", Format::Jsonl),
+        ("array.json", Format::Json),
+    ] {
+        assert_eq!(
+            detect_format(&fixture(fixture_name), Some("export.dat")).unwrap(),
+            format,
+            "{fixture_name}"
+        );
+    }
+    // Not UTF-8 and no table: still the clear error, not text lines of broken bytes.
+    let latin1 = b"caf\xe9 au lait\nna\xefve\n";
+    assert!(detect_format(latin1, Some("menu.lst"))
+        .unwrap_err()
+        .to_string()
+        .contains("neither UTF-8 text"));
+    // Known extensions (compressed too, any case) need no notice.
+    for name in [
+        "a.jsonl",
+        "a.ndjson",
+        "a.json",
+        "a.CSV",
+        "a.tsv.gz",
+        "a.txt.zst",
+    ] {
+        assert_eq!(datasieve::io::unrecognised_extension(name), None, "{name}");
+    }
+    assert!(datasieve::io::unrecognised_extension("NOTES")
+        .unwrap()
+        .contains("`NOTES`: the file name has no extension datasieve recognises"));
+    // Read through the reader, at any chunking: one row per line.
+    let read = read_whole(python, named("foo.py")).unwrap();
+    assert_eq!(read.detected.unwrap().format, Format::Text);
+    assert_eq!(
+        read.records[1].value(),
+        &json!({"text": "print(\"hello, world\")"})
+    );
+    assert_eq!(
+        read_with_chunks(python, named("foo.py"), &mut fixed(3)).unwrap(),
+        read
+    );
 }
 
 #[test]

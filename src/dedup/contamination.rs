@@ -42,6 +42,8 @@ pub struct Match {
 pub struct ContaminationIndex {
     ngram: usize,
     sources: Vec<String>,
+    /// n-grams (windows, repeats included) added per source.
+    source_ngrams: Vec<u64>,
     /// n-gram hash → evaluation rows containing it (each listed once).
     owners: HashMap<u64, Vec<(SourceId, u32)>>,
     eval_rows: u64,
@@ -106,6 +108,7 @@ impl ContaminationIndex {
         ContaminationIndex {
             ngram,
             sources: Vec::new(),
+            source_ngrams: Vec::new(),
             owners: HashMap::new(),
             eval_rows: 0,
             short_eval_rows: 0,
@@ -120,6 +123,7 @@ impl ContaminationIndex {
     /// Registers an evaluation source (e.g. a file name) and returns its id.
     pub fn add_source(&mut self, name: &str) -> SourceId {
         self.sources.push(name.to_owned());
+        self.source_ngrams.push(0);
         (self.sources.len() - 1) as SourceId
     }
 
@@ -141,6 +145,7 @@ impl ContaminationIndex {
             return;
         }
         for (hash, _) in ngram_hashes(&words, self.ngram) {
+            self.source_ngrams[source as usize] += 1;
             let owners = self.owners.entry(hash).or_default();
             // Rows are added one at a time, so a repeat within this row is the last entry.
             if owners.last() != Some(&(source, row)) {
@@ -157,6 +162,11 @@ impl ContaminationIndex {
     /// Evaluation rows too short to have any n-gram (they can never match).
     pub fn short_eval_rows(&self) -> u64 {
         self.short_eval_rows
+    }
+
+    /// n-grams a source's rows gave (0: nothing can match that source).
+    pub fn source_ngrams(&self, source: SourceId) -> u64 {
+        self.source_ngrams[source as usize]
     }
 
     /// Distinct n-grams indexed.

@@ -2,12 +2,12 @@
 //! pieces of bounded size whatever the compression ratio (a small chunk of a decompression bomb
 //! never expands into memory at once).
 //!
-//! gzip (one or several members) goes through flate2; zstd (one or several frames, skippable
+//! gzip (one or several members; bytes after the last one that are not a member are ignored and
+//! reported) is framed here and inflated by flate2's raw deflate decoder; zstd (one or several frames, skippable
 //! frames, content checksums) through ruzstd's frame decoder, fed one whole block at a time.
 
-use std::io::Write as _;
-
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
+use serde::Serialize;
 
 use super::Compression;
 use crate::{Error, Result};
@@ -34,17 +34,39 @@ fn is_skippable_magic(head: &[u8]) -> bool {
 }
 
 pub(crate) enum Decoder {
-    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+    Gzip(Box<GzipDecoder>),
     Zstd(Box<ZstdDecoder>),
+}
+
+/// Bytes after the end of the compressed data that are not compressed data: ignored, and said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IgnoredTrailing {
+    /// Offset in the input (as given, compressed) of the first ignored byte.
+    pub offset: u64,
+    /// How many bytes were ignored (to the end of the input).
+    pub bytes: u64,
+}
+
+impl IgnoredTrailing {
+    /// For people: "20 bytes after the end of the gzip data at byte offset 43 are not gzip
+    /// data; ignored."
+    pub fn describe(&self, compression: Compression) -> String {
+        let name = compression.name();
+        let plural = if self.bytes == 1 { "byte" } else { "bytes" };
+        let verb = if self.bytes == 1 { "is" } else { "are" };
+        format!(
+            "{} {plural} after the end of the {name} data at byte offset {} {verb} not {name} \
+             data; ignored (the rows before them were read).",
+            self.bytes, self.offset
+        )
+    }
 }
 
 impl Decoder {
     pub(crate) fn new(compression: Compression) -> Option<Decoder> {
         match compression {
             Compression::None => None,
-            Compression::Gzip => Some(Decoder::Gzip(Box::new(flate2::write::MultiGzDecoder::new(
-                Vec::new(),
-            )))),
+            Compression::Gzip => Some(Decoder::Gzip(Box::default())),
             Compression::Zstd => Some(Decoder::Zstd(Box::default())),
         }
     }
@@ -56,49 +78,281 @@ impl Decoder {
         out: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
         match self {
-            Decoder::Gzip(decoder) => {
-                // One `write` call decompresses into flate2's 32 KiB buffer at most, so draining
-                // after each call bounds memory.
-                let mut rest = input;
-                while !rest.is_empty() {
-                    match decoder.write(rest) {
-                        Ok(0) => {
-                            return Err(Error::Format(
-                                "the gzip stream is corrupt: data after its end".into(),
-                            ))
-                        }
-                        Ok(n) => {
-                            rest = &rest[n..];
-                            let plain = std::mem::take(decoder.get_mut());
-                            let result = out(&plain);
-                            // Hand the buffer back so its capacity is reused.
-                            let mut plain = plain;
-                            plain.clear();
-                            *decoder.get_mut() = plain;
-                            result?;
-                        }
-                        Err(e) => {
-                            return Err(Error::Format(format!("the gzip stream is corrupt: {e}")))
-                        }
-                    }
-                }
-                Ok(())
-            }
+            Decoder::Gzip(decoder) => decoder.push(input, out),
             Decoder::Zstd(decoder) => decoder.push(input, out),
         }
     }
 
-    /// Ends the stream: hands out what is left and reports a truncated stream.
-    pub(crate) fn finish(&mut self, out: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    /// Ends the stream: reports a truncated stream (every plain byte is handed out by `push`).
+    pub(crate) fn finish(&mut self) -> Result<()> {
         match self {
-            Decoder::Gzip(decoder) => {
-                decoder.try_finish().map_err(|e| {
-                    Error::Format(format!("the gzip stream is truncated or corrupt: {e}"))
-                })?;
-                let plain = std::mem::take(decoder.get_mut());
-                out(&plain)
-            }
+            Decoder::Gzip(decoder) => decoder.finish(),
             Decoder::Zstd(decoder) => decoder.finish(),
+        }
+    }
+
+    /// Bytes after the last gzip member that are not a gzip member (known once they are seen).
+    pub(crate) fn ignored_trailing(&self) -> Option<IgnoredTrailing> {
+        match self {
+            Decoder::Gzip(decoder) => decoder.trailing,
+            Decoder::Zstd(_) => None,
+        }
+    }
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Plain bytes handed out at a time.
+const GZIP_OUT: usize = 32 * 1024;
+/// A gzip header longer than this (a file name or extra field without end) is not believed.
+const GZIP_MAX_HEADER: usize = 1 << 20;
+
+/// Where the gzip decoder is within a member (RFC 1952: header, raw deflate, CRC-32 and size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GzipState {
+    /// Gathering a member's header in `pending`.
+    Header,
+    Deflate,
+    /// Gathering the member's 8-byte trailer in `pending`.
+    Trailer,
+    /// After a member: another member (its magic number) or the end. Waits in `pending` for
+    /// the two bytes that tell.
+    BetweenMembers,
+    /// After the last member, bytes that are not a member: counted, ignored.
+    Trailing,
+}
+
+/// gzip, push-style: one member after another (what `cat a.gz b.gz` makes, as `gzip -d` reads
+/// it), each a header, a raw deflate stream and a trailer whose CRC-32 and size are checked.
+/// Bytes after the last member that do not start another are ignored and reported
+/// ([`IgnoredTrailing`]), as `gzip -d` does; a member that ends early is a truncated stream.
+///
+/// The framing is written here rather than taken from flate2's `write::MultiGzDecoder` because
+/// that decoder reads whatever follows a member as the next member's header (garbage after the
+/// data becomes "invalid gzip header" or a truncation), and its single-member `write::GzDecoder`
+/// rejects a header that arrives split across writes at some boundaries. Inflating and the
+/// CRC-32 are flate2's (`Decompress`, `Crc`).
+pub(crate) struct GzipDecoder {
+    state: GzipState,
+    inflate: flate2::Decompress,
+    crc: flate2::Crc,
+    /// Header, trailer or between-member bytes not complete yet.
+    pending: Vec<u8>,
+    /// Compressed bytes consumed before the current position.
+    offset: u64,
+    /// Members read to their end.
+    members: u64,
+    plain: Vec<u8>,
+    trailing: Option<IgnoredTrailing>,
+}
+
+impl Default for GzipDecoder {
+    fn default() -> Self {
+        GzipDecoder {
+            state: GzipState::Header,
+            inflate: flate2::Decompress::new(false),
+            crc: flate2::Crc::new(),
+            pending: Vec::new(),
+            offset: 0,
+            members: 0,
+            plain: vec![0; GZIP_OUT],
+            trailing: None,
+        }
+    }
+}
+
+/// The length of the gzip header at the start of `buf`: `Ok(None)` when `buf` ends inside it.
+fn gzip_header_len(buf: &[u8]) -> std::result::Result<Option<usize>, &'static str> {
+    const FHCRC: u8 = 0x02;
+    const FEXTRA: u8 = 0x04;
+    const FNAME: u8 = 0x08;
+    const FCOMMENT: u8 = 0x10;
+    if buf.len() < 10 {
+        return Ok(None);
+    }
+    if buf[..2] != GZIP_MAGIC {
+        return Err("bad magic number");
+    }
+    if buf[2] != 8 {
+        return Err("unknown compression method (not deflate)");
+    }
+    let flags = buf[3];
+    if flags & 0xE0 != 0 {
+        return Err("reserved header flags are set");
+    }
+    let mut at = 10;
+    if flags & FEXTRA != 0 {
+        let Some(len) = buf.get(at..at + 2) else {
+            return Ok(None);
+        };
+        at += 2 + usize::from(u16::from_le_bytes([len[0], len[1]]));
+    }
+    for flag in [FNAME, FCOMMENT] {
+        if flags & flag != 0 {
+            match buf.get(at..).and_then(|rest| memchr::memchr(0, rest)) {
+                Some(nul) => at += nul + 1,
+                None => return Ok(None),
+            }
+        }
+    }
+    if flags & FHCRC != 0 {
+        at += 2;
+    }
+    Ok((buf.len() >= at).then_some(at))
+}
+
+impl GzipDecoder {
+    /// `offset`: where the unit being read (header, trailer, deflate data) goes wrong.
+    fn corrupt(&self, why: impl std::fmt::Display) -> Error {
+        Error::Format(format!(
+            "the gzip stream is corrupt at compressed byte {} (member {}): {why}",
+            self.offset,
+            self.members + 1
+        ))
+    }
+
+    fn push(&mut self, mut input: &[u8], out: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        // `offset` counts the bytes of complete units; `pending` holds the start of the next.
+        while !input.is_empty() {
+            match self.state {
+                GzipState::Header => {
+                    let before = self.pending.len();
+                    self.pending.extend_from_slice(input);
+                    match gzip_header_len(&self.pending) {
+                        Ok(Some(len)) => {
+                            input = &input[len - before..];
+                            self.offset += len as u64;
+                            self.pending.clear();
+                            self.state = GzipState::Deflate;
+                        }
+                        Ok(None) if self.pending.len() > GZIP_MAX_HEADER => {
+                            return Err(self.corrupt("its header does not end"))
+                        }
+                        Ok(None) => return Ok(()),
+                        Err(why) => return Err(self.corrupt(why)),
+                    }
+                }
+                GzipState::Deflate => {
+                    let used = self.inflate_some(input, out)?;
+                    input = &input[used..];
+                }
+                GzipState::Trailer => {
+                    let used = (8 - self.pending.len()).min(input.len());
+                    self.pending.extend_from_slice(&input[..used]);
+                    input = &input[used..];
+                    if self.pending.len() == 8 {
+                        self.end_member()?;
+                    }
+                }
+                GzipState::BetweenMembers => {
+                    let used = (2 - self.pending.len()).min(input.len());
+                    self.pending.extend_from_slice(&input[..used]);
+                    input = &input[used..];
+                    if self.pending.len() < 2 {
+                        return Ok(());
+                    }
+                    if self.pending[..] == GZIP_MAGIC {
+                        // The next member; its header starts with these two bytes.
+                        self.state = GzipState::Header;
+                    } else {
+                        self.trailing = Some(IgnoredTrailing {
+                            offset: self.offset,
+                            bytes: 2,
+                        });
+                        self.pending.clear();
+                        self.state = GzipState::Trailing;
+                    }
+                }
+                GzipState::Trailing => {
+                    if let Some(t) = &mut self.trailing {
+                        t.bytes += input.len() as u64;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inflates from `input` until it is used up or the member's deflate stream ends; returns
+    /// the bytes used. Plain bytes go to `out` a buffer (32 KiB) at a time, so a small input
+    /// never expands into memory at once.
+    fn inflate_some(
+        &mut self,
+        input: &[u8],
+        out: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<usize> {
+        let mut used = 0;
+        loop {
+            let (in_before, out_before) = (self.inflate.total_in(), self.inflate.total_out());
+            let status = self
+                .inflate
+                .decompress(
+                    &input[used..],
+                    &mut self.plain,
+                    flate2::FlushDecompress::None,
+                )
+                .map_err(|e| self.corrupt(e))?;
+            let consumed = (self.inflate.total_in() - in_before) as usize;
+            let produced = (self.inflate.total_out() - out_before) as usize;
+            used += consumed;
+            self.offset += consumed as u64;
+            if produced > 0 {
+                self.crc.update(&self.plain[..produced]);
+                out(&self.plain[..produced])?;
+            }
+            if status == flate2::Status::StreamEnd {
+                self.state = GzipState::Trailer;
+                return Ok(used);
+            }
+            if produced == self.plain.len() {
+                continue; // more output may be waiting
+            }
+            if used == input.len() {
+                return Ok(used);
+            }
+            if consumed == 0 && produced == 0 {
+                return Err(self.corrupt("the deflate data does not decode"));
+            }
+        }
+    }
+
+    /// The trailer is in `pending`: check it and get ready for another member.
+    fn end_member(&mut self) -> Result<()> {
+        let word =
+            |i: usize| u32::from_le_bytes(self.pending[i..i + 4].try_into().expect("4 bytes"));
+        if word(0) != self.crc.sum() || word(4) != self.crc.amount() {
+            return Err(
+                self.corrupt("its CRC-32 or length does not match the data (the file is damaged)")
+            );
+        }
+        self.offset += 8;
+        self.members += 1;
+        self.pending.clear();
+        self.crc.reset();
+        self.inflate.reset(false);
+        self.state = GzipState::BetweenMembers;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        match self.state {
+            GzipState::Trailing => Ok(()),
+            GzipState::BetweenMembers if self.pending.is_empty() => Ok(()),
+            // One byte after a member: the first byte of a magic number is a member cut short,
+            // anything else is not gzip data.
+            GzipState::BetweenMembers if self.pending[0] != GZIP_MAGIC[0] => {
+                self.trailing = Some(IgnoredTrailing {
+                    offset: self.offset,
+                    bytes: 1,
+                });
+                Ok(())
+            }
+            _ => Err(Error::Format(format!(
+                "the gzip stream is truncated: member {} has no end (the file was cut short \
+                 after {} bytes)",
+                self.members + 1,
+                self.offset + self.pending.len() as u64
+            ))),
         }
     }
 }

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::{Error, Result};
 use decompress::Decoder;
+pub use decompress::IgnoredTrailing;
 use frame::{Frame, FrameKind, JsonArrayFramer, LineFramer};
 
 pub use split::{Destination, OutputParts, Part, Splitter};
@@ -34,7 +35,8 @@ pub enum Format {
     Json,
     Csv,
     Tsv,
-    /// Plain text, one document per line (a `.txt` file): each line is the row `{"text": line}`.
+    /// Plain text, one document per line (a `.txt` file, or one with an extension datasieve does
+    /// not know that is not a table): each line is the row `{"text": line}`.
     Text,
 }
 
@@ -201,6 +203,7 @@ pub struct RowReader {
     header: Option<Vec<String>>,
     header_raw: Option<Vec<u8>>,
     bytes_in: u64,
+    ignored_trailing: Option<IgnoredTrailing>,
 }
 
 impl RowReader {
@@ -217,6 +220,7 @@ impl RowReader {
             header: None,
             header_raw: None,
             bytes_in: 0,
+            ignored_trailing: None,
         }
     }
 
@@ -246,6 +250,12 @@ impl RowReader {
     /// Compressed (as given) bytes pushed so far.
     pub fn bytes_in(&self) -> u64 {
         self.bytes_in
+    }
+
+    /// Once finished: bytes after the end of the gzip data that are not gzip data, which were
+    /// ignored (the rows before them were read). See [`IgnoredTrailing::describe`].
+    pub fn ignored_trailing(&self) -> Option<IgnoredTrailing> {
+        self.ignored_trailing
     }
 
     pub fn push(
@@ -428,8 +438,8 @@ impl RowReader {
             self.push_plain_after_compression(&buf, on_record, on_part.as_deref_mut())?;
         }
         if let Some(mut decoder) = self.decoder.take() {
-            decoder
-                .finish(&mut |plain| self.push_plain(plain, on_record, on_part.as_deref_mut()))?;
+            decoder.finish()?;
+            self.ignored_trailing = decoder.ignored_trailing();
         }
         if let Stage::SniffFormat(buf) = &mut self.stage {
             let buf = std::mem::take(buf);
@@ -723,6 +733,65 @@ fn looks_like_json(head: &[u8]) -> bool {
         }
 }
 
+/// Is the head UTF-8 (allowing a character cut at its end)?
+fn is_utf8_head(head: &[u8]) -> bool {
+    std::str::from_utf8(head).is_ok()
+        || std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_ok()
+}
+
+fn not_utf8() -> Error {
+    Error::Format(
+        "the file is neither UTF-8 text nor gzip or zstd: datasieve reads JSONL, a JSON array, \
+         CSV, TSV or text lines, optionally gzip- or zstd-compressed"
+            .into(),
+    )
+}
+
+/// File extensions datasieve knows (after a `.gz` or `.zst`): the content decides as documented
+/// for them. A file with any other extension (or none) is read as a table only if it looks like
+/// one, else as text lines ([`detect_format`], [`unrecognised_extension`]).
+pub const KNOWN_EXTENSIONS: &[&str] = &["jsonl", "ndjson", "json", "csv", "tsv", "txt"];
+
+/// `name` (lower case, compression suffix removed) ends with a known extension.
+fn has_known_extension(name: &str) -> bool {
+    extension(name).is_some_and(|ext| KNOWN_EXTENSIONS.contains(&ext))
+}
+
+/// The extension of a file name, without its dot (`None` for `Makefile` or `.bashrc`).
+fn extension(name: &str) -> Option<&str> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    match base.rfind('.') {
+        Some(dot) if dot > 0 => Some(&base[dot + 1..]),
+        _ => None,
+    }
+}
+
+/// When a file of this name, detected as [`Format::Text`], was read as text lines only because
+/// its extension is not one datasieve knows: a sentence saying so and how to choose another
+/// format. `None` for a known extension (or no name).
+pub fn unrecognised_extension(file_name: &str) -> Option<String> {
+    let lower = file_name.to_ascii_lowercase();
+    let name = [".gz", ".zst"]
+        .iter()
+        .find_map(|ext| lower.strip_suffix(ext))
+        .unwrap_or(&lower);
+    if file_name.is_empty() || has_known_extension(name) {
+        return None;
+    }
+    let what = match extension(name) {
+        Some(ext) => format!("the extension `.{ext}` is not one datasieve recognises"),
+        None => "the file name has no extension datasieve recognises".to_string(),
+    };
+    let known: Vec<String> = KNOWN_EXTENSIONS.iter().map(|e| format!(".{e}")).collect();
+    Some(format!(
+        "`{file_name}`: {what} ({}), and its first lines are not a table with a header of \
+         column names, so it was read as plain text, one document per line (each line the row \
+         {{\"text\": line}}). To read it as another format, name it: CLI `--input-format \
+         jsonl|json|csv|tsv`, config `input.format`.",
+        known.join(", ")
+    ))
+}
+
 /// Tells the format from the first bytes of (decompressed, BOM-stripped) content.
 pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
     if let Some((_, what)) = OTHER_FORMATS
@@ -756,17 +825,21 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
         .unwrap_or(&name);
-    // A `.txt` file that is not JSON (no JSON value on its first line, and not the start of
-    // one spread over lines) is a table only if its head frames as one; else one document per
-    // line, even one starting with `[` or `{`.
-    if name.ends_with(".txt") && !looks_like_json(&head[first..]) {
-        return Ok(if is_table(&head[first..], b'\t') {
-            Format::Tsv
+    // A `.txt` file, or one whose extension datasieve does not know (`foo.py`, `notes.md`),
+    // that is not JSON (no JSON value on its first line, and not the start of one spread over
+    // lines) is a table only if its head frames as one (a header of column names, records as
+    // wide under it); else one document per line, even one starting with `[` or `{`.
+    let unknown_extension = file_name.is_some_and(|n| !n.is_empty()) && !has_known_extension(name);
+    if (name.ends_with(".txt") || unknown_extension) && !looks_like_json(&head[first..]) {
+        return if is_table(&head[first..], b'\t') {
+            Ok(Format::Tsv)
         } else if is_table(&head[first..], b',') {
-            Format::Csv
+            Ok(Format::Csv)
+        } else if unknown_extension && !is_utf8_head(head) {
+            Err(not_utf8())
         } else {
-            Format::Text
-        });
+            Ok(Format::Text)
+        };
     }
     match head[first] {
         b'{' => {
@@ -792,14 +865,8 @@ pub fn detect_format(head: &[u8], file_name: Option<&str>) -> Result<Format> {
                 Ok(Format::Tsv)
             } else if commas > 0 || name.ends_with(".csv") {
                 Ok(Format::Csv)
-            } else if std::str::from_utf8(head).is_err()
-                && std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_err()
-            {
-                Err(Error::Format(
-                    "the file is neither UTF-8 text nor gzip or zstd: datasieve reads JSONL, a JSON \
-                     array, CSV, TSV or text lines, optionally gzip- or zstd-compressed"
-                        .into(),
-                ))
+            } else if !is_utf8_head(head) {
+                Err(not_utf8())
             } else {
                 // One column of text with a header, e.g. a CSV with only `text`.
                 Ok(Format::Csv)

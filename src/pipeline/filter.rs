@@ -46,6 +46,28 @@ pub struct FiltersConfig {
 }
 
 impl FiltersConfig {
+    /// The keys of the rules; a filter config without any runs nothing.
+    pub const RULE_KEYS: &'static [&'static str] = &[
+        "gopher_quality",
+        "gopher_repetition",
+        "c4",
+        "fineweb",
+        "pii",
+        "lang",
+        "basic",
+    ];
+
+    /// At least one rule runs.
+    pub fn has_rules(&self) -> bool {
+        self.gopher_quality.is_some()
+            || self.gopher_repetition.is_some()
+            || self.c4.is_some()
+            || self.fineweb.is_some()
+            || self.pii.is_some()
+            || self.lang.is_some()
+            || self.basic.is_some()
+    }
+
     /// Kept rows are written with cleaned text: `rewrite`, or PII redaction (which rewrites even
     /// without it).
     pub fn rewrites_kept_rows(&self) -> bool {

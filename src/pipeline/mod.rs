@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::config::PipelineConfig;
 use crate::dedup::exact::ExactDeduper;
 use crate::inspect::Inspector;
-use crate::io::{Detected, Record, RowContent, RowReader, Splitter};
+use crate::io::{Detected, IgnoredTrailing, Record, RowContent, RowReader, Splitter};
 use crate::reasons;
 use crate::report::{InputSummary, Report, RowProblem, MAX_LISTED_PARSE_ERRORS};
 use crate::schema::{self, FieldPath, Schema, SchemaDetector};
@@ -382,6 +382,10 @@ pub struct Job {
     /// What the analyse pass found (later passes use fresh readers).
     header: Option<Vec<u8>>,
     detected: Option<Detected>,
+    /// Bytes after the end of the compressed data that were ignored (analyse pass).
+    ignored_trailing: Option<IgnoredTrailing>,
+    /// The detected format has been checked against the config ([`Job::check_detected_format`]).
+    format_checked: bool,
     /// Evaluation sets for the contamination check: (name, rows).
     eval_sets: Vec<(String, u64)>,
     /// Input bytes have been pushed: set-up calls (tokenizer, eval sets) are too late.
@@ -424,6 +428,8 @@ impl Job {
             input_bytes: 0,
             header: None,
             detected: None,
+            ignored_trailing: None,
+            format_checked: false,
             eval_sets: Vec::new(),
             started: false,
         })
@@ -453,7 +459,25 @@ impl Job {
                 Pass::Verify | Pass::Sample => stages.on_near_pass(*pass, r),
             }
             Ok(())
-        })
+        })?;
+        self.check_detected_format()
+    }
+
+    /// Once the reader has told the format: refuses what the config cannot do with it (rewriting
+    /// CSV, TSV or text rows), with the message a format named up front gets from
+    /// [`PipelineConfig::validate`].
+    fn check_detected_format(&mut self) -> Result<()> {
+        if self.format_checked {
+            return Ok(());
+        }
+        let Some(detected) = self.reader.detected() else {
+            return Ok(());
+        };
+        self.format_checked = true;
+        match self.config.filter.as_ref() {
+            Some(f) => crate::config::rewrite_refusal(f, detected.format).map_or(Ok(()), Err),
+            None => Ok(()),
+        }
     }
 
     pub fn progress(&self) -> Progress {
@@ -483,6 +507,7 @@ impl Job {
             }
             Ok(())
         })?;
+        self.check_detected_format()?;
         let rows = self.stages.decisions.len() as u64;
         let next = match self.pass {
             Pass::Detect => {
@@ -495,6 +520,7 @@ impl Job {
                 self.input_bytes = self.reader.bytes_in();
                 self.header = self.reader.header_raw().map(<[u8]>::to_vec);
                 self.detected = self.reader.detected();
+                self.ignored_trailing = self.reader.ignored_trailing();
                 match &mut self.stages.near {
                     Some(near) => near.after_analyse(rows).then(|| {
                         if near.verifying() {
@@ -589,6 +615,18 @@ impl Job {
         reader
             .finish(&mut add)
             .map_err(|e| crate::Error::Format(format!("eval set {name}: {e}")))?;
+        if index.source_ngrams(source) == 0 {
+            // Nothing could ever match it: a contamination check against it would pass any file.
+            let why = match rows {
+                0 => "it has no rows".to_string(),
+                1 => format!("its one row has fewer than {ngram} words (or only numbers)"),
+                n => format!("its {n} rows each have fewer than {ngram} words (or only numbers)"),
+            };
+            return Err(crate::Error::Input(format!(
+                "eval set `{name}` gives no {ngram}-word n-gram, so no row could match it: {why}. \
+                 Check the file, or use shorter n-grams (contamination.ngram, CLI `--ngram`)"
+            )));
+        }
         self.eval_sets.push((name.to_string(), rows));
         Ok(rows)
     }
@@ -707,21 +745,9 @@ impl Job {
                 }),
             );
         }
-        let mut rewrite_notice = None;
         if let Some(f) = &stages.filters {
-            let mut filter_stats = f.stats();
-            if filter_stats.rewrite && detected.format.is_line_records() {
-                rewrite_notice = Some(format!(
-                    "Rows are written as they are in the input: rewriting text (filter.rewrite, PII \
-                     redaction) works on JSON and JSONL, and this input is {}.",
-                    match detected.format {
-                        crate::io::Format::Text => "plain text".to_string(),
-                        other => other.name().to_uppercase(),
-                    }
-                ));
-            }
-            // Detected CSV/TSV rows are copied as they are (see `Outcome::rewriter`).
-            filter_stats.rewrite &= !detected.format.is_line_records();
+            // Rewriting CSV, TSV or text rows was refused once the format was known.
+            let filter_stats = f.stats();
             stats.insert(
                 "filter",
                 serde_json::to_value(filter_stats).expect("serialisable"),
@@ -749,7 +775,25 @@ impl Job {
         }
         let rows_in = decisions.len() as u64;
         let readable = rows_in - removed_by.get(reasons::PARSE_ERROR).copied().unwrap_or(0);
-        let mut notices = if compares_text || !checks_prefs {
+        // How the file was read, first: a guess from an unknown extension, ignored bytes.
+        let file_name = self
+            .config
+            .input
+            .file_name
+            .as_deref()
+            .filter(|n| !n.is_empty());
+        let mut notices = Vec::new();
+        if self.config.input.format.is_none() && detected.format == crate::io::Format::Text {
+            notices.extend(file_name.and_then(crate::io::unrecognised_extension));
+        }
+        if let Some(trailing) = self.ignored_trailing {
+            let what = trailing.describe(detected.compression);
+            notices.push(match file_name {
+                Some(name) => format!("`{name}`: {what}"),
+                None => what,
+            });
+        }
+        let text = if compares_text || !checks_prefs {
             text_notices(
                 compares_text,
                 checks_prefs,
@@ -761,7 +805,14 @@ impl Job {
         } else {
             Vec::new()
         };
-        notices.extend(rewrite_notice);
+        // Named fields that no row has (a typo, most often): the job compared nothing.
+        let named_fields_matched_nothing = (compares_text
+            && !stages.fields.is_empty()
+            && readable > 0
+            && inspect.rows_without_text == readable)
+            .then(|| text.first().cloned())
+            .flatten();
+        notices.extend(text);
         let unreadable = rows_in - readable;
         if detected.format == crate::io::Format::Json && unreadable > 0 {
             // Nothing is lost: an element that is not JSON is written to removed.json as its
@@ -815,6 +866,7 @@ impl Job {
             near: stages.near,
             cluster_rows: viewer,
             fields: stages.fields,
+            named_fields_matched_nothing,
         })
     }
 }
@@ -900,7 +952,35 @@ fn text_notices(
     } else {
         "so dedup, filters and contamination checks would compare nothing".to_string()
     };
-    let hint = if suggestions.is_empty() {
+    let hint = if !configured.is_empty() {
+        // Named fields that no row has, a typo most often: the fields the rows do have.
+        let have: Vec<String> = candidates
+            .iter()
+            .take(6)
+            .map(|(name, f)| {
+                let most = f
+                    .types
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                    .map_or("", |(t, _)| t);
+                let rows = if f.present == 1 { "row" } else { "rows" };
+                format!("`{name}` ({most}, {} {rows})", f.present)
+            })
+            .collect();
+        if have.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " The rows' fields, most frequent first: {}{}.",
+                have.join(", "),
+                if candidates.len() > have.len() {
+                    format!(" and {} more", candidates.len() - have.len())
+                } else {
+                    String::new()
+                }
+            )
+        }
+    } else if suggestions.is_empty() {
         String::new()
     } else {
         format!(" Fields that may hold text: {}.", quoted(suggestions))
@@ -964,9 +1044,18 @@ pub struct Outcome {
     /// The largest near-duplicate clusters' rows (survivor first), for the cluster viewer.
     pub cluster_rows: Vec<(u64, Vec<u64>)>,
     fields: Vec<FieldPath>,
+    named_fields_matched_nothing: Option<String>,
 }
 
 impl Outcome {
+    /// When fields to compare were named (`fields`, CLI `--field`) and no readable row has text
+    /// at any of them, so the job's stages compared nothing: the report's notice saying so,
+    /// naming the fields and listing the fields the rows do have. A caller that gates on the
+    /// outcome (the CLI's exit code) treats it as a usage error, not as a clean file.
+    pub fn named_fields_matched_nothing(&self) -> Option<&str> {
+        self.named_fields_matched_nothing.as_deref()
+    }
+
     /// Which rows are kept, by row index.
     pub fn kept_mask(&self) -> Vec<bool> {
         self.decisions.iter().map(|d| d.kept).collect()
@@ -1064,7 +1153,7 @@ impl Outcome {
             return None;
         }
         if self.detected.format.is_line_records() {
-            return None; // validated for explicit formats; detected CSV or text keeps its bytes
+            return None; // refused for CSV, TSV and text, named or detected (`rewrite_refusal`)
         }
         let stage = FilterStage::new(config.clone()).ok()?;
         let fields = self.fields.clone();

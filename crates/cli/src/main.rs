@@ -1,7 +1,9 @@
 //! `datasieve`: the command-line door to the datasieve core.
 //!
 //! Exit codes: 0 = done, nothing found; 1 = done, findings (rows removed, parse errors);
-//! 2 = usage or I/O error (nothing trustworthy was written).
+//! 2 = usage, input or I/O error, including a run that would compare nothing (a `--field` no row
+//! has, a config with no step, an eval set with no n-gram). Only in the `--field` case are the
+//! outputs written (the rows must be read to know); they are not a clean result.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -28,13 +30,16 @@ const CHUNK: usize = 1 << 20;
     version,
     about = "Inspect, deduplicate, filter and validate LLM training data, on your machine.",
     long_about = "Inspect, deduplicate, filter and validate LLM training data, on your machine.\n\n\
-Reads JSONL, a JSON array, CSV, TSV or plain text (a .txt file, one document per line),\n\
+Reads JSONL, a JSON array, CSV, TSV or plain text (one document per line: a .txt file, or a\n\
+file of an extension datasieve does not know whose first lines are not a table; a note says so),\n\
 optionally gzip- or zstd-compressed (detected from content).\n\
 Every command that changes data writes an output folder (--out DIR) holding:\n  \
 kept.<ext>, removed.<ext>  the input rows, byte-identical, split by decision\n  \
 decisions.jsonl            one line per input row: row, line, kept, reasons, warnings, cluster, duplicate_of\n  \
 report.json                counts by reason, statistics, timings, the config used\n\n\
-Exit codes: 0 nothing found, 1 findings (rows removed or unreadable), 2 usage or I/O error."
+Exit codes: 0 nothing found, 1 findings (rows removed or unreadable), 2 usage, input or I/O\n\
+error, also when a run would compare nothing: a --field no row has (the outputs are still\n\
+written), a config that enables no step, an eval set that gives no n-gram."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -130,10 +135,11 @@ Thresholds: put them in a pipeline config and use `datasieve run --config`, e.g.
         #[arg(long)]
         preset: Option<String>,
         /// PII handling: drop rows (default), or redact them: rows are kept and the kept output
-        /// holds the redacted text.
+        /// holds the redacted text (JSON and JSONL only: refused for CSV, TSV and text).
         #[arg(long, value_name = "drop|redact")]
         pii_mode: Option<String>,
         /// Write cleaned text for kept rows (C4 line removal, PII redaction) instead of their bytes.
+        /// JSON and JSONL only: refused for CSV, TSV and text input, named or detected.
         #[arg(long)]
         rewrite: bool,
         /// Remove rows with fewer words (split on white space) than this (`too_short`).
@@ -230,7 +236,8 @@ ranked_list, ab_label. Errors remove a row (exit 1); warnings keep it (exit 1 wi
         /// The data file.
         file: PathBuf,
         /// Pipeline config: a JSON file (e.g. www/presets/fineweb-style.json), or the JSON itself,
-        /// e.g. '{"dedup": {"exact": {"normalize": false}}}'.
+        /// e.g. '{"dedup": {"exact": {"normalize": false}}}'. It must enable a step (dedup.exact,
+        /// dedup.near, filter with a rule, prefs, contamination): '{}' is refused (exit 2).
         #[arg(long, value_name = "FILE|JSON")]
         config: PathBuf,
         /// Evaluation sets for the config's `contamination` check (repeatable).
@@ -250,8 +257,9 @@ struct FieldArgs {
     /// instruction+input+output; sharegpt: conversations[from!=system].value; messages:
     /// messages[role!=system].content; preference: the prompt (prompt, or OpenAI's
     /// input.messages[role!=system].content), else both answers (chosen+rejected);
-    /// kto: prompt+completion). A file whose rows have no text there gets a note naming
-    /// fields that may hold text.
+    /// kto: prompt+completion). Rows without text there are kept unchecked, with a note; when
+    /// no row has text at the named --field(s) (a typo?), the run exits 2 naming the fields the
+    /// rows have (the outputs are still written).
     #[arg(long = "field", value_name = "PATH", value_delimiter = ',')]
     fields: Vec<String>,
 }
@@ -433,13 +441,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 };
             }
             filter.rewrite = rewrite;
-            if filter == FiltersConfig::default()
-                || (filter.rewrite
-                    && filter.quality().is_empty()
-                    && filter.pii.is_none()
-                    && filter.lang.is_none()
-                    && filter.basic.is_none())
-            {
+            if !filter.has_rules() {
                 return Err("choose rules: --rules gopher_quality,c4,... or --preset fineweb-style (see --help)".into());
             }
             let mut config = PipelineConfig {
@@ -513,7 +515,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             let outcome = run_job_full(&file, config, &out.out, tokenizer, &against)?;
             let findings = outcome.report.rows_removed > 0
                 || (fail_on_warning && !outcome.report.warned_by.is_empty());
-            Ok(exit_for(!findings))
+            Ok(job_exit(&file, &outcome, !findings))
         }
         Command::Contamination {
             file,
@@ -531,7 +533,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 Some(datasieve::config::ContaminationConfig { ngram, min_overlap });
             config.input.max_row_bytes = out.max_row_bytes;
             let outcome = run_job_full(&file, config, &out.out, None, &against)?;
-            Ok(exit_for(outcome.report.rows_removed == 0))
+            Ok(job_exit(&file, &outcome, outcome.report.rows_removed == 0))
         }
         Command::Run {
             file,
@@ -544,13 +546,20 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 None => std::fs::read_to_string(&config)
                     .map_err(|e| format!("cannot read config {}: {e}", config.display()))?,
             };
-            let mut config = PipelineConfig::from_json(&text)
+            let mut job_config = PipelineConfig::from_json(&text)
+                .map_err(|e| format!("{}: {e}", config_name(&config)))?;
+            if !against.is_empty() && job_config.contamination.is_none() {
+                job_config.contamination = Some(Default::default());
+            }
+            // Before the input is read: a config with no step would compare nothing.
+            job_config
+                .require_a_step()
                 .map_err(|e| format!("{}: {e}", config_name(&config)))?;
             if out.max_row_bytes != datasieve::io::DEFAULT_MAX_ROW_BYTES {
-                config.input.max_row_bytes = out.max_row_bytes;
+                job_config.input.max_row_bytes = out.max_row_bytes;
             }
-            let outcome = run_job_full(&file, config, &out.out, None, &against)?;
-            Ok(exit_for(outcome.report.rows_removed == 0))
+            let outcome = run_job_full(&file, job_config, &out.out, None, &against)?;
+            Ok(job_exit(&file, &outcome, outcome.report.rows_removed == 0))
         }
     }
 }
@@ -613,6 +622,19 @@ fn config_name(p: &Path) -> String {
     match inline_config(p) {
         Some(_) => "--config".to_string(),
         None => p.display().to_string(),
+    }
+}
+
+/// A job's exit code, once its outputs are written: 2 when it compared nothing because no row
+/// has text at the named `--field`s (said on stderr, naming the file, the fields and the fields
+/// the rows have), else [`exit_for`].
+fn job_exit(file: &Path, outcome: &Outcome, clean: bool) -> ExitCode {
+    match outcome.named_fields_matched_nothing() {
+        Some(message) => {
+            eprintln!("datasieve: {}: {message}", file.display());
+            ExitCode::from(2)
+        }
+        None => exit_for(clean),
     }
 }
 
@@ -722,7 +744,7 @@ fn analyse_full(
 
 fn run_job(file: &Path, config: PipelineConfig, out_dir: &Path) -> CliResult<ExitCode> {
     let outcome = run_job_full(file, config, out_dir, None, &[])?;
-    Ok(exit_for(outcome.report.rows_removed == 0))
+    Ok(job_exit(file, &outcome, outcome.report.rows_removed == 0))
 }
 
 fn run_job_full(
@@ -865,7 +887,9 @@ fn print_summary(outcome: &Outcome, out_dir: &Path) {
     for p in r.parse_errors.iter().take(5) {
         println!("  {}", p.message);
     }
-    for notice in &r.notices {
+    // The named fields matching nothing is an error ([`job_exit`]), not a note.
+    let error = outcome.named_fields_matched_nothing();
+    for notice in r.notices.iter().filter(|n| Some(n.as_str()) != error) {
         eprintln!("note: {notice}");
     }
     let (k, rm) = outcome.output_names();

@@ -47,9 +47,11 @@ pub fn plan(
         return Ok(None);
     }
     let read_err = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
-    let mut head = Vec::with_capacity(4096);
+    // The reader's own detection on the head it looks at (64 KiB): JSONL of objects only (a
+    // `.txt` or unknown-extension file starting with `{` may be text lines).
+    let mut head = Vec::with_capacity(64 * 1024);
     (&mut f)
-        .take(4096)
+        .take(64 * 1024)
         .read_to_end(&mut head)
         .map_err(read_err)?;
     if head.starts_with(&[0x1f, 0x8b]) {
@@ -57,6 +59,14 @@ pub fn plan(
     }
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Ok(None);
+    }
+    if config.input.format.is_none()
+        && !matches!(
+            datasieve::io::detect_format(body, config.input.file_name.as_deref()),
+            Ok(Format::Jsonl)
+        )
+    {
         return Ok(None);
     }
     let pieces = threads * RANGES_PER_THREAD;

@@ -902,6 +902,23 @@ fn near_dedup_on_several_threads_writes_exactly_what_one_thread_writes() {
         report.as_object_mut().unwrap().remove("timings_ms");
     }
     assert_eq!(one_report, three_report);
+    // JSON lines under a first line that is not JSON, in a file of an unknown extension: text
+    // lines (each line is a document), so the JSONL signers must not take it.
+    let log = dir.path().join("near.log");
+    let mut bytes = b"{not json} a first line of text\n".to_vec();
+    bytes.extend_from_slice(&std::fs::read(&input).unwrap()[3..]);
+    std::fs::write(&log, bytes).unwrap();
+    let (log_one, log_one_report) = run(&log, "1");
+    let (log_three, log_three_report) = run(&log, "3");
+    assert_eq!(log_one_report["input"]["format"], "text");
+    assert!(log_three_report["timings_ms"].get("sign_workers").is_none());
+    for name in ["kept.txt", "removed.txt", "decisions.jsonl"] {
+        assert!(
+            std::fs::read(log_three.join(name)).unwrap()
+                == std::fs::read(log_one.join(name)).unwrap(),
+            "near.log: {name}"
+        );
+    }
 }
 
 #[test]
@@ -940,4 +957,264 @@ fn format_forces_how_the_file_is_read() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn a_file_of_an_unknown_extension_that_is_not_a_table_is_read_as_text_lines_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // Source code: quotes and commas, but no header of column names. It used to be a one-column
+    // CSV with a parse error at every quote.
+    let script = dir.path().join("script.py");
+    let code_lines = "import sys\nprint(\"hello, world\")\nx = \"a\"\nprint(\"hello, world\")\n";
+    std::fs::write(&script, code_lines).unwrap();
+    let o = datasieve(&["inspect", path_str(&script)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("script.py: text (uncompressed)")
+            && stdout(&o).contains("parse errors: 0"),
+        "{}",
+        stdout(&o)
+    );
+    let note = "note: `script.py`: the extension `.py` is not one datasieve recognises (.jsonl, \
+                .ndjson, .json, .csv, .tsv, .txt), and its first lines are not a table with a \
+                header of column names, so it was read as plain text, one document per line \
+                (each line the row {\"text\": line}). To read it as another format, name it: CLI \
+                `--input-format jsonl|json|csv|tsv`, config `input.format`.\n";
+    assert_eq!(stderr(&o), note);
+    // A job says the same, and reads one document per line.
+    let o = datasieve(&[
+        "dedup",
+        path_str(&script),
+        "--exact",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(stderr(&o), note);
+    assert_eq!(
+        std::fs::read_to_string(out.join("removed.txt")).unwrap(),
+        "print(\"hello, world\")\n"
+    );
+    assert_eq!(
+        read_json(&out.join("report.json"))["notices"],
+        json!([note["note: ".len()..note.len() - 1]])
+    );
+    // --input-format chooses another reading, and then nothing is guessed.
+    let o = datasieve(&["inspect", path_str(&script), "--input-format", "csv"]);
+    assert!(stdout(&o).contains("script.py: csv"), "{}", stdout(&o));
+    assert!(
+        !stderr(&o).contains("not one datasieve recognises"),
+        "{}",
+        stderr(&o)
+    );
+    // A file without an extension, and a compressed one, are judged the same way.
+    let plain = dir.path().join("NOTES");
+    std::fs::write(&plain, "Some notes, written down.\nMore notes.\n").unwrap();
+    let o = datasieve(&["inspect", path_str(&plain)]);
+    assert!(stdout(&o).contains("NOTES: text"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("`NOTES`: the file name has no extension datasieve recognises"),
+        "{}",
+        stderr(&o)
+    );
+    let gz = dir.path().join("script.js.gz");
+    {
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        std::io::Write::write_all(&mut enc, b"const s = \"a, b\";\nconsole.log(s);\n").unwrap();
+        enc.finish().unwrap();
+    }
+    let o = datasieve(&["inspect", path_str(&gz)]);
+    assert!(
+        stdout(&o).contains("script.js.gz: text (gzip)"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("the extension `.js` is not one"),
+        "{}",
+        stderr(&o)
+    );
+    // Tables and JSON of an unknown extension are still read as such, with no note; a .csv
+    // keeps its reading (a one-column table with a header) whatever its first line.
+    for (name, content, format) in [
+        ("export.dat", "id,text\n1,hello\n2,world\n", "csv"),
+        ("export.out", "id\ttext\n1\thello\n2\tworld\n", "tsv"),
+        (
+            "rows.log",
+            "{\"text\": \"a\"}\n{\"text\": \"b\"}\n",
+            "jsonl",
+        ),
+        ("one.csv", "import sys\nprint(\"hello\")\n", "csv"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let o = datasieve(&["inspect", path_str(&path)]);
+        assert!(
+            stdout(&o).contains(&format!("{name}: {format}")),
+            "{name}: {}",
+            stdout(&o)
+        );
+        assert!(!stderr(&o).contains("recognises"), "{name}: {}", stderr(&o));
+    }
+}
+
+/// gzip of `plain` (one member).
+fn gzip(plain: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, plain).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn bytes_after_the_gzip_data_are_ignored_with_a_note_and_a_cut_file_is_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let first = gzip(b"{\"text\": \"a\"}\n{\"text\": \"b\"}\n");
+    let second = gzip(b"{\"text\": \"a\"}\n");
+    // `cat a.gz b.gz`: one stream.
+    let members = [first.clone(), second.clone()].concat();
+    // Then garbage: 20 bytes that are not a gzip member.
+    let garbage = [members.clone(), b"this is not gzip!!!\n".to_vec()].concat();
+    let path = dir.path().join("rows.jsonl.gz");
+    std::fs::write(&path, &garbage).unwrap();
+    let o = datasieve(&["dedup", path_str(&path), "--exact", "--out", path_str(&out)]);
+    assert_eq!(
+        code(&o),
+        1,
+        "the rows before are deduplicated: {}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("rows in 3  kept 2  removed 1"),
+        "{}",
+        stdout(&o)
+    );
+    let note = format!(
+        "`rows.jsonl.gz`: 20 bytes after the end of the gzip data at byte offset {} are not \
+         gzip data; ignored (the rows before them were read).",
+        members.len()
+    );
+    assert_eq!(stderr(&o), format!("note: {note}\n"));
+    assert_eq!(
+        read_json(&out.join("report.json"))["notices"],
+        json!([note])
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("kept.jsonl")).unwrap(),
+        "{\"text\": \"a\"}\n{\"text\": \"b\"}\n"
+    );
+    let o = datasieve(&["inspect", path_str(&path)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains(&note), "{}", stderr(&o));
+    // Concatenated members alone: no note.
+    std::fs::write(&path, &members).unwrap();
+    let o = datasieve(&["inspect", path_str(&path)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("rows: 3"), "{}", stdout(&o));
+    // A file cut short, in the first member or the second, is truncated: exit 2.
+    for cut in [
+        first.len() / 2,
+        first.len() + second.len() - 3,
+        first.len() + 5,
+    ] {
+        std::fs::write(&path, &members[..cut]).unwrap();
+        let o = datasieve(&["inspect", path_str(&path)]);
+        assert_eq!(code(&o), 2, "cut at {cut}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("rows.jsonl.gz")
+                && e.contains("the gzip stream is truncated: member")
+                && e.contains(&format!("(the file was cut short after {cut} bytes)")),
+            "cut at {cut}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_field_no_row_has_is_exit_2_naming_it_and_the_fields_rows_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = dir.path().join("rows.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": 1, \"text\": \"one\", \"meta\": {\"src\": \"web\"}}\n{\"id\": 2, \"text\": \"one\"}\n",
+    )
+    .unwrap();
+    let expected = format!(
+        "datasieve: {}: No row has text at the compared field(s) `txet`, so nothing was \
+         compared: all 2 readable rows were kept without being checked. Name the field(s) to \
+         compare (CLI `--field`, page \"field(s)\"). The rows' fields, most frequent first: `id` \
+         (number, 2 rows), `text` (string, 2 rows), `meta` (object, 1 row).\n",
+        input.display()
+    );
+    for args in [
+        vec!["dedup", "--exact"],
+        vec!["dedup", "--near"],
+        vec!["filter", "--min-words", "1"],
+        vec!["contamination", "--against", "EVAL"],
+    ] {
+        let eval = core_stages_fixture("eval_a.jsonl");
+        let mut args: Vec<&str> = args
+            .into_iter()
+            .map(|a| if a == "EVAL" { path_str(&eval) } else { a })
+            .collect();
+        args.insert(1, path_str(&input));
+        args.extend(["--field", "txet", "--out", path_str(&out)]);
+        let o = datasieve(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), expected, "{args:?}: an error, not also a note");
+        // The outputs are written (the rows had to be read to know), every row kept.
+        assert!(
+            stdout(&o).contains("rows in 2  kept 2  removed 0"),
+            "{}",
+            stdout(&o)
+        );
+        assert_eq!(
+            std::fs::read(out.join("kept.jsonl")).unwrap(),
+            std::fs::read(&input).unwrap()
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    // The same from a config's `fields`.
+    let o = datasieve(&[
+        "run",
+        path_str(&input),
+        "--config",
+        r#"{"fields": ["txet"], "dedup": {"exact": {}}}"#,
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(stderr(&o), expected);
+    // One of two named fields with text is enough: the duplicate is found, the exit code says so.
+    let o = datasieve(&[
+        "dedup",
+        path_str(&input),
+        "--exact",
+        "--field",
+        "txet,text",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    // Inspect compares nothing by design: the same words as a note, its exit code unchanged.
+    let o = datasieve(&["inspect", path_str(&input), "--field", "txet"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("note: No row has text at the compared field(s) `txet`")
+            && stderr(&o).contains("`text` (string, 2 rows)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn core_stages_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/stages")
+        .join(name)
 }

@@ -662,7 +662,21 @@ fn contamination_against_two_eval_files() {
     ]);
     assert_eq!(code(&o), 1);
     assert_eq!(rows_with(&decisions(&out), "contamination"), [19]);
-    // Longer n-grams than any shared span: nothing found, exit 0.
+    // Longer n-grams than the shared span (17 words), not than eval_a's rows (23): nothing
+    // found, exit 0.
+    let o = datasieve(&[
+        "contamination",
+        path_str(&demo()),
+        "--against",
+        path_str(&a),
+        "--ngram",
+        "20",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // Longer than eval_a's rows: it gives no n-gram, so nothing could match it. Not a pass:
+    // exit 2 naming the file (see `an_eval_set_that_gives_no_ngram_is_exit_2`).
     let o = datasieve(&[
         "contamination",
         path_str(&demo()),
@@ -673,7 +687,12 @@ fn contamination_against_two_eval_files() {
         "--out",
         path_str(&out),
     ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("eval set `eval_a.jsonl` gives no 40-word n-gram"),
+        "{}",
+        stderr(&o)
+    );
     // --against is required.
     let o = datasieve(&["contamination", path_str(&demo()), "--out", path_str(&out)]);
     assert_eq!(code(&o), 2);
@@ -823,4 +842,212 @@ fn prefs_export_from_a_csv_input() {
         std::fs::read_to_string(out.join("kept.csv")).unwrap(),
         "prompt,chosen,rejected\n\"Say hi.\",\"Hi there.\",\"Go away.\"\n"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs that would compare nothing: exit 2, not a pass.
+
+#[test]
+fn an_eval_set_that_gives_no_ngram_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let empty = dir.path().join("empty-eval.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let short = dir.path().join("short.csv");
+    std::fs::write(
+        &short,
+        "question,answer\nWhat is the capital of France?,Paris\n",
+    )
+    .unwrap();
+    let (a, b) = (
+        core_fixture("stages", "eval_a.jsonl"),
+        core_fixture("stages", "eval_b.csv"),
+    );
+    let demo = demo();
+    for (evals, named, why) in [
+        (vec![&empty], "empty-eval.jsonl", "it has no rows"),
+        (vec![&a, &empty, &b], "empty-eval.jsonl", "it has no rows"),
+        (
+            vec![&short],
+            "short.csv",
+            "its one row has fewer than 13 words",
+        ),
+    ] {
+        for command in ["contamination", "run"] {
+            let mut args = vec![command, path_str(&demo)];
+            if command == "run" {
+                args.extend(["--config", r#"{"contamination": {}}"#]);
+            }
+            for e in &evals {
+                args.extend(["--against", path_str(e)]);
+            }
+            args.extend(["--out", path_str(&out)]);
+            let o = datasieve(&args);
+            assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+            let e = stderr(&o);
+            assert!(
+                e.starts_with(&format!(
+                    "datasieve: eval set `{named}` gives no 13-word n-gram, so no row could match it: {why}"
+                )),
+                "{args:?}: {e}"
+            );
+            assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+            assert!(
+                !out.exists(),
+                "refused before the input is read: nothing written"
+            );
+        }
+    }
+    // The same in `prefs --against`, where contamination is a warning.
+    let o = datasieve(&[
+        "prefs",
+        path_str(&core_fixture("prefs", "checks_standard.jsonl")),
+        "--against",
+        path_str(&empty),
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("empty-eval.jsonl"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_config_that_enables_no_step_is_refused_before_the_input_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // The input does not exist: the config is refused first.
+    let missing = dir.path().join("not-read.jsonl");
+    let file = dir.path().join("empty-steps.json");
+    std::fs::write(
+        &file,
+        r#"{"input": {"format": "jsonl"}, "fields": ["text"], "dedup": {}}"#,
+    )
+    .unwrap();
+    for (config, named) in [
+        ("{}", "--config"),
+        (r#"{"filter": {"rewrite": false}}"#, "--config"),
+        (path_str(&file), path_str(&file)),
+    ] {
+        let o = datasieve(&[
+            "run",
+            path_str(&missing),
+            "--config",
+            config,
+            "--out",
+            path_str(&out),
+        ]);
+        assert_eq!(code(&o), 2, "{config}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.starts_with(&format!(
+                "datasieve: {named}: invalid configuration: no step is enabled"
+            )),
+            "{config}: {e}"
+        );
+        for key in [
+            "dedup.exact",
+            "dedup.near",
+            "filter",
+            "prefs",
+            "contamination",
+        ] {
+            assert!(e.contains(key), "{config}: names {key}: {e}");
+        }
+        assert!(!e.contains("not-read.jsonl"), "the input is not read: {e}");
+        assert!(!out.exists());
+    }
+    assert!(stderr(&datasieve(&[
+        "run",
+        path_str(&missing),
+        "--config",
+        r#"{"filter": {}}"#,
+        "--out",
+        path_str(&out),
+    ]))
+    .contains("`filter` is there but names no rule"),);
+    // `--against` turns the contamination step on, as in `run --config '{}' --against EVAL`.
+    let o = datasieve(&[
+        "run",
+        path_str(&demo()),
+        "--config",
+        "{}",
+        "--against",
+        path_str(&core_fixture("stages", "eval_a.jsonl")),
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(report(&out)["removed_by"], json!({"contamination": 1}));
+}
+
+#[test]
+fn rewrite_on_csv_tsv_or_text_is_refused_whether_named_or_detected() {
+    // One message, up front: `--input-format text` at once, a detected text file as soon as its
+    // format is known, before any output is written.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(
+        &notes,
+        "Write to jane.doe@example.com today please.\nA second line of prose, with commas, here.\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(
+        &csv,
+        "id,text\n1,Write to jane.doe@example.com today please\n",
+    )
+    .unwrap();
+    let refusal = |flags: &[&str], input: &Path, format: Option<&str>| {
+        let mut args = vec!["filter", path_str(input), "--out", path_str(&out)];
+        args.extend_from_slice(flags);
+        if let Some(f) = format {
+            args.extend(["--input-format", f]);
+        }
+        let o = datasieve(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{args:?}: {}", stdout(&o));
+        assert!(!out.exists(), "{args:?}: nothing written");
+        stderr(&o)
+    };
+    let rewrite = ["--rules", "c4", "--rewrite"];
+    let named = refusal(&rewrite, &notes, Some("text"));
+    let detected = refusal(&rewrite, &notes, None);
+    let why = "filter.rewrite (CLI `--rewrite`) rewrites the text of kept rows, which works on \
+               JSON and JSONL rows only, and this input is plain text (one document per line), \
+               whose rows can only be copied as they are: turn rewriting off, or convert the file \
+               to JSONL";
+    assert_eq!(named, format!("datasieve: invalid configuration: {why}\n"));
+    assert_eq!(
+        detected,
+        format!(
+            "datasieve: {}: invalid configuration: {why}\n",
+            notes.display()
+        )
+    );
+    // PII redaction rewrites kept rows too: refused on CSV, named or detected, with one message.
+    let redact = ["--rules", "pii", "--pii-mode", "redact"];
+    let named = refusal(&redact, &csv, Some("csv"));
+    let detected = refusal(&redact, &csv, None);
+    assert!(
+        named.contains("PII redaction (filter.pii.mode `redact`, CLI `--pii-mode redact`)")
+            && named.contains("this input is CSV")
+            && named.contains("use PII mode `drop`"),
+        "{named}"
+    );
+    assert_eq!(
+        detected,
+        named.replacen("datasieve: ", &format!("datasieve: {}: ", csv.display()), 1)
+    );
+    // Without rewriting, the same files run.
+    let o = datasieve(&[
+        "filter",
+        path_str(&notes),
+        "--rules",
+        "pii",
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(report(&out)["removed_by"], json!({"pii_email": 1}));
 }
