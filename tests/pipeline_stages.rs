@@ -1143,6 +1143,35 @@ fn an_eval_set_that_gives_no_ngram_is_refused_naming_it() {
 }
 
 #[test]
+fn contamination_without_an_eval_set_is_refused_at_the_first_byte() {
+    // It would compare nothing and pass any file. Refused at the first push, and at the end of
+    // the first pass of an empty input (which pushes nothing).
+    let message = "contamination is enabled but no evaluation set was given";
+    for input in [&b"{\"text\": \"a b c\"}\n"[..], b""] {
+        let mut job = Job::new(config(json!({"contamination": {}}), "demo.jsonl")).unwrap();
+        let e = if input.is_empty() {
+            job.end_pass().expect_err("empty input")
+        } else {
+            job.push(input).expect_err("first push")
+        };
+        assert!(matches!(e, datasieve::Error::Config(_)), "{e:?}");
+        assert!(e.to_string().contains(message), "{e}");
+        assert!(e.to_string().contains("--against"), "{e}");
+    }
+    // With one, the job runs.
+    let run = run_with(
+        b"{\"text\": \"a b c\"}\n",
+        config(json!({"contamination": {}}), "demo.jsonl"),
+        &mut fixed(7),
+        |job| {
+            job.add_eval_set("eval_a.jsonl", &stages_fixture("eval_a.jsonl"))
+                .unwrap();
+        },
+    );
+    assert_eq!(run.outcome.report.rows_in, 1);
+}
+
+#[test]
 fn contamination_is_a_warning_for_preference_data() {
     let row = json!({
         "prompt": "Athlone Community Radio will be broadcasting live for 4 hours from Golden Island Shopping Centre in Athlone today",

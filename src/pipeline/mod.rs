@@ -445,7 +445,7 @@ impl Job {
         if self.done {
             return Err(crate::Error::Usage("push after the last pass ended".into()));
         }
-        self.started = true;
+        self.start()?;
         let Job {
             reader,
             stages,
@@ -493,6 +493,7 @@ impl Job {
         if self.done {
             return Ok(false);
         }
+        self.start()?;
         let Job {
             reader,
             stages,
@@ -629,6 +630,24 @@ impl Job {
         }
         self.eval_sets.push((name.to_string(), rows));
         Ok(rows)
+    }
+
+    /// The first push (or the end of an empty input's first pass): the set-up is complete. A
+    /// contamination check without an evaluation set would compare nothing and pass any file.
+    fn start(&mut self) -> Result<()> {
+        if self.started {
+            return Ok(());
+        }
+        if self.config.contamination.is_some() && self.eval_sets.is_empty() {
+            return Err(crate::Error::Config(
+                "contamination is enabled but no evaluation set was given, so nothing would be \
+                 compared: add one (CLI `--against EVAL`, repeatable; in the page, pick eval \
+                 set(s) beside the file) or remove `contamination` from the config"
+                    .into(),
+            ));
+        }
+        self.started = true;
+        Ok(())
     }
 
     fn before_input(&self, what: &str) -> Result<()> {

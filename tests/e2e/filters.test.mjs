@@ -107,5 +107,12 @@ test('the pipeline config is editable and drives the run', async () => {
   const summary = await page.textContent('[data-testid=summary]');
   assert.match(summary, /too_short/);
   assert.doesNotMatch(summary, /exact_duplicate/);
+  // A contamination check with no eval set picked would compare nothing: an error, not a pass.
+  await page.fill('[data-testid=config-json]', JSON.stringify({ contamination: {} }));
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#status .errors');
+  assert.match(await page.textContent('#status'), /contamination is enabled but no evaluation set was given.*pick eval set/s);
+  assert.equal(await page.isHidden('#results'), true);
   await page.close();
 });

@@ -1051,3 +1051,39 @@ fn rewrite_on_csv_tsv_or_text_is_refused_whether_named_or_detected() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert_eq!(report(&out)["removed_by"], json!({"pii_email": 1}));
 }
+
+#[test]
+fn run_with_contamination_but_no_eval_set_is_refused() {
+    // It would compare nothing and pass any file (exit 0): a usage error instead.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = datasieve(&[
+        "run",
+        path_str(&demo()),
+        "--config",
+        r#"{"contamination": {}}"#,
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("contamination is enabled but no evaluation set was given")
+            && stderr(&o).contains("--against EVAL"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "nothing written");
+    // With --against the same config runs.
+    let o = datasieve(&[
+        "run",
+        path_str(&demo()),
+        "--config",
+        r#"{"contamination": {}}"#,
+        "--against",
+        path_str(&core_fixture("stages", "eval_a.jsonl")),
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(code(&o), 1, "one row shares a 13-gram: {}", stderr(&o));
+    assert_eq!(report(&out)["removed_by"]["contamination"], 1);
+}
