@@ -249,3 +249,63 @@ fn ranges_cover_the_rows_and_wrong_sizes_are_refused() {
         "a signer needs dedup.near"
     );
 }
+
+#[test]
+fn parallel_signing_applies_to_uncompressed_jsonl_only() {
+    use datasieve::pipeline::near::parallel_signing_applies;
+    let with = |json: &str, name: &str| {
+        let mut c = PipelineConfig::from_json(json).unwrap();
+        c.input.file_name = Some(name.to_string());
+        c
+    };
+    let near = |name: &str| with(r#"{"dedup": {"near": {}}}"#, name);
+    let jsonl = awkward_input();
+    assert!(parallel_signing_applies(&near("a.jsonl"), &jsonl));
+    // A name datasieve does not know, or none: still JSONL by content.
+    assert!(parallel_signing_applies(&near("a.data"), &jsonl));
+    assert!(parallel_signing_applies(&near(""), &jsonl));
+    // Only a head is needed: the reader decides from its first 64 KiB too.
+    assert!(parallel_signing_applies(&near("a.jsonl"), &jsonl[..100]));
+    // Lines starting with `{` in a text file are documents, not JSON: its reader reads text
+    // lines, which a range signer (JSONL) would give no keys.
+    let text =
+        b"{draft} the quick brown fox jumps over the lazy dog\n{final} the quick brown fox\n";
+    assert!(!parallel_signing_applies(&near("notes.txt"), text));
+    assert!(!parallel_signing_applies(&near("notes.md"), text));
+    // ... unless the config says JSONL (then the job reads it as JSONL too).
+    assert!(parallel_signing_applies(
+        &with(
+            r#"{"dedup": {"near": {}}, "input": {"format": "jsonl"}}"#,
+            "notes.txt"
+        ),
+        text
+    ));
+    // Other formats, compressed streams, no near dedup: one signer.
+    assert!(!parallel_signing_applies(
+        &with(
+            r#"{"dedup": {"near": {}}, "input": {"format": "csv"}}"#,
+            "a.jsonl"
+        ),
+        &jsonl
+    ));
+    assert!(!parallel_signing_applies(
+        &near("a.json"),
+        b"[{\"text\": \"x\"}]"
+    ));
+    assert!(!parallel_signing_applies(
+        &near("a.csv"),
+        b"text\nhello world\n"
+    ));
+    assert!(!parallel_signing_applies(
+        &near("a.jsonl.gz"),
+        &[0x1f, 0x8b, 8, 0]
+    ));
+    assert!(!parallel_signing_applies(
+        &near("a.jsonl.zst"),
+        &[0x28, 0xb5, 0x2f, 0xfd]
+    ));
+    assert!(!parallel_signing_applies(
+        &with(r#"{"dedup": {"exact": {}}}"#, "a.jsonl"),
+        &jsonl
+    ));
+}

@@ -21,7 +21,7 @@
 // the job's ranges the same way. Nothing is terminated, so nothing is fetched again: a page that
 // has loaded keeps working offline. Jobs run one after another (a job started right after a
 // cancel waits for the cancelled one to reach its next chunk).
-import init, { Engine, version } from './pkg/datasieve_wasm.js';
+import init, { Engine, parallelSigningApplies, version } from './pkg/datasieve_wasm.js';
 import { fileChunks } from './chunks.js';
 
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
@@ -116,22 +116,20 @@ function isCompressed(head) {
 }
 
 /**
- * The plan for parallel signing, or null when the job is for one worker: no near dedup, not
- * uncompressed JSONL, a small file (unless `workers` asks for more than one), or one range only.
+ * The plan for parallel signing, or null when the job is for one worker: not near dedup of
+ * uncompressed JSONL (the engine's `parallelSigningApplies`, which the CLI asks too), a small
+ * file (unless `workers` asks for more than one), or one range only.
  * `{workers, ranges}`: byte ranges `[start, end)`, each ending just after a newline; several per
  * worker, so the engine starts on the first range soon and signing and indexing overlap.
  */
 function parallelPlan(file, config, workers) {
   if (!config.dedup?.near) return null;
-  if (config.input?.format && config.input.format !== 'jsonl') return null;
   const n = workers ?? (file.size >= PARALLEL_MIN_BYTES ? DEFAULT_SIGN_WORKERS : 1);
   if (n < 2) return null;
   const reader = new FileReaderSync();
-  const head = new Uint8Array(reader.readAsArrayBuffer(file.slice(0, 4096)));
-  if (isCompressed(head)) return null;
-  let at = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  while (at < head.length && ' \t\r\n'.includes(String.fromCharCode(head[at]))) at++;
-  if (head[at] !== 0x7b) return null; // '{': JSONL (a JSON array or CSV is framed differently)
+  // The head the engine's reader detects the format from.
+  const head = new Uint8Array(reader.readAsArrayBuffer(file.slice(0, 65536)));
+  if (!parallelSigningApplies(JSON.stringify(config), head)) return null;
   const pieces = n * RANGES_PER_WORKER;
   const cuts = [0];
   for (let k = 1; k < pieces; k++) {

@@ -25,7 +25,7 @@ pub use split::{Destination, OutputParts, Part, Splitter};
 pub const DEFAULT_MAX_ROW_BYTES: usize = 64 * 1024 * 1024;
 
 /// How many leading bytes (after decompression) are looked at to detect the format.
-const SNIFF_BYTES: usize = 64 * 1024;
+pub const SNIFF_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

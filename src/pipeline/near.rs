@@ -462,6 +462,35 @@ impl SignedRows {
     }
 }
 
+/// Whether the analyse pass of `config` over a file that starts with `head` may be signed in
+/// parallel, by [`RangeSigner`]s over byte ranges cut after newlines: near dedup is on and the
+/// file is uncompressed JSONL, named so (`input.format`) or detected from `head` as the job's
+/// reader will detect it (pass at least [`SNIFF_BYTES`](crate::io::SNIFF_BYTES), or the whole
+/// file if shorter). The one decision for the CLI's sign threads and the page's sign workers: a
+/// range signer reads JSONL, so signing anything else in parallel would give rows no keys.
+pub fn parallel_signing_applies(config: &PipelineConfig, head: &[u8]) -> bool {
+    if config.dedup.near.is_none() || config.input.format.is_some_and(|f| f != Format::Jsonl) {
+        return false;
+    }
+    // gzip and zstd are one stream each: only readable from their first byte.
+    if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return false;
+    }
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    // Rows that are objects (a JSON array, or JSONL of bare values, is framed or keyed otherwise).
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return false;
+    }
+    config.input.format.is_some()
+        || matches!(
+            crate::io::detect_format(
+                &body[..body.len().min(crate::io::SNIFF_BYTES)],
+                config.input.file_name.as_deref()
+            ),
+            Ok(Format::Jsonl)
+        )
+}
+
 /// Signs one byte range of an uncompressed JSONL input on its own (a parallel worker), so the
 /// job's analyse pass can take the band keys instead of hashing (see
 /// [`Job::supply_band_keys`](super::Job::supply_band_keys)).

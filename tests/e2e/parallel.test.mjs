@@ -127,19 +127,14 @@ test('near dedup of a 10 MB JSONL signs in several workers: same report and deci
   await page.close();
 });
 
-test('forced parallel signing of a small file (ranges smaller than format sniffing) matches one worker', async () => {
-  const demo = path.join(REPO_ROOT, 'www/demo/demo.jsonl');
-  const { page, consoleErrors } = await openReady();
-  await page.setInputFiles('[data-testid=file-input]', demo);
-  await page.waitForSelector('[data-testid=run]:not([disabled])');
-  // Drive a fresh engine worker directly: once forced to 3 sign workers, once to none.
-  const runs = await page.evaluate(async () => {
+/** Runs `config` on the chosen file in fresh engine workers, forced to `workers` sign workers each. */
+async function forcedRuns(page, config, workerCounts) {
+  return page.evaluate(async ({ config, workerCounts }) => {
     const file = document.querySelector('[data-testid=file-input]').files[0];
-    const config = { dedup: { exact: {}, near: { threshold: 0.7 } } };
     const once = (workers) => new Promise((resolve, reject) => {
       const w = new Worker(new URL('./worker.js', location.href), { type: 'module' });
       w.onmessage = ({ data }) => {
-        if (data.type === 'ready') w.postMessage({ type: 'run', id: 1, file, config, workers });
+        if (data.type === 'ready') w.postMessage({ type: 'run', id: 1, file, config: { ...config, input: { file_name: file.name } }, workers });
         if (data.type === 'error') reject(new Error(data.message));
         if (data.type === 'done') {
           data.decisions.text().then((decisions) => {
@@ -149,14 +144,47 @@ test('forced parallel signing of a small file (ranges smaller than format sniffi
         }
       };
     });
-    return [await once(3), await once(1)];
-  });
-  const [parallel, single] = runs;
+    const runs = [];
+    for (const n of workerCounts) runs.push(await once(n));
+    return runs;
+  }, { config, workerCounts });
+}
+
+test('forced parallel signing of a small file (ranges smaller than format sniffing) matches one worker', async () => {
+  const demo = path.join(REPO_ROOT, 'www/demo/demo.jsonl');
+  const { page, consoleErrors } = await openReady();
+  await page.setInputFiles('[data-testid=file-input]', demo);
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  // Drive a fresh engine worker directly: once forced to 3 sign workers, once to none.
+  const config = { dedup: { exact: {}, near: { threshold: 0.7 } } };
+  const [parallel, single] = await forcedRuns(page, config, [3, 1]);
   assert.equal(parallel.report.timings_ms.sign_workers, 3);
   assert.equal(single.report.timings_ms.sign_workers, undefined);
   assert.deepEqual(comparable(parallel.report), comparable(single.report));
   assert.equal(parallel.decisions, single.decisions);
   assert.ok(parallel.report.stats.dedup.near.clusters >= 1);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('a text file whose lines start with `{` is not signed as JSONL in parallel: same clusters as the CLI', async () => {
+  // Documents, one per line, that open with a `{tag}`: the engine reads text lines (the CLI
+  // too); sign workers read JSONL, so signing them in parallel would give no row a signature.
+  const texts = readFileSync(path.join(REPO_ROOT, 'www/demo/demo.jsonl'), 'utf8')
+    .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l).text.replace(/\s+/g, ' '));
+  const notes = path.join(tmp, 'notes.txt');
+  writeFileSync(notes, texts.map((t, i) => `{draft ${i}} ${t}\n`).join(''));
+  const config = { dedup: { near: { threshold: 0.7 } } };
+  const expected = cli(['run', notes, '--config', JSON.stringify(config)]);
+  assert.ok(expected.report.stats.dedup.near.clusters >= 1, 'the CLI finds clusters');
+  assert.equal(expected.report.input.format, 'text');
+  const { page, consoleErrors } = await openReady();
+  await page.setInputFiles('[data-testid=file-input]', notes);
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  const [asked] = await forcedRuns(page, config, [3]);
+  assert.equal(asked.report.timings_ms.sign_workers, undefined, 'signed in the engine worker');
+  assert.deepEqual(comparable(asked.report), comparable(expected.report));
+  assert.equal(asked.decisions, expected.decisions);
   assert.deepEqual(consoleErrors, []);
   await page.close();
 });

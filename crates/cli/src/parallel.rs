@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use datasieve::config::PipelineConfig;
-use datasieve::io::Format;
-use datasieve::pipeline::near::{RangeSigner, SignedRows};
+use datasieve::io::SNIFF_BYTES;
+use datasieve::pipeline::near::{parallel_signing_applies, RangeSigner, SignedRows};
 use datasieve::pipeline::Job;
 
 use crate::{open, progress_bar, CliResult, CHUNK};
@@ -29,8 +29,8 @@ pub fn default_threads() -> usize {
 }
 
 /// The byte ranges `[start, end)` to sign in parallel, or `None` when the job is for one thread:
-/// fewer than two threads, no near dedup, a small file, or not uncompressed JSONL (gzip is one
-/// stream; a JSON array or CSV is framed differently).
+/// fewer than two threads, no near dedup, a small file, or not uncompressed JSONL
+/// ([`parallel_signing_applies`], which the page's worker asks too).
 pub fn plan(
     file: &Path,
     config: &PipelineConfig,
@@ -39,34 +39,18 @@ pub fn plan(
     if threads < 2 || config.dedup.near.is_none() {
         return Ok(None);
     }
-    if config.input.format.is_some_and(|f| f != Format::Jsonl) {
-        return Ok(None);
-    }
     let (mut f, len) = open(file)?;
     if len < PARALLEL_MIN_BYTES {
         return Ok(None);
     }
     let read_err = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
-    // The reader's own detection on the head it looks at (64 KiB): JSONL of objects only (a
-    // `.txt` or unknown-extension file starting with `{` may be text lines).
-    let mut head = Vec::with_capacity(64 * 1024);
+    // The core decides, from the head the job's reader detects the format from.
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut f)
-        .take(64 * 1024)
+        .take(SNIFF_BYTES as u64)
         .read_to_end(&mut head)
         .map_err(read_err)?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        return Ok(None);
-    }
-    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Ok(None);
-    }
-    if config.input.format.is_none()
-        && !matches!(
-            datasieve::io::detect_format(body, config.input.file_name.as_deref()),
-            Ok(Format::Jsonl)
-        )
-    {
+    if !parallel_signing_applies(config, &head) {
         return Ok(None);
     }
     let pieces = threads * RANGES_PER_THREAD;

@@ -37,6 +37,16 @@ pub fn normalize_config(config_json: &str) -> Result<String, JsError> {
     Ok(serde_json::to_string(&config).expect("a config is always serialisable"))
 }
 
+/// Whether a run of this config over a file starting with `head` (its first 64 KiB, or all of a
+/// shorter file) may sign in parallel workers: see the core's `parallel_signing_applies`.
+#[wasm_bindgen(js_name = parallelSigningApplies)]
+pub fn parallel_signing_applies(config_json: &str, head: &[u8]) -> Result<bool, JsError> {
+    let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
+    Ok(datasieve::pipeline::near::parallel_signing_applies(
+        &config, head,
+    ))
+}
+
 /// First pass: analyse the input.
 #[wasm_bindgen]
 pub struct Engine {
