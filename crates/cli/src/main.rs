@@ -831,7 +831,37 @@ fn run_job_full(
     )
     .map_err(|e| format!("cannot write report.json: {e}"))?;
     print_summary(&outcome, out_dir);
+    note_stale_outputs(out_dir, &outputs);
     Ok(outcome)
+}
+
+/// Outputs of another format (or an export) left in `out_dir` by an earlier run, e.g. `kept.csv`
+/// beside this run's `kept.jsonl`: named on stderr, so that nobody takes them for this run's.
+/// Not deleted: they may be all that is left of that run.
+fn note_stale_outputs(out_dir: &Path, written: &[String]) {
+    let extensions = ["jsonl", "json", "csv", "tsv", "txt"];
+    let candidates = extensions
+        .iter()
+        .flat_map(|ext| [format!("kept.{ext}"), format!("removed.{ext}")])
+        .chain(
+            [
+                datasieve::pipeline::prefs::ExportForm::Trl,
+                datasieve::pipeline::prefs::ExportForm::TrlStandard,
+            ]
+            .iter()
+            .map(|f| f.file_name().to_string()),
+        );
+    let stale: Vec<String> = candidates
+        .filter(|name| !written.contains(name) && out_dir.join(name).is_file())
+        .collect();
+    if !stale.is_empty() {
+        eprintln!(
+            "note: {} in {} {} not written by this run (an earlier run's output)",
+            stale.join(", "),
+            out_dir.display(),
+            if stale.len() == 1 { "was" } else { "were" }
+        );
+    }
 }
 
 /// An output that is one of the job's inputs would be emptied before it is read (e.g. chaining

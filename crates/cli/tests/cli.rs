@@ -1218,3 +1218,41 @@ fn core_stages_fixture(name: &str) -> PathBuf {
         .join("../../tests/fixtures/stages")
         .join(name)
 }
+
+#[test]
+fn outputs_of_another_format_left_in_out_are_named_not_deleted() {
+    // A CSV run, then a JSONL run into the same folder: kept.csv and removed.csv are the first
+    // run's and stay, but the second run says they are not its own.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let csv = dir.path().join("a.csv");
+    std::fs::write(&csv, "text\nhello world\nhello world\n").unwrap();
+    let jsonl = dir.path().join("a.jsonl");
+    std::fs::write(&jsonl, "{\"text\": \"hello world\"}\n").unwrap();
+    let run =
+        |input: &Path| datasieve(&["dedup", path_str(input), "--exact", "--out", path_str(&out)]);
+    let o = run(&csv);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "a fresh folder: {}", stderr(&o));
+    let o = run(&jsonl);
+    assert_eq!(
+        code(&o),
+        0,
+        "notes do not change the exit code: {}",
+        stderr(&o)
+    );
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "note: kept.csv, removed.csv in {} were not written by this run (an earlier run's output)\n",
+            out.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read(out.join("removed.csv")).unwrap(),
+        b"text\nhello world\n"
+    );
+    // The same format again overwrites its own outputs: nothing to say about them.
+    let o = run(&jsonl);
+    assert!(!stderr(&o).contains("kept.jsonl"), "{}", stderr(&o));
+}
