@@ -1349,6 +1349,43 @@ fn a_many_block_zstd_stream_reads_the_same_at_any_chunk_boundaries() {
 }
 
 #[test]
+fn bytes_after_the_last_zstd_frame_are_ignored_and_reported_like_gzip() {
+    let good = fixture("lf.jsonl.zst");
+    let (rows, trailing) = read_at_every_chunking(&good).unwrap();
+    assert_eq!(trailing, None);
+    for garbage in [
+        &b"\n"[..],
+        b"\r\n",
+        b"\0",
+        &[0u8; 512],
+        b"trailing bytes",
+        &[0xff; 3000],
+    ] {
+        let input = [good.clone(), garbage.to_vec()].concat();
+        let (read, trailing) =
+            read_at_every_chunking(&input).unwrap_or_else(|e| panic!("{garbage:?}: {e}"));
+        assert_eq!(read.records, rows.records, "{garbage:?}");
+        assert_eq!(
+            trailing,
+            Some(IgnoredTrailing {
+                offset: good.len() as u64,
+                bytes: garbage.len() as u64
+            }),
+            "{garbage:?}"
+        );
+    }
+    assert_eq!(
+        IgnoredTrailing {
+            offset: 9,
+            bytes: 1
+        }
+        .describe(Compression::Zstd),
+        "1 byte after the end of the zstd data at byte offset 9 is not zstd data; ignored (the \
+         rows before them were read)."
+    );
+}
+
+#[test]
 fn a_damaged_zstd_file_says_how() {
     let good = fixture("lf.jsonl.zst");
     let read = |bytes: &[u8]| {
@@ -1362,15 +1399,12 @@ fn a_damaged_zstd_file_says_how() {
         truncated.contains("the zstd stream is truncated: frame 1 has no end"),
         "{truncated}"
     );
-    let mut trailing = good.clone();
-    trailing.extend_from_slice(b"trailing bytes");
-    let trailing = read(&trailing);
+    // Cut inside the magic number of a second frame: truncated, not trailing garbage.
+    let cut_magic = [good.clone(), vec![0x28, 0xB5]].concat();
+    let cut_magic = read(&cut_magic);
     assert!(
-        trailing.contains(&format!(
-            "corrupt at compressed byte {}: data after the last frame is not a zstd frame",
-            good.len()
-        )),
-        "{trailing}"
+        cut_magic.contains("the zstd stream is truncated: it ends inside a frame header"),
+        "{cut_magic}"
     );
     // A flipped bit in the last block's literals: the decoder either rejects the block or the
     // frame's checksum catches it; either way the message says the stream is corrupt.

@@ -3,8 +3,10 @@
 //! never expands into memory at once).
 //!
 //! gzip (one or several members; bytes after the last one that are not a member are ignored and
-//! reported) is framed here and inflated by flate2's raw deflate decoder; zstd (one or several frames, skippable
-//! frames, content checksums) through ruzstd's frame decoder, fed one whole block at a time.
+//! reported) is framed here and inflated by flate2's raw deflate decoder; zstd (one or several
+//! frames, skippable frames, content checksums; bytes after the last frame that are not a frame
+//! are ignored and reported, as for gzip) through ruzstd's frame decoder, fed one whole block at
+//! a time.
 
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 use serde::Serialize;
@@ -91,11 +93,12 @@ impl Decoder {
         }
     }
 
-    /// Bytes after the last gzip member that are not a gzip member (known once they are seen).
+    /// Bytes after the last gzip member or zstd frame that are not one (known once they are
+    /// seen).
     pub(crate) fn ignored_trailing(&self) -> Option<IgnoredTrailing> {
         match self {
             Decoder::Gzip(decoder) => decoder.trailing,
-            Decoder::Zstd(_) => None,
+            Decoder::Zstd(decoder) => decoder.trailing,
         }
     }
 }
@@ -366,6 +369,8 @@ enum ZstdState {
     Skipping(u64),
     /// Inside a frame, expecting a block header.
     InFrame,
+    /// After the last frame, bytes that are not a frame: counted and ignored (as for gzip).
+    Trailing,
 }
 
 /// zstd, push-style. ruzstd decodes from a complete block; the bytes of an incomplete one wait in
@@ -382,6 +387,7 @@ pub(crate) struct ZstdDecoder {
     /// The current frame's descriptor byte (bit 2: the frame ends with a checksum).
     descriptor: u8,
     plain: Vec<u8>,
+    trailing: Option<IgnoredTrailing>,
 }
 
 impl Default for ZstdDecoder {
@@ -397,6 +403,7 @@ impl Default for ZstdDecoder {
             frames: 0,
             descriptor: 0,
             plain: Vec::new(),
+            trailing: None,
         }
     }
 }
@@ -451,11 +458,11 @@ impl ZstdDecoder {
                         continue;
                     }
                     if available[..4] != ZSTD_MAGIC {
-                        return Err(self.corrupt(if self.frames == 0 {
-                            "it does not start with a zstd frame"
-                        } else {
-                            "data after the last frame is not a zstd frame"
-                        }));
+                        if self.frames == 0 {
+                            return Err(self.corrupt("it does not start with a zstd frame"));
+                        }
+                        self.ignore_trailing(available.len());
+                        continue;
                     }
                     let Some(&descriptor) = available.get(4) else {
                         return Ok(());
@@ -472,6 +479,13 @@ impl ZstdDecoder {
                     self.frames += 1;
                     self.descriptor = descriptor;
                     self.state = ZstdState::InFrame;
+                }
+                ZstdState::Trailing => {
+                    if let Some(t) = &mut self.trailing {
+                        t.bytes += available.len() as u64;
+                    }
+                    self.consumed += available.len();
+                    return Ok(());
                 }
                 ZstdState::InFrame => {
                     if available.len() < 3 {
@@ -540,10 +554,31 @@ impl ZstdDecoder {
         out(&self.plain)
     }
 
+    /// From `pending[consumed..]`, whose first `n` bytes are there, on: not zstd data.
+    fn ignore_trailing(&mut self, n: usize) {
+        self.trailing = Some(IgnoredTrailing {
+            offset: self.offset + self.consumed as u64,
+            bytes: n as u64,
+        });
+        self.consumed += n;
+        self.state = ZstdState::Trailing;
+    }
+
     fn finish(&mut self) -> Result<()> {
         let left = self.pending.len() - self.consumed;
+        let rest = &self.pending[self.consumed..];
+        // Fewer than 4 bytes after a frame: the start of a magic number is a frame cut short,
+        // anything else (a newline from `echo >>`) is not zstd data.
+        let starts_a_frame = ZSTD_MAGIC.starts_with(rest)
+            || rest.first().is_some_and(|&b| b & 0xF0 == 0x50)
+                && [0x2A, 0x4D, 0x18].starts_with(&rest[1..]);
         match self.state {
+            ZstdState::Trailing => Ok(()),
             ZstdState::BetweenFrames if left == 0 => Ok(()),
+            ZstdState::BetweenFrames if left < 4 && self.frames > 0 && !starts_a_frame => {
+                self.ignore_trailing(left);
+                Ok(())
+            }
             ZstdState::Skipping(_) | ZstdState::BetweenFrames => Err(Error::Format(
                 "the zstd stream is truncated: it ends inside a frame header".into(),
             )),
