@@ -614,13 +614,14 @@ not json\n";
         run_job(input, config, &mut fixed(5))
     };
     let on = |fields: &[&str]| on_outcome(fields).report;
+    // Nothing was compared, whether or not fields were named: flagged for callers that gate on
+    // the outcome (the CLI exits 2).
     assert_eq!(
-        unknown.named_fields_matched_nothing(),
-        None,
-        "no field was named"
+        unknown.compared_nothing(),
+        Some(unknown.report.notices[0].as_str()),
     );
     // A named field no row has (a typo): nothing compared, said with the fields the rows have,
-    // and flagged for callers that gate on the outcome (the CLI exits 2).
+    // and flagged the same way.
     for fields in [&["prompt"][..], &["prompt", "txet"]] {
         let missing = on_outcome(fields);
         let quoted: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
@@ -633,15 +634,9 @@ not json\n";
             quoted.join(", ")
         );
         assert_eq!(missing.report.notices, std::slice::from_ref(&expected));
-        assert_eq!(
-            missing.named_fields_matched_nothing(),
-            Some(expected.as_str())
-        );
+        assert_eq!(missing.compared_nothing(), Some(expected.as_str()));
     }
-    assert_eq!(
-        on_outcome(&["turns[*]", "txet"]).named_fields_matched_nothing(),
-        None
-    );
+    assert_eq!(on_outcome(&["turns[*]", "txet"]).compared_nothing(), None);
     let partly = on(&["reference[*]"]);
     assert_eq!(
         partly.notices,
@@ -677,7 +672,8 @@ not json\n";
         "{:?}",
         inspected.report.notices
     );
-    assert_eq!(inspected.named_fields_matched_nothing(), None);
+    assert_eq!(inspected.compared_nothing(), None);
+    assert_eq!(inspect_only.compared_nothing(), None);
     // A preference check reads its own fields: nothing is said about compared text.
     let prefs_only = run_job(
         input,
@@ -740,6 +736,7 @@ not json\n";
         &mut fixed(64),
     );
     assert_eq!(both.report.notices.len(), 1, "{:?}", both.report.notices);
+    assert_eq!(both.compared_nothing(), None, "the preference checks ran");
     assert!(
         both.report.notices[0].contains(
             "so nothing was compared: the 2 readable rows were not checked for duplicates, \

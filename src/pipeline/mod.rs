@@ -824,9 +824,11 @@ impl Job {
         } else {
             Vec::new()
         };
-        // Named fields that no row has (a typo, most often): the job compared nothing.
-        let named_fields_matched_nothing = (compares_text
-            && !stages.fields.is_empty()
+        // No readable row had text at the compared fields (named ones no row has, a typo most
+        // often, or a schema without a default text field): the job compared nothing. Unless
+        // preference checks ran, which read their own fields.
+        let compared_nothing = (compares_text
+            && !checks_prefs
             && readable > 0
             && inspect.rows_without_text == readable)
             .then(|| text.first().cloned())
@@ -885,7 +887,7 @@ impl Job {
             near: stages.near,
             cluster_rows: viewer,
             fields: stages.fields,
-            named_fields_matched_nothing,
+            compared_nothing,
         })
     }
 }
@@ -1063,16 +1065,19 @@ pub struct Outcome {
     /// The largest near-duplicate clusters' rows (survivor first), for the cluster viewer.
     pub cluster_rows: Vec<(u64, Vec<u64>)>,
     fields: Vec<FieldPath>,
-    named_fields_matched_nothing: Option<String>,
+    compared_nothing: Option<String>,
 }
 
 impl Outcome {
-    /// When fields to compare were named (`fields`, CLI `--field`) and no readable row has text
-    /// at any of them, so the job's stages compared nothing: the report's notice saying so,
-    /// naming the fields and listing the fields the rows do have. A caller that gates on the
-    /// outcome (the CLI's exit code) treats it as a usage error, not as a clean file.
-    pub fn named_fields_matched_nothing(&self) -> Option<&str> {
-        self.named_fields_matched_nothing.as_deref()
+    /// When the job compares text (dedup, filters, contamination; not preference checks, which
+    /// read their own fields) and no readable row has text at the compared fields, so its
+    /// stages compared nothing: the report's notice saying so. The fields were named (`fields`,
+    /// CLI `--field`) and no row has them, a typo most often; or none were named and the
+    /// schema has no default text field. The notice names the fields and lists those the rows
+    /// do have. A caller that gates on the outcome (the CLI's exit code) treats it as a usage
+    /// error, not as a clean file.
+    pub fn compared_nothing(&self) -> Option<&str> {
+        self.compared_nothing.as_deref()
     }
 
     /// Which rows are kept, by row index.

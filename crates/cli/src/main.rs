@@ -626,10 +626,11 @@ fn config_name(p: &Path) -> String {
 }
 
 /// A job's exit code, once its outputs are written: 2 when it compared nothing because no row
-/// has text at the named `--field`s (said on stderr, naming the file, the fields and the fields
-/// the rows have), else [`exit_for`].
+/// has text at the compared fields (the named `--field`s, or the schema has no default text
+/// field; said on stderr, naming the file, the fields and the fields the rows have), else
+/// [`exit_for`].
 fn job_exit(file: &Path, outcome: &Outcome, clean: bool) -> ExitCode {
-    match outcome.named_fields_matched_nothing() {
+    match outcome.compared_nothing() {
         Some(message) => {
             eprintln!("datasieve: {}: {message}", file.display());
             ExitCode::from(2)
@@ -917,8 +918,8 @@ fn print_summary(outcome: &Outcome, out_dir: &Path) {
     for p in r.parse_errors.iter().take(5) {
         println!("  {}", p.message);
     }
-    // The named fields matching nothing is an error ([`job_exit`]), not a note.
-    let error = outcome.named_fields_matched_nothing();
+    // Comparing nothing is an error ([`job_exit`]), not a note.
+    let error = outcome.compared_nothing();
     for notice in r.notices.iter().filter(|n| Some(n.as_str()) != error) {
         eprintln!("note: {notice}");
     }

@@ -128,7 +128,8 @@ fn exit_0_when_nothing_is_found() {
     let report: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["rows_in"], 0);
-    // Nothing to compare (no text field) is said, not passed off as a clean file.
+    // Nothing to compare (no text field) is an error, not passed off as a clean file: the
+    // outputs are written (every row kept), and the message says which fields may hold text.
     let questions = dir.path().join("questions.jsonl");
     std::fs::write(
         &questions,
@@ -142,14 +143,19 @@ fn exit_0_when_nothing_is_found() {
         "--out",
         path_str(&out),
     ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(
-        stderr(&o)
-            .contains("note: The file's schema is `unknown`, which has no default text field")
-            && stderr(&o).contains("Fields that may hold text: `turns[*]`."),
-        "{}",
-        stderr(&o)
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "datasieve: {}: The file's schema is `unknown`, which has no default text field, so \
+             nothing was compared: all 2 readable rows were kept without being checked. Name the \
+             field(s) to compare (CLI `--field`, page \"field(s)\"). Fields that may hold text: \
+             `turns[*]`.\n",
+            questions.display()
+        ),
+        "an error, not also a note"
     );
+    assert!(out.join("kept.jsonl").exists());
     let o = datasieve(&[
         "dedup",
         path_str(&questions),
