@@ -192,6 +192,27 @@ fn read_at_every_chunking(
     Ok((read_whole(input, ReaderOptions::default())?, trailing))
 }
 
+/// `compressed` followed by garbage (a newline from `echo >>`, a NUL, zero padding, random bytes,
+/// and `more`) reads as `compressed` does at every chunking, with the garbage counted from where
+/// it starts.
+fn assert_trailing_garbage_is_ignored(compressed: &[u8], rows: &ReadResult, more: &[&[u8]]) {
+    let common: [&[u8]; 4] = [b"\n", b"\0", &[0u8; 512], &[0xff; 3000]];
+    for garbage in common.iter().chain(more) {
+        let input = [compressed, garbage].concat();
+        let (read, trailing) =
+            read_at_every_chunking(&input).unwrap_or_else(|e| panic!("{garbage:?}: {e}"));
+        assert_eq!(read.records, rows.records, "{garbage:?}");
+        assert_eq!(
+            trailing,
+            Some(IgnoredTrailing {
+                offset: compressed.len() as u64,
+                bytes: garbage.len() as u64
+            }),
+            "{garbage:?}"
+        );
+    }
+}
+
 #[test]
 fn bytes_after_the_last_gzip_member_are_ignored_and_reported_not_called_truncation() {
     let a = gzip(b"{\"text\": \"first member\"}\n");
@@ -202,27 +223,11 @@ fn bytes_after_the_last_gzip_member_are_ignored_and_reported_not_called_truncati
     assert_eq!(trailing, None);
     // Garbage of any length after the last member (a newline added by `echo >>`, zero padding,
     // text, random bytes): the rows are read, the bytes are counted from where they start.
-    for garbage in [
-        &b"\n"[..],
-        b"\0",
-        &[0u8; 512],
-        b"this is not gzip data",
-        b"\x1f\x00 not a member",
-        &[0xff; 3000],
-    ] {
-        let input = [members.clone(), garbage.to_vec()].concat();
-        let (read, trailing) =
-            read_at_every_chunking(&input).unwrap_or_else(|e| panic!("{garbage:?}: {e}"));
-        assert_eq!(read.records, both.records, "{garbage:?}");
-        assert_eq!(
-            trailing,
-            Some(IgnoredTrailing {
-                offset: members.len() as u64,
-                bytes: garbage.len() as u64
-            }),
-            "{garbage:?}"
-        );
-    }
+    assert_trailing_garbage_is_ignored(
+        &members,
+        &both,
+        &[b"this is not gzip data", b"\x1f\x00 not a member"],
+    );
     let said = IgnoredTrailing {
         offset: 43,
         bytes: 20,
@@ -1353,27 +1358,7 @@ fn bytes_after_the_last_zstd_frame_are_ignored_and_reported_like_gzip() {
     let good = fixture("lf.jsonl.zst");
     let (rows, trailing) = read_at_every_chunking(&good).unwrap();
     assert_eq!(trailing, None);
-    for garbage in [
-        &b"\n"[..],
-        b"\r\n",
-        b"\0",
-        &[0u8; 512],
-        b"trailing bytes",
-        &[0xff; 3000],
-    ] {
-        let input = [good.clone(), garbage.to_vec()].concat();
-        let (read, trailing) =
-            read_at_every_chunking(&input).unwrap_or_else(|e| panic!("{garbage:?}: {e}"));
-        assert_eq!(read.records, rows.records, "{garbage:?}");
-        assert_eq!(
-            trailing,
-            Some(IgnoredTrailing {
-                offset: good.len() as u64,
-                bytes: garbage.len() as u64
-            }),
-            "{garbage:?}"
-        );
-    }
+    assert_trailing_garbage_is_ignored(&good, &rows, &[b"\r\n", b"trailing bytes"]);
     assert_eq!(
         IgnoredTrailing {
             offset: 9,
