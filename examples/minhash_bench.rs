@@ -227,6 +227,12 @@ fn contamination(path: &str, eval_path: &str) {
 /// The permutation loop alone: 1M synthetic shingles × 112 permutations, per vector unit.
 fn permute() {
     use datasieve::dedup::minhash::VectorUnit;
+    // Shingles per document (PERMUTE_DOC_SHINGLES, default 1000): the filtered loops meet more
+    // passing pairs, early in a document, in short ones.
+    let doc_shingles: usize = std::env::var("PERMUTE_DOC_SHINGLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let shingles: Vec<u64> = (0..1_000_000u64)
         .map(|i| xxhash_rust::xxh64::xxh64(&i.to_le_bytes(), 0))
         .collect();
@@ -237,7 +243,7 @@ fn permute() {
             .with_vector_unit(unit);
         let mut signature = Vec::new();
         let start = Instant::now();
-        for chunk in shingles.chunks(1000) {
+        for chunk in shingles.chunks(doc_shingles) {
             hasher.signature_of_shingles(chunk, &mut signature);
         }
         let seconds = start.elapsed().as_secs_f64();
