@@ -25,7 +25,14 @@ function startWorker() {
   state.worker = worker;
 }
 
+/** After the engine trapped: a new engine worker (its sign workers end with the old one). */
+function restartWorker() {
+  state.worker.terminate();
+  startWorker();
+}
+
 function onWorkerMessage(msg) {
+  if (msg.fatal) restartWorker(); // whichever job it was: the old engine is unusable
   if (msg.type === 'ready') {
     $('version').textContent = msg.version;
     document.body.dataset.ready = 'true';

@@ -367,6 +367,16 @@ async function run({ id, file, config, tokenizer, evals, workers }) {
   // (near-duplicate similarities are computed above, while the outcome is alive)
 }
 
+/** What a person is told when the wasm module traps. */
+function trapMessage(e) {
+  const bytes = wasmExports ? wasmExports.memory.buffer.byteLength : 0;
+  // wasm32 addresses 4 GiB; Rust aborts (a trap) when the allocator cannot grow past it.
+  if (bytes > 3.5 * 2 ** 30) {
+    return `the engine ran out of memory: it holds ${(bytes / 2 ** 30).toFixed(1)} GiB, and a page's WebAssembly can address 4 GiB at most. This file has too many rows for the page; the CLI (datasieve) has no such limit. The engine was restarted.`;
+  }
+  return `the engine stopped on an internal error (${e.message}); it was restarted. Please report it, with the file's format and size.`;
+}
+
 let jobs = Promise.resolve(); // the job running now, or done: jobs run one after another
 
 onmessage = ({ data }) => {
@@ -387,6 +397,12 @@ onmessage = ({ data }) => {
     } catch (e) {
       if (e instanceof Cancelled) {
         postMessage({ type: 'cancelled', id: data.id }); // it has stopped, its memory freed
+        return;
+      }
+      if (e instanceof WebAssembly.RuntimeError) {
+        // A trap (out of memory, or a bug): the module's state is unknown, so this worker is
+        // done; the page starts a new one (`fatal`).
+        postMessage({ type: 'error', id: data.id, fatal: true, message: trapMessage(e) });
         return;
       }
       postMessage({ type: 'error', id: data.id, message: String(e && e.message ? e.message : e) });

@@ -273,6 +273,36 @@ test('cancel stops a long run at once and the page stays usable', async () => {
   await page.close();
 });
 
+test('out of wasm memory: a readable error, a new engine, and the next run works', async () => {
+  // 3 MB of distinct rows: more than the engine's heap has free once its memory is full.
+  const input = path.join(tmp, 'rows-3mb.jsonl');
+  writeFileSync(input, Array.from({ length: 30000 }, (_, i) => JSON.stringify({ text: `row ${i} ${'word '.repeat(12)}${i * 7919}` })).join('\n') + '\n');
+  const { page, consoleErrors } = await openReady();
+  // What a file with tens of millions of rows does: the engine's WebAssembly memory reaches the
+  // 4 GiB wasm32 can address. Here the test takes the rest of it first, from inside the worker.
+  const engine = page.workers().find((w) => w.url().endsWith('/worker.js'));
+  const full = await engine.evaluate(async () => {
+    const glue = await import(new URL('./pkg/datasieve_wasm.js', self.location.href).href);
+    const { memory } = await glue.default(); // already instantiated: the engine's own exports
+    for (let pages = 16384; pages >= 1; pages = Math.floor(pages / 2)) {
+      try { for (;;) memory.grow(pages); } catch { /* no room for this many pages */ }
+    }
+    return memory.buffer.byteLength;
+  });
+  assert.ok(full > 4294967296 - 65536 * 64, `memory full: ${full}`);
+  await page.setInputFiles('[data-testid=file-input]', input);
+  await page.waitForSelector('#status .errors');
+  assert.match(await page.textContent('#status'),
+    /Error: the engine ran out of memory: it holds 4\.0 GiB, and a page's WebAssembly can address 4 GiB at most\. This file has too many rows for the page; the CLI \(datasieve\) has no such limit\. The engine was restarted\./);
+  assert.notEqual(page.workers().find((w) => w.url().endsWith('/worker.js')), engine, 'a new engine worker');
+  // The new engine runs the same file.
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])');
+  assert.match(await page.textContent('[data-testid=summary]'), /30,000\s*rows in/);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
 test('a binary file gets a clear error, not a crash', async () => {
   const bin = path.join(tmp, 'image.png');
   writeFileSync(bin, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]));
