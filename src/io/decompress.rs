@@ -218,6 +218,17 @@ impl GzipDecoder {
         while !input.is_empty() {
             match self.state {
                 GzipState::Header => {
+                    // Parsed in place when the header starts in this input (a 16 MiB chunk of
+                    // small members, as BGZF makes, is not copied once per member); gathered in
+                    // `pending` only when it straddles two inputs.
+                    if self.pending.is_empty() {
+                        if let Ok(Some(len)) = gzip_header_len(input) {
+                            input = &input[len..];
+                            self.offset += len as u64;
+                            self.state = GzipState::Deflate;
+                            continue;
+                        }
+                    }
                     let before = self.pending.len();
                     self.pending.extend_from_slice(input);
                     match gzip_header_len(&self.pending) {
@@ -247,6 +258,11 @@ impl GzipDecoder {
                     }
                 }
                 GzipState::BetweenMembers => {
+                    if self.pending.is_empty() && input.starts_with(&GZIP_MAGIC) {
+                        // The next member, read from this input where it starts.
+                        self.state = GzipState::Header;
+                        continue;
+                    }
                     let used = (2 - self.pending.len()).min(input.len());
                     self.pending.extend_from_slice(&input[..used]);
                     input = &input[used..];
