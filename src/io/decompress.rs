@@ -103,6 +103,31 @@ impl Decoder {
     }
 }
 
+/// Push-style decompression of a whole gzip or zstd input, exactly as the row reader does it
+/// (several members or frames; bytes after the last one ignored): for callers that need the
+/// plain bytes themselves, such as the CLI's sign threads for a compressed input.
+pub struct Decompressor {
+    decoder: Decoder,
+}
+
+impl Decompressor {
+    /// `None` for [`Compression::None`].
+    pub fn new(compression: Compression) -> Option<Decompressor> {
+        Decoder::new(compression).map(|decoder| Decompressor { decoder })
+    }
+
+    /// Decompresses the next piece of the input (cut anywhere), handing plain bytes to `out` in
+    /// pieces of bounded size.
+    pub fn push(&mut self, input: &[u8], out: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.decoder.push(input, out)
+    }
+
+    /// Ends the input: an error if it was cut short.
+    pub fn finish(&mut self) -> Result<()> {
+        self.decoder.finish()
+    }
+}
+
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Plain bytes handed out at a time.
 const GZIP_OUT: usize = 32 * 1024;

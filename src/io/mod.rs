@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::{Error, Result};
 use decompress::Decoder;
-pub use decompress::IgnoredTrailing;
+pub use decompress::{compression_of, Decompressor, IgnoredTrailing};
 use frame::{Frame, FrameKind, JsonArrayFramer, LineFramer};
 
 pub use split::{Destination, OutputParts, Part, Splitter};

@@ -705,8 +705,8 @@ fn analyse_full(
     }
     let started = Instant::now();
     let threads = SIGN_THREADS.get().copied().unwrap_or(1);
-    let ranges = parallel::plan(file, &config, threads)?;
-    let signer_config = ranges.as_ref().map(|_| config.clone());
+    let plan = parallel::plan(file, &config, threads)?;
+    let signer_config = plan.as_ref().map(|_| config.clone());
     let mut job = Job::new(config).map_err(|e| e.to_string())?;
     if let Some((json, name)) = tokenizer {
         job.set_tokenizer_json(&json, &name)
@@ -716,13 +716,23 @@ fn analyse_full(
         job.add_eval_set(name, bytes).map_err(|e| e.to_string())?;
     }
     let in_file = |e: datasieve::Error| format!("{}: {e}", file.display());
-    let mut parallel = ranges.zip(signer_config);
+    let mut parallel = plan.zip(signer_config);
     let mut sign_threads = 0;
     loop {
         match (job.pass(), parallel.take()) {
-            (Pass::Analyse, Some((ranges, config))) => {
+            (Pass::Analyse, Some((parallel::Plan::Ranges(ranges), config))) => {
                 sign_threads =
                     parallel::analyse_pass(file, &mut job, &config, &ranges, threads, in_file)?;
+            }
+            (Pass::Analyse, Some((parallel::Plan::Stream(compression), config))) => {
+                sign_threads = parallel::analyse_stream_pass(
+                    file,
+                    &mut job,
+                    &config,
+                    compression,
+                    threads,
+                    in_file,
+                )?;
             }
             _ => stream(file, job.pass().name(), |chunk| {
                 job.push(chunk).map_err(in_file)

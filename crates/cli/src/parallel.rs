@@ -5,14 +5,21 @@
 //! the file themselves) and send back every row's band keys; this thread keeps the one job: it
 //! supplies range k's keys ([`Job::supply_band_keys`]) and then pushes range k's bytes, in order.
 //! The job then only indexes, so its decisions are exactly those of a single-threaded run.
+//!
+//! A gzip or zstd file is one stream, so it cannot be cut by seeking: one more thread
+//! decompresses it (as the job's reader does) and cuts the plain bytes into ranges for the sign
+//! threads, while the job reads the compressed file itself; range k's keys are supplied as they
+//! come, in order, and the job is held back so that it does not run past them (rows it reaches
+//! first it hashes itself: the same keys, so the same decisions, only slower).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 use datasieve::config::PipelineConfig;
-use datasieve::io::SNIFF_BYTES;
+use datasieve::io::{compression_of, Compression, Decompressor, SNIFF_BYTES};
 use datasieve::pipeline::near::{parallel_signing_applies, RangeSigner, SignedRows};
 use datasieve::pipeline::Job;
 
@@ -22,6 +29,19 @@ use crate::{open, progress_bar, CliResult, CHUNK};
 const PARALLEL_MIN_BYTES: u64 = 8 << 20;
 /// Several ranges per thread, so the job starts indexing soon and signing and indexing overlap.
 const RANGES_PER_THREAD: usize = 4;
+/// A compressed file this large or larger is signed in parallel (it holds some 3-5 times as
+/// many plain bytes).
+const PARALLEL_MIN_COMPRESSED_BYTES: u64 = PARALLEL_MIN_BYTES / 4;
+/// Plain bytes per range cut from a decompressed stream.
+const STREAM_RANGE_BYTES: usize = 4 << 20;
+
+/// How the analyse pass is signed on several threads.
+pub enum Plan {
+    /// Byte ranges `[start, end)` of an uncompressed file, each read by its sign thread.
+    Ranges(Vec<(u64, u64)>),
+    /// A compressed file: decompressed once more on a thread of its own, for the signers.
+    Stream(Compression),
+}
 
 /// Sign threads when `--threads` is not given: one per core the process may use.
 pub fn default_threads() -> usize {
@@ -31,16 +51,12 @@ pub fn default_threads() -> usize {
 /// The byte ranges `[start, end)` to sign in parallel, or `None` when the job is for one thread:
 /// fewer than two threads, no near dedup, a small file, or not uncompressed JSONL
 /// ([`parallel_signing_applies`], which the page's worker asks too).
-pub fn plan(
-    file: &Path,
-    config: &PipelineConfig,
-    threads: usize,
-) -> CliResult<Option<Vec<(u64, u64)>>> {
+pub fn plan(file: &Path, config: &PipelineConfig, threads: usize) -> CliResult<Option<Plan>> {
     if threads < 2 || config.dedup.near.is_none() {
         return Ok(None);
     }
     let (mut f, len) = open(file)?;
-    if len < PARALLEL_MIN_BYTES {
+    if len < PARALLEL_MIN_COMPRESSED_BYTES {
         return Ok(None);
     }
     let read_err = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
@@ -50,7 +66,12 @@ pub fn plan(
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut head)
         .map_err(read_err)?;
-    if !parallel_signing_applies(config, &head) {
+    let compression = compression_of(&head);
+    if compression != Compression::None {
+        let plain = plain_head(file, compression)?;
+        return Ok(parallel_signing_applies(config, &plain).then_some(Plan::Stream(compression)));
+    }
+    if len < PARALLEL_MIN_BYTES || !parallel_signing_applies(config, &head) {
         return Ok(None);
     }
     let pieces = threads * RANGES_PER_THREAD;
@@ -78,7 +99,29 @@ pub fn plan(
     }
     cuts.push(len);
     let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
-    Ok((ranges.len() >= 2).then_some(ranges))
+    Ok((ranges.len() >= 2).then_some(Plan::Ranges(ranges)))
+}
+
+/// The first [`SNIFF_BYTES`] plain bytes of a compressed file (fewer if it is shorter, or if it
+/// is damaged there: the job then reports that itself).
+fn plain_head(file: &Path, compression: Compression) -> CliResult<Vec<u8>> {
+    let mut decompressor = Decompressor::new(compression).expect("a compression");
+    let mut plain = Vec::with_capacity(SNIFF_BYTES);
+    let _ = read_range(file, (0, u64::MAX), |chunk| {
+        decompressor
+            .push(chunk, &mut |bytes| {
+                plain.extend_from_slice(bytes);
+                Ok(())
+            })
+            .map_err(|e| e.to_string())?;
+        // Enough: stop reading (an error that is not one).
+        if plain.len() >= SNIFF_BYTES {
+            return Err(String::new());
+        }
+        Ok(())
+    });
+    plain.truncate(SNIFF_BYTES);
+    Ok(plain)
 }
 
 /// Calls `each` with the bytes of `file[start..end)`, in pieces of at most [`CHUNK`] bytes.
@@ -183,4 +226,176 @@ pub fn analyse_pass(
     });
     bar.finish_and_clear();
     outcome
+}
+
+/// Runs the job's analyse pass over a compressed `file` (a [`Plan::Stream`]) with `threads` sign
+/// threads and one decompressing thread. Returns the number of sign threads (0 if no range was
+/// signed: the job hashed every row itself).
+pub fn analyse_stream_pass(
+    file: &Path,
+    job: &mut Job,
+    config: &PipelineConfig,
+    compression: Compression,
+    threads: usize,
+    in_file: impl Fn(datasieve::Error) -> String,
+) -> CliResult<usize> {
+    let (_, len) = open(file)?;
+    let bar = progress_bar(len, "analyse");
+    // Set once the job no longer needs keys: the helper threads stop at their next step.
+    let stop = AtomicBool::new(false);
+    let outcome = std::thread::scope(|scope| -> CliResult<usize> {
+        let stop = &stop;
+        // Plain ranges, a few per sign thread in flight at most (bounded memory). The sign
+        // threads own the receiving end: when they have all stopped, the cutter's next send
+        // fails and it stops too.
+        let (range_tx, range_rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(threads * 2);
+        let (done_tx, done_rx) = mpsc::channel::<(usize, CliResult<SignedRows>)>();
+        let max_row_bytes = config.input.max_row_bytes;
+        scope.spawn(move || cut_plain_ranges(file, compression, max_row_bytes, stop, range_tx));
+        let range_rx = Arc::new(Mutex::new(range_rx));
+        for _ in 0..threads {
+            let (range_rx, done_tx) = (Arc::clone(&range_rx), done_tx.clone());
+            scope.spawn(move || loop {
+                let next = range_rx
+                    .lock()
+                    .map_err(|_| ())
+                    .and_then(|rx| rx.recv().map_err(|_| ()));
+                let Ok((k, plain)) = next else { return };
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let signed = RangeSigner::new(config)
+                    .and_then(|mut signer| {
+                        signer.push(&plain)?;
+                        signer.finish()
+                    })
+                    .map_err(|e| e.to_string());
+                if done_tx.send((k, signed)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop((range_rx, done_tx));
+        let mut keys = InOrder::default();
+        let read = read_range(file, (0, len), |chunk| {
+            keys.supply_ahead_of(job, &done_rx, &in_file)?;
+            job.push(chunk).map_err(&in_file)?;
+            bar.inc(chunk.len() as u64);
+            Ok(())
+        });
+        stop.store(true, Ordering::Relaxed);
+        drop(done_rx);
+        read?;
+        Ok(if keys.supplied_rows > 0 { threads } else { 0 })
+    });
+    bar.finish_and_clear();
+    outcome
+}
+
+/// Signed ranges handed to the job in range order, as they arrive.
+#[derive(Default)]
+struct InOrder {
+    arrived: BTreeMap<usize, CliResult<SignedRows>>,
+    next: usize,
+    supplied_rows: u64,
+    last_rows: u64,
+    /// False once every range is in, a range failed (later ranges' first rows are unknown
+    /// without its count) or the threads stopped.
+    finished: bool,
+}
+
+impl InOrder {
+    /// Supplies the keys that have arrived; waits for more while the job is within two ranges
+    /// of rows without keys.
+    fn supply_ahead_of(
+        &mut self,
+        job: &mut Job,
+        done: &mpsc::Receiver<(usize, CliResult<SignedRows>)>,
+        in_file: &impl Fn(datasieve::Error) -> String,
+    ) -> CliResult<()> {
+        while !self.finished {
+            match self.arrived.remove(&self.next) {
+                Some(Ok(signed)) => {
+                    job.supply_band_keys(
+                        self.supplied_rows,
+                        signed.rows,
+                        &signed.signed,
+                        &signed.keys,
+                    )
+                    .map_err(in_file)?;
+                    self.supplied_rows += u64::from(signed.rows);
+                    self.last_rows = u64::from(signed.rows);
+                    self.next += 1;
+                    continue;
+                }
+                Some(Err(_)) => {
+                    self.finished = true;
+                    continue;
+                }
+                None => {}
+            }
+            let behind = self.supplied_rows < job.progress().rows + 2 * self.last_rows.max(1);
+            let received = if behind {
+                done.recv().ok()
+            } else {
+                match done.try_recv() {
+                    Ok(result) => Some(result),
+                    Err(mpsc::TryRecvError::Empty) => return Ok(()),
+                    Err(mpsc::TryRecvError::Disconnected) => None,
+                }
+            };
+            match received {
+                Some((k, result)) => {
+                    self.arrived.insert(k, result);
+                }
+                None => self.finished = true,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The decompressing thread: reads `file`, decompresses it and sends the plain bytes to the sign
+/// threads in ranges of about [`STREAM_RANGE_BYTES`], each ending just after a newline (the last
+/// one at the end). Stops quietly on a read or decompression error (the job's own reader meets
+/// it too and reports it), when `stop` is set, or when the sign threads are gone.
+fn cut_plain_ranges(
+    file: &Path,
+    compression: Compression,
+    max_row_bytes: usize,
+    stop: &AtomicBool,
+    ranges: mpsc::SyncSender<(usize, Vec<u8>)>,
+) {
+    let mut decompressor = Decompressor::new(compression).expect("a compression");
+    let mut pending: Vec<u8> = Vec::with_capacity(STREAM_RANGE_BYTES + CHUNK);
+    let mut k = 0usize;
+    let mut send = |range: Vec<u8>| -> bool {
+        let sent = !stop.load(Ordering::Relaxed) && ranges.send((k, range)).is_ok();
+        k += 1;
+        sent
+    };
+    let read = read_range(file, (0, u64::MAX), |chunk| {
+        decompressor
+            .push(chunk, &mut |plain| {
+                let before = pending.len();
+                pending.extend_from_slice(plain);
+                if pending.len() >= STREAM_RANGE_BYTES {
+                    // Only the new bytes are searched: a long row is not scanned again and again.
+                    if let Some(newline) = plain.iter().rposition(|&b| b == b'\n') {
+                        let rest = pending.split_off(before + newline + 1);
+                        if !send(std::mem::replace(&mut pending, rest)) {
+                            return Err(datasieve::Error::Usage("signing stopped".into()));
+                        }
+                    } else if pending.len() > STREAM_RANGE_BYTES + max_row_bytes {
+                        // A row over the limit: the job reports it; the signers stop here.
+                        return Err(datasieve::Error::Usage("row over the limit".into()));
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| e.to_string())
+    });
+    if read.is_ok() && decompressor.finish().is_ok() && !pending.is_empty() {
+        send(pending);
+    }
 }
