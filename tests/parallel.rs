@@ -2,7 +2,10 @@
 //! supplied to the job give exactly the decisions and report of the job hashing every row itself.
 
 use datasieve::config::PipelineConfig;
-use datasieve::pipeline::near::{RangeSigner, SignedRows};
+use datasieve::io::{
+    compression_of, decompressed_head, Compression, PlainRangeCutter, SNIFF_BYTES,
+};
+use datasieve::pipeline::near::{parallel_signing_applies, RangeSigner, SignedRows};
 use datasieve::pipeline::{Job, Outcome};
 use serde_json::Value;
 
@@ -251,7 +254,7 @@ fn ranges_cover_the_rows_and_wrong_sizes_are_refused() {
 }
 
 #[test]
-fn parallel_signing_applies_to_uncompressed_jsonl_only() {
+fn parallel_signing_applies_to_jsonl_only() {
     use datasieve::pipeline::near::parallel_signing_applies;
     let with = |json: &str, name: &str| {
         let mut c = PipelineConfig::from_json(json).unwrap();
@@ -280,7 +283,7 @@ fn parallel_signing_applies_to_uncompressed_jsonl_only() {
         ),
         text
     ));
-    // Other formats, compressed streams, no near dedup: one signer.
+    // Other formats, compressed heads too short to decide from, no near dedup: one signer.
     assert!(!parallel_signing_applies(
         &with(
             r#"{"dedup": {"near": {}}, "input": {"format": "csv"}}"#,
@@ -308,4 +311,146 @@ fn parallel_signing_applies_to_uncompressed_jsonl_only() {
         &with(r#"{"dedup": {"exact": {}}}"#, "a.jsonl"),
         &jsonl
     ));
+}
+
+fn gzip_members(plain: &[u8], members: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    // Members cut at arbitrary bytes, not at newlines: a row may straddle two members.
+    for piece in plain.chunks(plain.len().div_ceil(members)) {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(piece).unwrap();
+        out.extend(gz.finish().unwrap());
+    }
+    out
+}
+
+/// The plain ranges a [`PlainRangeCutter`] cuts from `compressed` read in `chunk`-byte pieces.
+fn cut(compressed: &[u8], chunk: usize, target: usize, max_row_bytes: usize) -> Vec<Vec<u8>> {
+    let compression = datasieve::io::compression_of(compressed);
+    let mut cutter = PlainRangeCutter::new(compression, target, max_row_bytes).unwrap();
+    let mut ranges = Vec::new();
+    for piece in compressed.chunks(chunk) {
+        cutter
+            .push(piece, &mut |range| {
+                ranges.push(range);
+                Ok(())
+            })
+            .unwrap();
+    }
+    ranges.extend(cutter.finish().unwrap());
+    ranges
+}
+
+#[test]
+fn ranges_cut_from_a_compressed_stream_are_the_plain_bytes_cut_after_newlines() {
+    let input = awkward_input();
+    let gz = gzip_members(&input, 3);
+    for target in [1, 700, 5_000, 1 << 20] {
+        for chunk in [1, 61, 4096, gz.len()] {
+            let ranges = cut(&gz, chunk, target, 1 << 20);
+            assert_eq!(ranges.concat(), input, "target {target}, chunk {chunk}");
+            let (last, rest) = ranges.split_last().unwrap();
+            for range in rest {
+                assert_eq!(
+                    range.last(),
+                    Some(&b'\n'),
+                    "target {target}: cut after a newline"
+                );
+            }
+            assert!(!last.is_empty());
+        }
+    }
+    // Several ranges at a small target (cut at most once per piece the decoder hands out), one
+    // at a large one.
+    assert!(cut(&gz, 4096, 700, 1 << 20).len() >= 3);
+    assert_eq!(cut(&gz, 4096, 1 << 20, 1 << 20).len(), 1);
+}
+
+#[test]
+fn ranges_cut_from_a_gzip_stream_signed_apart_give_the_plain_jobs_decisions() {
+    let input = awkward_input();
+    let gz = gzip_members(&input, 4);
+    for json in CONFIGS {
+        let config = config(json);
+        let plain = plain_job(&input, &config);
+        let ranges = cut(&gz, 1000, 2_000, 1 << 20);
+        assert!(ranges.len() >= 5, "{} ranges", ranges.len());
+        let mut job = Job::new(config.clone()).unwrap();
+        let mut first_row = 0u64;
+        for range in &ranges {
+            let mut signer = RangeSigner::new(&config).unwrap();
+            signer.push(range).unwrap();
+            let signed = signer.finish().unwrap();
+            job.supply_band_keys(first_row, signed.rows, &signed.signed, &signed.keys)
+                .unwrap();
+            first_row += u64::from(signed.rows);
+        }
+        loop {
+            for chunk in gz.chunks(997) {
+                job.push(chunk).unwrap();
+            }
+            if !job.end_pass().unwrap() {
+                break;
+            }
+        }
+        assert_eq!(
+            job.progress().rows,
+            first_row,
+            "{json}: the ranges frame the job's rows"
+        );
+        let outcome = job.finish().unwrap();
+        assert_eq!(decisions(&outcome), decisions(&plain), "{json}: decisions");
+    }
+}
+
+#[test]
+fn a_row_over_the_limit_stops_the_cutter_with_an_error() {
+    let mut input = b"{\"text\": \"short row\"}\n".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 500_000));
+    input.extend_from_slice(b"\n{\"text\": \"after\"}\n");
+    let gz = gzip_members(&input, 1);
+    let mut cutter = PlainRangeCutter::new(Compression::Gzip, 100, 10_000).unwrap();
+    let mut ranges = 0;
+    let err = gz
+        .chunks(512)
+        .try_for_each(|piece| {
+            cutter.push(piece, &mut |_| {
+                ranges += 1;
+                Ok(())
+            })
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("over the 10.0 kB limit"), "{err}");
+}
+
+#[test]
+fn compressed_heads_are_decided_on_their_plain_bytes() {
+    let near = config(r#"{"dedup": {"near": {}}}"#);
+    let jsonl = awkward_input();
+    let gz = gzip_members(&jsonl, 2);
+    // The whole (short) file: its plain bytes decide.
+    let short = &jsonl[..jsonl.len().min(SNIFF_BYTES)];
+    assert!(decompressed_head(&gz, SNIFF_BYTES).unwrap() == short);
+    assert!(parallel_signing_applies(&near, &gz));
+    let tiny = gzip_members(b"{\"text\": \"one row\"}\n", 1);
+    assert!(decompressed_head(&tiny, SNIFF_BYTES).unwrap() == b"{\"text\": \"one row\"}\n");
+    // A prefix that gives fewer plain bytes than needed and is not the whole file: no decision.
+    assert_eq!(decompressed_head(&gz[..100], SNIFF_BYTES), None);
+    assert!(!parallel_signing_applies(&near, &gz[..100]));
+    // A prefix that gives enough: the first plain bytes.
+    assert!(decompressed_head(&gz, 1000).unwrap() == jsonl[..1000]);
+    // Plain bytes that are not JSONL, and plain input: not decompressed.
+    let csv = gzip_members(b"text,id\nhello there,1\n", 1);
+    assert!(!parallel_signing_applies(&near, &csv));
+    assert_eq!(decompressed_head(&jsonl, 10), None);
+    // zstd too (the readers' fixture of several frames).
+    let zst = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/io/zstd_frames.jsonl"
+    ))
+    .unwrap();
+    assert_eq!(compression_of(&zst), Compression::Zstd);
+    assert!(parallel_signing_applies(&near, &zst));
+    assert!(cut(&zst, 7, 10, 1 << 20).concat() == decompressed_head(&zst, SNIFF_BYTES).unwrap());
 }

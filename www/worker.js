@@ -9,23 +9,29 @@
 //               | {type: 'inspected', id, report, preview} | {type: 'done', id, report, ...}
 //               | {type: 'error', id, message}
 //
-// Parallel signing (near dedup on a large uncompressed JSONL file): the file is cut into N byte
-// ranges at newlines; N sign workers (sign-worker.js, started from here) compute the MinHash band
-// keys of their range's rows; this worker keeps the one index and union-find: it supplies range
-// k's keys to the engine, then pushes range k's bytes, in order. Same decisions as one worker.
-// The sign workers are started when this worker starts (one per core, at least two) and kept
-// for every job, so a job neither waits for them nor fetches anything after the page has loaded.
+// Parallel signing (near dedup on a large JSONL file): the file is cut into N byte ranges at
+// newlines; N sign workers (sign-worker.js, started from here) compute the MinHash band keys of
+// their range's rows; this worker keeps the one index and union-find: it supplies range k's keys
+// to the engine, then pushes range k's bytes, in order. Same decisions as one worker.
+// A gzip or zstd file cannot be cut by seeking: one sign worker decompresses it and deals plain
+// ranges to the others, whose keys are supplied in order as they come while this worker reads
+// the compressed file itself, held back so that the engine does not run past the keys.
+// The sign workers are started when this worker starts (one per core, at least two, and one to
+// decompress) and kept for every job, so a job neither waits for them nor fetches anything after the page has loaded.
 //
 // Cancelling is cooperative: the file is read asynchronously, chunk by chunk, so a cancel message
 // is handled between two chunks and the job stops there (its engine freed); the sign workers drop
 // the job's ranges the same way. Nothing is terminated, so nothing is fetched again: a page that
 // has loaded keeps working offline. Jobs run one after another (a job started right after a
 // cancel waits for the cancelled one to reach its next chunk).
-import init, { Engine, parallelSigningApplies, version } from './pkg/datasieve_wasm.js';
+import init, { Engine, parallelSigningApplies, signingHeadBytes, version } from './pkg/datasieve_wasm.js';
 import { fileChunks } from './chunks.js';
 
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
 const PARALLEL_MIN_BYTES = 8 << 20; // below this, starting workers costs more than it saves
+const PARALLEL_MIN_COMPRESSED_BYTES = PARALLEL_MIN_BYTES / 4; // some 3-5 times as many plain bytes
+const STREAM_RANGE_BYTES = 4 << 20; // plain bytes per range cut from a compressed file
+const STREAM_PIECE_BYTES = 1 << 20; // compressed bytes pushed to the engine between key checks
 const MAX_SIGN_WORKERS = 8;
 const RANGES_PER_WORKER = 4;
 
@@ -38,7 +44,8 @@ const DEFAULT_SIGN_WORKERS = Math.min(MAX_SIGN_WORKERS, Math.max(2, navigator.ha
 const ready = wasmModule
   .then(async (module) => {
     wasmExports = await init({ module_or_path: module });
-    await growSignPool(module, DEFAULT_SIGN_WORKERS);
+    // One more than signs at once: the one that decompresses a gzip or zstd file for the others.
+    await growSignPool(module, DEFAULT_SIGN_WORKERS + 1);
     postMessage({ type: 'ready', version: version() });
   });
 
@@ -86,7 +93,9 @@ async function analyse(id, file, config, phase, tokenizer = null, evals = [], wo
       const pass = engine.pass();
       const progress = throttle(id, phase === 'inspect' ? phase : pass, file.size);
       if (plan && pass === 'analyse' && !signed) {
-        signed = await analyseSigned(id, engine, file, config, plan, progress);
+        signed = plan.stream
+          ? await analyseStreamSigned(id, engine, file, config, plan, progress)
+          : await analyseSigned(id, engine, file, config, plan, progress);
       } else {
         let done = 0;
         for await (const chunk of chunks(id, file)) {
@@ -117,19 +126,24 @@ function isCompressed(head) {
 
 /**
  * The plan for parallel signing, or null when the job is for one worker: not near dedup of
- * uncompressed JSONL (the engine's `parallelSigningApplies`, which the CLI asks too), a small
- * file (unless `workers` asks for more than one), or one range only.
+ * JSONL (the engine's `parallelSigningApplies`, which the CLI asks too), a small file (unless
+ * `workers` asks for more than one), or one range only.
  * `{workers, ranges}`: byte ranges `[start, end)`, each ending just after a newline; several per
  * worker, so the engine starts on the first range soon and signing and indexing overlap.
+ * `{workers, stream: true}`: a gzip or zstd file, cut while it is decompressed (by one more
+ * worker of the pool, which signs nothing itself).
  */
 function parallelPlan(file, config, workers) {
   if (!config.dedup?.near) return null;
-  const n = workers ?? (file.size >= PARALLEL_MIN_BYTES ? DEFAULT_SIGN_WORKERS : 1);
-  if (n < 2) return null;
   const reader = new FileReaderSync();
-  // The head the engine's reader detects the format from.
-  const head = new Uint8Array(reader.readAsArrayBuffer(file.slice(0, 65536)));
+  // The head the engine's reader detects the format from (a compressed head is decompressed).
+  const head = new Uint8Array(reader.readAsArrayBuffer(file.slice(0, signingHeadBytes())));
+  const compressed = isCompressed(head);
+  const minBytes = compressed ? PARALLEL_MIN_COMPRESSED_BYTES : PARALLEL_MIN_BYTES;
+  const n = workers ?? (file.size >= minBytes ? DEFAULT_SIGN_WORKERS : 1);
+  if (n < 2) return null;
   if (!parallelSigningApplies(JSON.stringify(config), head)) return null;
+  if (compressed) return { workers: n, stream: true };
   const pieces = n * RANGES_PER_WORKER;
   const cuts = [0];
   for (let k = 1; k < pieces; k++) {
@@ -262,6 +276,114 @@ async function analyseSigned(id, engine, file, config, { workers: wanted, ranges
   // compared through timeOrigin).
   const signMs = signedAt ? signedAt - (performance.timeOrigin + started) : 0;
   return { ms: signMs, workers };
+}
+
+/**
+ * The analyse pass of a gzip or zstd file with band keys from sign workers: the first worker of
+ * the pool decompresses the file and deals plain ranges to the others (through message ports,
+ * not through this worker); range k's keys are supplied, in order, as they come, while this
+ * worker pushes the compressed file to the engine in pieces, waiting whenever the engine is
+ * within two ranges of rows without keys. Rows it reaches first it hashes itself (the same keys:
+ * same decisions, only slower), as it does every row after a failure of the workers.
+ */
+async function analyseStreamSigned(id, engine, file, config, { workers: wanted }, progress) {
+  const module = await wasmModule;
+  await growSignPool(module, wanted + 1); // only when a job asks for more than the default
+  const pool = signPool.slice(0, Math.min(wanted + 1, signPool.length));
+  const started = performance.now();
+  const [cutter, ...signers] = pool;
+  const arrived = new Map(); // range index → {rows, keys}
+  let ranges = Infinity;     // known once the cutter is done
+  let failed = null;
+  let broken = false; // a worker crashed or trapped: its state is unknown
+  let signedAt = 0;
+  let wake = null;
+  const poke = () => { const w = wake; wake = null; w?.(); };
+  onCancel.set(id, poke);
+  const listen = (w, name) => {
+    w.onmessage = ({ data }) => {
+      if (data.job !== id) return; // a late message of an earlier job
+      if (data.type === 'signed') {
+        arrived.set(data.index, data);
+        signedAt = Math.max(signedAt, data.finishedAt);
+      } else if (data.type === 'cut') {
+        ranges = data.ranges;
+      } else if (data.type === 'error') {
+        failed ??= new Error(`${name}: ${data.message}`);
+        broken ||= Boolean(data.fatal);
+      }
+      poke();
+    };
+    w.onerror = (e) => {
+      failed ??= new Error(`${name}: ${e.message || 'failed'}`);
+      broken = true;
+      poke();
+    };
+  };
+  let supplying = signers.length > 0;
+  if (supplying) {
+    listen(cutter, 'the decompressing worker');
+    signers.forEach((w, i) => listen(w, `sign worker ${i + 1}`));
+    const ports = signers.map((w) => {
+      const channel = new MessageChannel();
+      w.postMessage({ type: 'feed', job: id, config, port: channel.port2 }, [channel.port2]);
+      return channel.port1;
+    });
+    cutter.postMessage({ type: 'cut', job: id, file, config, ports, rangeBytes: STREAM_RANGE_BYTES }, ports);
+  }
+  let next = 0;     // the next range whose keys go to the engine
+  let firstRow = 0; // its first row
+  let lastRows = 0;
+  const supplyAhead = async () => {
+    while (supplying) {
+      const signed = arrived.get(next);
+      if (signed) {
+        arrived.delete(next);
+        engine.supply_band_keys(firstRow, signed.rows, signed.keys);
+        firstRow += signed.rows;
+        lastRows = signed.rows;
+        next++;
+      } else if (failed || next >= ranges) {
+        if (failed) {
+          // (e.g. a damaged file, which the engine reports itself when it reaches the damage)
+          console.warn(`parallel signing stopped, the engine signs the rest: ${failed.message}`);
+          for (const w of pool) w.postMessage({ type: 'cancel', job: id });
+        }
+        supplying = false;
+      } else if (firstRow >= engine.rows() + 2 * Math.max(lastRows, 1)) {
+        return; // far enough ahead of the engine
+      } else {
+        await new Promise((resolve) => { wake = resolve; });
+        stopIfCancelled(id);
+      }
+    }
+  };
+  // Reading and signing go together here: while keys come, the page says "signing in parallel".
+  const signProgress = throttle(id, 'sign', file.size);
+  try {
+    let done = 0;
+    for await (const chunk of chunks(id, file)) {
+      for (let at = 0; at < chunk.length; at += STREAM_PIECE_BYTES) {
+        await supplyAhead();
+        const piece = chunk.subarray(at, at + STREAM_PIECE_BYTES);
+        engine.push(piece);
+        done += piece.length;
+        (supplying ? signProgress : progress)(done, engine.rows());
+      }
+    }
+    progress(done, engine.rows(), true);
+  } finally {
+    onCancel.delete(id);
+    // The workers drop what is left of this job (nothing, unless the engine finished first).
+    for (const w of pool) {
+      w.postMessage({ type: 'cancel', job: id });
+      w.onmessage = w.onerror = null;
+    }
+    // A worker that crashed goes (a new pool starts for the next job).
+    if (broken) dropSignPool();
+  }
+  const signMs = signedAt ? signedAt - (performance.timeOrigin + started) : 0;
+  return { ms: signMs, workers: next > 0 ? signers.length : 0 };
 }
 
 /** The first rows as text, for the preview (lines of the first 64 kB). */

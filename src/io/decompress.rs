@@ -128,6 +128,88 @@ impl Decompressor {
     }
 }
 
+/// Decompresses a gzip or zstd input and cuts its plain bytes into ranges of about `target`
+/// bytes, each ending just after a newline (the last one at the input's end): ranges that a
+/// [`RangeSigner`](crate::pipeline::near::RangeSigner) may sign on its own while the job reads
+/// the compressed input itself. The one cutter for the CLI's sign threads and the page's.
+///
+/// Memory is bounded: a row longer than `max_row_bytes` stops the cutter with an error (the
+/// job's reader reports that row itself), and a range is handed out as soon as it is complete.
+pub struct PlainRangeCutter {
+    decompressor: Decompressor,
+    pending: Vec<u8>,
+    target: usize,
+    max_row_bytes: usize,
+}
+
+impl PlainRangeCutter {
+    /// `None` for [`Compression::None`] (an uncompressed input is cut by seeking).
+    pub fn new(compression: Compression, target: usize, max_row_bytes: usize) -> Option<Self> {
+        Some(PlainRangeCutter {
+            decompressor: Decompressor::new(compression)?,
+            pending: Vec::new(),
+            target: target.max(1),
+            max_row_bytes,
+        })
+    }
+
+    /// Decompresses the next piece of the input (cut anywhere) and hands each range completed
+    /// to `out`, in order.
+    pub fn push(&mut self, input: &[u8], out: &mut dyn FnMut(Vec<u8>) -> Result<()>) -> Result<()> {
+        let PlainRangeCutter {
+            decompressor,
+            pending,
+            target,
+            max_row_bytes,
+        } = self;
+        decompressor.push(input, &mut |plain| {
+            let before = pending.len();
+            pending.extend_from_slice(plain);
+            if pending.len() >= *target {
+                // Only the new bytes are searched: a long row is not scanned again and again.
+                if let Some(newline) = plain.iter().rposition(|&b| b == b'\n') {
+                    let rest = pending.split_off(before + newline + 1);
+                    out(std::mem::replace(pending, rest))?;
+                } else if pending.len() > *target + *max_row_bytes {
+                    return Err(Error::Input(format!(
+                        "a row is over the {} limit: ranges stop here",
+                        crate::io::human_bytes(*max_row_bytes as u64)
+                    )));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Ends the input: the last range (`None` if nothing is left), or an error if the input
+    /// was cut short.
+    pub fn finish(mut self) -> Result<Option<Vec<u8>>> {
+        self.decompressor.finish()?;
+        Ok((!self.pending.is_empty()).then_some(self.pending))
+    }
+}
+
+/// The first `want` plain bytes of a compressed input whose first bytes are `head` (all of it
+/// if the input ends within `head`), or `None` when `head` is not compressed or does not hold
+/// that much: too little to decide anything from.
+pub fn decompressed_head(head: &[u8], want: usize) -> Option<Vec<u8>> {
+    let mut decompressor = Decompressor::new(compression_of(head))?;
+    let mut plain = Vec::with_capacity(want);
+    let pushed = decompressor.push(head, &mut |bytes| {
+        plain.extend_from_slice(bytes);
+        if plain.len() >= want {
+            // Enough: an error that is not one stops the decoder.
+            return Err(Error::Usage(String::new()));
+        }
+        Ok(())
+    });
+    if plain.len() >= want {
+        plain.truncate(want);
+        return Some(plain);
+    }
+    (pushed.is_ok() && decompressor.finish().is_ok()).then_some(plain)
+}
+
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Plain bytes handed out at a time.
 const GZIP_OUT: usize = 32 * 1024;

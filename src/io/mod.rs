@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 
 use crate::{Error, Result};
 use decompress::Decoder;
-pub use decompress::{compression_of, Decompressor, IgnoredTrailing};
+pub use decompress::{
+    compression_of, decompressed_head, Decompressor, IgnoredTrailing, PlainRangeCutter,
+};
 use frame::{Frame, FrameKind, JsonArrayFramer, LineFramer};
 
 pub use split::{Destination, OutputParts, Part, Splitter};

@@ -462,19 +462,31 @@ impl SignedRows {
     }
 }
 
+/// Compressed bytes to pass to [`parallel_signing_applies`] (or the whole file if shorter):
+/// enough for [`SNIFF_BYTES`](crate::io::SNIFF_BYTES) plain bytes of any gzip or zstd file.
+pub const COMPRESSED_HEAD_BYTES: usize = 1 << 20;
+
 /// Whether the analyse pass of `config` over a file that starts with `head` may be signed in
-/// parallel, by [`RangeSigner`]s over byte ranges cut after newlines: near dedup is on and the
-/// file is uncompressed JSONL, named so (`input.format`) or detected from `head` as the job's
-/// reader will detect it (pass at least [`SNIFF_BYTES`](crate::io::SNIFF_BYTES), or the whole
-/// file if shorter). The one decision for the CLI's sign threads and the page's sign workers: a
-/// range signer reads JSONL, so signing anything else in parallel would give rows no keys.
+/// parallel, by [`RangeSigner`]s over plain ranges cut after newlines: near dedup is on and the
+/// file is JSONL, named so (`input.format`) or detected from `head` as the job's reader will
+/// detect it (pass at least [`SNIFF_BYTES`](crate::io::SNIFF_BYTES), or the whole file if
+/// shorter). The one decision for the CLI's sign threads and the page's sign workers: a range
+/// signer reads JSONL, so signing anything else in parallel would give rows no keys.
+///
+/// A gzip or zstd file is decided on its plain bytes: `head` may be its plain head, or its first
+/// compressed bytes (at least [`COMPRESSED_HEAD_BYTES`], or the whole file), which are then
+/// decompressed here; too few to give `SNIFF_BYTES` plain bytes decides "no". Its ranges are
+/// cut from the decompressed stream ([`PlainRangeCutter`](crate::io::PlainRangeCutter)), as
+/// it cannot be cut by seeking.
 pub fn parallel_signing_applies(config: &PipelineConfig, head: &[u8]) -> bool {
     if config.dedup.near.is_none() || config.input.format.is_some_and(|f| f != Format::Jsonl) {
         return false;
     }
-    // gzip and zstd are one stream each: only readable from their first byte.
-    if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return false;
+    if crate::io::compression_of(head) != crate::io::Compression::None {
+        return match crate::io::decompressed_head(head, crate::io::SNIFF_BYTES) {
+            Some(plain) => parallel_signing_applies(config, &plain),
+            None => false,
+        };
     }
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     // Rows that are objects (a JSON array, or JSONL of bare values, is framed or keyed otherwise).

@@ -3,9 +3,10 @@
 // stops the sign workers too.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { comparable, REPO_ROOT, runCli, saveDownload, startHarness } from './harness.mjs';
 
@@ -230,6 +231,97 @@ test('cancel during parallel signing stops the engine job and its sign workers, 
   await page.waitForSelector('[data-testid=run]:not([disabled])');
   await page.click('[data-testid=run]');
   await page.waitForSelector('#results:not([hidden])', { timeout: 60000 });
+  assert.deepEqual(harness.network.requests.slice(requestsBefore).map((r) => r.url), []);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('near dedup of a gzip JSONL: one worker decompresses, the others sign; same report and decisions as the CLI', async () => {
+  // A gzip file cannot be cut by seeking: a sign worker decompresses it and deals plain ranges to
+  // the others while the engine reads the compressed file. Several members, as concatenated
+  // shards are: rows straddle members.
+  const plain = readFileSync(BIG);
+  const gz = path.join(tmp, 'near-10mb.jsonl.gz');
+  const third = Math.floor(plain.length / 3);
+  writeFileSync(gz, Buffer.concat([plain.subarray(0, third), plain.subarray(third, 2 * third), plain.subarray(2 * third)]
+    .map((part) => gzipSync(part))));
+  assert.ok(statSync(gz).size > 2e6, 'over the size from which a compressed file is signed in parallel');
+  const { page, consoleErrors } = await openReady();
+  const requestsBefore = harness.network.requests.length;
+  await page.check('[data-testid=near]');
+  await page.setInputFiles('[data-testid=file-input]', gz);
+  await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 300000 });
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])', { timeout: 600000 });
+  const report = JSON.parse(await download(page, 'download-report'));
+  const decisions = await download(page, 'download-decisions');
+  const expected = cli(['dedup', gz, '--exact', '--near']);
+  assert.equal(report.input.compression, 'gzip');
+  assert.ok(report.timings_ms.sign_workers >= 1, `sign workers: ${report.timings_ms.sign_workers}`);
+  assert.ok(report.timings_ms.sign > 0);
+  assert.deepEqual(comparable(report), comparable(expected.report));
+  assert.equal(decisions, expected.decisions);
+  assert.ok(report.removed_by.near_duplicate > 1000, 'the edited copies are found');
+  assert.deepEqual(harness.network.requests.slice(requestsBefore).map((r) => r.url), [],
+    'the decompressing worker was started with the page');
+
+  // A damaged file (cut short in its second half): the decompressing worker stops there, and the
+  // job fails with the engine's own message, as with one worker.
+  const cutShort = path.join(tmp, 'near-cut-short.jsonl.gz');
+  const whole = readFileSync(gz);
+  writeFileSync(cutShort, whole.subarray(0, Math.floor(whole.length * 0.8)));
+  await page.setInputFiles('[data-testid=file-input]', cutShort);
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  const config = { dedup: { exact: {}, near: {} } };
+  const truncated = /the gzip stream is truncated: member 3 has no end \(the file was cut short after \d+ bytes\)/;
+  await assert.rejects(forcedRuns(page, config, [2]), truncated);
+  await assert.rejects(forcedRuns(page, config, [1]), truncated);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
+test('cancel while a gzip file is decompressed and signed in workers stops all of them, and fetches nothing', async () => {
+  const huge = path.join(tmp, 'near-40mb.jsonl');
+  const gz = path.join(tmp, 'near-40mb.jsonl.gz');
+  if (!existsSync(huge)) generate(huge, 40); // (the plain cancel test makes it too)
+  writeFileSync(gz, gzipSync(readFileSync(huge)));
+  const { page, consoleErrors } = await openReady();
+  await page.check('[data-testid=near]');
+  await page.setInputFiles('[data-testid=file-input]', gz);
+  await page.waitForSelector('[data-testid=run]:not([disabled])', { timeout: 300000 });
+  const signers = page.workers().filter((w) => w.url().endsWith('/sign-worker.js'));
+  assert.ok(signers.length >= 3, `sign workers started, with the one that decompresses: ${signers.length}`);
+  const requestsBefore = harness.network.requests.length;
+  await page.click('[data-testid=run]');
+  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('signing'), null, { timeout: 120000 });
+  // The one that decompresses awaits its reads, so it is seen at the job; the others sign a
+  // range in one go, so between two ranges they read as idle: their count of ranges tells.
+  const state = () => Promise.all(signers.map((w) => w.evaluate(() => [self.signingJob, self.rangesSigned])));
+  const atCancel = await state();
+  assert.ok(atCancel.some(([job]) => job !== null), `decompressing when the cancel lands: ${atCancel}`);
+  await page.click('[data-testid=cancel]');
+  const cancelledAt = Date.now();
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'cancelled', null, { timeout: 5000 });
+  const signedAtCancel = atCancel.reduce((sum, [, n]) => sum + n, 0);
+  assert.ok(signedAtCancel > 0, 'ranges were signed before the cancel');
+  for (;;) {
+    const jobs = (await state()).map(([job]) => job);
+    if (jobs.every((job) => job === null)) break;
+    assert.ok(Date.now() - cancelledAt < 5000, `a worker is still at the cancelled job: ${jobs}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Stopped, not idle for a moment: no range is signed any more.
+  const stopped = (await state()).reduce((sum, [, n]) => sum + n, 0);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await state()).reduce((sum, [, n]) => sum + n, 0), stopped, 'no range signed after the cancel');
+  const file = statSync(gz).size;
+  assert.ok(stopped < 40e6 / (4 << 20), `the cancel stopped the job early: ${stopped} ranges of 4 MB (${file} bytes compressed)`);
+  // The same workers run the file to the end next time.
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])', { timeout: 600000 });
+  const report = JSON.parse(await download(page, 'download-report'));
+  assert.ok(report.timings_ms.sign_workers >= 1, `sign workers: ${report.timings_ms.sign_workers}`);
+  assert.ok(report.removed_by.near_duplicate > 1000);
   assert.deepEqual(harness.network.requests.slice(requestsBefore).map((r) => r.url), []);
   assert.deepEqual(consoleErrors, []);
   await page.close();

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use datasieve::config::PipelineConfig;
-use datasieve::io::{compression_of, Compression, Decompressor, SNIFF_BYTES};
+use datasieve::io::{compression_of, Compression, Decompressor, PlainRangeCutter, SNIFF_BYTES};
 use datasieve::pipeline::near::{parallel_signing_applies, RangeSigner, SignedRows};
 use datasieve::pipeline::Job;
 
@@ -356,9 +356,9 @@ impl InOrder {
 }
 
 /// The decompressing thread: reads `file`, decompresses it and sends the plain bytes to the sign
-/// threads in ranges of about [`STREAM_RANGE_BYTES`], each ending just after a newline (the last
-/// one at the end). Stops quietly on a read or decompression error (the job's own reader meets
-/// it too and reports it), when `stop` is set, or when the sign threads are gone.
+/// threads in ranges of about [`STREAM_RANGE_BYTES`] (the core's [`PlainRangeCutter`], as the
+/// page's cutting worker). Stops quietly on a read or decompression error (the job's own reader
+/// meets it too and reports it), when `stop` is set, or when the sign threads are gone.
 fn cut_plain_ranges(
     file: &Path,
     compression: Compression,
@@ -366,36 +366,22 @@ fn cut_plain_ranges(
     stop: &AtomicBool,
     ranges: mpsc::SyncSender<(usize, Vec<u8>)>,
 ) {
-    let mut decompressor = Decompressor::new(compression).expect("a compression");
-    let mut pending: Vec<u8> = Vec::with_capacity(STREAM_RANGE_BYTES + CHUNK);
+    let mut cutter = PlainRangeCutter::new(compression, STREAM_RANGE_BYTES, max_row_bytes)
+        .expect("a compression");
     let mut k = 0usize;
-    let mut send = |range: Vec<u8>| -> bool {
-        let sent = !stop.load(Ordering::Relaxed) && ranges.send((k, range)).is_ok();
+    let mut send = |range: Vec<u8>| -> datasieve::Result<()> {
+        if stop.load(Ordering::Relaxed) || ranges.send((k, range)).is_err() {
+            return Err(datasieve::Error::Usage("signing stopped".into()));
+        }
         k += 1;
-        sent
+        Ok(())
     };
     let read = read_range(file, (0, u64::MAX), |chunk| {
-        decompressor
-            .push(chunk, &mut |plain| {
-                let before = pending.len();
-                pending.extend_from_slice(plain);
-                if pending.len() >= STREAM_RANGE_BYTES {
-                    // Only the new bytes are searched: a long row is not scanned again and again.
-                    if let Some(newline) = plain.iter().rposition(|&b| b == b'\n') {
-                        let rest = pending.split_off(before + newline + 1);
-                        if !send(std::mem::replace(&mut pending, rest)) {
-                            return Err(datasieve::Error::Usage("signing stopped".into()));
-                        }
-                    } else if pending.len() > STREAM_RANGE_BYTES + max_row_bytes {
-                        // A row over the limit: the job reports it; the signers stop here.
-                        return Err(datasieve::Error::Usage("row over the limit".into()));
-                    }
-                }
-                Ok(())
-            })
-            .map_err(|e| e.to_string())
+        cutter.push(chunk, &mut send).map_err(|e| e.to_string())
     });
-    if read.is_ok() && decompressor.finish().is_ok() && !pending.is_empty() {
-        send(pending);
+    if read.is_ok() {
+        if let Ok(Some(last)) = cutter.finish() {
+            let _ = send(last);
+        }
     }
 }

@@ -11,11 +11,14 @@
 //! ```
 //! For near dedup of a large JSONL file the worker may first start sign workers, each running a
 //! [`Signer`] over one byte range, and hand their keys to `engine.supply_band_keys` before
-//! pushing that range (see www/worker.js).
+//! pushing that range (see www/worker.js); a gzip or zstd file's ranges come from a
+//! [`RangeCutter`] in one more worker.
 //! Every error is the core's one error type, turned into a JS `Error` with its message.
 
 use datasieve::config::PipelineConfig;
-use datasieve::io::{Destination, OutputParts, Part, Splitter};
+use std::collections::VecDeque;
+
+use datasieve::io::{compression_of, Destination, OutputParts, Part, PlainRangeCutter, Splitter};
 use datasieve::pipeline::near::{RangeSigner, SignedRows};
 use datasieve::pipeline::{Job, Outcome};
 use wasm_bindgen::prelude::*;
@@ -37,14 +40,22 @@ pub fn normalize_config(config_json: &str) -> Result<String, JsError> {
     Ok(serde_json::to_string(&config).expect("a config is always serialisable"))
 }
 
-/// Whether a run of this config over a file starting with `head` (its first 64 KiB, or all of a
-/// shorter file) may sign in parallel workers: see the core's `parallel_signing_applies`.
+/// Whether a run of this config over a file starting with `head` (its first
+/// `signingHeadBytes()`, or all of a shorter file) may sign in parallel workers: see the core's
+/// `parallel_signing_applies`. For a gzip or zstd file the ranges come from a [`RangeCutter`].
 #[wasm_bindgen(js_name = parallelSigningApplies)]
 pub fn parallel_signing_applies(config_json: &str, head: &[u8]) -> Result<bool, JsError> {
     let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
     Ok(datasieve::pipeline::near::parallel_signing_applies(
         &config, head,
     ))
+}
+
+/// How many first bytes of a file `parallelSigningApplies` needs (a compressed file's head is
+/// decompressed to decide).
+#[wasm_bindgen(js_name = signingHeadBytes)]
+pub fn signing_head_bytes() -> u32 {
+    datasieve::pipeline::near::COMPRESSED_HEAD_BYTES as u32
 }
 
 /// First pass: analyse the input.
@@ -183,6 +194,61 @@ impl Signer {
         self.inner
             .as_mut()
             .ok_or_else(|| JsError::new("push after finish"))
+    }
+}
+
+/// Plain ranges of a gzip or zstd file for [`Signer`]s (the core's `PlainRangeCutter`): push
+/// the compressed file in pieces, take each complete range with `next_range`.
+#[wasm_bindgen]
+pub struct RangeCutter {
+    inner: Option<PlainRangeCutter>,
+    ready: VecDeque<Vec<u8>>,
+}
+
+#[wasm_bindgen]
+impl RangeCutter {
+    /// `head`: the file's first bytes (its compression); ranges of about `range_bytes`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str, head: &[u8], range_bytes: u32) -> Result<RangeCutter, JsError> {
+        let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
+        let inner = PlainRangeCutter::new(
+            compression_of(head),
+            range_bytes as usize,
+            config.input.max_row_bytes,
+        )
+        .ok_or_else(|| JsError::new("not a gzip or zstd file"))?;
+        Ok(RangeCutter {
+            inner: Some(inner),
+            ready: VecDeque::new(),
+        })
+    }
+
+    /// Feeds the next piece of the compressed file (any size, cut anywhere).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        let ready = &mut self.ready;
+        self.inner
+            .as_mut()
+            .ok_or_else(|| JsError::new("push after finish"))?
+            .push(chunk, &mut |range| {
+                ready.push_back(range);
+                Ok(())
+            })
+            .map_err(js_error)
+    }
+
+    /// Ends the file: its last range becomes ready.
+    pub fn finish(&mut self) -> Result<(), JsError> {
+        let cutter = self
+            .inner
+            .take()
+            .ok_or_else(|| JsError::new("finish called twice"))?;
+        self.ready.extend(cutter.finish().map_err(js_error)?);
+        Ok(())
+    }
+
+    /// The next complete range, in order (`undefined` when none is ready).
+    pub fn next_range(&mut self) -> Option<Vec<u8>> {
+        self.ready.pop_front()
     }
 }
 
