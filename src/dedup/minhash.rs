@@ -584,6 +584,52 @@ fn permute_min_lazy_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u6
     exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
 }
 
+/// Like [`permute_min_lazy_vector`] with one instruction fewer per pair (AVX-512 has a vector
+/// rotate and an unsigned minimum): no maximum is kept; the order key of a pair tells by itself
+/// whether the pair could be misordered.
+///
+/// With `x = h·a + b` (mod 2^64), `q = x >> 61` and `r = x & p`, the permuted value is
+/// `v = (r + q) mod p`. The loop computes `y = x + 1` (from `b + 1`), `t = y + (y >> 61)` and the
+/// key `rotl(t, 3)`, and keeps each lane's minimum key:
+/// - an ordinary pair (`r + q < p`) has `t = q·2^61 + (v + 1)` with no carry, so its key is
+///   `8·(v + 1) + q`, at least 8: keys order pairs by `v` (ties by `q`), and `v = (key >> 3) − 1`;
+/// - a pair with `r + q ≥ p` (whose true value `r + q − p` is below 8; including `r = 2^61 − 1`,
+///   where `x + 1` carries into the top bits) has a key below 64.
+///
+/// So a lane whose minimum key is 64 or more met only ordinary pairs and its minimum is exact; a
+/// block with a lane below 64 (a minimum below 7, or a pair of the second kind: some 8 in 2^61
+/// pairs) is recomputed exactly. Measured per pair (`minhash_bench permute`, AVX-512): see
+/// bench/minhash/README.md.
+#[cfg_attr(
+    not(any(target_arch = "x86", target_arch = "x86_64")),
+    allow(dead_code)
+)]
+#[inline(always)]
+fn permute_min_keyed_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    /// Keys of ordinary pairs are at least 8; below this bound a lane is recomputed.
+    const ORDINARY_KEYS_FROM: u64 = 64;
+    let full = a.len() / LANES * LANES;
+    for start in (0..full).step_by(LANES) {
+        let block = start..start + LANES;
+        let a_block: [u64; LANES] = a[block.clone()].try_into().unwrap();
+        let b_block: [u64; LANES] = std::array::from_fn(|k| b[start + k].wrapping_add(1));
+        let mut keys = [u64::MAX; LANES];
+        for &h in shingles {
+            for k in 0..LANES {
+                let y = h.wrapping_mul(a_block[k]).wrapping_add(b_block[k]);
+                let t = y.wrapping_add(y >> 61);
+                keys[k] = keys[k].min(t.rotate_left(3));
+            }
+        }
+        if keys.iter().all(|&key| key >= ORDINARY_KEYS_FROM) {
+            out[block].copy_from_slice(&keys.map(|key| (key >> 3) - 1));
+        } else {
+            exact_block(shingles, a, b, block, out);
+        }
+    }
+    exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
+}
+
 /// Scalar permutation loop with a cheap filter, eight permutations per pass over the shingles,
 /// for targets whose vector unit has no 64-bit multiply (SSE2, and wasm SIMD, where V8 expands
 /// `i64x2.mul` into several 32-bit multiplies): one `imul` per pair beats any vector form there.
@@ -674,7 +720,7 @@ unsafe fn permute_min_avx512(
     out: &mut [u64],
 ) {
     if value_mask == u64::MAX {
-        permute_min_lazy_vector(shingles, a, b, out)
+        permute_min_keyed_vector(shingles, a, b, out)
     } else {
         permute_min_exact::<true>(shingles, a, b, out)
     }
@@ -771,9 +817,10 @@ mod tests {
         // 2^61 − 1 itself (true value 0) and h = 2^64 − 1 folds to 2^61 + 6 (true value 7): a
         // lazy minimum that skipped the recomputation would answer 5 for both.
         type Strategy = fn(&[u64], &[u64], &[u64], &mut [u64]);
-        let strategies: [(&str, Strategy); 3] = [
+        let strategies: [(&str, Strategy); 4] = [
             ("exact", permute_min_exact::<false>),
             ("lazy_vector", permute_min_lazy_vector),
+            ("keyed_vector", permute_min_keyed_vector),
             ("filtered_scalar", permute_min_filtered_scalar),
         ];
         let reference = |shingles: &[u64], a: &[u64], b: &[u64]| -> Vec<u64> {
@@ -788,7 +835,7 @@ mod tests {
                 })
                 .collect()
         };
-        let cases: [(Vec<u64>, u64, u64); 8] = [
+        let cases: [(Vec<u64>, u64, u64); 15] = [
             (vec![5, MERSENNE_PRIME_61, 9], 1, 0),
             (vec![5, u64::MAX, 9], 1, 0),
             (vec![u64::MAX, 5], 1, 0),
@@ -813,6 +860,16 @@ mod tests {
             // `b + 8` wraps past 2^64.
             (vec![3, 9, 1 << 62], 1, u64::MAX - 2),
             (vec![0, 1, 2, 3], 1, u64::MAX - 7),
+            // The keyed loop's edges: true minima just below and at 7 (keys 56 and 64), a pair
+            // whose low 61 bits are all ones (`x + 1` carries into the top bits) in several
+            // top-bit patterns, `r + q` just past the prime, and `b + 1` wrapping to 0.
+            (vec![6, 1000, 1 << 62], 1, 0),
+            (vec![1000, 7, 1 << 62], 1, 0),
+            (vec![1 << 40, (3 << 61) | MERSENNE_PRIME_61, 1 << 50], 1, 0),
+            (vec![1 << 40, MERSENNE_PRIME_61, (6 << 61) | MERSENNE_PRIME_61], 1, 0),
+            (vec![1 << 40, (5 << 61) | (MERSENNE_PRIME_61 - 3)], 1, 0),
+            (vec![1 << 40, (7 << 61) | (MERSENNE_PRIME_61 - 6), 1 << 41], 1, 0),
+            (vec![3, 9, 1 << 62, 0], 1, u64::MAX),
         ];
         for (shingles, a_value, b_value) in cases {
             for num_perm in [1, 4, 8, 13, 16] {
@@ -945,9 +1002,10 @@ mod tests {
         };
         let (a, b) = datatrove_permutations(112).unwrap();
         type Strategy = fn(&[u64], &[u64], &[u64], &mut [u64]);
-        let strategies: [(&str, Strategy); 3] = [
+        let strategies: [(&str, Strategy); 4] = [
             ("exact", permute_min_exact::<false>),
             ("lazy_vector", permute_min_lazy_vector),
+            ("keyed_vector", permute_min_keyed_vector),
             ("filtered_scalar", permute_min_filtered_scalar),
         ];
         for document in 0..300 {
