@@ -24,7 +24,7 @@
 // the job's ranges the same way. Nothing is terminated, so nothing is fetched again: a page that
 // has loaded keeps working offline. Jobs run one after another (a job started right after a
 // cancel waits for the cancelled one to reach its next chunk).
-import init, { Engine, parallelSigningApplies, signingHeadBytes, version } from './pkg/datasieve_wasm.js';
+import init, { decompressedHead, Engine, parallelSigningApplies, signingHeadBytes, version } from './pkg/datasieve_wasm.js';
 import { fileChunks } from './chunks.js';
 
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
@@ -386,11 +386,13 @@ async function analyseStreamSigned(id, engine, file, config, { workers: wanted }
   return { ms: signMs, workers: next > 0 ? signers.length : 0 };
 }
 
-/** The first rows as text, for the preview (lines of the first 64 kB). */
+/** The first rows as text, for the preview (lines of the first 64 kB, decompressed if need be). */
 function preview(file) {
-  const head = new Uint8Array(new FileReaderSync().readAsArrayBuffer(file.slice(0, 65536)));
-  if (isCompressed(head)) return []; // the engine decompresses, the preview cannot
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(head).replace(/^\uFEFF/, '');
+  const PREVIEW_BYTES = 65536;
+  const head = new Uint8Array(new FileReaderSync().readAsArrayBuffer(file.slice(0, signingHeadBytes())));
+  const plain = isCompressed(head) ? decompressedHead(head, PREVIEW_BYTES) : head.subarray(0, PREVIEW_BYTES);
+  if (!plain) return []; // damaged at its start: the engine's report says so
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(plain).replace(/^\uFEFF/, '');
   return text.split('\n').filter((l) => l.trim()).slice(0, 5).map((l) => l.slice(0, 600));
 }
 

@@ -866,9 +866,17 @@ mod tests {
             (vec![6, 1000, 1 << 62], 1, 0),
             (vec![1000, 7, 1 << 62], 1, 0),
             (vec![1 << 40, (3 << 61) | MERSENNE_PRIME_61, 1 << 50], 1, 0),
-            (vec![1 << 40, MERSENNE_PRIME_61, (6 << 61) | MERSENNE_PRIME_61], 1, 0),
+            (
+                vec![1 << 40, MERSENNE_PRIME_61, (6 << 61) | MERSENNE_PRIME_61],
+                1,
+                0,
+            ),
             (vec![1 << 40, (5 << 61) | (MERSENNE_PRIME_61 - 3)], 1, 0),
-            (vec![1 << 40, (7 << 61) | (MERSENNE_PRIME_61 - 6), 1 << 41], 1, 0),
+            (
+                vec![1 << 40, (7 << 61) | (MERSENNE_PRIME_61 - 6), 1 << 41],
+                1,
+                0,
+            ),
             (vec![3, 9, 1 << 62, 0], 1, u64::MAX),
         ];
         for (shingles, a_value, b_value) in cases {

@@ -84,6 +84,25 @@ test('kept and removed downloads equal the CLI outputs for every input format', 
   }
 });
 
+test('the preview of a gzip or zstd file shows its decompressed first rows, as for the plain file', async () => {
+  const { page, consoleErrors } = await openReady();
+  const previewOf = async (name) => {
+    // (choosing a file hides the previous file's inspection at once)
+    await page.setInputFiles('[data-testid=file-input]', fixturePath('io', name));
+    await page.waitForSelector('#inspect:not([hidden])');
+    return page.$$eval('#preview li', (items) => items.map((li) => li.textContent));
+  };
+  for (const plain of ['lf.jsonl', 'array.json', 'quoted.csv']) {
+    const expected = await previewOf(plain);
+    assert.ok(expected.length >= 2, `${plain}: ${expected}`);
+    for (const compressed of [`${plain}.gz`, `${plain}.zst`]) {
+      assert.deepEqual(await previewOf(compressed), expected, compressed);
+    }
+  }
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
 test('a file with no text at the compared fields says so, and the named field is used', async () => {
   const input = path.join(tmp, 'questions.jsonl');
   writeFileSync(input, '{"id": 1, "turns": ["Plan a trip.", "Shorter."]}\n{"id": 2, "turns": ["Plan a trip.", "Shorter."]}\n');

@@ -58,6 +58,14 @@ pub fn signing_head_bytes() -> u32 {
     datasieve::pipeline::near::COMPRESSED_HEAD_BYTES as u32
 }
 
+/// The first `want` plain bytes of a gzip or zstd file whose first bytes are `head` (give it
+/// `signingHeadBytes()` of them, or the whole file), for the page's preview; `undefined` when
+/// `head` is not compressed or gives too few: see the core's `decompressed_head`.
+#[wasm_bindgen(js_name = decompressedHead)]
+pub fn decompressed_head(head: &[u8], want: u32) -> Option<Vec<u8>> {
+    datasieve::io::decompressed_head(head, want as usize)
+}
+
 /// First pass: analyse the input.
 #[wasm_bindgen]
 pub struct Engine {
