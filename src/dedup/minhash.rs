@@ -459,11 +459,12 @@ fn best_vector_unit() -> VectorUnit {
 /// The hot loop: for each permutation, the minimum over shingles of the permuted hash.
 ///
 /// All three strategies give exactly `min over h of mod_mersenne_61(h·a + b)` (masked to the
-/// width). Two of them use a *lazy reduction*: `fold_mersenne_61` leaves a value in
-/// `[0, 2^61 + 7)` that equals the reduced value unless it is at least `2^61 − 1`; such a value
-/// occurs for about 8 in 2^61 pairs. The loop keeps the minimum of the folded values and notes
-/// whether any folded value reached `2^61 − 1`; only then is the block recomputed exactly. This
-/// saves the compare-and-subtract of every pair.
+/// width): this exact one (AVX2, 32-bit signatures), and two with a *lazy reduction*
+/// ([`permute_min_keyed_vector`] for AVX-512, [`permute_min_filtered_scalar`] elsewhere).
+/// `fold_mersenne_61` leaves a value in `[0, 2^61 + 7)` that equals the reduced value unless it
+/// is at least `2^61 − 1`, which happens for about 8 in 2^61 pairs; the lazy loops order pairs
+/// without the final compare-and-subtract and recompute exactly only a block that may have met
+/// such a pair.
 // Only the x86 vector units call this (and the tests, everywhere).
 #[cfg_attr(
     not(any(target_arch = "x86", target_arch = "x86_64")),
@@ -552,41 +553,10 @@ fn exact_block(
     exact_minima(shingles, a, b, u64::MAX, &mut out[block]);
 }
 
-/// Lazy reduction with vector unsigned minimum and maximum (AVX-512 has both as one instruction):
-/// the maximum of the folded values tells whether any of them needed the subtraction.
-// Only the x86 vector units call this (and the tests, everywhere).
-#[cfg_attr(
-    not(any(target_arch = "x86", target_arch = "x86_64")),
-    allow(dead_code)
-)]
-#[inline(always)]
-fn permute_min_lazy_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
-    let full = a.len() / LANES * LANES;
-    for start in (0..full).step_by(LANES) {
-        let block = start..start + LANES;
-        let a_block: [u64; LANES] = a[block.clone()].try_into().unwrap();
-        let b_block: [u64; LANES] = b[block.clone()].try_into().unwrap();
-        let mut minima = [u64::MAX; LANES];
-        let mut maxima = [0u64; LANES];
-        for &h in shingles {
-            for k in 0..LANES {
-                let folded = fold_mersenne_61(h.wrapping_mul(a_block[k]).wrapping_add(b_block[k]));
-                minima[k] = minima[k].min(folded);
-                maxima[k] = maxima[k].max(folded);
-            }
-        }
-        if maxima.iter().all(|&m| m < MERSENNE_PRIME_61) {
-            out[block].copy_from_slice(&minima);
-        } else {
-            exact_block(shingles, a, b, block, out);
-        }
-    }
-    exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
-}
-
-/// Like [`permute_min_lazy_vector`] with one instruction fewer per pair (AVX-512 has a vector
-/// rotate and an unsigned minimum): no maximum is kept; the order key of a pair tells by itself
-/// whether the pair could be misordered.
+/// Lazy reduction for AVX-512 (a vector rotate and an unsigned minimum): one instruction fewer
+/// per pair than keeping the minimum and the maximum of the folded values (the maximum telling
+/// whether any reached the prime), which this loop did before: here the order key of a pair
+/// tells by itself whether the pair could be misordered.
 ///
 /// With `x = h·a + b` (mod 2^64), `q = x >> 61` and `r = x & p`, the permuted value is
 /// `v = (r + q) mod p`. The loop computes `y = x + 1` (from `b + 1`), `t = y + (y >> 61)` and the
@@ -645,8 +615,8 @@ fn permute_min_keyed_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u
 ///   `w < 8 ≤ t`: it passes, and is noted;
 /// - every other pair that is filtered out has `fold(v) ≥ v & p ≥ m`: it cannot lower `m`.
 ///
-/// So the lane minima equal [`permute_min_lazy_vector`]'s, and a block that met a folded value at
-/// or above `p` is recomputed exactly, as there. Measured per pair (`bench/minhash/wasm-check`):
+/// So the lane minima equal the minima of the folded values, and a block that met a folded value
+/// at or above `p` is recomputed exactly. Measured per pair (`bench/minhash/wasm-check`):
 /// in Chromium 0.90 ns for the previous loop (fold, minimum and overflow check on every pair)
 /// against 0.55 ns for this one; in Node 0.70 against 0.53. Eight lanes measured a little faster
 /// than four; fourteen or more no longer stay in registers (2 ns).
@@ -817,9 +787,8 @@ mod tests {
         // 2^61 − 1 itself (true value 0) and h = 2^64 − 1 folds to 2^61 + 6 (true value 7): a
         // lazy minimum that skipped the recomputation would answer 5 for both.
         type Strategy = fn(&[u64], &[u64], &[u64], &mut [u64]);
-        let strategies: [(&str, Strategy); 4] = [
+        let strategies: [(&str, Strategy); 3] = [
             ("exact", permute_min_exact::<false>),
-            ("lazy_vector", permute_min_lazy_vector),
             ("keyed_vector", permute_min_keyed_vector),
             ("filtered_scalar", permute_min_filtered_scalar),
         ];
@@ -1010,9 +979,8 @@ mod tests {
         };
         let (a, b) = datatrove_permutations(112).unwrap();
         type Strategy = fn(&[u64], &[u64], &[u64], &mut [u64]);
-        let strategies: [(&str, Strategy); 4] = [
+        let strategies: [(&str, Strategy); 3] = [
             ("exact", permute_min_exact::<false>),
-            ("lazy_vector", permute_min_lazy_vector),
             ("keyed_vector", permute_min_keyed_vector),
             ("filtered_scalar", permute_min_filtered_scalar),
         ];
