@@ -362,10 +362,12 @@ function renderResult(msg) {
       el('span', {}, el('b', { text: report.rows_in.toLocaleString() }), 'rows in'),
       el('span', {}, el('b', { text: report.rows_kept.toLocaleString() }), 'kept'),
       el('span', {}, el('b', { text: report.rows_removed.toLocaleString() }), 'removed')),
-    el('table', { class: 'grid' },
-      el('thead', {}, el('tr', {}, el('th', { text: 'removed because' }), el('th', { text: 'rows' }))),
-      el('tbody', {}, ...Object.entries(report.removed_by).map(([code, n]) =>
-        el('tr', { 'data-code': code }, el('td', { text: code }), el('td', { text: String(n) }))))),
+    Object.keys(report.removed_by).length
+      ? el('table', { class: 'grid' },
+        el('thead', {}, el('tr', {}, el('th', { text: 'removed because' }), el('th', { text: 'rows' }))),
+        el('tbody', {}, ...Object.entries(report.removed_by).map(([code, n]) =>
+          el('tr', { 'data-code': code }, el('td', { text: code }), el('td', { text: String(n) })))))
+      : el('p', { 'data-testid': 'nothing-removed', text: 'No row was removed: every row passed the steps that ran.' }),
   );
   for (const notice of report.notices || []) {
     summary.append(el('p', { class: 'notice', 'data-testid': 'notice', text: notice }));
@@ -406,10 +408,20 @@ function diffWords(text, other) {
 
 function renderClusters(report, clusters) {
   const near = report.stats.dedup && report.stats.dedup.near;
-  $('clusters').hidden = !near || clusters.length === 0;
-  if ($('clusters').hidden) return;
+  $('clusters').hidden = !near;
+  if (!near) return;
   state.clusters = clusters;
-  $('cluster-facts').textContent = `${near.clusters} clusters, ${near.duplicate_rows} rows removed; ${near.bands} bands × ${near.rows_per_band} rows, ${near.perms} permutations, ${near.ngram}-word shingles${near.verify ? `, verified at ${near.threshold ?? 0.8}` : ''}, keep ${near.keep}. ${near.clusters > clusters.length ? `The ${clusters.length} largest are listed` : 'Listed'}, up to 8 rows each.`;
+  const scheme = `${near.bands} bands × ${near.rows_per_band} rows, ${near.perms} permutations, ${near.ngram}-word shingles${near.verify ? `, verified at ${near.threshold ?? 0.8}` : ''}`;
+  // Near dedup ran and found nothing: say so, with the scheme it ran with.
+  $('cluster-pick').hidden = clusters.length === 0;
+  if (clusters.length === 0) {
+    $('cluster-facts').textContent = near.clusters
+      ? `${near.clusters} clusters, ${near.duplicate_rows} rows removed; ${scheme}, keep ${near.keep}. Their rows are not in the samples kept for display.`
+      : `No near-duplicate clusters (${scheme}): no two compared texts share a band.`;
+    $('cluster-view').replaceChildren();
+    return;
+  }
+  $('cluster-facts').textContent = `${near.clusters} clusters, ${near.duplicate_rows} rows removed; ${scheme}, keep ${near.keep}. ${near.clusters > clusters.length ? `The ${clusters.length} largest are listed` : 'Listed'}, up to 8 rows each.`;
   $('cluster-pick').replaceChildren(...clusters.map((c, i) => el('option', { value: String(i), text: `cluster ${c.cluster} · ${c.members.length} rows shown` })));
   showCluster(0);
 }

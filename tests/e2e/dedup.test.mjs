@@ -48,6 +48,38 @@ test('near duplicates: same clusters as `datasieve dedup --exact --near`, viewer
   await page.close();
 });
 
+test('a near-dedup run that removes nothing says so, with the scheme it ran with', async () => {
+  const distinct = path.join(tmp, 'distinct.jsonl');
+  // Letters only: simplify_text maps every digit to 0.
+  const word = (n) => Array.from({ length: 4 }, (_, k) => String.fromCharCode(97 + (Math.floor(n / 26 ** k) % 26))).join('');
+  const words = (seed) => Array.from({ length: 40 }, (_, i) => word((seed * 7919 + i * 104729) % 456976)).join(' ');
+  writeFileSync(distinct, Array.from({ length: 20 }, (_, i) => JSON.stringify({ text: words(i + 1) })).join('\n') + '\n');
+  const { page, consoleErrors } = await harness.openPage('/');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.check('[data-testid=near]');
+  await page.setInputFiles('[data-testid=file-input]', distinct);
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])');
+  assert.equal((await report(page)).rows_removed, 0);
+  assert.equal(await page.textContent('[data-testid=nothing-removed]'), 'No row was removed: every row passed the steps that ran.');
+  await page.waitForSelector('[data-testid=clusters]:not([hidden])');
+  assert.equal(await page.textContent('#cluster-facts'),
+    'No near-duplicate clusters (14 bands × 8 rows, 112 permutations, 5-word shingles): no two compared texts share a band.');
+  assert.ok(await page.locator('#cluster-pick').isHidden());
+  // The next run, with clusters, shows the picker and the table of reasons again.
+  await page.setInputFiles('[data-testid=file-input]', DEMO);
+  await page.waitForSelector('#inspect:not([hidden])');
+  await page.click('[data-testid=run]');
+  await page.waitForSelector('#results:not([hidden])');
+  await page.waitForSelector('#cluster-pick:not([hidden])');
+  assert.ok(await page.locator('#cluster-view .member').count() >= 2);
+  assert.equal(await page.locator('[data-testid=nothing-removed]').count(), 0);
+  assert.ok(await page.locator('[data-testid=summary] tr[data-code=near_duplicate]').count() === 1);
+  assert.deepEqual(consoleErrors, []);
+  await page.close();
+});
+
 test('contamination: an eval set picked beside the training file flags shared 13-grams', async () => {
   const rows = readFileSync(DEMO, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   // An "eval set" holding a passage of one long training document.
