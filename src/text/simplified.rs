@@ -4,19 +4,29 @@
 //! web text is ASCII apart from punctuation such as ’ “ ” — …, and its simplified form is then made
 //! of `[a-z0]` words separated by single spaces. For such a text the tokenizer has little left to
 //! do, so one byte loop simplifies the text and cuts it into chunks, and only a chunk that mixes
-//! letters and digits ("0mb", "covid0") goes through the full affix rules. Any other text (a
-//! letter outside ASCII, which needs Unicode lower-casing and accent stripping) takes the general
-//! path: [`simplify_text`] then [`spacy_tokens`].
+//! letters and digits ("0mb", "covid0"), or holds a character other than `[a-z0]` ("£0", "‘quote",
+//! "©"), goes through the full affix rules. Any other text (a character that simplification
+//! changes in a way the table below does not cover: an upper-case Greek letter, a combining mark,
+//! an emoji past U+2FFF) takes the general path: [`simplify_text`] then [`spacy_tokens`].
 //!
 //! Why the shortcuts are exact, rule by rule:
 //! - simplification of an ASCII byte is a table lookup ([`super::simplify`] uses the same table);
 //!   a non-ASCII character that is punctuation or white space becomes a separator whatever its
 //!   case (lower-casing leaves every character of datatrove's punctuation set unchanged), and a
 //!   non-ASCII decimal digit starts a number as in the general path;
+//! - any other non-ASCII character below U+3000 is looked up in a table made by running
+//!   [`simplify_text`] on the character alone: one that simplifies to ASCII letters ("é" → "e",
+//!   "İ" → "i") is those letters; one that simplifies to itself and has canonical combining
+//!   class 0 ("‘", "©", "°", "д") is copied as it is. Both are exact in any context:
+//!   lower-casing depends on context only for Σ (which simplifies to σ: neither kind), and a
+//!   character of combining class 0 is not reordered by the decomposition of its neighbours;
 //! - a chunk of only ASCII letters or only ASCII digits is one token unless it is a tokenizer
-//!   exception ([`super::tokenizer`]'s fast path, with the same reasoning);
-//! - spaCy's final special-case matcher never fires: every token is `[a-z0]+`, and no matcher
-//!   pattern is made only of such tokens (checked by a test against the generated table).
+//!   exception ([`super::tokenizer`]'s fast path, with the same reasoning); any other chunk is
+//!   split by [`tokenize_chunk`], the rules the general path applies to the same chunk;
+//! - spaCy's final special-case matcher never fires on a text whose words are all `[a-z0]`: no
+//!   matcher pattern is made only of such tokens (checked by a test against the generated
+//!   table). For a text with a copied character ("‘s", "°c" are patterns) the matcher runs on
+//!   the words, which are then exactly the tokens it runs on in the general path.
 
 use std::ops::Range;
 
@@ -24,8 +34,8 @@ use super::charclass::is_py_space;
 use super::simplify::{ascii_classes, is_nd, simplify_text, skip_rest_of_number, AsciiClass};
 use super::tables::DATATROVE_PUNCTUATION;
 use super::tokenizer::{
-    is_word_token, plain_word_special_cases, push_pieces, spacy_tokens, tokenize_chunk,
-    PlainWordSpecialCases, PLAIN_KEY_MAX,
+    apply_matched_special_cases, is_word_token, plain_word_special_cases, push_pieces,
+    spacy_tokens, tokenize_chunk, PlainWordSpecialCases, PLAIN_KEY_MAX,
 };
 
 /// Reusable buffers for [`simplified_words`]: the simplified text and its words.
@@ -81,11 +91,15 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
     let mut ok = true;
     let classes = ascii_classes();
     let cases = plain_word_special_cases();
+    let non_ascii = non_ascii_table();
+    // The chunk holds a character other than `[a-z0]`: it needs the full rules; and the text
+    // does: it needs spaCy's special-case matcher too.
+    let mut has_other = false;
+    let mut any_other = false;
     while i < bytes.len() {
         let b = bytes[i];
-        // What the next piece of output is: a run of letters (`bytes[run]`, lower-cased) or a
-        // number ("0").
-        let letters: Option<std::ops::Range<usize>> = if b < 0x80 {
+        // What the next piece of output is.
+        let piece = if b < 0x80 {
             i += 1;
             match classes[usize::from(b)] {
                 AsciiClass::Separator => {
@@ -94,13 +108,13 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
                 }
                 AsciiClass::Digit => {
                     skip_rest_of_number(text, &mut i);
-                    None
+                    Piece::Number
                 }
                 AsciiClass::Letter(_) => {
                     // The common case: a whole run of ASCII letters at once.
                     let run_start = i - 1;
                     i = end_of_ascii_letters(bytes, i);
-                    Some(run_start..i)
+                    Piece::AsciiLetters(run_start..i)
                 }
                 AsciiClass::Other(_) => {
                     ok = false;
@@ -109,48 +123,162 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
             }
         } else {
             let c = text[i..].chars().next().expect("char boundary");
+            let at = i;
             i += c.len_utf8();
             if is_nd(c) {
                 skip_rest_of_number(text, &mut i);
-                None
+                Piece::Number
             } else if DATATROVE_PUNCTUATION.contains(c) || is_py_space(c) {
                 pending_space = true;
                 continue;
             } else {
-                ok = false;
-                break;
+                match non_ascii.class(c) {
+                    NonAscii::Letters(letters) => Piece::MappedLetters(letters),
+                    NonAscii::Verbatim => Piece::Verbatim(at..i),
+                    NonAscii::Other => {
+                        ok = false;
+                        break;
+                    }
+                }
             }
         };
         if pending_space && !buf.is_empty() {
-            end_chunk(&buf, chunk_start, has_letter && has_digit, cases, out);
+            end_chunk(
+                &buf,
+                chunk_start,
+                (has_letter && has_digit) || has_other,
+                cases,
+                out,
+            );
             buf.push(b' ');
             chunk_start = buf.len();
             has_letter = false;
             has_digit = false;
+            has_other = false;
         }
         pending_space = false;
-        match letters {
-            Some(run) => {
+        match piece {
+            Piece::AsciiLetters(run) => {
                 push_lowercase_letters(&mut buf, bytes, run);
                 has_letter = true;
             }
-            None => {
+            Piece::MappedLetters(letters) => {
+                buf.extend_from_slice(letters.as_bytes());
+                has_letter = true;
+            }
+            Piece::Number => {
                 buf.push(b'0');
                 has_digit = true;
+            }
+            Piece::Verbatim(character) => {
+                buf.extend_from_slice(&bytes[character]);
+                has_other = true;
+                any_other = true;
             }
         }
     }
     if ok && !buf.is_empty() {
-        end_chunk(&buf, chunk_start, has_letter && has_digit, cases, out);
+        end_chunk(
+            &buf,
+            chunk_start,
+            (has_letter && has_digit) || has_other,
+            cases,
+            out,
+        );
     }
-    out.text = String::from_utf8(buf).expect("the fast path writes ASCII only");
+    out.text = String::from_utf8(buf).expect("ASCII and whole characters of the input");
     if !ok {
         return false;
     }
     if !out.mixed.is_empty() {
         split_mixed_chunks(out);
     }
+    if any_other {
+        // The words are now exactly spaCy's tokens of the simplified text before its matcher
+        // (simplified text has no white-space token), so the matcher applies as it is.
+        apply_matched_special_cases(&out.text, &mut out.words);
+    }
     true
+}
+
+/// The next piece of the fused pass's output.
+enum Piece {
+    /// A run of ASCII letters of the input (`bytes[run]`), lower-cased.
+    AsciiLetters(Range<usize>),
+    /// A non-ASCII letter that simplifies to these ASCII letters.
+    MappedLetters(&'static str),
+    /// A number: "0".
+    Number,
+    /// A non-ASCII character that simplifies to itself (`bytes[character]`), copied.
+    Verbatim(Range<usize>),
+}
+
+/// What the fused pass does with a non-ASCII character that is neither a decimal digit, nor
+/// punctuation, nor white space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NonAscii {
+    /// It simplifies to these ASCII lower-case letters, whatever surrounds it.
+    Letters(&'static str),
+    /// It simplifies to itself and has canonical combining class 0.
+    Verbatim,
+    /// Anything else: the text takes the general path.
+    Other,
+}
+
+/// Characters below this are in the table; others are [`NonAscii::Other`].
+const NON_ASCII_TABLE_END: u32 = 0x3000;
+
+struct NonAsciiTable {
+    /// Per code point from 0x80: 0 = other, 1 = verbatim, k ≥ 2 = the letters `letters[k − 2]`.
+    classes: Vec<u16>,
+    letters: Vec<&'static str>,
+}
+
+impl NonAsciiTable {
+    #[inline]
+    fn class(&self, c: char) -> NonAscii {
+        match self.classes.get((c as usize).wrapping_sub(0x80)) {
+            None | Some(0) => NonAscii::Other,
+            Some(1) => NonAscii::Verbatim,
+            Some(&k) => NonAscii::Letters(self.letters[usize::from(k) - 2]),
+        }
+    }
+}
+
+/// The table of [`NonAscii`] classes, made once by running [`simplify_text`] on every character
+/// below [`NON_ASCII_TABLE_END`] alone (a few milliseconds), so it cannot disagree with it.
+fn non_ascii_table() -> &'static NonAsciiTable {
+    static CELL: std::sync::OnceLock<NonAsciiTable> = std::sync::OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut letters: Vec<&'static str> = Vec::new();
+        let classes = (0x80..NON_ASCII_TABLE_END)
+            .map(|cp| {
+                let Some(c) = char::from_u32(cp) else {
+                    return 0;
+                };
+                let mut alone = [0u8; 4];
+                let alone = c.encode_utf8(&mut alone);
+                let simplified = simplify_text(alone);
+                if !simplified.is_empty() && simplified.bytes().all(|b| b.is_ascii_lowercase()) {
+                    let k = match letters.iter().position(|l| *l == simplified) {
+                        Some(k) => k,
+                        None => {
+                            letters.push(Box::leak(simplified.into_boxed_str()));
+                            letters.len() - 1
+                        }
+                    };
+                    u16::try_from(k + 2).expect("few distinct letter strings")
+                } else if simplified == *alone
+                    && unicode_normalization::char::canonical_combining_class(c) == 0
+                {
+                    1
+                } else {
+                    0
+                }
+            })
+            .collect();
+        NonAsciiTable { classes, letters }
+    })
 }
 
 /// The index of the first byte at or after `i` that is not an ASCII letter (or `bytes.len()`).
@@ -320,12 +448,32 @@ mod tests {
 
     #[test]
     fn no_matcher_pattern_is_made_of_plain_words_only() {
-        // The reason the fast path skips spaCy's final special-case matcher.
+        // The reason the fast path skips spaCy's final special-case matcher for a text whose
+        // words are all `[a-z0]`.
         let plain =
             |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'0');
         for (key, pieces) in MATCHER_PATTERNS {
             assert!(!pieces.iter().all(|p| plain(p)), "{key:?}");
         }
+    }
+
+    #[test]
+    fn the_non_ascii_table_maps_letters_and_copies_what_simplification_keeps() {
+        let table = non_ascii_table();
+        assert_eq!(table.class('é'), NonAscii::Letters("e"));
+        assert_eq!(table.class('Ñ'), NonAscii::Letters("n"));
+        assert_eq!(table.class('İ'), NonAscii::Letters("i"));
+        assert_eq!(table.class('\u{212A}'), NonAscii::Letters("k")); // Kelvin sign
+        for c in [
+            '‘', '°', '©', '£', '®', '•', '€', '™', '½', '²', 'д', 'λ', 'ß', '\u{903}',
+        ] {
+            assert_eq!(table.class(c), NonAscii::Verbatim, "{c}");
+        }
+        // Changed by simplification in other ways, a combining mark, outside the table.
+        for c in ['Σ', 'Д', '\u{301}', 'ǅ', '中', '😀'] {
+            assert_ne!(table.class(c), NonAscii::Verbatim, "{c}");
+        }
+        assert_eq!(table.class('中'), NonAscii::Other, "past the table");
     }
 
     #[test]
@@ -417,6 +565,31 @@ mod tests {
             "Id",
             "ID",
             "5am",
+            // Characters the fast path maps or copies, and ones that send it to the general path.
+            "é",
+            "Ñ",
+            "İ",
+            "‘",
+            "©",
+            "°",
+            "£",
+            "®",
+            "•",
+            "€",
+            "™",
+            "½",
+            "²",
+            "→",
+            "д",
+            "Σ",
+            "ς",
+            "\u{301}",
+            "(c)",
+            "’s",
+            "‘s",
+            "°c",
+            "£5",
+            "5°",
         ];
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
@@ -425,7 +598,7 @@ mod tests {
             state ^= state << 17;
             state
         };
-        for _ in 0..3000 {
+        for _ in 0..30000 {
             let n = (next() % 12) as usize;
             let mut text = String::new();
             for _ in 0..n {

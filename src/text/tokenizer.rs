@@ -923,7 +923,7 @@ fn matcher_index() -> &'static (FxMap<&'static str, Vec<usize>>, EndsFilter) {
 /// spaCy's `_apply_special_cases`: a final pass that finds token sequences the affix rules split
 /// out of a special case (e.g. ":" ")" from "word:)") and re-joins them into the special case's
 /// pieces when the sequence's text is exactly the special case.
-fn apply_matched_special_cases(text: &str, tokens: &mut Vec<Range<usize>>) {
+pub(crate) fn apply_matched_special_cases(text: &str, tokens: &mut Vec<Range<usize>>) {
     let (index, ends) = matcher_index();
     let mut matches: Vec<(usize, usize)> = Vec::new();
     for i in 0..tokens.len() {
