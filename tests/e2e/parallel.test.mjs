@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { comparable, REPO_ROOT, runCli, saveDownload, startHarness } from './harness.mjs';
+import { comparable, fixturePath, REPO_ROOT, runCli, saveDownload, startHarness } from './harness.mjs';
 
 function cli(args) {
   const out = runCli(args);
@@ -276,6 +276,15 @@ test('near dedup of a gzip JSONL: one worker decompresses, the others sign; same
   const truncated = /the gzip stream is truncated: member 3 has no end \(the file was cut short after \d+ bytes\)/;
   await assert.rejects(forcedRuns(page, config, [2]), truncated);
   await assert.rejects(forcedRuns(page, config, [1]), truncated);
+
+  // zstd (several frames) takes the same road: forced to two workers, the one worker's result.
+  await page.setInputFiles('[data-testid=file-input]', fixturePath('io', 'zstd_frames.jsonl'));
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  const [zstdParallel, zstdSingle] = await forcedRuns(page, config, [2, 1]);
+  assert.equal(zstdParallel.report.input.compression, 'zstd');
+  assert.ok(zstdParallel.report.timings_ms.sign_workers >= 1, 'signed by a worker fed by the decompressing one');
+  assert.deepEqual(comparable(zstdParallel.report), comparable(zstdSingle.report));
+  assert.equal(zstdParallel.decisions, zstdSingle.decisions);
   assert.deepEqual(consoleErrors, []);
   await page.close();
 });
