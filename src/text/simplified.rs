@@ -85,16 +85,13 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
     let mut pending_space = false;
     // The chunk being built: where it starts in `buf`, and what kinds of bytes it holds.
     let mut chunk_start = 0usize;
-    let mut has_letter = false;
-    let mut has_digit = false;
+    let mut kinds = ChunkKinds::default();
     let mut i = 0usize;
     let mut ok = true;
     let classes = ascii_classes();
     let cases = plain_word_special_cases();
     let non_ascii = non_ascii_table();
-    // The chunk holds a character other than `[a-z0]`: it needs the full rules; and the text
-    // does: it needs spaCy's special-case matcher too.
-    let mut has_other = false;
+    // The text holds a character other than `[a-z0]`: it needs spaCy's special-case matcher.
     let mut any_other = false;
     while i < bytes.len() {
         let b = bytes[i];
@@ -143,48 +140,34 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
             }
         };
         if pending_space && !buf.is_empty() {
-            end_chunk(
-                &buf,
-                chunk_start,
-                (has_letter && has_digit) || has_other,
-                cases,
-                out,
-            );
+            end_chunk(&buf, chunk_start, kinds.needs_full_rules(), cases, out);
             buf.push(b' ');
             chunk_start = buf.len();
-            has_letter = false;
-            has_digit = false;
-            has_other = false;
+            kinds = ChunkKinds::default();
         }
         pending_space = false;
         match piece {
             Piece::AsciiLetters(run) => {
                 push_lowercase_letters(&mut buf, bytes, run);
-                has_letter = true;
+                kinds.letter = true;
             }
             Piece::MappedLetters(letters) => {
                 buf.extend_from_slice(letters.as_bytes());
-                has_letter = true;
+                kinds.letter = true;
             }
             Piece::Number => {
                 buf.push(b'0');
-                has_digit = true;
+                kinds.digit = true;
             }
             Piece::Verbatim(character) => {
                 buf.extend_from_slice(&bytes[character]);
-                has_other = true;
+                kinds.other = true;
                 any_other = true;
             }
         }
     }
     if ok && !buf.is_empty() {
-        end_chunk(
-            &buf,
-            chunk_start,
-            (has_letter && has_digit) || has_other,
-            cases,
-            out,
-        );
+        end_chunk(&buf, chunk_start, kinds.needs_full_rules(), cases, out);
     }
     out.text = String::from_utf8(buf).expect("ASCII and whole characters of the input");
     if !ok {
@@ -199,6 +182,23 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
         apply_matched_special_cases(&out.text, &mut out.words);
     }
     true
+}
+
+/// What the chunk being built holds.
+#[derive(Clone, Copy, Default)]
+struct ChunkKinds {
+    letter: bool,
+    digit: bool,
+    /// A character other than `[a-z0]`.
+    other: bool,
+}
+
+impl ChunkKinds {
+    /// The chunk needs the full affix rules: it mixes letters and digits ("0mb"), or holds a
+    /// character other than `[a-z0]`.
+    fn needs_full_rules(self) -> bool {
+        (self.letter && self.digit) || self.other
+    }
 }
 
 /// The next piece of the fused pass's output.
