@@ -23,16 +23,18 @@
 //! - a chunk of only ASCII letters or only ASCII digits is one token unless it is a tokenizer
 //!   exception ([`super::tokenizer`]'s fast path, with the same reasoning); any other chunk is
 //!   split by [`tokenize_chunk`], the rules the general path applies to the same chunk;
-//! - spaCy's final special-case matcher never fires on a text whose words are all `[a-z0]`: no
-//!   matcher pattern is made only of such tokens (checked by a test against the generated
-//!   table). For a text with a copied character ("‘s", "°c" are patterns) the matcher runs on
-//!   the words, which are then exactly the tokens it runs on in the general path.
+//! - spaCy's final special-case matcher never fires on a text whose words are made of `[a-z0]`
+//!   and copied characters that no matcher pattern has: every pattern has a piece with a
+//!   character outside `[a-z0]` (checked by a test against the generated table), which must then
+//!   be in a word. For a text with a copied character some pattern has ("‘" of "‘s", "°" of
+//!   "°c") the matcher runs on the words, which are then exactly the tokens it runs on in the
+//!   general path.
 
 use std::ops::Range;
 
 use super::charclass::is_py_space;
 use super::simplify::{ascii_classes, is_nd, simplify_text, skip_rest_of_number, AsciiClass};
-use super::tables::DATATROVE_PUNCTUATION;
+use super::tables::{DATATROVE_PUNCTUATION, MATCHER_PATTERNS};
 use super::tokenizer::{
     apply_matched_special_cases, is_word_token, plain_word_special_cases, push_pieces,
     spacy_tokens, tokenize_chunk, PlainWordSpecialCases, PLAIN_KEY_MAX,
@@ -91,8 +93,8 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
     let classes = ascii_classes();
     let cases = plain_word_special_cases();
     let non_ascii = non_ascii_table();
-    // The text holds a character other than `[a-z0]`: it needs spaCy's special-case matcher.
-    let mut any_other = false;
+    // The text holds a character of a special-case matcher pattern: it needs the matcher.
+    let mut may_match = false;
     while i < bytes.len() {
         let b = bytes[i];
         // What the next piece of output is.
@@ -131,7 +133,10 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
             } else {
                 match non_ascii.class(c) {
                     NonAscii::Letters(letters) => Piece::MappedLetters(letters),
-                    NonAscii::Verbatim => Piece::Verbatim(at..i),
+                    NonAscii::Verbatim { in_patterns } => {
+                        may_match |= in_patterns;
+                        Piece::Verbatim(at..i)
+                    }
                     NonAscii::Other => {
                         ok = false;
                         break;
@@ -162,7 +167,6 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
             Piece::Verbatim(character) => {
                 buf.extend_from_slice(&bytes[character]);
                 kinds.other = true;
-                any_other = true;
             }
         }
     }
@@ -176,7 +180,7 @@ fn fast_path(text: &str, out: &mut SimplifiedWords) -> bool {
     if !out.mixed.is_empty() {
         split_mixed_chunks(out);
     }
-    if any_other {
+    if may_match {
         // The words are now exactly spaCy's tokens of the simplified text before its matcher
         // (simplified text has no white-space token), so the matcher applies as it is.
         apply_matched_special_cases(&out.text, &mut out.words);
@@ -219,8 +223,9 @@ enum Piece {
 enum NonAscii {
     /// It simplifies to these ASCII lower-case letters, whatever surrounds it.
     Letters(&'static str),
-    /// It simplifies to itself and has canonical combining class 0.
-    Verbatim,
+    /// It simplifies to itself and has canonical combining class 0; `in_patterns`: some
+    /// special-case matcher pattern has it ("‘" of "‘s", "°" of "°c").
+    Verbatim { in_patterns: bool },
     /// Anything else: the text takes the general path.
     Other,
 }
@@ -229,7 +234,8 @@ enum NonAscii {
 const NON_ASCII_TABLE_END: u32 = 0x3000;
 
 struct NonAsciiTable {
-    /// Per code point from 0x80: 0 = other, 1 = verbatim, k ≥ 2 = the letters `letters[k − 2]`.
+    /// Per code point from 0x80: 0 = other, 1 = verbatim, 2 = verbatim and in a matcher
+    /// pattern, k ≥ 3 = the letters `letters[k − 3]`.
     classes: Vec<u16>,
     letters: Vec<&'static str>,
 }
@@ -239,8 +245,9 @@ impl NonAsciiTable {
     fn class(&self, c: char) -> NonAscii {
         match self.classes.get((c as usize).wrapping_sub(0x80)) {
             None | Some(0) => NonAscii::Other,
-            Some(1) => NonAscii::Verbatim,
-            Some(&k) => NonAscii::Letters(self.letters[usize::from(k) - 2]),
+            Some(1) => NonAscii::Verbatim { in_patterns: false },
+            Some(2) => NonAscii::Verbatim { in_patterns: true },
+            Some(&k) => NonAscii::Letters(self.letters[usize::from(k) - 3]),
         }
     }
 }
@@ -251,6 +258,10 @@ fn non_ascii_table() -> &'static NonAsciiTable {
     static CELL: std::sync::OnceLock<NonAsciiTable> = std::sync::OnceLock::new();
     CELL.get_or_init(|| {
         let mut letters: Vec<&'static str> = Vec::new();
+        let in_patterns: std::collections::BTreeSet<char> = MATCHER_PATTERNS
+            .iter()
+            .flat_map(|(_, pieces)| pieces.iter().flat_map(|p| p.chars()))
+            .collect();
         let classes = (0x80..NON_ASCII_TABLE_END)
             .map(|cp| {
                 let Some(c) = char::from_u32(cp) else {
@@ -267,11 +278,15 @@ fn non_ascii_table() -> &'static NonAsciiTable {
                             letters.len() - 1
                         }
                     };
-                    u16::try_from(k + 2).expect("few distinct letter strings")
+                    u16::try_from(k + 3).expect("few distinct letter strings")
                 } else if simplified == *alone
                     && unicode_normalization::char::canonical_combining_class(c) == 0
                 {
-                    1
+                    if in_patterns.contains(&c) {
+                        2
+                    } else {
+                        1
+                    }
                 } else {
                     0
                 }
@@ -426,7 +441,6 @@ mod tests {
     }
 
     use super::*;
-    use crate::text::tables::MATCHER_PATTERNS;
     use crate::text::tokenizer::word_tokenize;
 
     fn reference(text: &str) -> (String, Vec<String>) {
@@ -467,13 +481,16 @@ mod tests {
         for c in [
             '‘', '°', '©', '£', '®', '•', '€', '™', '½', '²', 'д', 'λ', 'ß', '\u{903}',
         ] {
-            assert_eq!(table.class(c), NonAscii::Verbatim, "{c}");
+            assert!(matches!(table.class(c), NonAscii::Verbatim { .. }), "{c}");
         }
         // Changed by simplification in other ways, a combining mark, outside the table.
         for c in ['Σ', 'Д', '\u{301}', 'ǅ', '中', '😀'] {
-            assert_ne!(table.class(c), NonAscii::Verbatim, "{c}");
+            assert!(!matches!(table.class(c), NonAscii::Verbatim { .. }), "{c}");
         }
         assert_eq!(table.class('中'), NonAscii::Other, "past the table");
+        assert_eq!(table.class('‘'), NonAscii::Verbatim { in_patterns: true });
+        assert_eq!(table.class('°'), NonAscii::Verbatim { in_patterns: true });
+        assert_eq!(table.class('©'), NonAscii::Verbatim { in_patterns: false });
     }
 
     #[test]
