@@ -107,6 +107,7 @@ function failure(e) {
 }
 
 const IN_FLIGHT_PER_PORT = 2; // plain ranges handed to a signer and not yet signed, at most
+const CUT_PIECE_BYTES = 1 << 20; // compressed bytes decompressed between two dealings
 const credited = new Map();   // job → wakes its cutter when a credit (or a cancel) comes
 
 /**
@@ -142,8 +143,8 @@ async function cut({ job, file, config, ports, rangeBytes }) {
     for await (const chunk of fileChunks(file)) {
       if (cancelled.has(job)) return;
       // In pieces, so ranges go out while the rest of a large chunk is still compressed.
-      for (let at = 0; at < chunk.length; at += 1 << 20) {
-        cutter.push(chunk.subarray(at, at + (1 << 20)));
+      for (let at = 0; at < chunk.length; at += CUT_PIECE_BYTES) {
+        cutter.push(chunk.subarray(at, at + CUT_PIECE_BYTES));
         await deal();
         if (cancelled.has(job)) return;
       }

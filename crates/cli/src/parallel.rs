@@ -19,8 +19,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use datasieve::config::PipelineConfig;
-use datasieve::io::{compression_of, Compression, Decompressor, PlainRangeCutter, SNIFF_BYTES};
-use datasieve::pipeline::near::{parallel_signing_applies, RangeSigner, SignedRows};
+use datasieve::io::{compression_of, Compression, PlainRangeCutter};
+use datasieve::pipeline::near::{
+    parallel_signing_applies, RangeSigner, SignedRows, COMPRESSED_HEAD_BYTES,
+};
 use datasieve::pipeline::Job;
 
 use crate::{open, progress_bar, CliResult, CHUNK};
@@ -60,16 +62,16 @@ pub fn plan(file: &Path, config: &PipelineConfig, threads: usize) -> CliResult<O
         return Ok(None);
     }
     let read_err = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
-    // The core decides, from the head the job's reader detects the format from.
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    // The core decides, from the head the job's reader detects the format from (a compressed
+    // head is decompressed there).
+    let mut head = Vec::with_capacity(COMPRESSED_HEAD_BYTES);
     (&mut f)
-        .take(SNIFF_BYTES as u64)
+        .take(COMPRESSED_HEAD_BYTES as u64)
         .read_to_end(&mut head)
         .map_err(read_err)?;
     let compression = compression_of(&head);
     if compression != Compression::None {
-        let plain = plain_head(file, compression)?;
-        return Ok(parallel_signing_applies(config, &plain).then_some(Plan::Stream(compression)));
+        return Ok(parallel_signing_applies(config, &head).then_some(Plan::Stream(compression)));
     }
     if len < PARALLEL_MIN_BYTES || !parallel_signing_applies(config, &head) {
         return Ok(None);
@@ -100,28 +102,6 @@ pub fn plan(file: &Path, config: &PipelineConfig, threads: usize) -> CliResult<O
     cuts.push(len);
     let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
     Ok((ranges.len() >= 2).then_some(Plan::Ranges(ranges)))
-}
-
-/// The first [`SNIFF_BYTES`] plain bytes of a compressed file (fewer if it is shorter, or if it
-/// is damaged there: the job then reports that itself).
-fn plain_head(file: &Path, compression: Compression) -> CliResult<Vec<u8>> {
-    let mut decompressor = Decompressor::new(compression).expect("a compression");
-    let mut plain = Vec::with_capacity(SNIFF_BYTES);
-    let _ = read_range(file, (0, u64::MAX), |chunk| {
-        decompressor
-            .push(chunk, &mut |bytes| {
-                plain.extend_from_slice(bytes);
-                Ok(())
-            })
-            .map_err(|e| e.to_string())?;
-        // Enough: stop reading (an error that is not one).
-        if plain.len() >= SNIFF_BYTES {
-            return Err(String::new());
-        }
-        Ok(())
-    });
-    plain.truncate(SNIFF_BYTES);
-    Ok(plain)
 }
 
 /// Calls `each` with the bytes of `file[start..end)`, in pieces of at most [`CHUNK`] bytes.
