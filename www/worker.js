@@ -17,14 +17,17 @@
 // ranges to the others, whose keys are supplied in order as they come while this worker reads
 // the compressed file itself, held back so that the engine does not run past the keys.
 // The sign workers are started when this worker starts (one per core, at least two, and one to
-// decompress) and kept for every job, so a job neither waits for them nor fetches anything after the page has loaded.
+// decompress) and kept for every job, so a job neither waits for them nor fetches anything after
+// the page has loaded.
 //
 // Cancelling is cooperative: the file is read asynchronously, chunk by chunk, so a cancel message
 // is handled between two chunks and the job stops there (its engine freed); the sign workers drop
 // the job's ranges the same way. Nothing is terminated, so nothing is fetched again: a page that
 // has loaded keeps working offline. Jobs run one after another (a job started right after a
 // cancel waits for the cancelled one to reach its next chunk).
-import init, { decompressedHead, Engine, parallelSigningApplies, signingHeadBytes, version } from './pkg/datasieve_wasm.js';
+import init, {
+  decompressedHead, Engine, isCompressed, parallelSigningApplies, signingHeadBytes, version,
+} from './pkg/datasieve_wasm.js';
 import { fileChunks } from './chunks.js';
 
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
@@ -117,11 +120,6 @@ async function analyse(id, file, config, phase, tokenizer = null, evals = [], wo
     outcome.set_timing('sign_workers', signed.workers);
   }
   return outcome;
-}
-
-/** gzip or zstd, by magic bytes: one stream, decompressed in order by the engine. */
-function isCompressed(head) {
-  return (head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd);
 }
 
 /**

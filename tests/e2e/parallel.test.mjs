@@ -285,6 +285,22 @@ test('near dedup of a gzip JSONL: one worker decompresses, the others sign; same
   assert.ok(zstdParallel.report.timings_ms.sign_workers >= 1, 'signed by a worker fed by the decompressing one');
   assert.deepEqual(comparable(zstdParallel.report), comparable(zstdSingle.report));
   assert.equal(zstdParallel.decisions, zstdSingle.decisions);
+  // A zstd file that opens with a skippable frame is zstd too (the page asks the core, which the
+  // reader detects from, not magic bytes of its own).
+  const skippable = path.join(tmp, 'skippable-first.jsonl.zst');
+  const payload = Buffer.from('not data');
+  const frame = Buffer.alloc(8);
+  frame.writeUInt32LE(0x184d2a5a, 0);
+  frame.writeUInt32LE(payload.length, 4);
+  writeFileSync(skippable, Buffer.concat([frame, payload, readFileSync(fixturePath('io', 'zstd_frames.jsonl'))]));
+  await page.setInputFiles('[data-testid=file-input]', skippable);
+  await page.waitForSelector('[data-testid=run]:not([disabled])');
+  const [skipParallel, skipSingle] = await forcedRuns(page, config, [2, 1]);
+  assert.equal(skipParallel.report.input.compression, 'zstd');
+  assert.ok(skipParallel.report.timings_ms.sign_workers >= 1);
+  assert.deepEqual(comparable(skipParallel.report), comparable(skipSingle.report));
+  assert.equal(skipParallel.decisions, skipSingle.decisions);
+  assert.equal(skipParallel.decisions, zstdSingle.decisions);
   assert.deepEqual(consoleErrors, []);
   await page.close();
 });

@@ -58,6 +58,13 @@ pub fn signing_head_bytes() -> u32 {
     datasieve::pipeline::near::COMPRESSED_HEAD_BYTES as u32
 }
 
+/// Whether a file starting with `head` is gzip or zstd (the core's `compression_of`, which the
+/// engine's reader detects from).
+#[wasm_bindgen(js_name = isCompressed)]
+pub fn is_compressed(head: &[u8]) -> bool {
+    compression_of(head) != datasieve::io::Compression::None
+}
+
 /// The first `want` plain bytes of a gzip or zstd file whose first bytes are `head` (give it
 /// `signingHeadBytes()` of them, or the whole file), for the page's preview; `undefined` when
 /// `head` is not compressed or gives too few: see the core's `decompressed_head`.
