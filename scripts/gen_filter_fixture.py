@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Record datatrove 0.10.1's quality-filter verdicts on the shared real web text.
 
-Dev-only: needs a venv with `datatrove[processing]==0.10.1` and spaCy (e.g. /work/pyenv). The
+Dev-only: needs a venv with `datatrove[processing]==0.10.1` and spaCy (`bash scripts/setup-bench-venv.sh` makes bench/.venv). The
 four filters run offline with default arguments, plus C4 as the FineWeb pipeline runs it
 (`filter_no_terminal_punct=False`).
 
@@ -16,7 +16,7 @@ Writes, under tests/fixtures/filter/:
 Optionally (--dump-reference PATH) the spaCy word tokens and per-line sentence counts of every
 document, so the Rust filters can be checked independently of the Rust tokenizer.
 
-Usage: /work/pyenv/bin/python scripts/gen_filter_fixture.py [--shared ../shared/data]
+Usage: bench/.venv/bin/python scripts/gen_filter_fixture.py [--shared ../shared/data]
        [--dump-reference /tmp/filter_reference.jsonl]
 """
 

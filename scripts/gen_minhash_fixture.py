@@ -12,7 +12,7 @@ real documents and copies with random word edits) run through datatrove's real t
 (signatures → 14 bucket workers → clustering with save_cluster_id); per row its text, datatrove's
 cluster id (null when in no cluster) and whether datatrove removes it.
 
-Usage (repository root): /work/pyenv/bin/python scripts/gen_minhash_fixture.py [DATA_DIR]
+Usage (repository root): bench/.venv/bin/python scripts/gen_minhash_fixture.py [DATA_DIR]
 """
 import gzip
 import random

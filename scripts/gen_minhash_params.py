@@ -17,7 +17,7 @@ the Rust side apply the same rejection rule: a then b for any num_hashes up to h
 
 The script checks that derivation against numpy's randint for many counts before writing.
 
-Usage: /work/pyenv/bin/python scripts/gen_minhash_params.py   (from the repository root)
+Usage: bench/.venv/bin/python scripts/gen_minhash_params.py   (from the repository root)
 """
 import json
 import pathlib

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference outputs of datatrove 0.10.1's English text layer, for checking the Rust port.
 
-Development-only (needs /work/pyenv: datatrove + spaCy). Two modes:
+Development-only (needs bench/.venv (scripts/setup-bench-venv.sh): datatrove + spaCy). Two modes:
 
   gen_text_fixture.py fixture   writes tests/fixtures/text/datatrove_text.jsonl.gz, a small
                                 committed sample of excerpts of real documents plus synthetic

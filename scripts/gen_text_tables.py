@@ -3,7 +3,7 @@
 datatrove's English text layer (datatrove 0.10.1 `simplify_text`, spaCy 3.8 blank "en" tokenizer
 and sentencizer).
 
-Development-only: run with the reference venv (`/work/pyenv/bin/python scripts/gen_text_tables.py`).
+Development-only: run with the reference venv (`bench/.venv/bin/python scripts/gen_text_tables.py`).
 Nothing here is needed at run time; the output file is committed.
 
 Every character class is computed by testing every code point against the reference

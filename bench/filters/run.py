@@ -7,7 +7,7 @@ GopherRepetitionFilter, C4QualityFilter, FineWebQualityFilter, default arguments
 document, then runs `cargo bench --bench filters` (datasieve's same four filters: measure every
 metric and judge) on the same corpus and prints both figures and the ratio. Dev-only.
 
-Usage: /work/pyenv/bin/python bench/filters/run.py [--shared ../shared/data] [--out results.json]
+Usage: bench/.venv/bin/python bench/filters/run.py [--shared ../shared/data] [--out results.json]
 """
 
 import argparse
