@@ -13,7 +13,7 @@ MinHash signature per row:
 Every process is pinned to one CPU with taskset. Slow implementations can be limited to the first
 --python-mb / --datatrove-mb megabytes (throughput per MB is reported, so ratios stay comparable).
 
-Usage: python bench/minhash/bench.py CORPUS.jsonl [--python-mb 0] [--datatrove-mb 10] [--cpu 0]
+Usage: python bench/minhash/bench.py CORPUS.jsonl [--python-mb 0] [--datatrove-mb 10] [--cpu 0] [--rounds 1]
 Prerequisite: cargo build --release --example minhash_bench (run from the repository root).
 """
 import argparse
@@ -99,16 +99,37 @@ def main():
     parser.add_argument("--python-mb", type=float, default=0, help="limit for datasketch/rensa (0 = whole file)")
     parser.add_argument("--datatrove-mb", type=float, default=10)
     parser.add_argument("--cpu", type=int, default=0)
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="run every implementation this many times, interleaved; report each one's fastest round "
+        "(CPU seconds) and the spread, for machines whose speed drifts",
+    )
     args = parser.parse_args()
-    results = []
-    for mode, perms in (("signatures", 112), ("signatures", 128), ("dedup", 112)):
-        results.append(run_measured(pinned([str(EXAMPLE), mode, args.corpus, "--perms", str(perms)], args.cpu)))
-        print(json.dumps(results[-1]), flush=True)
-    for kind, limit in (("rensa", args.python_mb), ("datasketch", args.python_mb), ("datatrove", args.datatrove_mb)):
-        results.append(run_measured(pinned([sys.executable, __file__, "--child", kind, args.corpus, str(limit)], args.cpu)))
-        print(json.dumps(results[-1]), flush=True)
+    # Read the corpus once untimed, so that the first implementation does not pay for the page cache.
+    with open(args.corpus, "rb") as f:
+        while f.read(1 << 24):
+            pass
+    commands = [
+        pinned([str(EXAMPLE), mode, args.corpus, "--perms", str(perms)], args.cpu)
+        for mode, perms in (("signatures", 112), ("signatures", 128), ("dedup", 112))
+    ] + [
+        pinned([sys.executable, __file__, "--child", kind, args.corpus, str(limit)], args.cpu)
+        for kind, limit in (("rensa", args.python_mb), ("datasketch", args.python_mb), ("datatrove", args.datatrove_mb))
+    ]
+    rounds = [[] for _ in commands]
+    for _ in range(max(1, args.rounds)):
+        for i, cmd in enumerate(commands):
+            rounds[i].append(run_measured(cmd))
+            print(json.dumps(rounds[i][-1]), flush=True)
+    results = [min(runs, key=lambda r: r["cpu_seconds"]) for runs in rounds]
+    if args.rounds > 1:
+        print(f"\nSpread over {args.rounds} rounds (MB per CPU second, slowest to fastest):")
+        for runs in rounds:
+            speeds = sorted(r["mb_per_cpu_s"] for r in runs)
+            print(f"  {runs[0]['impl']:<48} {speeds[0]:8.2f} .. {speeds[-1]:8.2f}")
     by = {r["impl"]: r for r in results}
-    print("\nThroughput (wall clock and per CPU second; Python imports excluded, Rust process included):")
+    print("\nThroughput (wall clock and per CPU second; Python imports excluded, Rust process included;"
+          " with --rounds, each implementation's fastest round):")
     for r in results:
         print(
             f"  {r['impl']:<48} {r['mb_per_s']:8.2f} MB/s wall {r['mb_per_cpu_s']:8.2f} MB/cpu-s {r['docs_per_s']:9.0f} docs/s"
