@@ -26,7 +26,8 @@
 // has loaded keeps working offline. Jobs run one after another (a job started right after a
 // cancel waits for the cancelled one to reach its next chunk).
 import init, {
-  decompressedHead, Engine, isCompressed, parallelSigningApplies, signingHeadBytes, version,
+  decompressedHead, Engine, isCompressed, parallelSigningApplies, rangeProbeBytes, RangePlanner,
+  signingHeadBytes, version,
 } from './pkg/datasieve_wasm.js';
 import { fileChunks } from './chunks.js';
 
@@ -142,22 +143,20 @@ function parallelPlan(file, config, workers) {
   if (n < 2) return null;
   if (!parallelSigningApplies(JSON.stringify(config), head)) return null;
   if (compressed) return { workers: n, stream: true };
-  const pieces = n * RANGES_PER_WORKER;
-  const cuts = [0];
-  for (let k = 1; k < pieces; k++) {
-    let from = Math.max(Math.floor((file.size * k) / pieces), cuts[cuts.length - 1]);
-    // The cut goes just after the next newline (a row never spans two ranges).
-    let cut = file.size;
-    while (from < file.size) {
-      const probe = new Uint8Array(reader.readAsArrayBuffer(file.slice(from, from + 65536)));
-      const nl = probe.indexOf(0x0a);
-      if (nl >= 0) { cut = from + nl + 1; break; }
-      from += probe.length;
+  // The core plans the cuts (the CLI's planner too): each just after a newline, so a row never
+  // spans two ranges.
+  const planner = new RangePlanner(file.size, n * RANGES_PER_WORKER);
+  const ranges = [];
+  try {
+    const probeBytes = rangeProbeBytes();
+    for (let at = planner.wanted(); at !== undefined; at = planner.wanted()) {
+      planner.feed(new Uint8Array(reader.readAsArrayBuffer(file.slice(at, at + probeBytes))));
     }
-    if (cut > cuts[cuts.length - 1] && cut < file.size) cuts.push(cut);
+    const flat = planner.ranges();
+    for (let k = 0; k < flat.length; k += 2) ranges.push([flat[k], flat[k + 1]]);
+  } finally {
+    planner.free();
   }
-  cuts.push(file.size);
-  const ranges = cuts.slice(1).map((end, k) => [cuts[k], end]);
   return ranges.length >= 2 ? { workers: Math.min(n, ranges.length), ranges } : null;
 }
 

@@ -9,6 +9,7 @@
 
 pub mod decompress;
 pub mod frame;
+pub mod ranges;
 pub mod split;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,7 @@ pub use decompress::{
 };
 use frame::{Frame, FrameKind, JsonArrayFramer, LineFramer};
 
+pub use ranges::{LineRangePlanner, PROBE_BYTES};
 pub use split::{Destination, OutputParts, Part, Splitter};
 
 /// Default bound on one row's size: a longer row is reported, not buffered.

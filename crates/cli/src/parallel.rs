@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use datasieve::config::PipelineConfig;
-use datasieve::io::{compression_of, Compression, PlainRangeCutter};
+use datasieve::io::{compression_of, Compression, LineRangePlanner, PlainRangeCutter, PROBE_BYTES};
 use datasieve::pipeline::near::{
     parallel_signing_applies, RangeSigner, SignedRows, COMPRESSED_HEAD_BYTES,
 };
@@ -76,31 +76,14 @@ pub fn plan(file: &Path, config: &PipelineConfig, threads: usize) -> CliResult<O
     if len < PARALLEL_MIN_BYTES || !parallel_signing_applies(config, &head) {
         return Ok(None);
     }
-    let pieces = threads * RANGES_PER_THREAD;
-    let mut cuts = vec![0u64];
-    let mut probe = vec![0u8; 64 * 1024];
-    for k in 1..pieces {
-        let mut from = (len * k as u64 / pieces as u64).max(*cuts.last().expect("a cut"));
-        // The cut goes just after the next newline: a row never spans two ranges.
-        let mut cut = len;
-        f.seek(SeekFrom::Start(from)).map_err(read_err)?;
-        while from < len {
-            let n = f.read(&mut probe).map_err(read_err)?;
-            if n == 0 {
-                break;
-            }
-            if let Some(nl) = probe[..n].iter().position(|&b| b == b'\n') {
-                cut = from + nl as u64 + 1;
-                break;
-            }
-            from += n as u64;
-        }
-        if cut > *cuts.last().expect("a cut") && cut < len {
-            cuts.push(cut);
-        }
+    let mut planner = LineRangePlanner::new(len, threads * RANGES_PER_THREAD);
+    let mut probe = vec![0u8; PROBE_BYTES];
+    while let Some(at) = planner.wanted() {
+        f.seek(SeekFrom::Start(at)).map_err(read_err)?;
+        let n = f.read(&mut probe).map_err(read_err)?;
+        planner.feed(&probe[..n]);
     }
-    cuts.push(len);
-    let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let ranges = planner.ranges();
     Ok((ranges.len() >= 2).then_some(Plan::Ranges(ranges)))
 }
 

@@ -11,14 +11,16 @@
 //! ```
 //! For near dedup of a large JSONL file the worker may first start sign workers, each running a
 //! [`Signer`] over one byte range, and hand their keys to `engine.supply_band_keys` before
-//! pushing that range (see www/worker.js); a gzip or zstd file's ranges come from a
-//! [`RangeCutter`] in one more worker.
+//! pushing that range (see www/worker.js); an uncompressed file's ranges come from a
+//! [`RangePlanner`], a gzip or zstd file's from a [`RangeCutter`] in one more worker.
 //! Every error is the core's one error type, turned into a JS `Error` with its message.
 
 use datasieve::config::PipelineConfig;
 use std::collections::VecDeque;
 
-use datasieve::io::{compression_of, Destination, OutputParts, Part, PlainRangeCutter, Splitter};
+use datasieve::io::{
+    compression_of, Destination, LineRangePlanner, OutputParts, Part, PlainRangeCutter, Splitter,
+};
 use datasieve::pipeline::near::{RangeSigner, SignedRows};
 use datasieve::pipeline::{Job, Outcome};
 use wasm_bindgen::prelude::*;
@@ -210,6 +212,47 @@ impl Signer {
             .as_mut()
             .ok_or_else(|| JsError::new("push after finish"))
     }
+}
+
+/// Byte ranges of an uncompressed file for [`Signer`]s, cut at line ends (the core's
+/// `LineRangePlanner`; the CLI plans with it too): read `rangeProbeBytes()` at `wanted()` and
+/// `feed` them, until `wanted()` is `undefined`; then `ranges()`. Offsets are numbers (exact up
+/// to 2^53 bytes).
+#[wasm_bindgen]
+pub struct RangePlanner(LineRangePlanner);
+
+#[wasm_bindgen]
+impl RangePlanner {
+    /// A file of `len` bytes in at most `pieces` ranges.
+    #[wasm_bindgen(constructor)]
+    pub fn new(len: f64, pieces: u32) -> RangePlanner {
+        RangePlanner(LineRangePlanner::new(len as u64, pieces as usize))
+    }
+
+    /// The offset to read at next, or `undefined` when the ranges are ready.
+    pub fn wanted(&self) -> Option<f64> {
+        self.0.wanted().map(|at| at as f64)
+    }
+
+    /// The bytes read at `wanted()` (empty: the file ended there).
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.0.feed(bytes)
+    }
+
+    /// The ranges as `[start0, end0, start1, end1, …]`.
+    pub fn ranges(&self) -> Vec<f64> {
+        self.0
+            .ranges()
+            .into_iter()
+            .flat_map(|(start, end)| [start as f64, end as f64])
+            .collect()
+    }
+}
+
+/// How many bytes `RangePlanner` wants read at a time.
+#[wasm_bindgen(js_name = rangeProbeBytes)]
+pub fn range_probe_bytes() -> u32 {
+    datasieve::io::PROBE_BYTES as u32
 }
 
 /// Plain ranges of a gzip or zstd file for [`Signer`]s (the core's `PlainRangeCutter`): push

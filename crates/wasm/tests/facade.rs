@@ -98,3 +98,40 @@ fn split_outputs_hold_every_row_once_byte_identical() {
 fn bad_config_is_an_error() {
     assert!(Engine::new(r#"{"dedupe": {}}"#).is_err());
 }
+
+#[wasm_bindgen_test]
+fn range_planner_cuts_the_fixture_after_newlines_as_the_core_does() {
+    use datasieve::io::LineRangePlanner;
+    use datasieve_wasm::{range_probe_bytes, RangePlanner};
+    // Small reads, as a slower file would give them, so searches span several feeds.
+    let probe = (range_probe_bytes() as usize).min(97);
+    let mut planner = RangePlanner::new(INPUT.len() as f64, 5);
+    let mut core = LineRangePlanner::new(INPUT.len() as u64, 5);
+    while let Some(at) = planner.wanted() {
+        assert_eq!(Some(at as u64), core.wanted());
+        let bytes = &INPUT[at as usize..(at as usize + probe).min(INPUT.len())];
+        planner.feed(bytes);
+        core.feed(bytes);
+    }
+    assert_eq!(core.wanted(), None);
+    let flat = planner.ranges();
+    let expected: Vec<f64> = core
+        .ranges()
+        .into_iter()
+        .flat_map(|(start, end)| [start as f64, end as f64])
+        .collect();
+    assert_eq!(flat, expected);
+    assert!(
+        flat.len() >= 4,
+        "the fixture is cut at least once: {flat:?}"
+    );
+    assert_eq!(flat[0], 0.0);
+    assert_eq!(*flat.last().unwrap(), INPUT.len() as f64);
+    for k in (1..flat.len() - 1).step_by(2) {
+        assert_eq!(
+            INPUT[flat[k] as usize - 1],
+            b'\n',
+            "range ends after a newline"
+        );
+    }
+}
