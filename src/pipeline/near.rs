@@ -462,6 +462,22 @@ impl SignedRows {
     }
 }
 
+/// When and how a job signs in parallel: one policy for the CLI's sign threads and the page's
+/// sign workers (the façade's `parallelSigningPolicy`).
+///
+/// Below this many bytes an uncompressed file is signed by the job itself: starting signers
+/// costs more than it saves.
+pub const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+/// A gzip or zstd file this large or larger is signed in parallel (it holds some 3-5 times as
+/// many plain bytes).
+pub const PARALLEL_MIN_COMPRESSED_BYTES: u64 = PARALLEL_MIN_BYTES / 4;
+/// Ranges per signer (see [`LineRangePlanner`](crate::io::LineRangePlanner)), so the job starts
+/// indexing soon and signing and indexing overlap.
+pub const RANGES_PER_SIGNER: usize = 4;
+/// Plain bytes per range cut from a decompressed stream (see
+/// [`PlainRangeCutter`](crate::io::PlainRangeCutter)).
+pub const STREAM_RANGE_BYTES: usize = 4 << 20;
+
 /// Compressed bytes to pass to [`parallel_signing_applies`] (or the whole file if shorter):
 /// enough for [`SNIFF_BYTES`](crate::io::SNIFF_BYTES) plain bytes of any gzip or zstd file.
 pub const COMPRESSED_HEAD_BYTES: usize = 1 << 20;

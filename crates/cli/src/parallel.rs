@@ -21,21 +21,12 @@ use std::sync::{mpsc, Arc, Mutex};
 use datasieve::config::PipelineConfig;
 use datasieve::io::{compression_of, Compression, LineRangePlanner, PlainRangeCutter, PROBE_BYTES};
 use datasieve::pipeline::near::{
-    parallel_signing_applies, RangeSigner, SignedRows, COMPRESSED_HEAD_BYTES,
+    parallel_signing_applies, RangeSigner, SignedRows, COMPRESSED_HEAD_BYTES, PARALLEL_MIN_BYTES,
+    PARALLEL_MIN_COMPRESSED_BYTES, RANGES_PER_SIGNER, STREAM_RANGE_BYTES,
 };
 use datasieve::pipeline::Job;
 
 use crate::{open, progress_bar, CliResult, CHUNK};
-
-/// Below this, starting threads costs more than it saves.
-const PARALLEL_MIN_BYTES: u64 = 8 << 20;
-/// Several ranges per thread, so the job starts indexing soon and signing and indexing overlap.
-const RANGES_PER_THREAD: usize = 4;
-/// A compressed file this large or larger is signed in parallel (it holds some 3-5 times as
-/// many plain bytes).
-const PARALLEL_MIN_COMPRESSED_BYTES: u64 = PARALLEL_MIN_BYTES / 4;
-/// Plain bytes per range cut from a decompressed stream.
-const STREAM_RANGE_BYTES: usize = 4 << 20;
 
 /// How the analyse pass is signed on several threads.
 pub enum Plan {
@@ -76,7 +67,7 @@ pub fn plan(file: &Path, config: &PipelineConfig, threads: usize) -> CliResult<O
     if len < PARALLEL_MIN_BYTES || !parallel_signing_applies(config, &head) {
         return Ok(None);
     }
-    let mut planner = LineRangePlanner::new(len, threads * RANGES_PER_THREAD);
+    let mut planner = LineRangePlanner::new(len, threads * RANGES_PER_SIGNER);
     let mut probe = vec![0u8; PROBE_BYTES];
     while let Some(at) = planner.wanted() {
         f.seek(SeekFrom::Start(at)).map_err(read_err)?;

@@ -60,6 +60,21 @@ pub fn signing_head_bytes() -> u32 {
     datasieve::pipeline::near::COMPRESSED_HEAD_BYTES as u32
 }
 
+/// When and how the page signs in parallel, the CLI's policy (the core's `PARALLEL_*`,
+/// `RANGES_PER_SIGNER` and `STREAM_RANGE_BYTES`), as JSON: `{"min_bytes", "min_compressed_bytes",
+/// "ranges_per_signer", "stream_range_bytes"}`.
+#[wasm_bindgen(js_name = parallelSigningPolicy)]
+pub fn parallel_signing_policy() -> String {
+    use datasieve::pipeline::near::*;
+    serde_json::json!({
+        "min_bytes": PARALLEL_MIN_BYTES,
+        "min_compressed_bytes": PARALLEL_MIN_COMPRESSED_BYTES,
+        "ranges_per_signer": RANGES_PER_SIGNER,
+        "stream_range_bytes": STREAM_RANGE_BYTES,
+    })
+    .to_string()
+}
+
 /// Whether a file starting with `head` is gzip or zstd (the core's `compression_of`, which the
 /// engine's reader detects from).
 #[wasm_bindgen(js_name = isCompressed)]

@@ -135,3 +135,19 @@ fn range_planner_cuts_the_fixture_after_newlines_as_the_core_does() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+fn the_page_gets_the_clis_parallel_signing_policy() {
+    use datasieve::pipeline::near::{
+        PARALLEL_MIN_BYTES, PARALLEL_MIN_COMPRESSED_BYTES, RANGES_PER_SIGNER, STREAM_RANGE_BYTES,
+    };
+    let policy: serde_json::Value =
+        serde_json::from_str(&datasieve_wasm::parallel_signing_policy()).unwrap();
+    assert_eq!(policy["min_bytes"], PARALLEL_MIN_BYTES);
+    assert_eq!(
+        policy["min_compressed_bytes"],
+        PARALLEL_MIN_COMPRESSED_BYTES
+    );
+    assert_eq!(policy["ranges_per_signer"], RANGES_PER_SIGNER);
+    assert_eq!(policy["stream_range_bytes"], STREAM_RANGE_BYTES);
+}
