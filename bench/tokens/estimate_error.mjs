@@ -12,13 +12,14 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
-const dataDir = args.find((a) => !a.startsWith('--')) ?? path.resolve(import.meta.dirname, '../../../shared/data');
+const dataDir = args.find((a) => !a.startsWith('--')) ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
 if (!existsSync(dataDir)) {
   console.error(`skipped: no shared data at ${dataDir} (a clone without ../shared has none)`);
   process.exit(0);
