@@ -454,3 +454,32 @@ fn compressed_heads_are_decided_on_their_plain_bytes() {
     assert!(parallel_signing_applies(&near, &zst));
     assert!(cut(&zst, 7, 10, 1 << 20).concat() == decompressed_head(&zst, SNIFF_BYTES).unwrap());
 }
+
+#[test]
+fn signing_in_parallel_pays_off_from_8_mib_plain_and_2_mib_compressed() {
+    use datasieve::pipeline::near::parallel_signing_pays_off;
+    const MIB: u64 = 1 << 20;
+    assert!(!parallel_signing_pays_off(8 * MIB - 1, Compression::None));
+    assert!(parallel_signing_pays_off(8 * MIB, Compression::None));
+    for compression in [Compression::Gzip, Compression::Zstd] {
+        assert!(!parallel_signing_pays_off(2 * MIB - 1, compression));
+        assert!(parallel_signing_pays_off(2 * MIB, compression));
+    }
+}
+
+#[test]
+fn the_signing_range_planner_gives_a_few_ranges_per_signer() {
+    use datasieve::pipeline::near::signing_range_planner;
+    let input: Vec<u8> = (0..1000)
+        .flat_map(|i| format!("{{\"text\":\"row {i}\"}}\n").into_bytes())
+        .collect();
+    for signers in [1, 2, 3] {
+        let mut planner = signing_range_planner(input.len() as u64, signers);
+        while let Some(at) = planner.wanted() {
+            planner.feed(&input[at as usize..]);
+        }
+        let ranges = planner.ranges();
+        assert_eq!(ranges.len(), 4 * signers, "{signers} signers: {ranges:?}");
+        assert_eq!(ranges.last().unwrap().1, input.len() as u64);
+    }
+}

@@ -12,7 +12,7 @@
 //               {type: 'sign', job, file, start, end, config, index}   (one per range; signed in turn)
 //               {type: 'feed', job, config, port}   (plain ranges {index, bytes} will come on `port`;
 //                                                     each one signed is answered {credit} there)
-//               {type: 'cut', job, file, config, ports, rangeBytes}   (decompress `file`, deal its
+//               {type: 'cut', job, file, config, ports}   (decompress `file`, deal its
 //                                                     ranges to `ports` in turn)
 //               {type: 'cancel', job}   (drops the job's ranges: the one being read stops at its
 //                                        next chunk, queued ones are skipped)
@@ -116,7 +116,7 @@ const credited = new Map();   // job → wakes its cutter when a credit (or a ca
  * however far the signers fall behind. Ends with {type: 'cut', ranges}; a damaged file ends
  * with an error (the engine reports the damage itself, from its own reading).
  */
-async function cut({ job, file, config, ports, rangeBytes }) {
+async function cut({ job, file, config, ports }) {
   let cutter = null;
   const inFlight = ports.map(() => 0);
   let wake = null;
@@ -139,7 +139,7 @@ async function cut({ job, file, config, ports, rangeBytes }) {
   };
   try {
     const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
-    cutter = new RangeCutter(JSON.stringify(config), head, rangeBytes);
+    cutter = new RangeCutter(JSON.stringify(config), head);
     for await (const chunk of fileChunks(file)) {
       if (cancelled.has(job)) return;
       // In pieces, so ranges go out while the rest of a large chunk is still compressed.

@@ -26,7 +26,7 @@
 // has loaded keeps working offline. Jobs run one after another (a job started right after a
 // cancel waits for the cancelled one to reach its next chunk).
 import init, {
-  decompressedHead, Engine, isCompressed, parallelSigningApplies, parallelSigningPolicy,
+  decompressedHead, Engine, isCompressed, parallelSigningApplies, parallelSigningPaysOff,
   rangeProbeBytes, RangePlanner, signingHeadBytes, version,
 } from './pkg/datasieve_wasm.js';
 import { fileChunks } from './chunks.js';
@@ -34,9 +34,6 @@ import { fileChunks } from './chunks.js';
 const PROGRESS_EVERY_MS = 100;  // throttle at the source: the main thread is never flooded
 const STREAM_PIECE_BYTES = 1 << 20; // compressed bytes pushed to the engine between key checks
 const MAX_SIGN_WORKERS = 8;
-// When to sign in parallel, ranges per worker, plain bytes per range of a compressed file: the
-// CLI's policy, from the core once the module is up.
-let signingPolicy = null;
 
 // The compiled module is kept to hand to the sign workers (no second download or compile).
 const wasmUrl = new URL('./pkg/datasieve_wasm_bg.wasm', import.meta.url);
@@ -47,7 +44,6 @@ const DEFAULT_SIGN_WORKERS = Math.min(MAX_SIGN_WORKERS, Math.max(2, navigator.ha
 const ready = wasmModule
   .then(async (module) => {
     wasmExports = await init({ module_or_path: module });
-    signingPolicy = JSON.parse(parallelSigningPolicy());
     // One more than signs at once: the one that decompresses a gzip or zstd file for the others.
     await growSignPool(module, DEFAULT_SIGN_WORKERS + 1);
     postMessage({ type: 'ready', version: version() });
@@ -137,15 +133,14 @@ function parallelPlan(file, config, workers) {
   const reader = new FileReaderSync();
   // The head the engine's reader detects the format from (a compressed head is decompressed).
   const head = new Uint8Array(reader.readAsArrayBuffer(file.slice(0, signingHeadBytes())));
-  const compressed = isCompressed(head);
-  const minBytes = compressed ? signingPolicy.min_compressed_bytes : signingPolicy.min_bytes;
-  const n = workers ?? (file.size >= minBytes ? DEFAULT_SIGN_WORKERS : 1);
+  // The CLI's rules, from the core: the file's size, and near dedup of JSONL.
+  const n = workers ?? (parallelSigningPaysOff(file.size, head) ? DEFAULT_SIGN_WORKERS : 1);
   if (n < 2) return null;
   if (!parallelSigningApplies(JSON.stringify(config), head)) return null;
-  if (compressed) return { workers: n, stream: true };
-  // The core plans the cuts (the CLI's planner too): each just after a newline, so a row never
-  // spans two ranges.
-  const planner = new RangePlanner(file.size, n * signingPolicy.ranges_per_signer);
+  if (isCompressed(head)) return { workers: n, stream: true };
+  // The core plans the cuts (the CLI's planner too): a few per worker, each just after a
+  // newline, so a row never spans two ranges.
+  const planner = new RangePlanner(file.size, n);
   const ranges = [];
   try {
     const probeBytes = rangeProbeBytes();
@@ -326,7 +321,7 @@ async function analyseStreamSigned(id, engine, file, config, { workers: wanted }
       w.postMessage({ type: 'feed', job: id, config, port: channel.port2 }, [channel.port2]);
       return channel.port1;
     });
-    cutter.postMessage({ type: 'cut', job: id, file, config, ports, rangeBytes: signingPolicy.stream_range_bytes }, ports);
+    cutter.postMessage({ type: 'cut', job: id, file, config, ports }, ports);
   }
   let next = 0;     // the next range whose keys go to the engine
   let firstRow = 0; // its first row

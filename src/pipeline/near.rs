@@ -462,21 +462,42 @@ impl SignedRows {
     }
 }
 
-/// When and how a job signs in parallel: one policy for the CLI's sign threads and the page's
-/// sign workers (the façade's `parallelSigningPolicy`).
-///
 /// Below this many bytes an uncompressed file is signed by the job itself: starting signers
 /// costs more than it saves.
-pub const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+const PARALLEL_MIN_BYTES: u64 = 8 << 20;
 /// A gzip or zstd file this large or larger is signed in parallel (it holds some 3-5 times as
 /// many plain bytes).
-pub const PARALLEL_MIN_COMPRESSED_BYTES: u64 = PARALLEL_MIN_BYTES / 4;
-/// Ranges per signer (see [`LineRangePlanner`](crate::io::LineRangePlanner)), so the job starts
-/// indexing soon and signing and indexing overlap.
-pub const RANGES_PER_SIGNER: usize = 4;
-/// Plain bytes per range cut from a decompressed stream (see
-/// [`PlainRangeCutter`](crate::io::PlainRangeCutter)).
-pub const STREAM_RANGE_BYTES: usize = 4 << 20;
+const PARALLEL_MIN_COMPRESSED_BYTES: u64 = PARALLEL_MIN_BYTES / 4;
+/// Ranges per signer, so the job starts indexing soon and signing and indexing overlap.
+const RANGES_PER_SIGNER: usize = 4;
+/// Plain bytes per range cut from a decompressed stream.
+const STREAM_RANGE_BYTES: usize = 4 << 20;
+
+/// Whether a file of `file_len` bytes compressed as `compression` is large enough for signing
+/// in parallel to pay for starting signers. The size half of the decision the CLI's sign
+/// threads and the page's sign workers both take (the other half: [`parallel_signing_applies`]).
+pub fn parallel_signing_pays_off(file_len: u64, compression: crate::io::Compression) -> bool {
+    let min_bytes = match compression {
+        crate::io::Compression::None => PARALLEL_MIN_BYTES,
+        _ => PARALLEL_MIN_COMPRESSED_BYTES,
+    };
+    file_len >= min_bytes
+}
+
+/// The byte ranges of an uncompressed file of `file_len` bytes for `signers` signers: a few
+/// ranges per signer, cut at line ends.
+pub fn signing_range_planner(file_len: u64, signers: usize) -> crate::io::LineRangePlanner {
+    crate::io::LineRangePlanner::new(file_len, signers.saturating_mul(RANGES_PER_SIGNER))
+}
+
+/// The cutter of a gzip or zstd file's plain bytes into ranges for signers (`None` for an
+/// uncompressed file, which is cut by seeking: [`signing_range_planner`]).
+pub fn signing_range_cutter(
+    compression: crate::io::Compression,
+    max_row_bytes: usize,
+) -> Option<crate::io::PlainRangeCutter> {
+    crate::io::PlainRangeCutter::new(compression, STREAM_RANGE_BYTES, max_row_bytes)
+}
 
 /// Compressed bytes to pass to [`parallel_signing_applies`] (or the whole file if shorter):
 /// enough for [`SNIFF_BYTES`](crate::io::SNIFF_BYTES) plain bytes of any gzip or zstd file.

@@ -19,10 +19,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use datasieve::config::PipelineConfig;
-use datasieve::io::{compression_of, Compression, LineRangePlanner, PlainRangeCutter, PROBE_BYTES};
+use datasieve::io::{compression_of, Compression, PROBE_BYTES};
 use datasieve::pipeline::near::{
-    parallel_signing_applies, RangeSigner, SignedRows, COMPRESSED_HEAD_BYTES, PARALLEL_MIN_BYTES,
-    PARALLEL_MIN_COMPRESSED_BYTES, RANGES_PER_SIGNER, STREAM_RANGE_BYTES,
+    parallel_signing_applies, parallel_signing_pays_off, signing_range_cutter,
+    signing_range_planner, RangeSigner, SignedRows, COMPRESSED_HEAD_BYTES,
 };
 use datasieve::pipeline::Job;
 
@@ -49,9 +49,6 @@ pub fn plan(file: &Path, config: &PipelineConfig, threads: usize) -> CliResult<O
         return Ok(None);
     }
     let (mut f, len) = open(file)?;
-    if len < PARALLEL_MIN_COMPRESSED_BYTES {
-        return Ok(None);
-    }
     let read_err = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
     // The core decides, from the head the job's reader detects the format from (a compressed
     // head is decompressed there).
@@ -61,13 +58,13 @@ pub fn plan(file: &Path, config: &PipelineConfig, threads: usize) -> CliResult<O
         .read_to_end(&mut head)
         .map_err(read_err)?;
     let compression = compression_of(&head);
-    if compression != Compression::None {
-        return Ok(parallel_signing_applies(config, &head).then_some(Plan::Stream(compression)));
-    }
-    if len < PARALLEL_MIN_BYTES || !parallel_signing_applies(config, &head) {
+    if !parallel_signing_pays_off(len, compression) || !parallel_signing_applies(config, &head) {
         return Ok(None);
     }
-    let mut planner = LineRangePlanner::new(len, threads * RANGES_PER_SIGNER);
+    if compression != Compression::None {
+        return Ok(Some(Plan::Stream(compression)));
+    }
+    let mut planner = signing_range_planner(len, threads);
     let mut probe = vec![0u8; PROBE_BYTES];
     while let Some(at) = planner.wanted() {
         f.seek(SeekFrom::Start(at)).map_err(read_err)?;
@@ -310,9 +307,9 @@ impl InOrder {
 }
 
 /// The decompressing thread: reads `file`, decompresses it and sends the plain bytes to the sign
-/// threads in ranges of about [`STREAM_RANGE_BYTES`] (the core's [`PlainRangeCutter`], as the
-/// page's cutting worker). Stops quietly on a read or decompression error (the job's own reader
-/// meets it too and reports it), when `stop` is set, or when the sign threads are gone.
+/// threads in ranges (the core's [`signing_range_cutter`], as the page's cutting worker). Stops
+/// quietly on a read or decompression error (the job's own reader meets it too and reports it),
+/// when `stop` is set, or when the sign threads are gone.
 fn cut_plain_ranges(
     file: &Path,
     compression: Compression,
@@ -320,8 +317,7 @@ fn cut_plain_ranges(
     stop: &AtomicBool,
     ranges: mpsc::SyncSender<(usize, Vec<u8>)>,
 ) {
-    let mut cutter = PlainRangeCutter::new(compression, STREAM_RANGE_BYTES, max_row_bytes)
-        .expect("a compression");
+    let mut cutter = signing_range_cutter(compression, max_row_bytes).expect("a compression");
     let mut k = 0usize;
     let mut send = |range: Vec<u8>| -> datasieve::Result<()> {
         if stop.load(Ordering::Relaxed) || ranges.send((k, range)).is_err() {

@@ -60,19 +60,11 @@ pub fn signing_head_bytes() -> u32 {
     datasieve::pipeline::near::COMPRESSED_HEAD_BYTES as u32
 }
 
-/// When and how the page signs in parallel, the CLI's policy (the core's `PARALLEL_*`,
-/// `RANGES_PER_SIGNER` and `STREAM_RANGE_BYTES`), as JSON: `{"min_bytes", "min_compressed_bytes",
-/// "ranges_per_signer", "stream_range_bytes"}`.
-#[wasm_bindgen(js_name = parallelSigningPolicy)]
-pub fn parallel_signing_policy() -> String {
-    use datasieve::pipeline::near::*;
-    serde_json::json!({
-        "min_bytes": PARALLEL_MIN_BYTES,
-        "min_compressed_bytes": PARALLEL_MIN_COMPRESSED_BYTES,
-        "ranges_per_signer": RANGES_PER_SIGNER,
-        "stream_range_bytes": STREAM_RANGE_BYTES,
-    })
-    .to_string()
+/// Whether a file of `file_len` bytes starting with `head` is large enough for signing in
+/// parallel to pay off (the core's `parallel_signing_pays_off`, the CLI's rule).
+#[wasm_bindgen(js_name = parallelSigningPaysOff)]
+pub fn parallel_signing_pays_off(file_len: f64, head: &[u8]) -> bool {
+    datasieve::pipeline::near::parallel_signing_pays_off(file_len as u64, compression_of(head))
 }
 
 /// Whether a file starting with `head` is gzip or zstd (the core's `compression_of`, which the
@@ -230,7 +222,7 @@ impl Signer {
 }
 
 /// Byte ranges of an uncompressed file for [`Signer`]s, cut at line ends (the core's
-/// `LineRangePlanner`; the CLI plans with it too): read `rangeProbeBytes()` at `wanted()` and
+/// `signing_range_planner`; the CLI plans with it too): read `rangeProbeBytes()` at `wanted()` and
 /// `feed` them, until `wanted()` is `undefined`; then `ranges()`. Offsets are numbers (exact up
 /// to 2^53 bytes).
 #[wasm_bindgen]
@@ -238,10 +230,13 @@ pub struct RangePlanner(LineRangePlanner);
 
 #[wasm_bindgen]
 impl RangePlanner {
-    /// A file of `len` bytes in at most `pieces` ranges.
+    /// A file of `len` bytes for `signers` sign workers.
     #[wasm_bindgen(constructor)]
-    pub fn new(len: f64, pieces: u32) -> RangePlanner {
-        RangePlanner(LineRangePlanner::new(len as u64, pieces as usize))
+    pub fn new(len: f64, signers: u32) -> RangePlanner {
+        RangePlanner(datasieve::pipeline::near::signing_range_planner(
+            len as u64,
+            signers as usize,
+        ))
     }
 
     /// The offset to read at next, or `undefined` when the ranges are ready.
@@ -280,13 +275,12 @@ pub struct RangeCutter {
 
 #[wasm_bindgen]
 impl RangeCutter {
-    /// `head`: the file's first bytes (its compression); ranges of about `range_bytes`.
+    /// `head`: the file's first bytes (its compression).
     #[wasm_bindgen(constructor)]
-    pub fn new(config_json: &str, head: &[u8], range_bytes: u32) -> Result<RangeCutter, JsError> {
+    pub fn new(config_json: &str, head: &[u8]) -> Result<RangeCutter, JsError> {
         let config = PipelineConfig::from_json(config_json).map_err(js_error)?;
-        let inner = PlainRangeCutter::new(
+        let inner = datasieve::pipeline::near::signing_range_cutter(
             compression_of(head),
-            range_bytes as usize,
             config.input.max_row_bytes,
         )
         .ok_or_else(|| JsError::new("not a gzip or zstd file"))?;

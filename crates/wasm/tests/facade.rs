@@ -101,12 +101,13 @@ fn bad_config_is_an_error() {
 
 #[wasm_bindgen_test]
 fn range_planner_cuts_the_fixture_after_newlines_as_the_core_does() {
-    use datasieve::io::LineRangePlanner;
+    use datasieve::pipeline::near::signing_range_planner;
     use datasieve_wasm::{range_probe_bytes, RangePlanner};
     // Small reads, as a slower file would give them, so searches span several feeds.
     let probe = (range_probe_bytes() as usize).min(97);
-    let mut planner = RangePlanner::new(INPUT.len() as f64, 5);
-    let mut core = LineRangePlanner::new(INPUT.len() as u64, 5);
+    // Two sign workers: a few ranges each.
+    let mut planner = RangePlanner::new(INPUT.len() as f64, 2);
+    let mut core = signing_range_planner(INPUT.len() as u64, 2);
     while let Some(at) = planner.wanted() {
         assert_eq!(Some(at as u64), core.wanted());
         let bytes = &INPUT[at as usize..(at as usize + probe).min(INPUT.len())];
@@ -138,16 +139,22 @@ fn range_planner_cuts_the_fixture_after_newlines_as_the_core_does() {
 
 #[wasm_bindgen_test]
 fn the_page_gets_the_clis_parallel_signing_policy() {
-    use datasieve::pipeline::near::{
-        PARALLEL_MIN_BYTES, PARALLEL_MIN_COMPRESSED_BYTES, RANGES_PER_SIGNER, STREAM_RANGE_BYTES,
-    };
-    let policy: serde_json::Value =
-        serde_json::from_str(&datasieve_wasm::parallel_signing_policy()).unwrap();
-    assert_eq!(policy["min_bytes"], PARALLEL_MIN_BYTES);
-    assert_eq!(
-        policy["min_compressed_bytes"],
-        PARALLEL_MIN_COMPRESSED_BYTES
-    );
-    assert_eq!(policy["ranges_per_signer"], RANGES_PER_SIGNER);
-    assert_eq!(policy["stream_range_bytes"], STREAM_RANGE_BYTES);
+    use datasieve::io::{compression_of, Compression};
+    use datasieve::pipeline::near::parallel_signing_pays_off;
+    let gzip_head: &[u8] = &[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
+    for head in [INPUT, gzip_head] {
+        assert_ne!(compression_of(head) == Compression::None, head == gzip_head);
+        for mib in [0u64, 1, 2, 3, 7, 8, 9, 1 << 20] {
+            let len = mib << 20;
+            for len in [len.saturating_sub(1), len] {
+                assert_eq!(
+                    datasieve_wasm::parallel_signing_pays_off(len as f64, head),
+                    parallel_signing_pays_off(len, compression_of(head)),
+                    "{len} bytes"
+                );
+            }
+        }
+    }
+    assert!(!datasieve_wasm::parallel_signing_pays_off(1e6, INPUT));
+    assert!(datasieve_wasm::parallel_signing_pays_off(1e9, INPUT));
 }
