@@ -1,6 +1,7 @@
 // How far the built-in token-count estimate (src/prefs/tokens.rs, used when no tokenizer.json is
 // given) is from real BPE tokenizers, per kind of text, on the real data in ../shared/data.
 //
+//   cargo build --release --example token_estimate      # the core's estimate, from the repository root
 //   cd bench/tokens && npm install && node estimate_error.mjs [../../../shared/data]
 //
 // Tokenizers: OpenAI's cl100k_base (GPT-4, GPT-3.5) and o200k_base (GPT-4o), whose ranks ship in
@@ -10,6 +11,7 @@
 // texts, tokens, the median and the 10th/90th percentiles of the relative error, the median of
 // its absolute value, and the share of texts within ±25 %. `--json` prints the same as JSON.
 import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,18 +25,6 @@ const dataDir = args.find((a) => !a.startsWith('--')) ?? path.resolve(path.dirna
 if (!existsSync(dataDir)) {
   console.error(`skipped: no shared data at ${dataDir} (a clone without ../shared has none)`);
   process.exit(0);
-}
-
-/** The estimate exactly as `EstimateTokenCounter::count`: ceil((other chars + 4 × dense chars) / 4). */
-function estimate(text) {
-  let quarters = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0);
-    const dense = (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff)
-      || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
-    quarters += dense ? 4 : 1;
-  }
-  return Math.ceil(quarters / 4);
 }
 
 const read = (rel) => readFileSync(path.join(dataDir, rel), 'utf8');
@@ -57,14 +47,23 @@ const tokenizers = [['cl100k_base', new Tiktoken(cl100k)], ['o200k_base', new Ti
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const pct = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(0)} %`;
 
+// The estimate from the core itself (examples/token_estimate.rs), not a restatement of it.
+const estimator = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../target/release/examples/token_estimate');
+if (!existsSync(estimator)) {
+  console.error(`build the estimator first: cargo build --release --example token_estimate (no ${estimator})`);
+  process.exit(1);
+}
+const estimates = (texts) => JSON.parse(execFileSync(estimator, { input: JSON.stringify(texts), maxBuffer: 1 << 28 }));
+
 const results = [];
 for (const [kind, texts] of kinds) {
+  const guesses = estimates(texts);
   for (const [tokenizer, enc] of tokenizers) {
     let tokens = 0;
     let estimated = 0;
-    const errors = texts.map((text) => {
+    const errors = texts.map((text, i) => {
       const actual = enc.encode(text, 'all').length;
-      const guess = estimate(text);
+      const guess = guesses[i];
       tokens += actual;
       estimated += guess;
       return (guess - actual) / actual;
