@@ -66,6 +66,8 @@ pub enum MinhashParamsError {
     ZeroNgram,
     /// `num_perm` must be in `1..=MAX_PERMUTATIONS`.
     PermutationCount(usize),
+    /// Own permutation arrays (`a`, `b` lengths) must both have `num_perm` entries.
+    PermutationLengths { num_perm: usize, a: usize, b: usize },
 }
 
 impl std::fmt::Display for MinhashParamsError {
@@ -75,6 +77,10 @@ impl std::fmt::Display for MinhashParamsError {
             MinhashParamsError::PermutationCount(n) => {
                 write!(f, "permutation count {n} is outside 1..={MAX_PERMUTATIONS}")
             }
+            MinhashParamsError::PermutationLengths { num_perm, a, b } => write!(
+                f,
+                "permutation arrays have {a} and {b} entries where {num_perm} permutations need {num_perm} each"
+            ),
         }
     }
 }
@@ -184,6 +190,27 @@ impl MinHasher {
             value_mask,
             vector_unit: best_vector_unit(),
         })
+    }
+
+    /// The same hasher with its own permutation parameters instead of datatrove's: signature entry
+    /// `i` becomes `min over shingles of ((h·a[i] + b[i]) mod 2^64) mod (2^61 − 1)`, any u64
+    /// values. For another tool's seeds, and for testing the permutation loops on chosen values
+    /// (the wasm tests do). Fails unless `a` and `b` both have `num_perm` entries.
+    pub fn with_permutations(
+        mut self,
+        a: Vec<u64>,
+        b: Vec<u64>,
+    ) -> Result<Self, MinhashParamsError> {
+        let num_perm = self.params.num_perm;
+        if a.len() != num_perm || b.len() != num_perm {
+            return Err(MinhashParamsError::PermutationLengths {
+                num_perm,
+                a: a.len(),
+                b: b.len(),
+            });
+        }
+        (self.a, self.b) = (a, b);
+        Ok(self)
     }
 
     /// The parameters this hasher was built with.
@@ -458,10 +485,11 @@ fn best_vector_unit() -> VectorUnit {
 
 /// The hot loop: for each permutation, the minimum over shingles of the permuted hash.
 ///
-/// All four strategies give exactly `min over h of mod_mersenne_61(h·a + b)` (masked to the
-/// width): this exact one (32-bit signatures), and three with a *lazy reduction*
+/// All five strategies give exactly `min over h of mod_mersenne_61(h·a + b)` (masked to the
+/// width): this exact one (32-bit signatures), three with a *lazy reduction*
 /// ([`permute_min_keyed_vector`] for AVX-512, [`permute_min_keyed_avx2`] for AVX2,
-/// [`permute_min_filtered_scalar`] elsewhere).
+/// [`permute_min_filtered_scalar`] elsewhere) and one that filters on 32-bit keys
+/// ([`permute_min_filtered_simd128`], wasm SIMD).
 /// `fold_mersenne_61` leaves a value in `[0, 2^61 + 7)` that equals the reduced value unless it
 /// is at least `2^61 − 1`, which happens for about 8 in 2^61 pairs; the lazy loops order pairs
 /// without the final compare-and-subtract and recompute exactly only a block that may have met
@@ -706,8 +734,9 @@ unsafe fn permute_min_keyed_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &m
 }
 
 /// Scalar permutation loop with a cheap filter, eight permutations per pass over the shingles,
-/// for targets whose vector unit has no 64-bit multiply (SSE2, and wasm SIMD, where V8 expands
-/// `i64x2.mul` into several 32-bit multiplies): one `imul` per pair beats any vector form there.
+/// for targets without a vector loop of their own (x86 without AVX2, other architectures, wasm
+/// without SIMD): one `imul` per pair beats the vector forms of a 64-bit multiply there. wasm with
+/// SIMD runs the same idea on 32-bit keys, [`permute_min_filtered_simd128`].
 ///
 /// Almost no pair lowers a minimum (about ln n of a document's n shingles do, per permutation),
 /// so each pair is first tested with four instructions (multiply, add, mask, compare-and-branch)
@@ -725,6 +754,11 @@ unsafe fn permute_min_keyed_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &m
 /// in Chromium 0.90 ns for the previous loop (fold, minimum and overflow check on every pair)
 /// against 0.55 ns for this one; in Node 0.70 against 0.53. Eight lanes measured a little faster
 /// than four; fourteen or more no longer stay in registers (2 ns).
+// Everywhere but wasm with SIMD, which runs `permute_min_filtered_simd128` (and the tests).
+#[cfg_attr(
+    all(target_arch = "wasm32", target_feature = "simd128"),
+    allow(dead_code)
+)]
 #[inline(always)]
 fn permute_min_filtered_scalar(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
     const SCALAR_LANES: usize = 8;
@@ -765,12 +799,101 @@ fn permute_min_filtered_scalar(shingles: &[u64], a: &[u64], b: &[u64], out: &mut
     exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
 }
 
-fn permute_min_portable(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
-    if value_mask == u64::MAX {
-        permute_min_filtered_scalar(shingles, a, b, out)
-    } else {
-        permute_min_exact::<true>(shingles, a, b, out)
+/// The filtered loop of [`permute_min_filtered_scalar`] on wasm SIMD, eight shingles per step,
+/// with a filter that needs no 64-bit multiply (V8 expands `i64x2.mul` into three multiplies per
+/// lane, and LLVM turns `i64x2.extmul_*_i32x4_u` into that).
+///
+/// The key of a pair is the top of `x = h·a + b` (mod 2^64) from 32-bit halves:
+/// `k = (hi32(h_lo·a_lo) + e + lo32(h_lo·a_hi) + lo32(h_hi·a_lo) + hi32(b) + 2) mod 2^29`, where the
+/// first term comes from an `f64` product (exact within 2^11) rounded to a multiple of 2^32 by
+/// adding 2^84, so it is `hi32(h_lo·a_lo) + e` with `e ∈ {0, 1}`; the carry `c ∈ {0, 1}` out of
+/// the low halves is left out. So `k` is bits 60..32 of `x` plus `2 + e − c`, between 1 and 3.
+/// With `v` the permuted value and `m` the running minimum, a pair with `v < m` always has
+/// `k ≤ (m >> 32) + 3`, and a step whose keys are all above that is skipped:
+/// - an ordinary pair (`v = (x & p) + (x >> 61)`) has `(x & p) >> 32 ≤ v >> 32 ≤ m >> 32`; the
+///   offset wraps `k` modulo 2^29 only for `(x & p) >> 32 ≥ 2^29 − 3`, where
+///   `m >> 32 ≥ 2^29 − 3` lets every key through;
+/// - a pair whose fold reaches the prime (`x & p ≥ p − 7`, true value below 7) has bits 60..32
+///   all ones and `k ≤ 2`: it always passes.
+///
+/// A pair that passes is reduced exactly, so the minima are exact with no recomputation. The
+/// shingles are split once per document into their halves (and the low one as `f64`), padded to
+/// eight with the first shingle (a repeated shingle changes no minimum). Measured per pair: see
+/// bench/minhash/README.md.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn permute_min_filtered_simd128(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    use std::arch::wasm32::*;
+    /// Four shingles: low halves, high halves (u32 lanes), low halves as f64 (two vectors).
+    type Quad = [v128; 4];
+    /// A key passes when below this bound, `(m >> 32) + 4`; keys are below 2^29.
+    fn bound_of(minimum: u64) -> v128 {
+        i32x4_splat(((minimum >> 32) + 4).min(i32::MAX as u64) as i32)
     }
+    let Some(&first) = shingles.first() else {
+        // The same contract as `exact_minima`.
+        out.fill(u64::MAX);
+        return;
+    };
+    let quads: Vec<Quad> = (0..shingles.len().div_ceil(8) * 2)
+        .map(|quad| {
+            let h: [u64; 4] =
+                std::array::from_fn(|i| shingles.get(quad * 4 + i).copied().unwrap_or(first));
+            let low = |i: usize| h[i] as u32;
+            let high = |i: usize| (h[i] >> 32) as u32;
+            [
+                u32x4(low(0), low(1), low(2), low(3)),
+                u32x4(high(0), high(1), high(2), high(3)),
+                f64x2(low(0) as f64, low(1) as f64),
+                f64x2(low(2) as f64, low(3) as f64),
+            ]
+        })
+        .collect();
+    // Added to a product below 2^64, 2^84 leaves it rounded to a multiple of 2^32, the quotient
+    // in the low 32 bits of the f64's bits.
+    let round_to_high_half = f64x2_splat((1u128 << 84) as f64);
+    let low_bits = u32x4_splat((1 << 29) - 1);
+    for ((out, &a), &b) in out.iter_mut().zip(a).zip(b) {
+        let a_lo = u32x4_splat(a as u32);
+        let a_lo_f64 = f64x2_splat(a as u32 as f64);
+        let a_hi = u32x4_splat((a >> 32) as u32);
+        let b_hi = u32x4_splat(((b >> 32) as u32).wrapping_add(2));
+        let keys = |&[lows, highs, lows_01, lows_23]: &Quad| {
+            let carried = i32x4_shuffle::<0, 2, 4, 6>(
+                f64x2_add(f64x2_mul(lows_01, a_lo_f64), round_to_high_half),
+                f64x2_add(f64x2_mul(lows_23, a_lo_f64), round_to_high_half),
+            );
+            let cross = i32x4_add(i32x4_mul(lows, a_hi), i32x4_mul(highs, a_lo));
+            v128_and(i32x4_add(i32x4_add(carried, cross), b_hi), low_bits)
+        };
+        let mut minimum = u64::MAX;
+        let mut bound = bound_of(minimum);
+        for (step, pair) in quads.chunks_exact(2).enumerate() {
+            let (first_keys, second_keys) = (keys(&pair[0]), keys(&pair[1]));
+            let (first_pass, second_pass) =
+                (i32x4_lt(first_keys, bound), i32x4_lt(second_keys, bound));
+            if v128_any_true(v128_or(first_pass, second_pass)) {
+                let mut lanes = i32x4_bitmask(first_pass) | i32x4_bitmask(second_pass) << 4;
+                while lanes != 0 {
+                    let at = step * 8 + lanes.trailing_zeros() as usize;
+                    let h = shingles.get(at).copied().unwrap_or(first);
+                    minimum = minimum.min(mod_mersenne_61(h.wrapping_mul(a).wrapping_add(b)));
+                    lanes &= lanes - 1;
+                }
+                bound = bound_of(minimum);
+            }
+        }
+        *out = minimum;
+    }
+}
+
+fn permute_min_portable(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
+    if value_mask != u64::MAX {
+        return permute_min_exact::<true>(shingles, a, b, out);
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    permute_min_filtered_simd128(shingles, a, b, out);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    permute_min_filtered_scalar(shingles, a, b, out);
 }
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
@@ -808,6 +931,18 @@ unsafe fn permute_min_avx512(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The signature by its definition, with the `%` operator: per `(a, b)`, the minimum over
+    /// shingles of `((h·a + b) mod 2^64) mod (2^61 − 1)`.
+    fn definition(shingles: &[u64], a: &[u64], b: &[u64]) -> Vec<u64> {
+        a.iter()
+            .zip(b)
+            .map(|(&a, &b)| {
+                let permuted = |&h: &u64| h.wrapping_mul(a).wrapping_add(b) % MERSENNE_PRIME_61;
+                shingles.iter().map(permuted).min().unwrap()
+            })
+            .collect()
+    }
 
     #[test]
     fn mersenne_reduction_equals_remainder() {
@@ -871,15 +1006,7 @@ mod tests {
             let mut sig = Vec::new();
             assert!(hasher.signature_of_shingles(&shingles, &mut sig));
             let (a, b) = hasher.permutations();
-            let expected: Vec<u64> = (0..num_perm)
-                .map(|i| {
-                    shingles
-                        .iter()
-                        .map(|&h| (h.wrapping_mul(a[i]).wrapping_add(b[i])) % MERSENNE_PRIME_61)
-                        .min()
-                        .unwrap()
-                })
-                .collect();
+            let expected = definition(&shingles, a, b);
             assert_eq!(sig, expected);
             for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
                 let forced = hasher.clone().with_vector_unit(unit);
@@ -901,18 +1028,6 @@ mod tests {
             ("keyed_vector", permute_min_keyed_vector),
             ("filtered_scalar", permute_min_filtered_scalar),
         ];
-        let reference = |shingles: &[u64], a: &[u64], b: &[u64]| -> Vec<u64> {
-            a.iter()
-                .zip(b)
-                .map(|(&a, &b)| {
-                    shingles
-                        .iter()
-                        .map(|&h| h.wrapping_mul(a).wrapping_add(b) % MERSENNE_PRIME_61)
-                        .min()
-                        .unwrap()
-                })
-                .collect()
-        };
         let cases: [(Vec<u64>, u64, u64); 15] = [
             (vec![5, MERSENNE_PRIME_61, 9], 1, 0),
             (vec![5, u64::MAX, 9], 1, 0),
@@ -974,7 +1089,7 @@ mod tests {
                     let mut b: Vec<u64> = (0..num_perm as u64).map(|i| 77 * i).collect();
                     a[special] = a_value;
                     b[special] = b_value;
-                    let expected = reference(&shingles, &a, &b);
+                    let expected = definition(&shingles, &a, &b);
                     for (name, strategy) in strategies {
                         let mut out = vec![0; num_perm];
                         strategy(&shingles, &a, &b, &mut out);
@@ -1136,14 +1251,7 @@ mod tests {
                     _ => next(),
                 })
                 .collect();
-            let expected: Vec<u64> = a
-                .iter()
-                .zip(&b)
-                .map(|(&a, &b)| {
-                    let permuted = |&h: &u64| h.wrapping_mul(a).wrapping_add(b) % MERSENNE_PRIME_61;
-                    shingles.iter().map(permuted).min().unwrap()
-                })
-                .collect();
+            let expected = definition(&shingles, &a, &b);
             for (name, strategy) in strategies {
                 let mut out = vec![0; 112];
                 strategy(&shingles, &a, &b, &mut out);
@@ -1193,5 +1301,39 @@ mod tests {
             ..Default::default()
         })
         .is_err());
+    }
+
+    #[test]
+    fn own_permutations_replace_datatrove_arrays_on_every_unit() {
+        let params = MinhashParams {
+            num_perm: 3,
+            ..Default::default()
+        };
+        let hasher = MinHasher::new(&params).unwrap();
+        let error = hasher
+            .clone()
+            .with_permutations(vec![1, 2, 3], vec![0, 0])
+            .unwrap_err();
+        assert_eq!(
+            error,
+            MinhashParamsError::PermutationLengths {
+                num_perm: 3,
+                a: 3,
+                b: 2
+            }
+        );
+        assert!(error.to_string().contains("3 and 2 entries"), "{error}");
+        let (a, b) = (vec![1, u64::MAX, 0x9E37_79B9], vec![0, 5, u64::MAX]);
+        let own = hasher.with_permutations(a.clone(), b.clone()).unwrap();
+        assert_eq!(own.permutations(), (&a[..], &b[..]));
+        let shingles = [MERSENNE_PRIME_61, 17, u64::MAX - 3, 1 << 40];
+        let expected = definition(&shingles, &a, &b);
+        for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
+            let mut signature = Vec::new();
+            own.clone()
+                .with_vector_unit(unit)
+                .signature_of_shingles(&shingles, &mut signature);
+            assert_eq!(signature, expected, "{unit:?}");
+        }
     }
 }
