@@ -829,6 +829,20 @@ fn permute_min_filtered_simd128(shingles: &[u64], a: &[u64], b: &[u64], out: &mu
     fn bound_of(minimum: u64) -> v128 {
         i32x4_splat(((minimum >> 32) + 4).min(i32::MAX as u64) as i32)
     }
+    /// Shingles split at a time: the split copy takes twice the shingles' memory, so a long
+    /// document (up to 32 M shingles in a 64 MB row) goes in parts, their minima combined.
+    const PART: usize = 1 << 16;
+    if shingles.len() > PART {
+        let mut part_minima = vec![0; out.len()];
+        out.fill(u64::MAX);
+        for part in shingles.chunks(PART) {
+            permute_min_filtered_simd128(part, a, b, &mut part_minima);
+            for (out, &minimum) in out.iter_mut().zip(&part_minima) {
+                *out = (*out).min(minimum);
+            }
+        }
+        return;
+    }
     let Some(&first) = shingles.first() else {
         // The same contract as `exact_minima`.
         out.fill(u64::MAX);

@@ -96,6 +96,24 @@ fn permutation_loop_equals_the_definition() {
 }
 
 #[wasm_bindgen_test]
+fn long_documents_go_in_parts() {
+    // Past 65 536 shingles the loop splits the document; the minimum may sit in any part.
+    let mut next = xorshift(0x0123_4567_89AB_CDEF);
+    let mut shingles: Vec<u64> = (0..150_001).map(|_| next()).collect();
+    let (a, b) = (vec![1, next() | 1, next()], vec![0, next(), next()]);
+    for at in [0, 65_535, 65_536, 131_072, 150_000] {
+        let saved = shingles[at];
+        shingles[at] = PRIME - 2; // value 1 or 0 under a = 1, b = 0
+        assert_eq!(
+            signature(&shingles, &a, &b),
+            definition(&shingles, &a, &b),
+            "special at {at}"
+        );
+        shingles[at] = saved;
+    }
+}
+
+#[wasm_bindgen_test]
 fn values_that_reach_the_prime_in_every_lane() {
     // With a = 1 and b = 0 the value of h is h mod (2^61 − 1): 2^61 − 1 folds to itself (value 0)
     // and 2^64 − 1 to 2^61 + 6 (value 7); a loop that ordered folded values would miss both.
