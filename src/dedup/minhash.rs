@@ -864,28 +864,35 @@ fn permute_min_filtered_simd128(shingles: &[u64], a: &[u64], b: &[u64], out: &mu
         .collect();
     // Added to a product below 2^64, 2^84 leaves it rounded to a multiple of 2^32, the quotient
     // in the low 32 bits of the f64's bits.
-    let round_to_high_half = f64x2_splat((1u128 << 84) as f64);
+    let round_to_high_half = (1u128 << 84) as f64;
     let low_bits = u32x4_splat((1 << 29) - 1);
     for ((out, &a), &b) in out.iter_mut().zip(a).zip(b) {
         let a_lo = u32x4_splat(a as u32);
         let a_lo_f64 = f64x2_splat(a as u32 as f64);
         let a_hi = u32x4_splat((a >> 32) as u32);
-        let b_hi = u32x4_splat(((b >> 32) as u32).wrapping_add(2));
+        // `hi32(b) + 2` rides in the rounding constant: 2^84 + k·2^32 (k < 2^32) is exact, and the
+        // sum with the product stays below 2^85, so the low 32 bits come out as the quotient + k.
+        let round_and_add_b = f64x2_splat(f64::from_bits(
+            round_to_high_half.to_bits() + u64::from(((b >> 32) as u32).wrapping_add(2)),
+        ));
         let keys = |&[lows, highs, lows_01, lows_23]: &Quad| {
-            let carried = i32x4_shuffle::<0, 2, 4, 6>(
-                f64x2_add(f64x2_mul(lows_01, a_lo_f64), round_to_high_half),
-                f64x2_add(f64x2_mul(lows_23, a_lo_f64), round_to_high_half),
+            let carried_plus_b = i32x4_shuffle::<0, 2, 4, 6>(
+                f64x2_add(f64x2_mul(lows_01, a_lo_f64), round_and_add_b),
+                f64x2_add(f64x2_mul(lows_23, a_lo_f64), round_and_add_b),
             );
             let cross = i32x4_add(i32x4_mul(lows, a_hi), i32x4_mul(highs, a_lo));
-            v128_and(i32x4_add(i32x4_add(carried, cross), b_hi), low_bits)
+            v128_and(i32x4_add(carried_plus_b, cross), low_bits)
         };
         let mut minimum = u64::MAX;
         let mut bound = bound_of(minimum);
-        for (step, pair) in quads.chunks_exact(2).enumerate() {
+        for pair in quads.chunks_exact(2) {
             let (first_keys, second_keys) = (keys(&pair[0]), keys(&pair[1]));
             let (first_pass, second_pass) =
                 (i32x4_lt(first_keys, bound), i32x4_lt(second_keys, bound));
             if v128_any_true(v128_or(first_pass, second_pass)) {
+                // The step's index from its address: no counter live in the loop.
+                let step = (pair.as_ptr() as usize - quads.as_ptr() as usize)
+                    / (2 * std::mem::size_of::<Quad>());
                 let mut lanes = i32x4_bitmask(first_pass) | i32x4_bitmask(second_pass) << 4;
                 while lanes != 0 {
                     let at = step * 8 + lanes.trailing_zeros() as usize;
