@@ -755,7 +755,7 @@ mod tests {
                 .collect::<String>();
             for _ in 0..(next() % 40) {
                 text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
-                if next() % 2 == 0 {
+                if next().is_multiple_of(2) {
                     text.push(' ');
                 }
             }
@@ -862,7 +862,7 @@ mod tests {
             let mut text = String::new();
             for _ in 0..n {
                 text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
-                if next() % 3 == 0 {
+                if next().is_multiple_of(3) {
                     text.push(' ');
                 }
             }
