@@ -6,9 +6,10 @@
 //! do, so one byte loop simplifies the text and cuts it into chunks (a run of plain words, ASCII
 //! letters between ASCII separators, several words per step: [`plain_words`]), and only a chunk
 //! that mixes letters and digits ("0mb", "covid0"), or holds a character other than `[a-z0]`
-//! ("£0", "‘quote", "©"), goes through the full affix rules. Any other text (a character that simplification
-//! changes in a way the table below does not cover: an upper-case Greek letter, a combining mark,
-//! an emoji past U+2FFF) takes the general path: [`simplify_text`] then [`spacy_tokens`].
+//! ("£0", "‘quote", "©"), goes through the full affix rules. Any other text (a character that
+//! simplification changes in a way the table below does not cover: an upper-case Greek letter,
+//! a combining mark, an emoji past U+2FFF) takes the general path: [`simplify_text`] then
+//! [`spacy_tokens`].
 //!
 //! Why the shortcuts are exact, rule by rule:
 //! - simplification of an ASCII byte is a table lookup ([`super::simplify`] uses the same table);
@@ -318,18 +319,9 @@ fn non_ascii_table() -> &'static NonAsciiTable {
 /// one step instead of a branch per letter.
 #[inline(always)]
 fn end_of_ascii_letters(bytes: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = bytes.get(i..i + 8) {
         let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        // Per byte, with no carry between bytes (each sum stays below 0x100): bit 5 set folds
-        // upper case onto lower case; then bit 7 of `low + 0x1F` says "≥ 'a'" and of `low + 0x05`
-        // says "≥ '{'". A byte ≥ 0x80 (part of a non-ASCII character) has bit 7 set in `v`.
-        let low = (v | (0x20 * ONES)) & !HIGH;
-        let at_least_a = low + 0x1F * ONES;
-        let past_z = low + 0x05 * ONES;
-        let letter = at_least_a & !past_z & !v & HIGH;
-        let not_letter = !letter & HIGH;
+        let not_letter = !ascii_letter_flags(v) & HIGH;
         if not_letter != 0 {
             return i + (not_letter.trailing_zeros() / 8) as usize;
         }
@@ -339,6 +331,29 @@ fn end_of_ascii_letters(bytes: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// `0x01` in every byte of a `u64`.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// Bit 7 of every byte of a `u64`.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Bit 7 of each byte of the result is set where that byte of `v` is an ASCII letter; no other
+/// bit is set. Per byte, with no carry between bytes (each sum stays below 0x100): bit 5 set
+/// folds upper case onto lower case; then bit 7 of `low + 0x1F` says "≥ 'a'" and of
+/// `low + 0x05` says "≥ '{'". A byte ≥ 0x80 (part of a non-ASCII character) has bit 7 set in `v`.
+#[inline(always)]
+fn ascii_letter_flags(v: u64) -> u64 {
+    let low = (v | (0x20 * ONES)) & !HIGH;
+    (low + 0x1F * ONES) & !(low + 0x05 * ONES) & !v & HIGH
+}
+
+/// As [`ascii_letter_flags`] for ASCII digits: bit 7 of `seven + 0x50` says "≥ '0'" and of
+/// `seven + 0x46` says "≥ ':'".
+#[inline(always)]
+fn ascii_digit_flags(v: u64) -> u64 {
+    let seven = v & !HIGH;
+    (seven + 0x50 * ONES) & !(seven + 0x46 * ONES) & !v & HIGH
 }
 
 /// Appends `bytes[run]`, a run of ASCII letters, lower-cased (bit 5 set), eight bytes at a time:
@@ -441,8 +456,6 @@ impl WindowMasks {
     /// Eight bytes at a time, in plain integer arithmetic (the same on every target).
     #[inline(always)]
     fn of(window: &[u8; WINDOW], lower: &mut [u8; 2 * WINDOW]) -> Self {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
         // Bit 7 of byte j to bit j of the top byte: the eight partial products land on distinct
         // bits, so nothing carries.
         let pack = |flags: u64| ((flags >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
@@ -454,13 +467,8 @@ impl WindowMasks {
         {
             let v = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
             to.copy_from_slice(&(v | (0x20 * ONES)).to_le_bytes());
-            // As in `end_of_ascii_letters`: no carry between bytes, each sum below 0x100.
-            let low = (v | (0x20 * ONES)) & !HIGH;
-            let letter = (low + 0x1F * ONES) & !(low + 0x05 * ONES) & !v & HIGH;
-            let seven = v & !HIGH;
-            let digit = (seven + 0x50 * ONES) & !(seven + 0x46 * ONES) & !v & HIGH;
-            letters |= pack(letter) << (8 * j);
-            stop |= pack(digit | (v & HIGH)) << (8 * j);
+            letters |= pack(ascii_letter_flags(v)) << (8 * j);
+            stop |= pack(ascii_digit_flags(v) | (v & HIGH)) << (8 * j);
         }
         WindowMasks { letters, stop }
     }
