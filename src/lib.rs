@@ -25,6 +25,9 @@ pub mod report;
 pub mod schema;
 pub mod text;
 
+#[cfg(test)]
+mod test_rng;
+
 pub use error::{Error, Result};
 
 /// The version written into every report.

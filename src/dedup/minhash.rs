@@ -1245,13 +1245,7 @@ mod tests {
     fn every_strategy_equals_the_definition_on_random_documents() {
         // Short documents (where the scalar filter's first pairs and a lone shingle matter) and
         // longer ones, with values near the prime's edges mixed in, for the real permutations.
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_F491_4F6C_DD1D);
         let (a, b) = datatrove_permutations(112).unwrap();
         type Strategy = fn(&[u64], &[u64], &[u64], &mut [u64]);
         let strategies: [(&str, Strategy); 3] = [

@@ -195,12 +195,10 @@ mod tests {
             "\u{1F600}",
             "\t",
         ];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = crate::test_rng::xorshift(0x2545_F491_4F6C_DD1D);
         let mut checked = 0;
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let n = (state % 9) as usize;
             let text: String = (0..n)
                 .map(|k| pieces[(state.rotate_left(7 * k as u32) % pieces.len() as u64) as usize])

@@ -568,6 +568,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::test_rng::xorshift;
     use crate::text::tokenizer::word_tokenize;
 
     fn reference(text: &str) -> (String, Vec<String>) {
@@ -577,16 +578,6 @@ mod tests {
             .map(str::to_string)
             .collect();
         (simplified, words)
-    }
-
-    /// A small deterministic generator for random texts.
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
     }
 
     fn check(text: &str) {
