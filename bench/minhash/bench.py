@@ -14,6 +14,7 @@ Every process is pinned to one CPU with taskset. Slow implementations can be lim
 --python-mb / --datatrove-mb megabytes (throughput per MB is reported, so ratios stay comparable).
 
 Usage: python bench/minhash/bench.py CORPUS.jsonl [--python-mb 0] [--datatrove-mb 10] [--cpu 0] [--rounds 1]
+       [--peers rensa,datasketch,datatrove]
 Prerequisite: cargo build --release --example minhash_bench (run from the repository root).
 """
 import argparse
@@ -104,7 +105,13 @@ def main():
         help="run every implementation this many times, interleaved; report each one's fastest round "
         "(CPU seconds) and the spread, for machines whose speed drifts",
     )
+    parser.add_argument(
+        "--peers", default="rensa,datasketch,datatrove",
+        help="comma-separated peers to run (datasieve always runs); e.g. --peers rensa for a quick "
+        "paired comparison over many rounds",
+    )
     args = parser.parse_args()
+    peers = [p for p in args.peers.split(",") if p]
     # Read the corpus once untimed, so that the first implementation does not pay for the page cache.
     with open(args.corpus, "rb") as f:
         while f.read(1 << 24):
@@ -115,6 +122,7 @@ def main():
     ] + [
         pinned([sys.executable, __file__, "--child", kind, args.corpus, str(limit)], args.cpu)
         for kind, limit in (("rensa", args.python_mb), ("datasketch", args.python_mb), ("datatrove", args.datatrove_mb))
+        if kind in peers
     ]
     rounds = [[] for _ in commands]
     for _ in range(max(1, args.rounds)):
@@ -137,10 +145,21 @@ def main():
         )
     print("Ratios, datasieve ÷ other (wall / cpu):")
     for ours in ("datasieve 112", "datasieve 128"):
-        for other in ("rensa", "datasketch", "datatrove"):
+        for other in peers:
             wall = by[ours]["mb_per_s"] / by[other]["mb_per_s"]
             cpu = by[ours]["mb_per_cpu_s"] / by[other]["mb_per_cpu_s"]
             print(f"  {ours} / {other}: {wall:.2f}x wall, {cpu:.2f}x cpu")
+    if args.rounds > 1:
+        # The machine's speed drifts between rounds; a ratio within one round (the runs minutes or
+        # seconds apart) is less exposed to it than fastest over fastest.
+        print("Paired within each round, datasieve 112 ÷ other (CPU), median and range:")
+        by_impl = {runs[0]["impl"]: runs for runs in rounds}
+        for other in peers:
+            ratios = sorted(
+                ours["mb_per_cpu_s"] / theirs["mb_per_cpu_s"]
+                for ours, theirs in zip(by_impl["datasieve 112"], by_impl[other])
+            )
+            print(f"  / {other}: {ratios[len(ratios) // 2]:.2f}x ({ratios[0]:.2f} .. {ratios[-1]:.2f})")
 
 
 if __name__ == "__main__":

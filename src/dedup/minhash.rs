@@ -485,11 +485,12 @@ fn best_vector_unit() -> VectorUnit {
 
 /// The hot loop: for each permutation, the minimum over shingles of the permuted hash.
 ///
-/// All five strategies give exactly `min over h of mod_mersenne_61(h·a + b)` (masked to the
+/// All six strategies give exactly `min over h of mod_mersenne_61(h·a + b)` (masked to the
 /// width): this exact one (32-bit signatures), three with a *lazy reduction*
-/// ([`permute_min_keyed_vector`] for AVX-512, [`permute_min_keyed_avx2`] for AVX2,
-/// [`permute_min_filtered_scalar`] elsewhere) and one that filters on 32-bit keys
-/// ([`permute_min_filtered_simd128`], wasm SIMD).
+/// ([`permute_min_keyed_vector`] for AVX-512, [`permute_min_keyed_avx2`] for short documents on
+/// AVX2, [`permute_min_filtered_scalar`] elsewhere) and two on 32-bit keys
+/// ([`permute_min_cells_avx2`] for the other documents on AVX2, [`permute_min_filtered_simd128`]
+/// for wasm SIMD).
 /// `fold_mersenne_61` leaves a value in `[0, 2^61 + 7)` that equals the reduced value unless it
 /// is at least `2^61 − 1`, which happens for about 8 in 2^61 pairs; the lazy loops order pairs
 /// without the final compare-and-subtract and recompute exactly only a block that may have met
@@ -628,9 +629,9 @@ fn permute_min_keyed_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u
     exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
 }
 
-/// Lazy reduction for AVX2, which has neither a vector rotate nor an unsigned 64-bit minimum: the
-/// order key of [`permute_min_keyed_vector`] without its rotation, kept below 2^61 so that the
-/// signed compare-and-blend orders it. Four shingles per register (one per lane) against four
+/// Lazy reduction for AVX2 (documents too short for [`permute_min_cells_avx2`]), which has neither
+/// a vector rotate nor an unsigned 64-bit minimum: the order key of [`permute_min_keyed_vector`]
+/// without its rotation, kept below 2^61 so that the signed compare-and-blend orders it. Four shingles per register (one per lane) against four
 /// permutations per block, whose `a`, `a >> 32` and `b + 1` stay broadcast in registers.
 ///
 /// With `x = h·a + b` (mod 2^64), `q = x >> 61`, `r = x & p` and the permuted value
@@ -731,6 +732,215 @@ unsafe fn permute_min_keyed_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &m
         }
     }
     exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
+}
+
+/// Shingles per part of [`permute_min_cells_avx2`]: the loop passes over a part's split copy
+/// (96 bytes per eight shingles) once per two permutations, so a part stays within L2; a long
+/// document goes in parts whose minima are combined.
+#[cfg(target_arch = "x86_64")]
+const CELLS_PART: usize = 1 << 13;
+/// Steps of eight shingles per cell: a cell is one lane over this many steps.
+#[cfg(target_arch = "x86_64")]
+const CELL_STEPS: usize = 16;
+/// Documents with fewer shingles run [`permute_min_keyed_avx2`]: for them the cells' bookkeeping
+/// costs more than the cheaper key saves.
+#[cfg(target_arch = "x86_64")]
+const CELLS_FROM: usize = 320;
+/// Where the shingle of key lane `s` sits among a step's eight: the lane order that
+/// `vshufps` leaves the high halves of the products in (see [`permute_min_cells_avx2`]).
+#[cfg(target_arch = "x86_64")]
+const KEY_LANE_SHINGLE: [usize; 8] = [0, 2, 1, 3, 4, 6, 5, 7];
+
+/// 32-bit keys in AVX2, eight shingles per register, with the exact minimum found afterwards
+/// among the few shingles whose keys could hold it.
+///
+/// The key of a pair is the top of `x' = h·(8a) + 8b = 8x` (mod 2^64, `x = h·a + b`) from 32-bit
+/// halves, like [`permute_min_filtered_simd128`]'s but with the high half of `h_lo·a'_lo` exact
+/// (`vpmuludq`): `k = hi32(h_lo·a'_lo) + lo32(h_lo·a'_hi) + lo32(h_hi·a'_lo) + hi32(b') + 2`
+/// (mod 2^32), which is bits 60..29 of `x` plus `2 − c` (`c ∈ {0, 1}`, the carry out of the low
+/// halves, left out). Per eight pairs that is two `vpmuludq`, two `vpmulld`, a shuffle, three adds
+/// and an unsigned minimum, against the keyed loop's three multiplies and nine other instructions
+/// per four. What makes it exact is one bound: every pair has `k ≤ (v >> 29) + 2`, where `v` is its
+/// permuted value:
+/// - an ordinary pair (`v = (x & p) + (x >> 61)` below `p`) has `(x & p) >> 29 ≤ v >> 29`;
+/// - a pair whose fold reaches the prime (`x & p ≥ p − 7`, true value below 7) has bits 60..29
+///   all ones, so `k ≤ 1`;
+/// - where `+ 2 − c` wraps past 2^32 the key only gets smaller.
+///
+/// The loop keeps the minimum key of each *cell* (one lane over [`CELL_STEPS`] steps) in memory.
+/// Afterwards, per permutation, the cells whose minimum key is within 2 of the smallest are
+/// scanned exactly, giving a minimum `m`, and then every cell whose key is at most
+/// `(m >> 29) + 2` (almost always none new): [`exact_minimum_of_cells`]. That `m` is the true
+/// minimum, because a shingle of an unscanned cell has `(v >> 29) + 2 ≥ k > (m >> 29) + 2`, so
+/// `v > m`.
+///
+/// The shingles are split once per part, eight per step: their low halves in order (for
+/// `vpmuludq`, which multiplies lanes 0, 2, 4, 6, and those shifted right by 32 for lanes 1, 3, 5,
+/// 7), and low and high halves in the order [`KEY_LANE_SHINGLE`] that one `vshufps` leaves the two
+/// products' high halves in. The last step is padded with the first shingle (a repeated shingle
+/// changes no minimum). Measured per pair: see bench/minhash/README.md.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unused_unsafe)] // intrinsics are safe inside a matching target_feature from Rust 1.87 on
+unsafe fn permute_min_cells_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    use std::arch::x86_64::*;
+    /// Permutations per pass over a part's steps: their constants and minima stay in registers.
+    const BLOCK: usize = 2;
+    if shingles.len() < CELLS_FROM {
+        // SAFETY: AVX2 is enabled on this function.
+        return unsafe { permute_min_keyed_avx2(shingles, a, b, out) };
+    }
+    if shingles.len() > CELLS_PART {
+        let mut part_minima = vec![0; out.len()];
+        out.fill(u64::MAX);
+        for part in shingles.chunks(CELLS_PART) {
+            // SAFETY: AVX2 is enabled on this function.
+            unsafe { permute_min_cells_avx2(part, a, b, &mut part_minima) };
+            for (out, &minimum) in out.iter_mut().zip(&part_minima) {
+                *out = (*out).min(minimum);
+            }
+        }
+        return;
+    }
+    thread_local! {
+        /// The split shingles and the cell minima of one block.
+        static SCRATCH: std::cell::RefCell<(Vec<SplitStep>, Vec<[u32; 8]>)> = Default::default();
+    }
+    SCRATCH.with(|scratch| {
+        let (steps, cells) = &mut *scratch.borrow_mut();
+        let first = shingles[0];
+        steps.clear();
+        steps.extend(shingles.chunks(8).map(|eight| {
+            let h: [u64; 8] = std::array::from_fn(|i| eight.get(i).copied().unwrap_or(first));
+            let in_key_order: [u64; 8] = KEY_LANE_SHINGLE.map(|i| h[i]);
+            SplitStep {
+                lows: h.map(|h| h as u32),
+                key_lows: in_key_order.map(|h| h as u32),
+                key_highs: in_key_order.map(|h| (h >> 32) as u32),
+            }
+        }));
+        let cells_per_lane = steps.len().div_ceil(CELL_STEPS);
+        let full = a.len() / BLOCK * BLOCK;
+        for start in (0..full).step_by(BLOCK) {
+            cells.clear();
+            cells.resize(BLOCK * cells_per_lane, [0; 8]);
+            // SAFETY: AVX2 is enabled on this function; each load reads one `[u32; 8]` of
+            // `steps` and each store writes one of `cells` (unaligned forms).
+            unsafe {
+                let splat = |value: u32| _mm256_set1_epi32(value as i32);
+                let a8: [u64; BLOCK] = std::array::from_fn(|k| a[start + k].wrapping_mul(8));
+                let a_lo: [__m256i; BLOCK] = a8.map(|a| splat(a as u32));
+                let a_hi: [__m256i; BLOCK] = a8.map(|a| splat((a >> 32) as u32));
+                let b_hi_plus_2: [__m256i; BLOCK] = std::array::from_fn(|k| {
+                    splat(((b[start + k].wrapping_mul(8) >> 32) as u32).wrapping_add(2))
+                });
+                for (cell, cell_steps) in steps.chunks(CELL_STEPS).enumerate() {
+                    let mut minima = [_mm256_set1_epi32(-1); BLOCK];
+                    for step in cell_steps {
+                        let lows = _mm256_loadu_si256(step.lows.as_ptr().cast());
+                        let odd_lows = _mm256_srli_epi64::<32>(lows);
+                        let key_lows = _mm256_loadu_si256(step.key_lows.as_ptr().cast());
+                        let key_highs = _mm256_loadu_si256(step.key_highs.as_ptr().cast());
+                        for k in 0..BLOCK {
+                            let even = _mm256_castsi256_ps(_mm256_mul_epu32(lows, a_lo[k]));
+                            let odd = _mm256_castsi256_ps(_mm256_mul_epu32(odd_lows, a_lo[k]));
+                            // The high halves: lanes 1 and 3 of each 128-bit half of both.
+                            let carried =
+                                _mm256_castps_si256(_mm256_shuffle_ps::<0b11_01_11_01>(even, odd));
+                            let cross = _mm256_add_epi32(
+                                _mm256_mullo_epi32(key_lows, a_hi[k]),
+                                _mm256_mullo_epi32(key_highs, a_lo[k]),
+                            );
+                            let key =
+                                _mm256_add_epi32(_mm256_add_epi32(carried, cross), b_hi_plus_2[k]);
+                            minima[k] = _mm256_min_epu32(minima[k], key);
+                        }
+                    }
+                    for k in 0..BLOCK {
+                        let at = &mut cells[k * cells_per_lane + cell];
+                        _mm256_storeu_si256(at.as_mut_ptr().cast(), minima[k]);
+                    }
+                }
+            }
+            for k in 0..BLOCK {
+                let cells = &cells[k * cells_per_lane..(k + 1) * cells_per_lane];
+                let (a, b) = (a[start + k], b[start + k]);
+                // SAFETY: AVX2 is enabled on this function.
+                out[start + k] = unsafe { exact_minimum_of_cells(shingles, cells, a, b) };
+            }
+        }
+        exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
+    })
+}
+
+/// Eight shingles as [`permute_min_cells_avx2`] reads them.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct SplitStep {
+    /// Low halves in shingle order.
+    lows: [u32; 8],
+    /// Low and high halves in [`KEY_LANE_SHINGLE`] order.
+    key_lows: [u32; 8],
+    key_highs: [u32; 8],
+}
+
+/// The exact minimum of one permutation `(a, b)` over `shingles` from the cell minima that
+/// [`permute_min_cells_avx2`] kept for it: the cells whose key is within 2 of the smallest are
+/// scanned exactly, then any cell within reach of the minimum found (see there).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unused_unsafe)] // intrinsics are safe inside a matching target_feature from Rust 1.87 on
+unsafe fn exact_minimum_of_cells(shingles: &[u64], cells: &[[u32; 8]], a: u64, b: u64) -> u64 {
+    use std::arch::x86_64::*;
+    let first = shingles[0];
+    // The exact minimum over one cell's shingles (the padding repeats the first shingle).
+    let scan = |cell: usize, lane: usize| {
+        (cell * CELL_STEPS..(cell + 1) * CELL_STEPS)
+            .map(|step| step * 8 + KEY_LANE_SHINGLE[lane])
+            .take_while(|&at| at < shingles.len().next_multiple_of(8))
+            .map(|at| {
+                let h = shingles.get(at).copied().unwrap_or(first);
+                mod_mersenne_61(h.wrapping_mul(a).wrapping_add(b))
+            })
+            .min()
+            .unwrap_or(u64::MAX)
+    };
+    // SAFETY: AVX2 is enabled on this function; each load reads one `[u32; 8]` of `cells`.
+    let load = |keys: &[u32; 8]| unsafe { _mm256_loadu_si256(keys.as_ptr().cast()) };
+    // Lanes (a bit each) whose key is at most `bound`, unsigned.
+    let at_most = |keys: __m256i, bound: __m256i| {
+        let within = _mm256_cmpeq_epi32(_mm256_min_epu32(keys, bound), keys);
+        _mm256_movemask_ps(_mm256_castsi256_ps(within)) as u32
+    };
+    // Scans the cells whose key is in `above + 1..=up_to` (`above` none: from 0).
+    let scan_keys = |above: Option<u32>, up_to: u32, minimum: &mut u64| {
+        let up_to = _mm256_set1_epi32(up_to as i32);
+        for (cell, keys) in cells.iter().enumerate() {
+            let keys = load(keys);
+            let mut lanes = at_most(keys, up_to);
+            if let Some(above) = above {
+                lanes &= !at_most(keys, _mm256_set1_epi32(above as i32));
+            }
+            while lanes != 0 {
+                *minimum = (*minimum).min(scan(cell, lanes.trailing_zeros() as usize));
+                lanes &= lanes - 1;
+            }
+        }
+    };
+    let smallest_lanes = cells.iter().fold(_mm256_set1_epi32(-1), |smallest, keys| {
+        _mm256_min_epu32(smallest, load(keys))
+    });
+    let mut lanes = [0u32; 8];
+    // SAFETY: AVX2 is enabled on this function; the store writes one `[u32; 8]`.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), smallest_lanes) };
+    let near = lanes.iter().copied().min().unwrap_or(0).saturating_add(2);
+    let mut minimum = u64::MAX;
+    scan_keys(None, near, &mut minimum);
+    let reach = u32::try_from((minimum >> 29) + 2).unwrap_or(u32::MAX);
+    if reach > near {
+        scan_keys(Some(near), reach, &mut minimum);
+    }
+    minimum
 }
 
 /// Scalar permutation loop with a cheap filter, eight permutations per pass over the shingles,
@@ -928,7 +1138,7 @@ unsafe fn permute_min_avx2(
 ) {
     #[cfg(target_arch = "x86_64")]
     if value_mask == u64::MAX {
-        return permute_min_keyed_avx2(shingles, a, b, out);
+        return permute_min_cells_avx2(shingles, a, b, out);
     }
     permute_min_body(shingles, a, b, value_mask, out)
 }
@@ -1023,17 +1233,20 @@ mod tests {
                 ..Default::default()
             })
             .unwrap();
-            let shingles: Vec<u64> = (0..257u64).map(|i| xxh64(&i.to_le_bytes(), 0)).collect();
-            let mut sig = Vec::new();
-            assert!(hasher.signature_of_shingles(&shingles, &mut sig));
-            let (a, b) = hasher.permutations();
-            let expected = definition(&shingles, a, b);
-            assert_eq!(sig, expected);
-            for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
-                let forced = hasher.clone().with_vector_unit(unit);
-                let mut other = Vec::new();
-                forced.signature_of_shingles(&shingles, &mut other);
-                assert_eq!(other, expected, "{unit:?}");
+            // Short and long documents take different AVX2 loops.
+            for length in [257u64, 1000] {
+                let shingles: Vec<u64> = (0..length).map(|i| xxh64(&i.to_le_bytes(), 0)).collect();
+                let mut sig = Vec::new();
+                assert!(hasher.signature_of_shingles(&shingles, &mut sig));
+                let (a, b) = hasher.permutations();
+                let expected = definition(&shingles, a, b);
+                assert_eq!(sig, expected);
+                for unit in [VectorUnit::Baseline, VectorUnit::Avx2, VectorUnit::Avx512] {
+                    let forced = hasher.clone().with_vector_unit(unit);
+                    let mut other = Vec::new();
+                    forced.signature_of_shingles(&shingles, &mut other);
+                    assert_eq!(other, expected, "{unit:?}, {length} shingles");
+                }
             }
         }
     }
@@ -1142,6 +1355,85 @@ mod tests {
                 vec![u64::MAX; 5],
                 "no shingles: the exact loop's answer"
             );
+        }
+    }
+
+    /// The cell loop on documents long enough to take it (and long enough to go in parts),
+    /// against the definition: pairs whose folded value reaches the prime, a pair whose key
+    /// wraps to 0 while its value is huge (only the second scan, within reach of the minimum, can
+    /// find the true minimum then), a pair whose key is one above that of a larger value (the top
+    /// bits of `x` lower the key's source), repeated shingles (tied cells), each placed in the
+    /// first and last cell, in the padded last step and across a part boundary.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn cell_loop_equals_the_definition() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("cell_loop_equals_the_definition: no AVX2 on this CPU, nothing to check");
+            return;
+        }
+        let mut next = crate::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
+        const K: u64 = 3 << 29;
+        const WRAPS_TO_0: u64 = MERSENNE_PRIME_61 - (1 << 29);
+        // Values, each at its distance after the place: 8 is the same lane a step later (the
+        // same cell), 9 another lane, 1000 another cell.
+        let specials: [(&str, Vec<(usize, u64)>); 7] = [
+            (
+                "fold reaches the prime",
+                vec![(0, MERSENNE_PRIME_61), (9, u64::MAX)],
+            ),
+            ("key wraps to 0", vec![(0, WRAPS_TO_0)]),
+            // The first scan finds K + 5 beside the wrapped pair; K, elsewhere, has key 5, just
+            // within reach: (m >> 29) + 2 = 5.
+            (
+                "minimum just within reach",
+                vec![(0, WRAPS_TO_0), (8, K + 5), (1000, K)],
+            ),
+            // v = K + 1 with key 5, then v = K + 3 (x & p = K − 4, x >> 61 = 7) with key 4.
+            (
+                "smaller value, larger key",
+                vec![(0, K + 1), (9, (7 << 61) | (K - 4))],
+            ),
+            ("true minima below 7", vec![(0, 6), (9, 2)]),
+            ("repeated", vec![(0, K), (9, K), (1000, K)]),
+            ("none", vec![]),
+        ];
+        let (real_a, real_b) = datatrove_permutations(112).unwrap();
+        for length in [CELLS_FROM, 333, 1000, CELLS_PART + 5] {
+            for (name, special) in &specials {
+                let places = [0, 1, 7, 8 * CELL_STEPS, length / 2, length - 1];
+                for at in places {
+                    let mut shingles: Vec<u64> = (0..length).map(|_| next()).collect();
+                    for &(distance, value) in special {
+                        shingles[(at + distance) % length] = value;
+                    }
+                    // The special values with `a = 1, b = 0` (values are `h mod p`) in every
+                    // position of a block, then the real permutations.
+                    for num_perm in [1, 2, 3] {
+                        for special_perm in 0..num_perm {
+                            let mut a: Vec<u64> = (0..num_perm).map(|i| real_a[i]).collect();
+                            let mut b: Vec<u64> = (0..num_perm).map(|i| real_b[i]).collect();
+                            a[special_perm] = 1;
+                            b[special_perm] = 0;
+                            let mut out = vec![0; num_perm];
+                            // SAFETY: the CPU reported AVX2.
+                            unsafe { permute_min_cells_avx2(&shingles, &a, &b, &mut out) };
+                            assert_eq!(
+                                out,
+                                definition(&shingles, &a, &b),
+                                "{name} at {at}, length {length}, perm {special_perm}/{num_perm}"
+                            );
+                        }
+                    }
+                    let mut out = vec![0; 112];
+                    // SAFETY: the CPU reported AVX2.
+                    unsafe { permute_min_cells_avx2(&shingles, &real_a, &real_b, &mut out) };
+                    assert_eq!(
+                        out,
+                        definition(&shingles, &real_a, &real_b),
+                        "{name} at {at}, length {length}, 112 permutations"
+                    );
+                }
+            }
         }
     }
 
