@@ -737,14 +737,23 @@ unsafe fn permute_min_keyed_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &m
 /// Shingles per part of [`permute_min_cells_avx2`]: the loop passes over a part's split copy
 /// (96 bytes per eight shingles) once per two permutations, so a part stays within L2; a long
 /// document goes in parts whose minima are combined.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 const CELLS_PART: usize = 1 << 13;
 /// Steps of eight shingles per cell: a cell is one lane over this many steps.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 const CELL_STEPS: usize = 16;
 /// Documents with fewer shingles run [`permute_min_keyed_avx2`]: for them the cells' bookkeeping
 /// costs more than the cheaper key saves.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 const CELLS_FROM: usize = 320;
 /// Where the shingle of key lane `s` sits among a step's eight: the lane order that
 /// `vshufps` leaves the high halves of the products in (see [`permute_min_cells_avx2`]).
@@ -767,12 +776,9 @@ const KEY_LANE_SHINGLE: [usize; 8] = [0, 2, 1, 3, 4, 6, 5, 7];
 ///   all ones, so `k ≤ 1`;
 /// - where `+ 2 − c` wraps past 2^32 the key only gets smaller.
 ///
-/// The loop keeps the minimum key of each *cell* (one lane over [`CELL_STEPS`] steps) in memory.
-/// Afterwards, per permutation, the cells whose minimum key is within 2 of the smallest are
-/// scanned exactly, giving a minimum `m`, and then every cell whose key is at most
-/// `(m >> 29) + 2` (almost always none new): [`exact_minimum_of_cells`]. That `m` is the true
-/// minimum, because a shingle of an unscanned cell has `(v >> 29) + 2 ≥ k > (m >> 29) + 2`, so
-/// `v > m`.
+/// The loop keeps the minimum key of each *cell* (one lane over [`CELL_STEPS`] steps) in memory;
+/// afterwards, per permutation, [`exact_minimum_of_cells`] scans exactly the few cells whose key
+/// could hold the minimum (usually one).
 ///
 /// The shingles are split once per part, eight per step: their low halves in order (for
 /// `vpmuludq`, which multiplies lanes 0, 2, 4, 6, and those shifted right by 32 for lanes 1, 3, 5,
@@ -791,16 +797,10 @@ unsafe fn permute_min_cells_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &m
         return unsafe { permute_min_keyed_avx2(shingles, a, b, out) };
     }
     if shingles.len() > CELLS_PART {
-        let mut part_minima = vec![0; out.len()];
-        out.fill(u64::MAX);
-        for part in shingles.chunks(CELLS_PART) {
+        return minima_in_parts(shingles, CELLS_PART, out, |part, out| {
             // SAFETY: AVX2 is enabled on this function.
-            unsafe { permute_min_cells_avx2(part, a, b, &mut part_minima) };
-            for (out, &minimum) in out.iter_mut().zip(&part_minima) {
-                *out = (*out).min(minimum);
-            }
-        }
-        return;
+            unsafe { permute_min_cells_avx2(part, a, b, out) }
+        });
     }
     thread_local! {
         /// The split shingles and the cell minima of one block.
@@ -866,7 +866,7 @@ unsafe fn permute_min_cells_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &m
                 let cells = &cells[k * cells_per_lane..(k + 1) * cells_per_lane];
                 let (a, b) = (a[start + k], b[start + k]);
                 // SAFETY: AVX2 is enabled on this function.
-                out[start + k] = unsafe { exact_minimum_of_cells(shingles, cells, a, b) };
+                out[start + k] = unsafe { exact_minimum_of_cells_avx2(shingles, cells, a, b) };
             }
         }
         exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
@@ -885,41 +885,108 @@ struct SplitStep {
 }
 
 /// The exact minimum of one permutation `(a, b)` over `shingles` from the cell minima that
-/// [`permute_min_cells_avx2`] kept for it: the cells whose key is within 2 of the smallest are
-/// scanned exactly, then any cell within reach of the minimum found (see there).
+/// [`permute_min_cells_avx2`] kept for it: [`exact_minimum_of_cells`] with AVX2 compares.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(unused_unsafe)] // intrinsics are safe inside a matching target_feature from Rust 1.87 on
-unsafe fn exact_minimum_of_cells(shingles: &[u64], cells: &[[u32; 8]], a: u64, b: u64) -> u64 {
+unsafe fn exact_minimum_of_cells_avx2(shingles: &[u64], cells: &[[u32; 8]], a: u64, b: u64) -> u64 {
     use std::arch::x86_64::*;
-    let first = shingles[0];
-    // The exact minimum over one cell's shingles (the padding repeats the first shingle).
-    let scan = |cell: usize, lane: usize| {
-        (cell * CELL_STEPS..(cell + 1) * CELL_STEPS)
-            .map(|step| step * 8 + KEY_LANE_SHINGLE[lane])
-            .take_while(|&at| at < shingles.len().next_multiple_of(8))
-            .map(|at| {
-                let h = shingles.get(at).copied().unwrap_or(first);
-                mod_mersenne_61(h.wrapping_mul(a).wrapping_add(b))
-            })
-            .min()
-            .unwrap_or(u64::MAX)
-    };
     // SAFETY: AVX2 is enabled on this function; each load reads one `[u32; 8]` of `cells`.
     let load = |keys: &[u32; 8]| unsafe { _mm256_loadu_si256(keys.as_ptr().cast()) };
-    // Lanes (a bit each) whose key is at most `bound`, unsigned.
-    let at_most = |keys: __m256i, bound: __m256i| {
-        let within = _mm256_cmpeq_epi32(_mm256_min_epu32(keys, bound), keys);
+    let smallest_lanes = cells.iter().fold(_mm256_set1_epi32(-1), |smallest, keys| {
+        _mm256_min_epu32(smallest, load(keys))
+    });
+    let mut lanes = [0u32; 8];
+    // SAFETY: AVX2 is enabled on this function; the store writes one `[u32; 8]`.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), smallest_lanes) };
+    let smallest = lanes.iter().copied().min().unwrap_or(0);
+    let lanes_at_most = |keys: &[u32; 8], bound: u32| {
+        let keys = load(keys);
+        let within = _mm256_cmpeq_epi32(
+            _mm256_min_epu32(keys, _mm256_set1_epi32(bound as i32)),
+            keys,
+        );
         _mm256_movemask_ps(_mm256_castsi256_ps(within)) as u32
     };
+    let scan = |cell: usize, lane: usize| {
+        let step_shingles = |step: usize| step * 8 + KEY_LANE_SHINGLE[lane];
+        exact_minimum_at(
+            shingles,
+            a,
+            b,
+            (cell * CELL_STEPS..(cell + 1) * CELL_STEPS).map(step_shingles),
+        )
+    };
+    exact_minimum_of_cells(cells, 2, smallest, lanes_at_most, scan)
+}
+
+/// The minima over `shingles` taken in parts of `part` shingles and combined, for the loops whose
+/// scratch grows with the document (a 64 MB row holds up to 32 M shingles).
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+fn minima_in_parts(
+    shingles: &[u64],
+    part: usize,
+    out: &mut [u64],
+    mut minima_of: impl FnMut(&[u64], &mut [u64]),
+) {
+    let mut part_minima = vec![0; out.len()];
+    out.fill(u64::MAX);
+    for part in shingles.chunks(part) {
+        minima_of(part, &mut part_minima);
+        for (out, &minimum) in out.iter_mut().zip(&part_minima) {
+            *out = (*out).min(minimum);
+        }
+    }
+}
+
+/// The exact minimum of `mod_mersenne_61(h·a + b)` over the shingles at `indices`, in increasing
+/// order and stopping at the first past the padded last step (a padded lane repeats the first
+/// shingle).
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+#[inline(always)]
+fn exact_minimum_at(shingles: &[u64], a: u64, b: u64, indices: impl Iterator<Item = usize>) -> u64 {
+    let padded = shingles.len().next_multiple_of(8);
+    indices
+        .take_while(|&at| at < padded)
+        .map(|at| {
+            let h = shingles.get(at).copied().unwrap_or(shingles[0]);
+            mod_mersenne_61(h.wrapping_mul(a).wrapping_add(b))
+        })
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
+/// The exact minimum of one permutation from the minimum key of each cell (a lane over some steps)
+/// of a 32-bit key loop whose keys satisfy `k ≤ (v >> 29) + margin` for every pair with permuted
+/// value `v`: the cells whose key is within `margin` of the `smallest` are scanned exactly
+/// (`scan(cell, lane)`), giving a minimum `m`, then every cell whose key is at most
+/// `(m >> 29) + margin` (almost always none new). That `m` is the true minimum, because a shingle
+/// of an unscanned cell has `(v >> 29) + margin ≥ k > (m >> 29) + margin`, so `v > m`.
+/// `lanes_at_most(keys, bound)` is a bit per lane whose key is at most `bound`.
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+#[inline(always)]
+fn exact_minimum_of_cells<const LANES: usize>(
+    cells: &[[u32; LANES]],
+    margin: u32,
+    smallest: u32,
+    lanes_at_most: impl Fn(&[u32; LANES], u32) -> u32,
+    scan: impl Fn(usize, usize) -> u64,
+) -> u64 {
     // Scans the cells whose key is in `above + 1..=up_to` (`above` none: from 0).
     let scan_keys = |above: Option<u32>, up_to: u32, minimum: &mut u64| {
-        let up_to = _mm256_set1_epi32(up_to as i32);
         for (cell, keys) in cells.iter().enumerate() {
-            let keys = load(keys);
-            let mut lanes = at_most(keys, up_to);
+            let mut lanes = lanes_at_most(keys, up_to);
             if let Some(above) = above {
-                lanes &= !at_most(keys, _mm256_set1_epi32(above as i32));
+                lanes &= !lanes_at_most(keys, above);
             }
             while lanes != 0 {
                 *minimum = (*minimum).min(scan(cell, lanes.trailing_zeros() as usize));
@@ -927,16 +994,10 @@ unsafe fn exact_minimum_of_cells(shingles: &[u64], cells: &[[u32; 8]], a: u64, b
             }
         }
     };
-    let smallest_lanes = cells.iter().fold(_mm256_set1_epi32(-1), |smallest, keys| {
-        _mm256_min_epu32(smallest, load(keys))
-    });
-    let mut lanes = [0u32; 8];
-    // SAFETY: AVX2 is enabled on this function; the store writes one `[u32; 8]`.
-    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), smallest_lanes) };
-    let near = lanes.iter().copied().min().unwrap_or(0).saturating_add(2);
+    let near = smallest.saturating_add(margin);
     let mut minimum = u64::MAX;
     scan_keys(None, near, &mut minimum);
-    let reach = u32::try_from((minimum >> 29) + 2).unwrap_or(u32::MAX);
+    let reach = u32::try_from((minimum >> 29) + u64::from(margin)).unwrap_or(u32::MAX);
     if reach > near {
         scan_keys(Some(near), reach, &mut minimum);
     }
@@ -1009,15 +1070,69 @@ fn permute_min_filtered_scalar(shingles: &[u64], a: &[u64], b: &[u64], out: &mut
     exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
 }
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+/// Four shingles as the wasm SIMD loops read them: low halves, high halves (u32 lanes), low halves
+/// as f64 (two vectors).
+type Quad = [std::arch::wasm32::v128; 4];
+
+/// `shingles` (non-empty) as quads into `quads`, padded with the first shingle to a multiple of
+/// eight shingles (a repeated shingle changes no minimum).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn split_into_quads(shingles: &[u64], quads: &mut Vec<Quad>) {
+    use std::arch::wasm32::*;
+    let first = shingles[0];
+    quads.clear();
+    quads.extend((0..shingles.len().div_ceil(8) * 2).map(|quad| {
+        let h: [u64; 4] =
+            std::array::from_fn(|i| shingles.get(quad * 4 + i).copied().unwrap_or(first));
+        let low = |i: usize| h[i] as u32;
+        let high = |i: usize| (h[i] >> 32) as u32;
+        [
+            u32x4(low(0), low(1), low(2), low(3)),
+            u32x4(high(0), high(1), high(2), high(3)),
+            f64x2(low(0) as f64, low(1) as f64),
+            f64x2(low(2) as f64, low(3) as f64),
+        ]
+    }));
+}
+
+/// The high halves of `x = h·a + b` (mod 2^64) for the four shingles `h` of a quad, from 32-bit
+/// halves, plus 2 and give or take one: `hi32(h_lo·a_lo) + e + lo32(h_lo·a_hi) + lo32(h_hi·a_lo) +
+/// hi32(b) + 2` (mod 2^32), which is `hi32(x) + 2 + e − c`. The first term comes from an `f64`
+/// product (exact within 2^11) rounded to a multiple of 2^32 by adding 2^84, so it is
+/// `hi32(h_lo·a_lo) + e` with `e ∈ {0, 1}`; `c ∈ {0, 1}` is the carry out of the low halves,
+/// left out. No 64-bit multiply: V8 expands `i64x2.mul` into three multiplies per lane, and
+/// LLVM turns `i64x2.extmul_*_i32x4_u` into that.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn quad_high_halves(a: u64, b: u64) -> impl Fn(&Quad) -> std::arch::wasm32::v128 {
+    use std::arch::wasm32::*;
+    // Added to a product below 2^64, 2^84 leaves it rounded to a multiple of 2^32, the quotient
+    // in the low 32 bits of the f64's bits.
+    let round_to_high_half = (1u128 << 84) as f64;
+    let a_lo = u32x4_splat(a as u32);
+    let a_lo_f64 = f64x2_splat(a as u32 as f64);
+    let a_hi = u32x4_splat((a >> 32) as u32);
+    // `hi32(b) + 2` rides in the rounding constant: 2^84 + k·2^32 (k < 2^32) is exact, and the
+    // sum with the product stays below 2^85, so the low 32 bits come out as the quotient + k.
+    let round_and_add_b = f64x2_splat(f64::from_bits(
+        round_to_high_half.to_bits() + u64::from(((b >> 32) as u32).wrapping_add(2)),
+    ));
+    move |&[lows, highs, lows_01, lows_23]: &Quad| {
+        let carried_plus_b = i32x4_shuffle::<0, 2, 4, 6>(
+            f64x2_add(f64x2_mul(lows_01, a_lo_f64), round_and_add_b),
+            f64x2_add(f64x2_mul(lows_23, a_lo_f64), round_and_add_b),
+        );
+        let cross = i32x4_add(i32x4_mul(lows, a_hi), i32x4_mul(highs, a_lo));
+        i32x4_add(carried_plus_b, cross)
+    }
+}
+
 /// The filtered loop of [`permute_min_filtered_scalar`] on wasm SIMD, eight shingles per step,
-/// with a filter that needs no 64-bit multiply (V8 expands `i64x2.mul` into three multiplies per
-/// lane, and LLVM turns `i64x2.extmul_*_i32x4_u` into that).
+/// with a filter that needs no 64-bit multiply.
 ///
-/// The key of a pair is the top of `x = h·a + b` (mod 2^64) from 32-bit halves:
-/// `k = (hi32(h_lo·a_lo) + e + lo32(h_lo·a_hi) + lo32(h_hi·a_lo) + hi32(b) + 2) mod 2^29`, where the
-/// first term comes from an `f64` product (exact within 2^11) rounded to a multiple of 2^32 by
-/// adding 2^84, so it is `hi32(h_lo·a_lo) + e` with `e ∈ {0, 1}`; the carry `c ∈ {0, 1}` out of
-/// the low halves is left out. So `k` is bits 60..32 of `x` plus `2 + e − c`, between 1 and 3.
+/// The key of a pair is the top of `x = h·a + b` (mod 2^64), [`quad_high_halves`] modulo 2^29:
+/// bits 60..32 of `x` plus `2 + e − c`, between 1 and 3.
 /// With `v` the permuted value and `m` the running minimum, a pair with `v < m` always has
 /// `k ≤ (m >> 32) + 3`, and a step whose keys are all above that is skipped:
 /// - an ordinary pair (`v = (x & p) + (x >> 61)`) has `(x & p) >> 32 ≤ v >> 32 ≤ m >> 32`; the
@@ -1026,73 +1141,28 @@ fn permute_min_filtered_scalar(shingles: &[u64], a: &[u64], b: &[u64], out: &mut
 /// - a pair whose fold reaches the prime (`x & p ≥ p − 7`, true value below 7) has bits 60..32
 ///   all ones and `k ≤ 2`: it always passes.
 ///
-/// A pair that passes is reduced exactly, so the minima are exact with no recomputation. The
-/// shingles are split once per document into their halves (and the low one as `f64`), padded to
-/// eight with the first shingle (a repeated shingle changes no minimum). Measured per pair: see
-/// bench/minhash/README.md.
+/// A pair that passes is reduced exactly, so the minima are exact with no recomputation.
+/// `quads` are the (non-empty) `shingles` split by [`split_into_quads`]; documents of
+/// [`CELLS_FROM`] shingles or more run [`permute_min_cells_simd128`] instead. Measured per pair:
+/// see bench/minhash/README.md.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn permute_min_filtered_simd128(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+fn permute_min_filtered_simd128(
+    shingles: &[u64],
+    quads: &[Quad],
+    a: &[u64],
+    b: &[u64],
+    out: &mut [u64],
+) {
     use std::arch::wasm32::*;
-    /// Four shingles: low halves, high halves (u32 lanes), low halves as f64 (two vectors).
-    type Quad = [v128; 4];
     /// A key passes when below this bound, `(m >> 32) + 4`; keys are below 2^29.
     fn bound_of(minimum: u64) -> v128 {
         i32x4_splat(((minimum >> 32) + 4).min(i32::MAX as u64) as i32)
     }
-    /// Shingles split at a time: the split copy takes twice the shingles' memory, so a long
-    /// document (up to 32 M shingles in a 64 MB row) goes in parts, their minima combined.
-    const PART: usize = 1 << 16;
-    if shingles.len() > PART {
-        let mut part_minima = vec![0; out.len()];
-        out.fill(u64::MAX);
-        for part in shingles.chunks(PART) {
-            permute_min_filtered_simd128(part, a, b, &mut part_minima);
-            for (out, &minimum) in out.iter_mut().zip(&part_minima) {
-                *out = (*out).min(minimum);
-            }
-        }
-        return;
-    }
-    let Some(&first) = shingles.first() else {
-        // The same contract as `exact_minima`.
-        out.fill(u64::MAX);
-        return;
-    };
-    let quads: Vec<Quad> = (0..shingles.len().div_ceil(8) * 2)
-        .map(|quad| {
-            let h: [u64; 4] =
-                std::array::from_fn(|i| shingles.get(quad * 4 + i).copied().unwrap_or(first));
-            let low = |i: usize| h[i] as u32;
-            let high = |i: usize| (h[i] >> 32) as u32;
-            [
-                u32x4(low(0), low(1), low(2), low(3)),
-                u32x4(high(0), high(1), high(2), high(3)),
-                f64x2(low(0) as f64, low(1) as f64),
-                f64x2(low(2) as f64, low(3) as f64),
-            ]
-        })
-        .collect();
-    // Added to a product below 2^64, 2^84 leaves it rounded to a multiple of 2^32, the quotient
-    // in the low 32 bits of the f64's bits.
-    let round_to_high_half = (1u128 << 84) as f64;
+    let first = shingles[0];
     let low_bits = u32x4_splat((1 << 29) - 1);
     for ((out, &a), &b) in out.iter_mut().zip(a).zip(b) {
-        let a_lo = u32x4_splat(a as u32);
-        let a_lo_f64 = f64x2_splat(a as u32 as f64);
-        let a_hi = u32x4_splat((a >> 32) as u32);
-        // `hi32(b) + 2` rides in the rounding constant: 2^84 + k·2^32 (k < 2^32) is exact, and the
-        // sum with the product stays below 2^85, so the low 32 bits come out as the quotient + k.
-        let round_and_add_b = f64x2_splat(f64::from_bits(
-            round_to_high_half.to_bits() + u64::from(((b >> 32) as u32).wrapping_add(2)),
-        ));
-        let keys = |&[lows, highs, lows_01, lows_23]: &Quad| {
-            let carried_plus_b = i32x4_shuffle::<0, 2, 4, 6>(
-                f64x2_add(f64x2_mul(lows_01, a_lo_f64), round_and_add_b),
-                f64x2_add(f64x2_mul(lows_23, a_lo_f64), round_and_add_b),
-            );
-            let cross = i32x4_add(i32x4_mul(lows, a_hi), i32x4_mul(highs, a_lo));
-            v128_and(i32x4_add(carried_plus_b, cross), low_bits)
-        };
+        let high_halves = quad_high_halves(a, b);
+        let keys = |quad: &Quad| v128_and(high_halves(quad), low_bits);
         let mut minimum = u64::MAX;
         let mut bound = bound_of(minimum);
         for pair in quads.chunks_exact(2) {
@@ -1117,12 +1187,71 @@ fn permute_min_filtered_simd128(shingles: &[u64], a: &[u64], b: &[u64], out: &mu
     }
 }
 
+/// The cell loop of [`permute_min_cells_avx2`] on wasm SIMD, four shingles per vector, the key
+/// [`quad_high_halves`] of `8a` and `8b` (whose `f64` product may round up by one):
+/// `k ≤ (v >> 29) + 3` for every pair.
+/// No branch per step, so no misprediction where a document's early shingles keep lowering the
+/// minimum. Shorter documents keep the filtered loop. Measured per pair: see
+/// bench/minhash/README.md.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn permute_min_cells_simd128(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    use std::arch::wasm32::*;
+    if shingles.is_empty() {
+        // The same contract as `exact_minima`.
+        out.fill(u64::MAX);
+        return;
+    }
+    if shingles.len() > CELLS_PART {
+        return minima_in_parts(shingles, CELLS_PART, out, |part, out| {
+            permute_min_cells_simd128(part, a, b, out)
+        });
+    }
+    thread_local! {
+        /// The split shingles and one permutation's cell minima.
+        static SCRATCH: std::cell::RefCell<(Vec<Quad>, Vec<[u32; 4]>)> = Default::default();
+    }
+    SCRATCH.with(|scratch| {
+        let (quads, cells) = &mut *scratch.borrow_mut();
+        split_into_quads(shingles, quads);
+        if shingles.len() < CELLS_FROM {
+            return permute_min_filtered_simd128(shingles, quads, a, b, out);
+        }
+        for ((out, &a), &b) in out.iter_mut().zip(a).zip(b) {
+            // Bits 60..29 of `h·a + b`: the high halves of `h·8a + 8b`.
+            let keys = quad_high_halves(a.wrapping_mul(8), b.wrapping_mul(8));
+            cells.clear();
+            cells.extend(quads.chunks(CELL_STEPS).map(|cell_quads| {
+                let mut minimum = u32x4_splat(u32::MAX);
+                for quad in cell_quads {
+                    minimum = u32x4_min(minimum, keys(quad));
+                }
+                [0, 1, 2, 3].map(|lane| match lane {
+                    0 => u32x4_extract_lane::<0>(minimum),
+                    1 => u32x4_extract_lane::<1>(minimum),
+                    2 => u32x4_extract_lane::<2>(minimum),
+                    _ => u32x4_extract_lane::<3>(minimum),
+                })
+            }));
+            let smallest = cells.iter().flatten().copied().min().unwrap_or(0);
+            let lanes_at_most = |keys: &[u32; 4], bound: u32| {
+                let keys = u32x4(keys[0], keys[1], keys[2], keys[3]);
+                u32x4_bitmask(u32x4_le(keys, u32x4_splat(bound))) as u32
+            };
+            let scan = |cell: usize, lane: usize| {
+                let quads = cell * CELL_STEPS..(cell + 1) * CELL_STEPS;
+                exact_minimum_at(shingles, a, b, quads.map(|quad| quad * 4 + lane))
+            };
+            *out = exact_minimum_of_cells(cells, 3, smallest, lanes_at_most, scan);
+        }
+    })
+}
+
 fn permute_min_portable(shingles: &[u64], a: &[u64], b: &[u64], value_mask: u64, out: &mut [u64]) {
     if value_mask != u64::MAX {
         return permute_min_exact::<true>(shingles, a, b, out);
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    permute_min_filtered_simd128(shingles, a, b, out);
+    permute_min_cells_simd128(shingles, a, b, out);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     permute_min_filtered_scalar(shingles, a, b, out);
 }
