@@ -748,13 +748,16 @@ const CELLS_PART: usize = 1 << 13;
     all(target_arch = "wasm32", target_feature = "simd128")
 ))]
 const CELL_STEPS: usize = 16;
-/// Documents with fewer shingles run [`permute_min_keyed_avx2`]: for them the cells' bookkeeping
-/// costs more than the cheaper key saves.
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+/// Documents with fewer shingles run [`permute_min_keyed_avx2`] natively: for them the cells'
+/// bookkeeping costs more than the cheaper key saves (`minhash_bench permute` with
+/// `PERMUTE_DOC_SHINGLES` 130–400: the cells lose below about 300).
+#[cfg(target_arch = "x86_64")]
 const CELLS_FROM: usize = 320;
+/// In wasm the other loop, [`permute_min_filtered_simd128`], mispredicts its branch often in short
+/// documents: the cells win from about 40 shingles in Chromium (`chromium.mjs` with 30–250
+/// shingles per document).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+const CELLS_FROM: usize = 32;
 /// Where the shingle of key lane `s` sits among a step's eight: the lane order that
 /// `vshufps` leaves the high halves of the products in (see [`permute_min_cells_avx2`]).
 #[cfg(target_arch = "x86_64")]

@@ -1,15 +1,18 @@
-// node bench/minhash/wasm-check/chromium.mjs path/to/minhash_wasm_check.wasm CORPUS.jsonl [ROUNDS=3]
+// node bench/minhash/wasm-check/chromium.mjs path/to/minhash_wasm_check.wasm CORPUS.jsonl [ROUNDS=3] [SHINGLES=1000]
 // corpus.mjs and permute.mjs, but in the Debian Chromium the page runs in (V8 of that Chromium,
 // not Node's), inside a Web Worker as the page's sign workers are. Prints one JSON line per round:
-// the corpus signing time and the permutation loop's nanoseconds per pair. Compare with
-// `native-timing --corpus CORPUS.jsonl` and `native-timing --permute` (pin both with taskset).
+// the corpus signing time and the permutation loop's nanoseconds per pair (SHINGLES per
+// document). Compare with `native-timing --corpus CORPUS.jsonl` and `native-timing --permute`
+// (pin both with taskset).
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../../tests/e2e/harness.mjs';
 
-const [wasmPath, corpusPath, roundsArg] = process.argv.slice(2);
+const [wasmPath, corpusPath, roundsArg, shinglesArg] = process.argv.slice(2);
 const rounds = Number(roundsArg ?? 3);
+// Shingles per document in the permutation loop's timing (the same pairs in all: 20 M × 112).
+const docShingles = Number(shinglesArg ?? 1000);
 const files = {
   '/check.wasm': readFileSync(wasmPath),
   '/corpus.jsonl': readFileSync(corpusPath),
@@ -24,8 +27,9 @@ const files = {
         const checksum = BigInt.asUintN(64, instance.exports.sign_corpus(ptr, corpus.length));
         const seconds = (performance.now() - start) / 1000;
         start = performance.now();
-        instance.exports.permute(1000, 20000);
-        const nsPerPair = ((performance.now() - start) * 1e6) / (1000 * 20000 * 112);
+        const docs = Math.round(20000 * 1000 / ${docShingles});
+        instance.exports.permute(${docShingles}, docs);
+        const nsPerPair = ((performance.now() - start) * 1e6) / (${docShingles} * docs * 112);
         postMessage({ chromium: true, seconds, mb_per_s: corpus.length / 1e6 / seconds,
           checksum: checksum.toString(), permute_ns_per_pair: nsPerPair });
       }
