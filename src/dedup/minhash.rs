@@ -485,12 +485,12 @@ fn best_vector_unit() -> VectorUnit {
 
 /// The hot loop: for each permutation, the minimum over shingles of the permuted hash.
 ///
-/// All six strategies give exactly `min over h of mod_mersenne_61(h·a + b)` (masked to the
+/// All seven strategies give exactly `min over h of mod_mersenne_61(h·a + b)` (masked to the
 /// width): this exact one (32-bit signatures), three with a *lazy reduction*
 /// ([`permute_min_keyed_vector`] for AVX-512, [`permute_min_keyed_avx2`] for short documents on
-/// AVX2, [`permute_min_filtered_scalar`] elsewhere) and two on 32-bit keys
-/// ([`permute_min_cells_avx2`] for the other documents on AVX2, [`permute_min_filtered_simd128`]
-/// for wasm SIMD).
+/// AVX2, [`permute_min_filtered_scalar`] elsewhere) and three on 32-bit keys: the cell loops for
+/// the other documents ([`permute_min_cells_avx2`], [`permute_min_cells_simd128`] for wasm SIMD)
+/// and [`permute_min_filtered_simd128`] for the shortest in wasm SIMD.
 /// `fold_mersenne_61` leaves a value in `[0, 2^61 + 7)` that equals the reduced value unless it
 /// is at least `2^61 − 1`, which happens for about 8 in 2^61 pairs; the lazy loops order pairs
 /// without the final compare-and-subtract and recompute exactly only a block that may have met
@@ -631,8 +631,9 @@ fn permute_min_keyed_vector(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u
 
 /// Lazy reduction for AVX2 (documents too short for [`permute_min_cells_avx2`]), which has neither
 /// a vector rotate nor an unsigned 64-bit minimum: the order key of [`permute_min_keyed_vector`]
-/// without its rotation, kept below 2^61 so that the signed compare-and-blend orders it. Four shingles per register (one per lane) against four
-/// permutations per block, whose `a`, `a >> 32` and `b + 1` stay broadcast in registers.
+/// without its rotation, kept below 2^61 so that the signed compare-and-blend orders it. Four
+/// shingles per register (one per lane) against four permutations per block, whose `a`,
+/// `a >> 32` and `b + 1` stay broadcast in registers.
 ///
 /// With `x = h·a + b` (mod 2^64), `q = x >> 61`, `r = x & p` and the permuted value
 /// `v = (r + q) mod p`, the loop computes `y = x + 1` (from `b + 1`), `t = y + (y >> 61)` and the
@@ -1073,9 +1074,9 @@ fn permute_min_filtered_scalar(shingles: &[u64], a: &[u64], b: &[u64], out: &mut
     exact_minima(shingles, &a[full..], &b[full..], u64::MAX, &mut out[full..]);
 }
 
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 /// Four shingles as the wasm SIMD loops read them: low halves, high halves (u32 lanes), low halves
 /// as f64 (two vectors).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 type Quad = [std::arch::wasm32::v128; 4];
 
 /// `shingles` (non-empty) as quads into `quads`, padded with the first shingle to a multiple of
