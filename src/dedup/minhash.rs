@@ -824,10 +824,11 @@ unsafe fn permute_min_cells_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &m
             }
         }));
         let cells_per_lane = steps.len().div_ceil(CELL_STEPS);
+        // Every block overwrites every cell, so they are sized once per document.
+        cells.clear();
+        cells.resize(BLOCK * cells_per_lane, [0; 8]);
         let full = a.len() / BLOCK * BLOCK;
         for start in (0..full).step_by(BLOCK) {
-            cells.clear();
-            cells.resize(BLOCK * cells_per_lane, [0; 8]);
             // SAFETY: AVX2 is enabled on this function; each load reads one `[u32; 8]` of
             // `steps` and each store writes one of `cells` (unaligned forms).
             unsafe {
@@ -1229,12 +1230,12 @@ fn permute_min_cells_simd128(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [
                 for quad in cell_quads {
                     minimum = u32x4_min(minimum, keys(quad));
                 }
-                [0, 1, 2, 3].map(|lane| match lane {
-                    0 => u32x4_extract_lane::<0>(minimum),
-                    1 => u32x4_extract_lane::<1>(minimum),
-                    2 => u32x4_extract_lane::<2>(minimum),
-                    _ => u32x4_extract_lane::<3>(minimum),
-                })
+                [
+                    u32x4_extract_lane::<0>(minimum),
+                    u32x4_extract_lane::<1>(minimum),
+                    u32x4_extract_lane::<2>(minimum),
+                    u32x4_extract_lane::<3>(minimum),
+                ]
             }));
             let smallest = cells.iter().flatten().copied().min().unwrap_or(0);
             let lanes_at_most = |keys: &[u32; 4], bound: u32| {
